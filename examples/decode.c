@@ -124,7 +124,8 @@ static void decode_dns(struct pkt *k, struct cur c) {
 }
 
 static void decode_tcp(struct pkt *k, struct cur c) {
-        static const char names[] = "FSRPUECW";
+        /* tcpdump's letters, in bit order: FIN SYN RST PSH ACK URG ECE CWR */
+        static const char names[] = "FSRP.UEW";
         char flags[9];
         size_t n = 0;
 
