@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+void sbx_cli_usage(FILE *out)
+{
+	fputs("Usage: sbx [OPTIONS] [--] PROGRAM [ARG...]\n"
+	      "       sbx policy check FILE...\n"
+	      "       sbx policy explain [--bpf] FILE\n"
+	      "\n"
+	      "Run PROGRAM as a zero-capability worker in fresh namespaces, under a seccomp policy.\n"
+	      "\n"
+	      "Options:\n"
+	      "  --policy FILE|NAME     policy file, or a shipped policy name (default: built-in)\n"
+	      "  --param NAME=VALUE     set a policy parameter ${NAME}\n"
+	      "  --ro PATH              make host PATH visible read-only at the same place\n"
+	      "  --rw PATH              make host PATH visible read-write at the same place\n"
+	      "  --time-limit SECONDS   kill the sandbox after SECONDS (exit status 124)\n"
+	      "  --memory-limit SIZE    address-space limit and memory cgroup (K/M/G suffixes)\n"
+	      "  --pids-limit N         process limit (rlimit and pids cgroup)\n"
+	      "  --user UID[:GID]       host uid/gid of the worker when sbx runs as root (default 65534)\n"
+	      "  --learn OUT.policy     allow and record every system call, write a policy to OUT\n"
+	      "  --json-status-fd FD    write JSON lines (start, violations, exit) to FD\n"
+	      "  --no-seccomp           DIAGNOSIS ONLY: run without the seccomp layer\n"
+	      "  -v, --verbose          log each setup step to stderr\n"
+	      "  -q, --quiet            print only errors\n"
+	      "  -h, --help             show this help\n"
+	      "  -V, --version          show the version\n"
+	      "\n"
+	      "Exit status: the program's own; 128+N if it died of signal N; 159 if the seccomp layer\n"
+	      "stopped it; 124 on the time limit; 125 if sbx failed; 126 not executable; 127 not found.\n",
+	      out);
+}
+
+static int bad(const char *opt, const char *value, const char *why)
+{
+	fprintf(stderr, "sbx: error: %s '%s': %s (see sbx --help)\n", opt, value, why);
+	return -EINVAL;
+}
+
+static int parse_seconds(const char *s, uint64_t *ms)
+{
+	char *end = NULL;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 1e9)
+		return -EINVAL;
+	*ms = (uint64_t)(v * 1000.0 + 0.5);
+	if (*ms == 0)
+		*ms = 1;
+	return 0;
+}
+
+static int parse_ids(const char *s, uid_t *uid, gid_t *gid)
+{
+	char buf[64];
+	if (sbx_strlcpy(buf, s, sizeof(buf)) >= sizeof(buf))
+		return -EINVAL;
+	char *colon = strchr(buf, ':');
+	if (colon)
+		*colon = '\0';
+	uint64_t u, g;
+	if (sbx_parse_u64(buf, &u) < 0 || u == 0 || u >= UINT32_MAX)
+		return -EINVAL;
+	g = u;
+	if (colon && (sbx_parse_u64(colon + 1, &g) < 0 || g == 0 || g >= UINT32_MAX))
+		return -EINVAL;
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return 0;
+}
+
+int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
+{
+	enum {
+		OPT_POLICY = 256, OPT_RO, OPT_RW, OPT_TIME, OPT_MEM, OPT_PIDS, OPT_NO_SECCOMP,
+		OPT_USER, OPT_PARAM, OPT_LEARN, OPT_JSON,
+	};
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "ro", required_argument, NULL, OPT_RO },
+		{ "rw", required_argument, NULL, OPT_RW },
+		{ "time-limit", required_argument, NULL, OPT_TIME },
+		{ "memory-limit", required_argument, NULL, OPT_MEM },
+		{ "pids-limit", required_argument, NULL, OPT_PIDS },
+		{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "param", required_argument, NULL, OPT_PARAM },
+		{ "learn", required_argument, NULL, OPT_LEARN },
+		{ "json-status-fd", required_argument, NULL, OPT_JSON },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	memset(cli, 0, sizeof(*cli));
+	cli->json_fd = -1;
+	opterr = 0;
+	optind = 1;
+	int c;
+	uint64_t v;
+	/* '+': stop at the first non-option, so the program's own options stay its own. */
+	while ((c = getopt_long(argc, argv, "+:vqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_POLICY:
+			if (cli->policy)
+				return bad("--policy", optarg, "given twice");
+			cli->policy = optarg;
+			break;
+		case OPT_RO:
+		case OPT_RW: {
+			const char *opt = c == OPT_RO ? "--ro" : "--rw";
+			if (optarg[0] != '/')
+				return bad(opt, optarg, "must be an absolute path");
+			if (cli->n_ro + cli->n_rw >= SBX_CLI_MAX_PATHS)
+				return bad(opt, optarg, "too many paths");
+			if (c == OPT_RO)
+				cli->ro[cli->n_ro++] = optarg;
+			else
+				cli->rw[cli->n_rw++] = optarg;
+			break;
+		}
+		case OPT_TIME:
+			if (parse_seconds(optarg, &cli->time_limit_ms) < 0)
+				return bad("--time-limit", optarg, "expected a positive number of seconds");
+			break;
+		case OPT_MEM:
+			if (sbx_parse_size(optarg, &v) < 0 || v < (1 << 20))
+				return bad("--memory-limit", optarg, "expected a size of at least 1M (K/M/G suffixes)");
+			cli->memory = v;
+			break;
+		case OPT_PIDS:
+			if (sbx_parse_u64(optarg, &v) < 0 || v == 0 || v > 4194304)
+				return bad("--pids-limit", optarg, "expected a number from 1 to 4194304");
+			cli->pids = v;
+			break;
+		case OPT_NO_SECCOMP:
+			cli->no_seccomp = true;
+			break;
+		case OPT_USER:
+			if (parse_ids(optarg, &cli->uid, &cli->gid) < 0)
+				return bad("--user", optarg, "expected UID[:GID], not 0");
+			cli->user_set = true;
+			break;
+		case OPT_PARAM:
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return bad("--param", optarg, "expected NAME=VALUE");
+			if (cli->n_params >= SBX_CLI_MAX_PARAMS)
+				return bad("--param", optarg, "too many parameters");
+			cli->params[cli->n_params++] = optarg;
+			break;
+		case OPT_LEARN:
+			cli->learn = optarg;
+			break;
+		case OPT_JSON:
+			if (sbx_parse_u64(optarg, &v) < 0 || v > INT32_MAX)
+				return bad("--json-status-fd", optarg, "expected a file descriptor number");
+			cli->json_fd = (int)v;
+			break;
+		case 'v':
+			cli->verbose++;
+			break;
+		case 'q':
+			cli->quiet = true;
+			break;
+		case 'h':
+			cli->help = true;
+			return 0;
+		case 'V':
+			cli->version = true;
+			return 0;
+		case ':':
+			return bad("option", argv[optind - 1], "needs a value");
+		case '?':
+		default:
+			if (optopt)
+				fprintf(stderr, "sbx: error: unknown option '-%c' (see sbx --help)\n", optopt);
+			else
+				fprintf(stderr, "sbx: error: unknown option '%s' (see sbx --help)\n", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "sbx: error: missing PROGRAM (see sbx --help)\n");
+		return -EINVAL;
+	}
+	if (cli->learn && cli->no_seccomp) {
+		fprintf(stderr, "sbx: error: --learn needs the seccomp layer; drop --no-seccomp\n");
+		return -EINVAL;
+	}
+	cli->argv = argv + optind;
+	return 0;
+}

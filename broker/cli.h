@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* The sbx command line: parsed into one options struct, no globals. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define SBX_CLI_MAX_PATHS 64
+#define SBX_CLI_MAX_PARAMS 64
+
+struct sbx_cli {
+	const char *policy;
+	const char *ro[SBX_CLI_MAX_PATHS];
+	size_t n_ro;
+	const char *rw[SBX_CLI_MAX_PATHS];
+	size_t n_rw;
+	const char *params[SBX_CLI_MAX_PARAMS + 1]; /* NULL-terminated "name=value" */
+	size_t n_params;
+	uint64_t time_limit_ms;
+	uint64_t memory;
+	uint64_t pids;
+	bool no_seccomp;
+	bool user_set;
+	uid_t uid;
+	gid_t gid;
+	const char *learn;          /* --learn OUT.policy */
+	int json_fd;                /* --json-status-fd, -1 when absent */
+	int verbose;
+	bool quiet;
+	bool help, version;
+	char **argv;                /* PROGRAM ARG... */
+};
+
+/* Parse argv. Returns 0, or -EINVAL after printing a message that names the bad option. */
+int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli);
+void sbx_cli_usage(FILE *out);

@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+/* The worker's environment: a documented safe set, nothing else of the caller's. */
+#pragma once
+
+/* Build a NULL-terminated environment from `from` (the caller's environ): PATH and HOME are
+ * fixed (PATH=/usr/local/bin:/usr/bin:/bin, HOME=/tmp); TERM, LANG, LC_* and TZ are copied when
+ * set. Returns 0 or -ENOMEM; free with sbx_env_free(). */
+int sbx_env_build(char *const *from, char ***ret);
+void sbx_env_free(char **env);

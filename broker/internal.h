@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal structures of libsbx shared by the broker's files. Not installed. */
+#pragma once
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "sbx.h"
+
+struct sbx_policy; /* broker/policy/policy.h */
+
+struct sbx_path_grant {
+	char *path;
+	bool writable;
+};
+
+struct sbx_config {
+	struct sbx_policy *policy;        /* owned; NULL: the built-in default */
+	struct sbx_path_grant *paths;     /* owned */
+	size_t n_paths;
+	uint64_t time_limit_ms;           /* 0: none (or the policy's) */
+	uint64_t memory;                  /* 0: the policy's or the default */
+	uint64_t pids;
+	bool seccomp;
+	bool learn;
+	bool host_id_set;
+	uid_t host_uid;
+	gid_t host_gid;
+	sbx_log_fn log;
+	void *log_userdata;
+	bool verbose;                     /* the sandbox side traces its steps to stderr too */
+};
+
+/* Defaults that always apply (rlimits); documented in README and docs/sandbox.md. */
+#define SBX_DEFAULT_AS (4ULL << 30)
+#define SBX_DEFAULT_NPROC 256ULL
+#define SBX_DEFAULT_NOFILE 1024ULL
+#define SBX_DEFAULT_FSIZE (4ULL << 30)
+#define SBX_DEFAULT_TMP_SIZE (64ULL << 20)
+#define SBX_DEFAULT_HOST_ID 65534
+
+void sbx_error_set(struct sbx_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void sbx_logf(sbx_log_fn fn, void *userdata, enum sbx_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));

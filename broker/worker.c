@@ -1,0 +1,819 @@
+/* SPDX-License-Identifier: MIT */
+/* The supervisor: starts a worker in fresh namespaces and watches it from the caller's libevent
+ * loop. Events: the worker's exit (pidfd), the launch channel (setup errors, the seccomp
+ * listener, the program's status), seccomp notifications (violations) and the time limit.
+ * Whatever the worker does costs the worker only: every failure here kills and reports it. */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/audit.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "broker/cgroup.h"
+#include "broker/env.h"
+#include "broker/internal.h"
+#include "broker/notify.h"
+#include "broker/policy/policy.h"
+#include "broker/program.h"
+#include "common/protocol.h"
+#include "common/util.h"
+#include "sandbox/launch.h"
+#include "sandbox/userns.h"
+
+extern char **environ;
+
+enum worker_state { W_SETUP, W_RUNNING, W_DONE };
+
+struct sbx_worker {
+	struct event_base *base;
+	const struct sbx_callbacks *cb;
+	void *userdata;
+	sbx_log_fn log;
+	void *log_userdata;
+	struct sbx_policy *policy;     /* borrowed from the config, or owned_policy */
+	struct sbx_policy *owned_policy;
+
+	pid_t pid;
+	int pidfd;
+	int chan;                      /* broker end of the launch channel */
+	int listener;                  /* seccomp notifications, -1 until EXEC */
+	int program_fd_in_child;       /* the fd number the launcher's exec uses */
+	struct event *ev_pid, *ev_chan, *ev_listener, *ev_timer;
+	struct sbx_notify notify;
+	struct sbx_cgroup cg;
+
+	enum worker_state state;
+	bool seccomp;
+	bool learn;
+	bool exec_pending;             /* the launcher's own exec has not been let through yet */
+	bool have_status;
+	int status;                    /* the program's wait status (from init) */
+	bool setup_error;
+	uint32_t err_step;
+	int err_errno;
+	char err_detail[SBX_LAUNCH_DETAIL_MAX];
+	bool violation, timed_out, killed, protocol_error;
+	char protocol_why[128];
+	char call[256], suggestion[256];
+	char program[256];
+	struct sbx_exit exit;
+};
+
+/* ---- helpers ---- */
+
+static void worker_kill(struct sbx_worker *w)
+{
+	if (w->pidfd >= 0)
+		(void)pidfd_send_signal(w->pidfd, SIGKILL, NULL, 0);
+}
+
+static void event_freep(struct event **ev)
+{
+	if (*ev) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+}
+
+static void worker_release_events(struct sbx_worker *w)
+{
+	event_freep(&w->ev_pid);
+	event_freep(&w->ev_chan);
+	event_freep(&w->ev_listener);
+	event_freep(&w->ev_timer);
+}
+
+static void worker_close_fds(struct sbx_worker *w)
+{
+	sbx_close(&w->chan);
+	sbx_close(&w->listener);
+	sbx_close(&w->pidfd);
+}
+
+static void protocol_violation(struct sbx_worker *w, const char *why)
+{
+	if (!w->protocol_error) {
+		w->protocol_error = true;
+		snprintf(w->protocol_why, sizeof(w->protocol_why), "%s", why);
+	}
+	worker_kill(w);
+}
+
+/* ---- launch channel ---- */
+
+static void handle_msg(struct sbx_worker *w, const struct sbx_launch_msg *m, int *fds, size_t n_fds)
+{
+	if (memchr(m->detail, '\0', sizeof(m->detail)) == NULL)
+		return protocol_violation(w, "detail not NUL-terminated");
+	switch (m->type) {
+	case SBX_LAUNCH_ERROR:
+		if (n_fds)
+			return protocol_violation(w, "fd passed with ERROR");
+		if (m->step == SBX_STEP_NONE || m->step >= SBX_STEP_MAX_ || m->error <= 0 || m->error > 4095)
+			return protocol_violation(w, "malformed ERROR");
+		if (w->state == W_RUNNING && m->step != SBX_STEP_EXEC)
+			return protocol_violation(w, "setup ERROR after EXEC");
+		if (w->setup_error || w->have_status || w->state == W_DONE)
+			return protocol_violation(w, "ERROR out of state");
+		w->setup_error = true;
+		w->err_step = m->step;
+		w->err_errno = m->error;
+		memcpy(w->err_detail, m->detail, sizeof(w->err_detail));
+		break;
+	case SBX_LAUNCH_EXEC:
+		if (w->state != W_SETUP)
+			return protocol_violation(w, "EXEC out of state");
+		if (n_fds != (w->seccomp ? 1u : 0u))
+			return protocol_violation(w, "EXEC with the wrong number of fds");
+		if (w->seccomp) {
+			w->listener = fds[0];
+			fds[0] = -1;
+		}
+		w->state = W_RUNNING;
+		break;
+	case SBX_LAUNCH_STATUS:
+		if (n_fds)
+			return protocol_violation(w, "fd passed with STATUS");
+		if (w->state != W_RUNNING || w->have_status)
+			return protocol_violation(w, "STATUS out of state");
+		w->have_status = true;
+		w->status = m->status;
+		break;
+	default:
+		return protocol_violation(w, "unknown message type");
+	}
+}
+
+static void on_listener(evutil_socket_t fd, short what, void *arg);
+
+/* Read everything queued on the launch channel. Returns false on EOF or error. */
+static bool drain_chan(struct sbx_worker *w)
+{
+	while (w->chan >= 0) {
+		struct sbx_launch_msg m;
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * 4)];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+				     .msg_controllen = sizeof(control.buf) };
+		ssize_t n = recvmsg(w->chan, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN;
+		}
+		if (n == 0)
+			return false;
+
+		/* Collect every fd first, so none leaks whatever the verdict. */
+		int fds[4];
+		size_t n_fds = 0;
+		bool bad_cmsg = false;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0)) {
+				bad_cmsg = true;
+				continue;
+			}
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < k; i++) {
+				int f;
+				memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+				if (n_fds < SBX_ARRAY_SIZE(fds))
+					fds[n_fds++] = f;
+				else {
+					close(f);
+					bad_cmsg = true;
+				}
+			}
+		}
+		if (bad_cmsg || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || n != (ssize_t)sizeof(m))
+			protocol_violation(w, "malformed launch message");
+		else
+			handle_msg(w, &m, fds, n_fds);
+		for (size_t i = 0; i < n_fds; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		if (w->listener >= 0 && !w->ev_listener) {
+			w->ev_listener = event_new(w->base, w->listener, EV_READ | EV_PERSIST, on_listener, w);
+			if (!w->ev_listener || event_add(w->ev_listener, NULL) < 0)
+				protocol_violation(w, "cannot watch the seccomp listener");
+		}
+	}
+	return false;
+}
+
+static void on_chan(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct sbx_worker *w = arg;
+	if (!drain_chan(w))
+		event_freep(&w->ev_chan); /* EOF: the end comes through the pidfd */
+}
+
+/* ---- seccomp notifications ---- */
+
+static bool is_launcher_exec(const struct sbx_worker *w, const struct seccomp_notif *req)
+{
+	return req->data.arch == AUDIT_ARCH_X86_64 && req->data.nr == SYS_execveat &&
+	       req->data.args[0] == (uint64_t)w->program_fd_in_child &&
+	       req->data.args[4] == AT_EMPTY_PATH;
+}
+
+static void on_listener(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct sbx_worker *w = arg;
+	int r = sbx_notify_receive(&w->notify, fd);
+	if (r == 0) {
+		/* Hang-up: nothing uses the filter any more. */
+		struct sbx_notify *n = &w->notify;
+		(void)n;
+		if (w->state != W_SETUP)
+			event_freep(&w->ev_listener);
+		return;
+	}
+	if (r < 0) {
+		event_freep(&w->ev_listener);
+		snprintf(w->call, sizeof(w->call), "(cannot receive seccomp notification: %s)", strerror(-r));
+		w->violation = true;
+		worker_kill(w);
+		return;
+	}
+	const struct seccomp_notif *req = w->notify.req;
+	if (w->exec_pending) {
+		/* The first notification of an exec-none policy is the launcher's own exec of the
+		 * program (our code, before any untrusted code ran). Anything else first is wrong. */
+		w->exec_pending = false;
+		if (is_launcher_exec(w, req)) {
+			if (sbx_notify_continue(&w->notify, fd) < 0)
+				worker_kill(w);
+			return;
+		}
+	}
+	if (w->learn) {
+		if (w->cb && w->cb->syscall)
+			w->cb->syscall(w, req->data.arch, req->data.nr, (const uint64_t *)req->data.args, w->userdata);
+		if (sbx_notify_continue(&w->notify, fd) < 0)
+			worker_kill(w);
+		return;
+	}
+	if (!w->violation) {
+		w->violation = true;
+		sbx_policy_describe_call(w->policy, req->data.arch, req->data.nr, (const uint64_t *)req->data.args,
+					 w->call, sizeof(w->call), w->suggestion, sizeof(w->suggestion));
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "seccomp: blocked %s from pid %u", w->call, req->pid);
+	}
+	/* Kill before answering, so the call can never complete. */
+	worker_kill(w);
+	(void)sbx_notify_fail(&w->notify, fd, EPERM);
+}
+
+/* ---- the end ---- */
+
+static void compute_exit(struct sbx_worker *w, const siginfo_t *si)
+{
+	struct sbx_exit *e = &w->exit;
+	memset(e, 0, sizeof(*e));
+	if (w->violation) {
+		e->kind = SBX_EXIT_VIOLATION;
+		e->signal = SIGSYS;
+		e->status = 128 + SIGSYS;
+		snprintf(e->syscall, sizeof(e->syscall), "%s", w->call);
+		snprintf(e->suggestion, sizeof(e->suggestion), "%s", w->suggestion);
+		snprintf(e->message, sizeof(e->message), "%s: system call %s not allowed by the policy; to allow it, add: %s",
+			 w->program, w->call, w->suggestion[0] ? w->suggestion : "(unknown)");
+	} else if (w->timed_out) {
+		e->kind = SBX_EXIT_TIMEOUT;
+		e->status = 124;
+		snprintf(e->message, sizeof(e->message), "%s: time limit reached; the sandbox was killed", w->program);
+	} else if (w->protocol_error) {
+		e->kind = SBX_EXIT_SETUP_FAILED;
+		e->status = 125;
+		e->error = EPROTO;
+		snprintf(e->message, sizeof(e->message), "launch protocol violation (%s); the sandbox was killed",
+			 w->protocol_why);
+	} else if (w->setup_error && w->err_step == SBX_STEP_EXEC) {
+		e->kind = SBX_EXIT_EXEC_FAILED;
+		e->error = w->err_errno;
+		e->status = w->err_errno == ENOENT ? 127 : 126;
+		snprintf(e->message, sizeof(e->message), "%s: cannot execute inside the sandbox: %s%s", w->program,
+			 strerror(w->err_errno),
+			 w->err_errno == ENOENT ? " (for a script: is its interpreter visible inside? see --ro)" : "");
+	} else if (w->setup_error) {
+		e->kind = SBX_EXIT_SETUP_FAILED;
+		e->error = w->err_errno;
+		e->status = 125;
+		snprintf(e->message, sizeof(e->message), "sandbox setup failed at step '%s'%s%s: %s",
+			 sbx_step_name(w->err_step), w->err_detail[0] ? " " : "", w->err_detail, strerror(w->err_errno));
+	} else if (w->have_status && WIFEXITED(w->status)) {
+		e->kind = SBX_EXIT_EXITED;
+		e->code = WEXITSTATUS(w->status);
+		e->status = e->code;
+	} else if (w->have_status && WIFSIGNALED(w->status)) {
+		e->kind = SBX_EXIT_SIGNALED;
+		e->signal = WTERMSIG(w->status);
+		e->status = 128 + e->signal;
+		if (e->signal == SIGSYS)
+			snprintf(e->message, sizeof(e->message),
+				 "%s: killed by the seccomp filter (a system call of another architecture, e.g. int 0x80, "
+				 "or a rule with the kill action)", w->program);
+	} else if (w->killed) {
+		e->kind = SBX_EXIT_KILLED;
+		e->signal = SIGKILL;
+		e->status = 128 + SIGKILL;
+		snprintf(e->message, sizeof(e->message), "%s: killed", w->program);
+	} else {
+		e->kind = SBX_EXIT_SETUP_FAILED;
+		e->status = 125;
+		e->error = ECHILD;
+		if (si->si_code == CLD_EXITED)
+			snprintf(e->message, sizeof(e->message), "the sandbox's init ended unexpectedly (exit %d)", si->si_status);
+		else
+			snprintf(e->message, sizeof(e->message), "the sandbox's init ended unexpectedly (signal %d)", si->si_status);
+	}
+}
+
+static void worker_reap(struct sbx_worker *w)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_PIDFD, (id_t)w->pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+		;
+	/* Messages sent just before the exit are still queued: read them first. */
+	(void)drain_chan(w);
+	compute_exit(w, &si);
+	w->state = W_DONE;
+	worker_release_events(w);
+	worker_close_fds(w);
+	/* Leaving pid 1 took every process of the namespace with it: the groups are empty. */
+	sbx_cgroup_destroy(&w->cg);
+}
+
+static void on_pid(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct sbx_worker *w = arg;
+	worker_reap(w);
+	if (w->cb && w->cb->exit)
+		w->cb->exit(w, &w->exit, w->userdata);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct sbx_worker *w = arg;
+	if (w->state != W_DONE && !w->violation) {
+		w->timed_out = true;
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_NOTICE, "time limit reached, killing the sandbox");
+		worker_kill(w);
+	}
+}
+
+/* ---- spawning ---- */
+
+struct spawn_ctx {
+	struct sbx_mount_entry entries[SBX_MOUNT_MAX];
+	size_t n;
+	char passwd[512], group[512];
+	char paths[64][PATH_MAX];
+	size_t n_paths;
+	char links[6][PATH_MAX];
+	char localtime[PATH_MAX];
+};
+
+static int add_entry(struct spawn_ctx *c, enum sbx_mount_op op, const char *path, const char *source,
+		     uint64_t size, unsigned mode, bool optional)
+{
+	if (c->n >= SBX_MOUNT_MAX)
+		return -E2BIG;
+	c->entries[c->n++] = (struct sbx_mount_entry){ op, path, source, size, mode, optional };
+	return 0;
+}
+
+/* /bin, /lib... are symlinks into /usr on merged-/usr systems: recreate the link, else bind. */
+static int add_top_dir(struct spawn_ctx *c, const char *path, char *linkbuf, size_t linklen)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (S_ISLNK(st.st_mode)) {
+		ssize_t n = readlink(path, linkbuf, linklen - 1);
+		if (n <= 0)
+			return 0;
+		linkbuf[n] = '\0';
+		return add_entry(c, SBX_MNT_SYMLINK, path, linkbuf, 0, 0, false);
+	}
+	if (S_ISDIR(st.st_mode))
+		return add_entry(c, SBX_MNT_BIND_RO, path, path, 0, 0, true);
+	return 0;
+}
+
+static int build_mounts(struct spawn_ctx *c, const struct sbx_config *cfg, const struct sbx_policy *policy,
+			uid_t uid, gid_t gid, bool have_tty, struct sbx_error *err)
+{
+	static const char *const tops[] = { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32" };
+	char *localtime = c->localtime;
+	int r;
+
+	c->n = 0;
+	if ((r = add_entry(c, SBX_MNT_BIND_RO, "/usr", "/usr", 0, 0, false)) < 0)
+		return r;
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(tops); i++)
+		if ((r = add_top_dir(c, tops[i], c->links[i], sizeof(c->links[i]))) < 0)
+			return r;
+
+	/* A small /etc: what the loader and libc read, and ids that make sense inside. */
+	snprintf(c->passwd, sizeof(c->passwd),
+		 "root:x:0:0:root:/tmp:/bin/sh\nsbx:x:%u:%u:sbx worker:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+		 (unsigned)uid, (unsigned)gid);
+	snprintf(c->group, sizeof(c->group), "root:x:0:\nsbx:x:%u:\nnogroup:x:65534:\n", (unsigned)gid);
+	if (uid == 65534)
+		snprintf(c->passwd, sizeof(c->passwd),
+			 "root:x:0:0:root:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/tmp:/usr/sbin/nologin\n");
+	if (gid == 65534)
+		snprintf(c->group, sizeof(c->group), "root:x:0:\nnogroup:x:65534:\n");
+	ssize_t ln = readlink("/etc/localtime", localtime, PATH_MAX - 1);
+	if ((r = add_entry(c, SBX_MNT_BIND_RO, "/etc/ld.so.cache", "/etc/ld.so.cache", 0, 0, true)) < 0 ||
+	    (r = add_entry(c, SBX_MNT_BIND_RO, "/etc/nsswitch.conf", "/etc/nsswitch.conf", 0, 0, true)) < 0 ||
+	    (r = add_entry(c, SBX_MNT_BIND_RO, "/etc/alternatives", "/etc/alternatives", 0, 0, true)) < 0 ||
+	    (r = add_entry(c, SBX_MNT_FILE, "/etc/passwd", c->passwd, 0, 0, false)) < 0 ||
+	    (r = add_entry(c, SBX_MNT_FILE, "/etc/group", c->group, 0, 0, false)) < 0 ||
+	    (r = add_entry(c, SBX_MNT_FILE, "/etc/hosts", "127.0.0.1 localhost sbx\n::1 localhost\n", 0, 0, false)) < 0 ||
+	    (r = add_entry(c, SBX_MNT_FILE, "/etc/hostname", "sbx\n", 0, 0, false)) < 0)
+		return r;
+	if (ln > 0) {
+		localtime[ln] = '\0';
+		if ((r = add_entry(c, SBX_MNT_SYMLINK, "/etc/localtime", localtime, 0, 0, false)) < 0)
+			return r;
+	}
+
+	if ((r = add_entry(c, SBX_MNT_PROC, "/proc", NULL, 0, 0, false)) < 0)
+		return r;
+
+	/* A minimal /dev: device nodes bound from the host (a user namespace cannot mknod). */
+	if ((r = add_entry(c, SBX_MNT_TMPFS, "/dev", NULL, 64 << 10, 0755, false)) < 0)
+		return r;
+	static const char *const devs[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom" };
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(devs); i++)
+		if ((r = add_entry(c, SBX_MNT_DEV, devs[i], devs[i], 0, 0, false)) < 0)
+			return r;
+	if (have_tty && (r = add_entry(c, SBX_MNT_DEV, "/dev/tty", "/dev/tty", 0, 0, true)) < 0)
+		return r;
+	if ((r = add_entry(c, SBX_MNT_SYMLINK, "/dev/fd", "/proc/self/fd", 0, 0, false)) < 0 ||
+	    (r = add_entry(c, SBX_MNT_SYMLINK, "/dev/stdin", "/proc/self/fd/0", 0, 0, false)) < 0 ||
+	    (r = add_entry(c, SBX_MNT_SYMLINK, "/dev/stdout", "/proc/self/fd/1", 0, 0, false)) < 0 ||
+	    (r = add_entry(c, SBX_MNT_SYMLINK, "/dev/stderr", "/proc/self/fd/2", 0, 0, false)) < 0)
+		return r;
+	if ((r = add_entry(c, SBX_MNT_TMPFS, "/tmp", NULL, SBX_DEFAULT_TMP_SIZE, 01777, false)) < 0)
+		return r;
+
+	/* Then what the policy and the caller add, in that order (the caller's word is last).
+	 * Paths are canonical: a symlink in the path must not lead the bind elsewhere inside. */
+	const struct sbx_policy_mount *pm = NULL;
+	size_t n_pm = policy ? sbx_policy_mounts(policy, &pm) : 0;
+	c->n_paths = 0;
+	for (size_t i = 0; i < n_pm + cfg->n_paths; i++) {
+		const char *path = i < n_pm ? pm[i].path : cfg->paths[i - n_pm].path;
+		bool tmpfs = i < n_pm && pm[i].kind == SBX_MOUNT_TMPFS;
+		bool rw = i < n_pm ? pm[i].kind == SBX_MOUNT_RW : cfg->paths[i - n_pm].writable;
+		if (c->n_paths >= SBX_ARRAY_SIZE(c->paths))
+			return -E2BIG;
+		char *canon = c->paths[c->n_paths++];
+		if (tmpfs) {
+			sbx_strlcpy(canon, path, PATH_MAX);
+			r = add_entry(c, SBX_MNT_TMPFS, canon, NULL, pm[i].tmpfs_size ? pm[i].tmpfs_size : SBX_DEFAULT_TMP_SIZE,
+				      01777, false);
+		} else {
+			if (!realpath(path, canon)) {
+				int e = errno;
+				if (i < n_pm)
+					sbx_error_set(err, -e, "%s:%u: path %s: %s", pm[i].file ? pm[i].file : "policy",
+						      pm[i].line, path, strerror(e));
+				else
+					sbx_error_set(err, -e, "%s %s: %s", rw ? "--rw" : "--ro", path, strerror(e));
+				return -e;
+			}
+			if (strcmp(canon, "/") == 0) {
+				sbx_error_set(err, -EINVAL, "%s /: refusing to expose the whole host filesystem", rw ? "--rw" : "--ro");
+				return -EINVAL;
+			}
+			r = add_entry(c, rw ? SBX_MNT_BIND_RW : SBX_MNT_BIND_RO, canon, canon, 0, 0, false);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static rlim_t clamp_to_hard(int resource, uint64_t want)
+{
+	struct rlimit cur;
+	if (getrlimit(resource, &cur) == 0 && cur.rlim_max != RLIM_INFINITY && want > cur.rlim_max)
+		return cur.rlim_max;
+	return (rlim_t)want;
+}
+
+static uint64_t pick(uint64_t cli, uint64_t policy, uint64_t def)
+{
+	if (cli)
+		return cli;
+	if (policy != UINT64_MAX)
+		return policy;
+	return def;
+}
+
+static int clone_sandbox(int *pidfd)
+{
+	struct clone_args args;
+	memset(&args, 0, sizeof(args));
+	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_PIDFD;
+	args.pidfd = (uint64_t)(uintptr_t)pidfd;
+	/* No exit signal: the caller's SIGCHLD handling (a waitpid(-1) loop, say) never sees our
+	 * child, so it can neither steal its status nor be confused by it. */
+	args.exit_signal = 0;
+	return (int)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config *cfg,
+				const char *program, char *const argv[],
+				const struct sbx_callbacks *cb, void *userdata,
+				struct sbx_worker **ret, struct sbx_error *err)
+{
+	if (!base || !cfg || !program || !argv || !argv[0] || !ret) {
+		sbx_error_set(err, -EINVAL, "invalid argument");
+		return -EINVAL;
+	}
+	int r;
+	struct sbx_worker *w = calloc(1, sizeof(*w));
+	_cleanup_free_ struct spawn_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct sbx_program prog = { .fd = -1 };
+	char **envp = NULL;
+	struct sbx_bpf bpf = { NULL, 0 };
+	int sp[2] = { -1, -1 };
+	if (!w || !ctx) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->base = base;
+	w->cb = cb;
+	w->userdata = userdata;
+	w->log = cfg->log;
+	w->log_userdata = cfg->log_userdata;
+	w->pidfd = w->chan = w->listener = -1;
+	w->seccomp = cfg->seccomp;
+	w->learn = cfg->learn && cfg->seccomp;
+	snprintf(w->program, sizeof(w->program), "%s", program);
+
+	/* The policy. */
+	w->policy = cfg->policy;
+	if (!w->policy) {
+		if ((r = sbx_policy_open_default(&w->owned_policy, err)) < 0)
+			goto fail;
+		w->policy = w->owned_policy;
+	}
+
+	/* The program, found and opened as the caller. */
+	if ((r = sbx_program_open(program, getenv("PATH"), &prog, err)) < 0)
+		goto fail;
+	snprintf(w->program, sizeof(w->program), "%s", prog.path);
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "program: %s (fd %d%s)", prog.path, prog.fd,
+		 prog.is_script ? ", script" : "");
+
+	/* Identity: inside uid == host uid; the caller's own when unprivileged, never root. */
+	bool privileged = geteuid() == 0;
+	uid_t uid = privileged ? cfg->host_uid : geteuid();
+	gid_t gid = privileged ? cfg->host_gid : getegid();
+	if (uid == 0 || gid == 0) {
+		sbx_error_set(err, -EPERM, "refusing to map the worker to host uid/gid 0");
+		r = -EPERM;
+		goto fail;
+	}
+	if (!privileged && cfg->host_id_set) {
+		sbx_error_set(err, -EPERM, "choosing the worker's host uid needs root (running as uid %u)", (unsigned)uid);
+		r = -EPERM;
+		goto fail;
+	}
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "user namespace: uid %u gid %u inside, the same on the host%s",
+		 (unsigned)uid, (unsigned)gid, privileged ? " (sbx runs as root)" : "");
+
+	/* Limits. */
+	struct sbx_policy_limits pl;
+	sbx_policy_limits(w->policy, &pl);
+	uint64_t memory = pick(cfg->memory, pl.memory, 0);
+	uint64_t pids = pick(cfg->pids, pl.pids, 0);
+	uint64_t time_ms = pick(cfg->time_limit_ms, pl.time_ms, 0);
+	struct sbx_rlimits rl = {
+		.as = clamp_to_hard(RLIMIT_AS, memory ? memory : SBX_DEFAULT_AS),
+		.nproc = clamp_to_hard(RLIMIT_NPROC, pids ? pids : SBX_DEFAULT_NPROC),
+		.nofile = clamp_to_hard(RLIMIT_NOFILE, pl.nofile != UINT64_MAX ? pl.nofile : SBX_DEFAULT_NOFILE),
+		.fsize = clamp_to_hard(RLIMIT_FSIZE, pl.fsize != UINT64_MAX ? pl.fsize : SBX_DEFAULT_FSIZE),
+		.core = 0,
+	};
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG,
+		 "rlimits: as=%llu nproc=%llu nofile=%llu fsize=%llu core=0", (unsigned long long)rl.as,
+		 (unsigned long long)rl.nproc, (unsigned long long)rl.nofile, (unsigned long long)rl.fsize);
+
+	/* Filesystem. */
+	bool have_tty = isatty(0) || isatty(1) || isatty(2);
+	if ((r = build_mounts(ctx, cfg, w->policy, uid, gid, have_tty, err)) < 0) {
+		if (!err || !err->message[0])
+			sbx_error_set(err, r, "preparing mounts: %s", strerror(-r));
+		goto fail;
+	}
+
+	if ((r = sbx_env_build(environ, &envp)) < 0) {
+		sbx_error_set(err, r, "building the environment: %s", strerror(-r));
+		goto fail;
+	}
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		r = -errno;
+		sbx_error_set(err, r, "socketpair: %s", strerror(errno));
+		goto fail;
+	}
+
+	/* The filter is compiled here, before the clone: the child only loads it. */
+	if (w->seccomp) {
+		struct sbx_policy_diag d;
+		memset(&d, 0, sizeof(d));
+		struct sbx_compile_opts co = { .mode = w->learn ? SBX_COMPILE_LEARN : SBX_COMPILE_ENFORCE,
+					       .launch_fd = sp[1] };
+		if ((r = sbx_policy_compile(w->policy, &co, &bpf, &d)) < 0) {
+			char buf[700];
+			sbx_policy_diag_format(&d, buf, sizeof(buf));
+			sbx_error_set(err, r, "compiling the seccomp filter: %s", buf);
+			goto fail;
+		}
+		if ((r = sbx_notify_init(&w->notify)) < 0) {
+			sbx_error_set(err, r, "seccomp notifications unavailable: %s", strerror(-r));
+			goto fail;
+		}
+		w->exec_pending = w->learn || !sbx_policy_exec_allowed(w->policy);
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "seccomp: %u BPF instructions%s", bpf.len,
+			 w->learn ? " (learn mode: every call is recorded and allowed)" : "");
+	}
+	w->program_fd_in_child = prog.fd;
+
+	/* cgroups where the machine allows them. */
+	char name[64], info[768];
+	static unsigned counter;
+	snprintf(name, sizeof(name), "sbx-%d-%u", (int)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+	r = sbx_cgroup_create(name, memory, pids, &w->cg, info, sizeof(info));
+	if (r < 0) {
+		sbx_error_set(err, r, "%s", info);
+		goto fail;
+	}
+	if (memory || pids)
+		sbx_logf(w->log, w->log_userdata, r ? SBX_LOG_DEBUG : SBX_LOG_NOTICE, "cgroups: %s", info);
+
+	struct sock_fprog fprog = { .len = bpf.len, .filter = bpf.insns };
+	struct sbx_mount_plan mplan = { .entries = ctx->entries, .n = ctx->n };
+	struct sbx_launch_plan plan = {
+		.launch_fd = sp[1],
+		.broker_fd = sp[0],
+		.program_fd = prog.fd,
+		.program_is_script = prog.is_script,
+		.argv = argv,
+		.envp = envp,
+		.uid = uid,
+		.gid = gid,
+		.drop_groups = privileged,
+		.hostname = "sbx",
+		.mounts = &mplan,
+		.rlimits = rl,
+		.filter = w->seccomp ? &fprog : NULL,
+		.verbose = cfg->verbose,
+	};
+
+	int pidfd = -1;
+	int pid = clone_sandbox(&pidfd);
+	if (pid < 0) {
+		r = -errno;
+		sbx_error_set(err, r, "creating the namespaces (clone3): %s%s", strerror(errno),
+			      errno == EPERM || errno == ENOSPC ? " (are unprivileged user namespaces disabled?)" : "");
+		goto fail;
+	}
+	if (pid == 0)
+		sbx_launch_child(&plan);
+
+	w->pid = pid;
+	w->pidfd = pidfd;
+	sbx_close(&sp[1]);
+	w->chan = sbx_steal_fd(&sp[0]);
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "sandbox init is host pid %d", pid);
+
+	const char *what = NULL;
+	if ((r = sbx_userns_write_maps(pid, uid, gid, privileged, &what)) < 0) {
+		sbx_error_set(err, r, "writing the user namespace map (%s): %s", what, strerror(-r));
+		goto fail_child;
+	}
+	if (w->cg.n && (r = sbx_cgroup_attach(&w->cg, pid)) < 0) {
+		sbx_error_set(err, r, "moving the sandbox into its cgroup: %s", strerror(-r));
+		goto fail_child;
+	}
+
+	w->ev_pid = event_new(base, w->pidfd, EV_READ, on_pid, w);
+	w->ev_chan = event_new(base, w->chan, EV_READ | EV_PERSIST, on_chan, w);
+	if (!w->ev_pid || !w->ev_chan || event_add(w->ev_pid, NULL) < 0 || event_add(w->ev_chan, NULL) < 0) {
+		r = -ENOMEM;
+		sbx_error_set(err, r, "adding events to the loop");
+		goto fail_child;
+	}
+	if (time_ms) {
+		struct timeval tv = { .tv_sec = (time_t)(time_ms / 1000), .tv_usec = (suseconds_t)(time_ms % 1000) * 1000 };
+		w->ev_timer = evtimer_new(base, on_timer, w);
+		if (!w->ev_timer || evtimer_add(w->ev_timer, &tv) < 0) {
+			r = -ENOMEM;
+			sbx_error_set(err, r, "adding the time limit to the loop");
+			goto fail_child;
+		}
+	}
+
+	struct sbx_launch_msg go;
+	memset(&go, 0, sizeof(go));
+	go.type = SBX_LAUNCH_GO;
+	if (send(w->chan, &go, sizeof(go), MSG_NOSIGNAL) != (ssize_t)sizeof(go)) {
+		r = -errno;
+		sbx_error_set(err, r, "starting the sandbox: %s", strerror(errno));
+		goto fail_child;
+	}
+
+	close(prog.fd);
+	sbx_env_free(envp);
+	sbx_bpf_free(&bpf);
+	*ret = w;
+	return 0;
+
+fail_child:
+	worker_kill(w);
+	worker_reap(w);
+fail:
+	if (err && err->code == 0)
+		sbx_error_set(err, r, "%s", strerror(-r));
+	sbx_close(&sp[0]);
+	sbx_close(&sp[1]);
+	sbx_close(&prog.fd);
+	sbx_env_free(envp);
+	sbx_bpf_free(&bpf);
+	worker_release_events(w);
+	worker_close_fds(w);
+	sbx_cgroup_destroy(&w->cg);
+	sbx_notify_done(&w->notify);
+	sbx_policy_free(w->owned_policy);
+	free(w);
+	return r;
+}
+
+SBX_EXPORT pid_t sbx_worker_pid(const struct sbx_worker *w)
+{
+	return w ? w->pid : -1;
+}
+
+SBX_EXPORT int sbx_worker_signal(struct sbx_worker *w, int sig)
+{
+	if (!w || sig <= 0 || sig >= NSIG)
+		return -EINVAL;
+	if (w->state == W_DONE || w->pidfd < 0)
+		return -ESRCH;
+	if (sig == SIGKILL)
+		w->killed = true;
+	/* Init has a handler for the forwarded signals and passes them to the program. */
+	if (pidfd_send_signal(w->pidfd, sig, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+SBX_EXPORT void sbx_worker_free(struct sbx_worker *w)
+{
+	if (!w)
+		return;
+	if (w->state != W_DONE && w->pidfd >= 0) {
+		w->killed = true;
+		worker_kill(w);
+		worker_reap(w);
+	}
+	worker_release_events(w);
+	worker_close_fds(w);
+	sbx_cgroup_destroy(&w->cg);
+	sbx_notify_done(&w->notify);
+	sbx_policy_free(w->owned_policy);
+	free(w);
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers shared by the broker and the sandbox side: cleanup attributes with explicit
+ * ownership transfer, and exact-length I/O. Nothing here allocates behind the caller's back. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SBX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void sbx_closep(int *fd)
+{
+	if (fd && *fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+}
+
+static inline void sbx_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+#define _cleanup_close_ __attribute__((cleanup(sbx_closep)))
+#define _cleanup_free_ __attribute__((cleanup(sbx_freep)))
+
+/* Ownership transfer: the variable is reset so its cleanup attribute does nothing. */
+static inline int sbx_steal_fd(int *fd)
+{
+	int r = *fd;
+	*fd = -1;
+	return r;
+}
+
+static inline void *sbx_steal_ptr_impl(void **p)
+{
+	void *r = *p;
+	*p = NULL;
+	return r;
+}
+#define sbx_steal_ptr(pp) sbx_steal_ptr_impl((void **)(pp))
+
+/* Close an fd and mark the variable closed. */
+static inline void sbx_close(int *fd)
+{
+	sbx_closep(fd);
+	*fd = -1;
+}
+
+/* write() all of buf, retrying on EINTR and short writes. Returns 0 or -errno. */
+int sbx_write_all(int fd, const void *buf, size_t len);
+
+/* Write a whole small file (e.g. /proc/PID/uid_map) in one write(2): the kernel requires
+ * some of these to arrive in a single call. Returns 0 or -errno. */
+int sbx_write_file_at(int dirfd, const char *path, const char *text);
+
+/* Parse a size with an optional K/M/G/T suffix (powers of 1024). Returns 0 or -EINVAL/-ERANGE. */
+int sbx_parse_size(const char *s, uint64_t *ret);
+
+/* Parse a non-negative decimal integer with no trailing garbage. Returns 0 or -EINVAL/-ERANGE. */
+int sbx_parse_u64(const char *s, uint64_t *ret);
+
+/* strlcpy-like: copies at most size-1 bytes, always NUL-terminates, returns strlen(src). */
+size_t sbx_strlcpy(char *dst, const char *src, size_t size);

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* libsbx: run untrusted programs as zero-capability workers supervised by a broker that lives
+ * in the caller's libevent loop.
+ *
+ * Conventions:
+ *  - Every function returns 0 (or a non-negative value) on success and a negative errno on
+ *    failure; an optional struct sbx_error receives a human-readable message naming the step.
+ *  - The library never prints, never exits, never blocks the caller's loop.
+ *  - Handles are opaque. *_free() accepts NULL.
+ *  - Ownership of every pointer parameter is stated: "borrowed" means the library copies what
+ *    it needs before returning; "taken" means the library frees it.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SBX_EXPORT __attribute__((visibility("default")))
+
+struct event_base;
+struct sbx_policy;
+struct sbx_config;
+struct sbx_worker;
+
+struct sbx_error {
+	int code;          /* negative errno */
+	char message[768]; /* e.g. "policy.policy:3:7: unknown system call 'opne'" */
+};
+
+/* ---- Policies ---- */
+
+/* Load a policy file, or a shipped policy by name ("default", "pcap"). params is a
+ * NULL-terminated array of "name=value" strings (borrowed) or NULL. *ret is owned by the caller. */
+SBX_EXPORT int sbx_policy_open(const char *path_or_name, const char *const *params,
+			       struct sbx_policy **ret, struct sbx_error *err);
+/* The built-in default policy. */
+SBX_EXPORT int sbx_policy_open_default(struct sbx_policy **ret, struct sbx_error *err);
+SBX_EXPORT void sbx_policy_close(struct sbx_policy *p);
+
+/* ---- Launch configuration ---- */
+
+SBX_EXPORT int sbx_config_new(struct sbx_config **ret);
+SBX_EXPORT void sbx_config_free(struct sbx_config *cfg);
+
+/* The policy is taken: the config frees it. NULL selects the built-in default policy. */
+SBX_EXPORT int sbx_config_set_policy(struct sbx_config *cfg, struct sbx_policy *policy);
+/* Make a host path visible at the same place inside, read-only or writable. path: borrowed. */
+SBX_EXPORT int sbx_config_add_path(struct sbx_config *cfg, const char *path, bool writable);
+/* 0 = no limit. These override the policy's limits. */
+SBX_EXPORT int sbx_config_set_time_limit_ms(struct sbx_config *cfg, uint64_t ms);
+SBX_EXPORT int sbx_config_set_memory_limit(struct sbx_config *cfg, uint64_t bytes);
+SBX_EXPORT int sbx_config_set_pids_limit(struct sbx_config *cfg, uint64_t n);
+/* Diagnosis only: run without the seccomp layer. */
+SBX_EXPORT int sbx_config_set_seccomp(struct sbx_config *cfg, bool enabled);
+/* The host uid/gid the worker runs as when the broker runs as root (default 65534). Refuses 0. */
+SBX_EXPORT int sbx_config_set_host_id(struct sbx_config *cfg, uid_t uid, gid_t gid);
+/* Learn mode: let every system call through and report each one (see sbx_callbacks.syscall). */
+SBX_EXPORT int sbx_config_set_learn(struct sbx_config *cfg, bool learn);
+
+enum sbx_log_level { SBX_LOG_ERROR, SBX_LOG_WARNING, SBX_LOG_NOTICE, SBX_LOG_DEBUG };
+/* Setup steps and notices are reported through this function (called from the event loop).
+ * userdata: borrowed, must outlive the config and every worker spawned from it. */
+typedef void (*sbx_log_fn)(enum sbx_log_level level, const char *message, void *userdata);
+SBX_EXPORT int sbx_config_set_log(struct sbx_config *cfg, sbx_log_fn fn, void *userdata);
+
+/* The sandbox side also writes its setup steps to the worker's stderr (for sbx -v). */
+SBX_EXPORT int sbx_config_set_verbose(struct sbx_config *cfg, bool verbose);
+
+/* ---- Workers ---- */
+
+enum sbx_exit_kind {
+	SBX_EXIT_EXITED,      /* the program exited; code holds its status */
+	SBX_EXIT_SIGNALED,    /* the program died of signal `signal` */
+	SBX_EXIT_VIOLATION,   /* the seccomp layer stopped it; see syscall, suggestion */
+	SBX_EXIT_TIMEOUT,     /* the time limit ended it */
+	SBX_EXIT_SETUP_FAILED,/* the sandbox could not be set up; message names the step */
+	SBX_EXIT_EXEC_FAILED, /* the program could not be executed inside; error holds the errno */
+	SBX_EXIT_KILLED,      /* sbx_worker_kill() or the broker ended it */
+};
+
+struct sbx_exit {
+	enum sbx_exit_kind kind;
+	int code;            /* exit status (EXITED) */
+	int signal;          /* signal number (SIGNALED, VIOLATION: SIGSYS) */
+	int error;           /* positive errno (SETUP_FAILED, EXEC_FAILED) */
+	int status;          /* the sbx(1) exit status this maps to: code, 128+N, 159, 124, 125-127 */
+	char message[768];   /* one line for the user, "" for a normal exit */
+	char syscall[256];   /* VIOLATION: the call, e.g. "socket(AF_INET, SOCK_STREAM, 0)" */
+	char suggestion[256];/* VIOLATION: the policy line that would allow it */
+};
+
+struct sbx_callbacks {
+	/* The worker has ended; called once. The worker handle stays valid until freed. */
+	void (*exit)(struct sbx_worker *w, const struct sbx_exit *e, void *userdata);
+	/* Learn mode: one call per system call the program made (arch, nr, args). */
+	void (*syscall)(struct sbx_worker *w, uint32_t arch, int nr, const uint64_t args[6], void *userdata);
+};
+
+/* Start PROGRAM with argv (both borrowed; argv NULL-terminated, argv[0] is passed as is).
+ * PROGRAM is resolved like a shell would (PATH of the calling process) and opened here, then
+ * executed by fd inside. cb and userdata are borrowed and must outlive the worker.
+ * The worker's events are added to base. On success *ret is owned by the caller. */
+SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config *cfg,
+				const char *program, char *const argv[],
+				const struct sbx_callbacks *cb, void *userdata,
+				struct sbx_worker **ret, struct sbx_error *err);
+/* Host pid of the worker's init (pid 1 inside). */
+SBX_EXPORT pid_t sbx_worker_pid(const struct sbx_worker *w);
+/* Forward a signal to the program inside. SIGKILL ends the whole sandbox. */
+SBX_EXPORT int sbx_worker_signal(struct sbx_worker *w, int sig);
+/* Free a worker; a running one is killed first and its cgroups removed. */
+SBX_EXPORT void sbx_worker_free(struct sbx_worker *w);
+
+SBX_EXPORT const char *sbx_version(void);
+
+#ifdef __cplusplus
+}
+#endif

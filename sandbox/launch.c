@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/* The orchestrator of the sandbox side. It applies the mechanisms in this order:
+ *
+ *  init (pid 1 of the new pid namespace, still holding all capabilities of its user namespace)
+ *   1. parent-death signal       before anything else: if the broker dies, we die
+ *   2. wait for GO               the broker has written our uid/gid maps and cgroups
+ *   3. cgroup namespace          after the cgroup move, so our cgroup is the namespace's root
+ *   4. hostname                  needs CAP_SYS_ADMIN in our user namespace
+ *   5. clone the bind sources    as the caller's host identity, so they resolve with its access
+ *   6. become the mapped uid/gid files created in the new root must belong to a mapped uid
+ *   7. build the root, pivot     needs CAP_SYS_ADMIN in our user namespace (kept across 6)
+ *   7b. forbid nested userns     needs CAP_SYS_RESOURCE and the fresh /proc of step 7
+ *   8. close inherited fds       only stdio, the launch channel and the program stay
+ *   9. non-dumpable, signals     the program cannot ptrace init even without seccomp
+ *  10. fork the program's process; init then supervises (init.c)
+ *
+ *  program's process (pid 2)
+ *  11. signals to defaults, new session (no terminal: TIOCSTI cannot reach the caller's)
+ *  12. rlimits                   before dropping CAP_SYS_RESOURCE: raising nothing, lowering all
+ *  13. capabilities: all sets empty, securebits locked
+ *  14. no_new_privs             required for an unprivileged seccomp filter
+ *  15. seccomp                   last: everything above is system calls the policy need not allow
+ *  16. hand the listener to the broker, then exec the program by fd
+ *
+ * Any failing step reports SBX_LAUNCH_ERROR with the step and errno, and exits: the launch
+ * fails closed. */
+#include "launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "common/protocol.h"
+#include "fds.h"
+#include "init.h"
+#include "seccomp.h"
+#include "userns.h"
+#include "uts.h"
+
+static int send_msg(int fd, const struct sbx_launch_msg *msg, int pass_fd)
+{
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = sizeof(*msg) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (pass_fd >= 0) {
+		memset(&control, 0, sizeof(control));
+		mh.msg_control = control.buf;
+		mh.msg_controllen = sizeof(control.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	/* sendmsg on exactly this fd is what the seccomp filter lets through before exec. */
+	for (;;) {
+		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		if (n == (ssize_t)sizeof(*msg))
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 ? -errno : -EIO;
+	}
+}
+
+static void report_error(int fd, enum sbx_step step, int err, const char *detail)
+{
+	struct sbx_launch_msg msg;
+	memset(&msg, 0, sizeof(msg));
+	msg.type = SBX_LAUNCH_ERROR;
+	msg.step = step;
+	msg.error = err < 0 ? -err : err;
+	if (detail)
+		snprintf(msg.detail, sizeof(msg.detail), "%s", detail);
+	(void)send_msg(fd, &msg, -1);
+}
+
+static void trace(const struct sbx_launch_plan *plan, const char *what)
+{
+	if (!plan->verbose)
+		return;
+	char buf[256];
+	int n = snprintf(buf, sizeof(buf), "sbx: [sandbox pid %d] %s\n", (int)getpid(), what);
+	if (n > 0)
+		(void)!write(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+#define FAIL(plan, step, err, detail)                                        \
+	do {                                                                 \
+		report_error((plan)->launch_fd, (step), (err), (detail));    \
+		_exit(125);                                                  \
+	} while (0)
+
+_Noreturn static void run_program(const struct sbx_launch_plan *plan)
+{
+	int r;
+	const char *which = NULL;
+
+	sbx_init_reset_signals();
+	if (setsid() < 0)
+		FAIL(plan, SBX_STEP_SESSION, errno, NULL);
+	if ((r = sbx_rlimits_apply(&plan->rlimits, &which)) < 0)
+		FAIL(plan, SBX_STEP_RLIMITS, r, which);
+	if ((r = sbx_caps_drop_all()) < 0)
+		FAIL(plan, SBX_STEP_CAPS, r, NULL);
+	if ((r = sbx_caps_no_new_privs()) < 0)
+		FAIL(plan, SBX_STEP_NO_NEW_PRIVS, r, NULL);
+	trace(plan, "capabilities dropped, securebits locked, no_new_privs set");
+
+	struct sbx_launch_msg msg;
+	memset(&msg, 0, sizeof(msg));
+	msg.type = SBX_LAUNCH_EXEC;
+	int listener = -1;
+	if (plan->filter) {
+		trace(plan, "loading the seccomp filter; exec follows");
+		listener = sbx_seccomp_load(plan->filter);
+		if (listener < 0)
+			FAIL(plan, SBX_STEP_SECCOMP, listener, NULL);
+	}
+	/* From here on only sendmsg(launch_fd), exit_group and the one exec are certain to be
+	 * allowed: the broker answers anything else as a violation. */
+	if (send_msg(plan->launch_fd, &msg, listener) < 0)
+		_exit(125); /* without the listener the broker could not answer: never exec */
+	if (plan->program_is_script) {
+		/* The interpreter opens /dev/fd/N: the fd must survive exec. */
+		(void)fcntl(plan->program_fd, F_SETFD, 0);
+	}
+	syscall(SYS_execveat, plan->program_fd, "", plan->argv, plan->envp, AT_EMPTY_PATH);
+	int err = errno;
+	report_error(plan->launch_fd, SBX_STEP_EXEC, err, NULL);
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+_Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
+{
+	int r;
+	char detail[SBX_LAUNCH_DETAIL_MAX];
+
+	if (plan->broker_fd >= 0)
+		close(plan->broker_fd);
+
+	/* 1. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		FAIL(plan, SBX_STEP_PDEATHSIG, errno, NULL);
+
+	/* 2. If the broker died before step 1 took effect, its end is closed: recv sees EOF. */
+	struct sbx_launch_msg go;
+	ssize_t n;
+	do
+		n = recv(plan->launch_fd, &go, sizeof(go), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(go) || go.type != SBX_LAUNCH_GO)
+		_exit(125);
+
+	/* 3. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		FAIL(plan, SBX_STEP_CGROUPNS, errno, NULL);
+	/* 4. */
+	if ((r = sbx_uts_setup(plan->hostname)) < 0)
+		FAIL(plan, SBX_STEP_HOSTNAME, r, plan->hostname);
+	/* 5. */
+	struct sbx_mount_sources sources;
+	if ((r = sbx_mount_open_sources(plan->mounts, &sources, detail, sizeof(detail))) < 0)
+		FAIL(plan, SBX_STEP_MOUNTS, r, detail);
+	/* 6. */
+	if ((r = sbx_userns_become(plan->uid, plan->gid, plan->drop_groups)) < 0)
+		FAIL(plan, SBX_STEP_IDENTITY, r, NULL);
+	/* 7. */
+	if ((r = sbx_mount_build_root(plan->mounts, &sources, detail, sizeof(detail))) < 0)
+		FAIL(plan, SBX_STEP_MOUNTS, r, detail);
+	trace(plan, "namespaces entered, minimal root built, pivoted");
+	if ((r = sbx_userns_forbid_nested()) < 0)
+		FAIL(plan, SBX_STEP_USERNS_LIMIT, r, "/proc/sys/user/max_user_namespaces");
+	/* 8. */
+	int keep[2] = { plan->launch_fd, plan->program_fd };
+	if ((r = sbx_fds_close_except(keep, 2)) < 0)
+		FAIL(plan, SBX_STEP_FDS, r, NULL);
+	/* 9. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		FAIL(plan, SBX_STEP_FORK, errno, "PR_SET_DUMPABLE");
+	if ((r = sbx_init_prepare()) < 0)
+		FAIL(plan, SBX_STEP_FORK, r, "signals");
+	/* 10. */
+	/* A raw fork: libc's fork() would run atfork handlers that take locks another thread of
+	 * the broker may have held at clone time. */
+	pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0)
+		FAIL(plan, SBX_STEP_FORK, errno, NULL);
+	if (pid == 0)
+		run_program(plan);
+	close(plan->program_fd);
+	sbx_init_run(pid, plan->launch_fd);
+}

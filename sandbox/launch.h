@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* The sandbox side of a launch: everything the child needs, prepared by the broker before the
+ * clone, and the one function that applies the mechanisms in order. The child runs no code
+ * that allocates: in an embedding program another thread may hold the malloc lock at clone. */
+#pragma once
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "mount.h"
+#include "rlimits.h"
+
+struct sbx_launch_plan {
+	int launch_fd;            /* child end of the launch channel (common/protocol.h) */
+	int broker_fd;            /* broker end: closed first thing in the child */
+	int program_fd;           /* the program, opened by the broker */
+	bool program_is_script;   /* keep program_fd open across exec: the interpreter reads /dev/fd/N */
+	char *const *argv;
+	char *const *envp;
+
+	uid_t uid;                /* uid/gid inside == host uid/gid the maps point at */
+	gid_t gid;
+	bool drop_groups;         /* broker is root: setgroups(0) is allowed and wanted */
+
+	const char *hostname;
+	const struct sbx_mount_plan *mounts;
+	struct sbx_rlimits rlimits;
+
+	const struct sock_fprog *filter; /* NULL: --no-seccomp */
+	bool verbose;             /* child-side steps are logged to stderr */
+};
+
+/* Runs in the freshly cloned child (new user, mount, pid, ipc, uts, net namespaces): becomes
+ * the sandbox's init, forks the program's process and supervises it. Never returns. Every
+ * failure is reported to the broker over plan->launch_fd as SBX_LAUNCH_ERROR with the step. */
+_Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan);

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/* Building the worker's root with the new mount API.
+ *
+ * Order, and why:
+ *  1. Make every mount private, so nothing we do propagates back to the host.
+ *  2. Clone every bind source first (open_tree), while the host tree is still visible and
+ *     before we cover anything; set their attributes recursively with mount_setattr (mount(2)
+ *     cannot make a whole subtree read-only: submounts of a read-only bind stay writable).
+ *  3. Create the root tmpfs and attach it at a scratch point (/tmp of our private namespace),
+ *     then build the tree inside it relative to its fd.
+ *  4. Make the root itself read-only, pivot_root into it and detach the host root.
+ * Nothing here allocates: it runs in a child cloned from a possibly multithreaded broker. */
+#include "mount.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+static int fail(char *detail, size_t len, const char *op, const char *path, int err)
+{
+	snprintf(detail, len, "%s %s", op, path ? path : "");
+	return err < 0 ? err : -err;
+}
+
+/* mkdir -p of path's components (relative to root_fd), excluding the last one when
+ * `include_last` is false. Components that exist are fine, even on read-only binds. */
+static int mkdir_parents(int root_fd, const char *path, bool include_last)
+{
+	char buf[4096];
+	while (*path == '/')
+		path++;
+	if (sbx_strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdirat(root_fd, buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (include_last && buf[0] && mkdirat(root_fd, buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static const char *rel(const char *path)
+{
+	while (*path == '/')
+		path++;
+	return *path ? path : ".";
+}
+
+/* Create the mount point for a tree: a directory for a directory, an empty file otherwise. */
+static int make_mountpoint(int root_fd, const char *path, bool dir)
+{
+	int r = mkdir_parents(root_fd, path, dir);
+	if (r < 0 || dir)
+		return r;
+	int fd = openat(root_fd, rel(path), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+	if (fd < 0) {
+		/* Already there (e.g. inside a read-only bind of the same host path). */
+		struct stat st;
+		if (fstatat(root_fd, rel(path), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+			return 0;
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
+static int new_fs_mount(const char *fstype, uint64_t size, unsigned mode, unsigned attrs)
+{
+	_cleanup_close_ int fs = fsopen(fstype, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	char buf[32];
+	if (size) {
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)size);
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "size", buf, 0) < 0)
+			return -errno;
+	}
+	if (mode) {
+		snprintf(buf, sizeof(buf), "%04o", mode);
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", buf, 0) < 0)
+			return -errno;
+	}
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+	return mnt < 0 ? -errno : mnt;
+}
+
+static int write_file_at(int root_fd, const char *path, const char *text)
+{
+	int r = mkdir_parents(root_fd, path, false);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = openat(root_fd, rel(path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	return sbx_write_all(fd, text, strlen(text));
+}
+
+void sbx_mount_sources_close(struct sbx_mount_sources *src)
+{
+	for (size_t i = 0; i < SBX_MOUNT_MAX; i++) {
+		if (src->fds[i] >= 0)
+			close(src->fds[i]);
+		src->fds[i] = -1;
+	}
+}
+
+int sbx_mount_open_sources(const struct sbx_mount_plan *plan, struct sbx_mount_sources *src,
+			   char *detail, size_t detail_len)
+{
+	for (size_t i = 0; i < SBX_MOUNT_MAX; i++)
+		src->fds[i] = -1;
+	if (plan->n > SBX_MOUNT_MAX)
+		return fail(detail, detail_len, "too many mounts", NULL, -E2BIG);
+
+	/* 1. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return fail(detail, detail_len, "make-rprivate", "/", -errno);
+
+	/* 2. */
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct sbx_mount_entry *e = &plan->entries[i];
+		if (e->op != SBX_MNT_BIND_RO && e->op != SBX_MNT_BIND_RW && e->op != SBX_MNT_DEV)
+			continue;
+		int fd = open_tree(AT_FDCWD, e->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (fd < 0) {
+			if (errno == ENOENT && e->optional)
+				continue;
+			return fail(detail, detail_len, "open_tree", e->source, -errno);
+		}
+		src->fds[i] = fd;
+		struct stat st;
+		if (fstat(fd, &st) < 0)
+			return fail(detail, detail_len, "stat", e->source, -errno);
+		src->is_dir[i] = S_ISDIR(st.st_mode);
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID };
+		if (e->op != SBX_MNT_DEV)
+			attr.attr_set |= MOUNT_ATTR_NODEV;
+		if (e->op != SBX_MNT_BIND_RW)
+			attr.attr_set |= MOUNT_ATTR_RDONLY;
+		if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+			return fail(detail, detail_len, "mount_setattr", e->source, -errno);
+	}
+	return 0;
+}
+
+int sbx_mount_build_root(const struct sbx_mount_plan *plan, struct sbx_mount_sources *src,
+			 char *detail, size_t detail_len)
+{
+	_cleanup_close_ int root = -1;
+	int r = 0;
+	int *trees = src->fds;
+	bool *tree_is_dir = src->is_dir;
+
+	/* 3. */
+	root = new_fs_mount("tmpfs", 1 << 20, 0755, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (root < 0) {
+		r = fail(detail, detail_len, "tmpfs", "/", root);
+		goto out;
+	}
+	if (move_mount(root, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0 &&
+	    move_mount(root, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		r = fail(detail, detail_len, "attach new root", "", -errno);
+		goto out;
+	}
+
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct sbx_mount_entry *e = &plan->entries[i];
+		int m;
+		switch (e->op) {
+		case SBX_MNT_DIR:
+			if ((r = mkdir_parents(root, e->path, true)) < 0) {
+				r = fail(detail, detail_len, "mkdir", e->path, r);
+				goto out;
+			}
+			break;
+		case SBX_MNT_BIND_RO:
+		case SBX_MNT_BIND_RW:
+		case SBX_MNT_DEV:
+			if (trees[i] < 0)
+				break; /* optional and absent */
+			if ((r = make_mountpoint(root, e->path, tree_is_dir[i])) < 0) {
+				r = fail(detail, detail_len, "mount point", e->path, r);
+				goto out;
+			}
+			if (move_mount(trees[i], "", root, rel(e->path), MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+				r = fail(detail, detail_len, "bind", e->path, -errno);
+				goto out;
+			}
+			break;
+		case SBX_MNT_TMPFS:
+		case SBX_MNT_PROC:
+			if ((r = mkdir_parents(root, e->path, true)) < 0) {
+				r = fail(detail, detail_len, "mkdir", e->path, r);
+				goto out;
+			}
+			if (e->op == SBX_MNT_TMPFS)
+				m = new_fs_mount("tmpfs", e->size, e->mode, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+			else
+				m = new_fs_mount("proc", 0, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+			if (m < 0) {
+				r = fail(detail, detail_len, e->op == SBX_MNT_TMPFS ? "tmpfs" : "proc", e->path, m);
+				goto out;
+			}
+			if (move_mount(m, "", root, rel(e->path), MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+				r = fail(detail, detail_len, "attach", e->path, -errno);
+				close(m);
+				goto out;
+			}
+			close(m);
+			break;
+		case SBX_MNT_SYMLINK:
+			if ((r = mkdir_parents(root, e->path, false)) < 0 ||
+			    (symlinkat(e->source, root, rel(e->path)) < 0 && (r = -errno) != -EEXIST)) {
+				r = fail(detail, detail_len, "symlink", e->path, r);
+				goto out;
+			}
+			r = 0;
+			break;
+		case SBX_MNT_FILE:
+			if ((r = write_file_at(root, e->path, e->source)) < 0) {
+				r = fail(detail, detail_len, "write", e->path, r);
+				goto out;
+			}
+			break;
+		}
+	}
+
+	/* 4. The root tmpfs only holds mount points and the small /etc files: nothing the worker
+	 * should change. Not recursive: /tmp stays writable. */
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	if (mount_setattr(root, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0) {
+		r = fail(detail, detail_len, "read-only root", "/", -errno);
+		goto out;
+	}
+	if (fchdir(root) < 0) {
+		r = fail(detail, detail_len, "chdir", "new root", -errno);
+		goto out;
+	}
+	/* pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves
+	 * only the new root, with no path back to the host's. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0) {
+		r = fail(detail, detail_len, "pivot_root", "", -errno);
+		goto out;
+	}
+	if (umount2(".", MNT_DETACH) < 0) {
+		r = fail(detail, detail_len, "detach old root", "", -errno);
+		goto out;
+	}
+	if (chdir("/") < 0) {
+		r = fail(detail, detail_len, "chdir", "/", -errno);
+		goto out;
+	}
+	r = 0;
+out:
+	sbx_mount_sources_close(src);
+	return r;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* The worker's filesystem: a fresh tmpfs root holding read-only binds of what programs need,
+ * a fresh /proc, a minimal /dev and a small /tmp, entered with pivot_root. The broker writes
+ * the plan (sbx_mount_plan); the child applies it with sbx_mount_setup(). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SBX_MOUNT_MAX 128
+
+enum sbx_mount_op {
+	SBX_MNT_DIR,      /* an empty directory */
+	SBX_MNT_BIND_RO,  /* host `source` at `path`, recursive, read-only, nosuid, nodev */
+	SBX_MNT_BIND_RW,  /* the same, writable */
+	SBX_MNT_DEV,      /* a host device node at `path` (bind without nodev) */
+	SBX_MNT_TMPFS,    /* tmpfs of `size` bytes and `mode`, nosuid, nodev */
+	SBX_MNT_PROC,     /* proc of the new pid namespace, nosuid, nodev, noexec */
+	SBX_MNT_SYMLINK,  /* a symlink at `path` pointing to `source` */
+	SBX_MNT_FILE,     /* a file at `path` holding the text `source` (mode 0644) */
+};
+
+struct sbx_mount_entry {
+	enum sbx_mount_op op;
+	const char *path;     /* absolute path inside */
+	const char *source;   /* host path, symlink target or file text */
+	uint64_t size;        /* tmpfs */
+	unsigned mode;        /* tmpfs */
+	bool optional;        /* skip quietly when the host source does not exist */
+};
+
+struct sbx_mount_plan {
+	const struct sbx_mount_entry *entries;
+	size_t n;
+};
+
+struct sbx_mount_sources {
+	int fds[SBX_MOUNT_MAX];     /* detached clones of the bind sources, -1 where none */
+	bool is_dir[SBX_MOUNT_MAX];
+};
+
+/* Child side, phase 1, as the caller's host identity (so sources resolve with its access):
+ * make every mount private and clone each bind source with its final attributes.
+ * Phase 2, after taking on the worker's uid (files in the new root must belong to a mapped
+ * uid): build the new root from the plan and pivot into it; closes the sources.
+ * Both return 0 or -errno and describe the failing entry in detail. */
+int sbx_mount_open_sources(const struct sbx_mount_plan *plan, struct sbx_mount_sources *src,
+			   char *detail, size_t detail_len);
+int sbx_mount_build_root(const struct sbx_mount_plan *plan, struct sbx_mount_sources *src,
+			 char *detail, size_t detail_len);
+void sbx_mount_sources_close(struct sbx_mount_sources *src);
