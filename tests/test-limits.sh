@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Resource limits: rlimits always, --memory-limit, --pids-limit, --time-limit.
+. "$(dirname "$0")/lib.sh"
+
+group_rlimits() {
+	sbx_run "$P" rlimits
+	expect_held "rlimits: CORE 0; NOFILE, FSIZE, NPROC, AS finite"
+	sbx_run "$P" signal 11
+	expect_rc 139 "a crash exits 139"
+}
+
+group_memory() {
+	sbx_run --memory-limit 64M "$P" alloc 512M
+	if [ "$RC" = 1 ] || [ "$RC" = 137 ]; then
+		pass "--memory-limit 64M: allocating 512M fails (exit $RC)"
+	else
+		fail "--memory-limit 64M: allocating 512M fails (1, or 137 when OOM-killed)" "$(show_run)"
+	fi
+	sbx_run --memory-limit 65536K "$P" alloc 512M
+	if [ "$RC" = 1 ] || [ "$RC" = 137 ]; then
+		pass "--memory-limit 65536K: allocating 512M fails (exit $RC)"
+	else
+		fail "--memory-limit 65536K: allocating 512M fails" "$(show_run)"
+	fi
+	sbx_run --memory-limit 512M "$P" alloc 16M
+	expect_rc 0 "--memory-limit 512M: allocating 16M works (control)"
+	sbx_run --memory-limit 2G "$P" alloc 1G
+	expect_rc 0 "--memory-limit 2G (G suffix): allocating 1G works"
+}
+
+group_pids() {
+	sbx_run --pids-limit 16 "$P" forkbomb 500
+	expect_held "--pids-limit 16: a fork bomb of 500 is contained"
+	local forked
+	forked=$(awk '/^forked: / { print $2 }' <<<"$OUT")
+	if [ -n "$forked" ] && [ "$forked" -lt 16 ]; then
+		pass "--pids-limit 16: fewer than 16 processes were created ($forked)"
+	else
+		fail "--pids-limit 16: fewer than 16 processes were created" "$(show_run)"
+	fi
+	sbx_run --pids-limit 100 "$P" forkbomb 20
+	if [ "$RC" = 1 ] && grep -q '^forked: 20$' <<<"$OUT"; then
+		pass "--pids-limit 100: 20 processes can be created (control)"
+	else
+		fail "--pids-limit 100: 20 processes can be created (control)" "$(show_run)"
+	fi
+	# Without --pids-limit the NPROC rlimit still contains a fork bomb. Only tried when that
+	# limit is small enough not to exhaust the machine if it does not hold.
+	local nproc
+	sbx_run "$P" rlimits
+	nproc=$(awk '/^RLIMIT_NPROC: / { print $2 }' <<<"$OUT")
+	if ! [[ "$nproc" =~ ^[0-9]+$ ]] || [ "$nproc" -gt 4096 ]; then
+		skip "no --pids-limit: RLIMIT_NPROC contains a fork bomb" "RLIMIT_NPROC is '$nproc', too big to try"
+	else
+		sbx_run "$P" forkbomb $((nproc + 50))
+		expect_held "no --pids-limit: RLIMIT_NPROC ($nproc) contains a fork bomb of $((nproc + 50))"
+	fi
+}
+
+group_time() {
+	local start end marker
+	marker=$(new_marker)
+	start=$(date +%s)
+	sbx_run --time-limit 1 "$P" spawn-sleep 100 "$marker"
+	end=$(date +%s)
+	expect_rc 124 "--time-limit 1: exit 124"
+	if [ $((end - start)) -le 10 ]; then
+		pass "--time-limit 1: ended within 10 s ($((end - start)) s)"
+	else
+		fail "--time-limit 1: ended within 10 s" "took $((end - start)) s"
+	fi
+	if wait_until 5 no_pids_with_marker "$marker"; then
+		pass "--time-limit 1: a daemonized grandchild dies too"
+	else
+		fail "--time-limit 1: a daemonized grandchild dies too" "left: $(pids_with_marker "$marker" | tr '\n' ' ')"
+	fi
+	kill_leftovers "$marker"
+	err_has '[Tt]ime' "--time-limit: stderr says the time limit ended it"
+}
+
+group_fsize() {
+	# A file written into --rw cannot grow past RLIMIT_FSIZE. Only run it when that limit is
+	# small enough not to fill the host's disk if it does not hold.
+	local rw=$T/data/fsize-$MODE fsize
+	sbx_run "$P" rlimits
+	fsize=$(awk '/^RLIMIT_FSIZE: / { print $3 }' <<<"$OUT")
+	if ! [[ "$fsize" =~ ^[0-9]+$ ]] || [ "$fsize" -gt $((1 << 30)) ]; then
+		skip "RLIMIT_FSIZE stops a write into a --rw folder" "RLIMIT_FSIZE is '$fsize', too big to try"
+		return
+	fi
+	mkdir -p "$rw"
+	chmod 0777 "$rw"
+	sbx_run --rw "$rw" "$P" fill "$rw/big" $((fsize + (16 << 20)))
+	expect_held "RLIMIT_FSIZE ($fsize): writing past it into a --rw folder stops with an error"
+	rm -rf "$rw"
+}
+
+for_each_mode group_rlimits
+for_each_mode group_memory
+for_each_mode group_pids
+for_each_mode group_time
+for_each_mode group_fsize
+done_testing
