@@ -6,7 +6,10 @@
  * child end is held by the sandbox's init (pid 1 inside, our code) and by the program's process
  * until its exec (the fd is close-on-exec, so the untrusted program never holds it).
  *
- *   broker -> init  SBX_LAUNCH_GO      uid/gid maps and cgroups are in place: set up and start
+ *   broker -> init  SBX_LAUNCH_GO      uid/gid maps and cgroups are in place: set up
+ *   broker -> init  SBX_LAUNCH_FILTER  the compiled seccomp filter (struct sbx_launch_filter),
+ *                                      sent while init builds the root: compiling it (~1 ms)
+ *                                      overlaps the sandbox's own setup instead of preceding it
  *   init   -> broker SBX_LAUNCH_ERROR   a setup step failed (step, errno, detail); init exits
  *   child  -> broker SBX_LAUNCH_EXEC    about to exec; with seccomp, carries the listener fd
  *   child  -> broker SBX_LAUNCH_ERROR   exec failed (step SBX_STEP_EXEC, errno)
@@ -29,6 +32,23 @@ enum sbx_launch_type {
 	SBX_LAUNCH_ERROR = 2,
 	SBX_LAUNCH_EXEC = 3,
 	SBX_LAUNCH_STATUS = 4,
+	SBX_LAUNCH_FILTER = 5,
+};
+
+/* The fd number of the launch channel inside, before exec. Fixed, so that a compiled filter
+ * (which lets sendmsg() through on exactly this fd) does not depend on the broker's fds. */
+#define SBX_LAUNCH_FD 200
+/* The program's fd inside, which the launcher executes (execveat(SBX_PROGRAM_FD, "", ...)). */
+#define SBX_PROGRAM_FD 201
+
+#define SBX_LAUNCH_FILTER_MAX 4096 /* BPF_MAXINSNS */
+
+/* broker -> init only. insns[] holds n_insns struct sock_filter (8 bytes each); the datagram
+ * is exactly 8 + 8 * n_insns bytes. n_insns == 0: no seccomp layer (--no-seccomp). */
+struct sbx_launch_filter {
+	uint32_t type;     /* SBX_LAUNCH_FILTER */
+	uint32_t n_insns;
+	uint64_t insns[SBX_LAUNCH_FILTER_MAX];
 };
 
 /* The setup steps, in the order the sandbox side applies them (sandbox/launch.c). */
@@ -36,6 +56,7 @@ enum sbx_step {
 	SBX_STEP_NONE = 0,
 	SBX_STEP_SYNC,          /* waiting for the broker */
 	SBX_STEP_PDEATHSIG,     /* die with the broker */
+	SBX_STEP_NETNS,         /* unshare the network namespace */
 	SBX_STEP_CGROUPNS,      /* unshare the cgroup namespace */
 	SBX_STEP_HOSTNAME,      /* uts */
 	SBX_STEP_MOUNTS,        /* the minimal root; detail names the path */
@@ -69,6 +90,7 @@ static inline const char *sbx_step_name(uint32_t step)
 		[SBX_STEP_NONE] = "setup",
 		[SBX_STEP_SYNC] = "waiting for the broker",
 		[SBX_STEP_PDEATHSIG] = "parent-death signal",
+		[SBX_STEP_NETNS] = "network namespace",
 		[SBX_STEP_CGROUPNS] = "cgroup namespace",
 		[SBX_STEP_HOSTNAME] = "hostname",
 		[SBX_STEP_MOUNTS] = "mounts",

@@ -3,6 +3,10 @@
  *
  *  init (pid 1 of the new pid namespace, still holding all capabilities of its user namespace)
  *   1. parent-death signal       before anything else: if the broker dies, we die
+ *   1b. fixed fd numbers         the launch channel and the program at SBX_LAUNCH_FD/PROGRAM_FD
+ *   1c. network namespace        here rather than in the clone: creating one costs ~1 ms of
+ *                                kernel work, which now runs while the broker writes our maps
+ *                                and compiles the filter, on the other core
  *   2. wait for GO               the broker has written our uid/gid maps and cgroups
  *   3. cgroup namespace          after the cgroup move, so our cgroup is the namespace's root
  *   4. hostname                  needs CAP_SYS_ADMIN in our user namespace
@@ -12,6 +16,7 @@
  *   7b. forbid nested userns     needs CAP_SYS_RESOURCE and the fresh /proc of step 7
  *   8. close inherited fds       only stdio, the launch channel and the program stay
  *   9. non-dumpable, signals     the program cannot ptrace init even without seccomp
+ *   9b. receive the filter       compiled by the broker while we did steps 3-9
  *  10. fork the program's process; init then supervises (init.c)
  *
  *  program's process (pid 2)
@@ -86,6 +91,9 @@ static void report_error(int fd, enum sbx_step step, int err, const char *detail
 	(void)send_msg(fd, &msg, -1);
 }
 
+/* Filled in by step 9b; the program's process inherits it with the fork. */
+static struct sbx_launch_filter filter_msg;
+
 static void trace(const struct sbx_launch_plan *plan, const char *what)
 {
 	if (!plan->verbose)
@@ -98,9 +106,42 @@ static void trace(const struct sbx_launch_plan *plan, const char *what)
 
 #define FAIL(plan, step, err, detail)                                        \
 	do {                                                                 \
-		report_error((plan)->launch_fd, (step), (err), (detail));    \
+		(void)(plan);                                                \
+		report_error(launch_fd, (step), (err), (detail));            \
 		_exit(125);                                                  \
 	} while (0)
+
+/* The launch channel: plan->launch_fd until step 1b, SBX_LAUNCH_FD after. */
+static int launch_fd = -1;
+
+/* Move both fds to their fixed numbers, via temporaries above them so that no dup3 can land
+ * on the other one. */
+static int fix_fds(const struct sbx_launch_plan *plan)
+{
+	int tl = fcntl(plan->launch_fd, F_DUPFD_CLOEXEC, SBX_PROGRAM_FD + 1);
+	int tp = fcntl(plan->program_fd, F_DUPFD_CLOEXEC, SBX_PROGRAM_FD + 1);
+	if (tl < 0 || tp < 0)
+		return -errno;
+	if (dup3(tl, SBX_LAUNCH_FD, O_CLOEXEC) < 0 || dup3(tp, SBX_PROGRAM_FD, O_CLOEXEC) < 0)
+		return -errno;
+	close(tl);
+	close(tp);
+	return 0;
+}
+
+static int receive_filter(const struct sbx_launch_plan *plan)
+{
+	ssize_t n;
+	do
+		n = recv(SBX_LAUNCH_FD, &filter_msg, sizeof(filter_msg), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n < 8 || filter_msg.type != SBX_LAUNCH_FILTER || filter_msg.n_insns > SBX_LAUNCH_FILTER_MAX ||
+	    (size_t)n != 8 + 8 * (size_t)filter_msg.n_insns || (filter_msg.n_insns != 0) != plan->seccomp)
+		return -EPROTO;
+	return 0;
+}
 
 _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 {
@@ -122,23 +163,25 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	memset(&msg, 0, sizeof(msg));
 	msg.type = SBX_LAUNCH_EXEC;
 	int listener = -1;
-	if (plan->filter) {
+	if (plan->seccomp) {
 		trace(plan, "loading the seccomp filter; exec follows");
-		listener = sbx_seccomp_load(plan->filter);
+		struct sock_fprog prog = { .len = (unsigned short)filter_msg.n_insns,
+					   .filter = (struct sock_filter *)filter_msg.insns };
+		listener = sbx_seccomp_load(&prog);
 		if (listener < 0)
 			FAIL(plan, SBX_STEP_SECCOMP, listener, NULL);
 	}
 	/* From here on only sendmsg(launch_fd), exit_group and the one exec are certain to be
 	 * allowed: the broker answers anything else as a violation. */
-	if (send_msg(plan->launch_fd, &msg, listener) < 0)
+	if (send_msg(SBX_LAUNCH_FD, &msg, listener) < 0)
 		_exit(125); /* without the listener the broker could not answer: never exec */
 	if (plan->program_is_script) {
 		/* The interpreter opens /dev/fd/N: the fd must survive exec. */
-		(void)fcntl(plan->program_fd, F_SETFD, 0);
+		(void)fcntl(SBX_PROGRAM_FD, F_SETFD, 0);
 	}
-	syscall(SYS_execveat, plan->program_fd, "", plan->argv, plan->envp, AT_EMPTY_PATH);
+	syscall(SYS_execveat, SBX_PROGRAM_FD, "", plan->argv, plan->envp, AT_EMPTY_PATH);
 	int err = errno;
-	report_error(plan->launch_fd, SBX_STEP_EXEC, err, NULL);
+	report_error(SBX_LAUNCH_FD, SBX_STEP_EXEC, err, NULL);
 	_exit(err == ENOENT ? 127 : 126);
 }
 
@@ -147,18 +190,26 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 	int r;
 	char detail[SBX_LAUNCH_DETAIL_MAX];
 
+	launch_fd = plan->launch_fd;
 	if (plan->broker_fd >= 0)
 		close(plan->broker_fd);
 
 	/* 1. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		FAIL(plan, SBX_STEP_PDEATHSIG, errno, NULL);
+	/* 1b. */
+	if ((r = fix_fds(plan)) < 0)
+		FAIL(plan, SBX_STEP_FDS, r, "moving to fixed fd numbers");
+	launch_fd = SBX_LAUNCH_FD;
+	/* 1c. */
+	if (unshare(CLONE_NEWNET) < 0)
+		FAIL(plan, SBX_STEP_NETNS, errno, NULL);
 
 	/* 2. If the broker died before step 1 took effect, its end is closed: recv sees EOF. */
 	struct sbx_launch_msg go;
 	ssize_t n;
 	do
-		n = recv(plan->launch_fd, &go, sizeof(go), 0);
+		n = recv(SBX_LAUNCH_FD, &go, sizeof(go), 0);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(go) || go.type != SBX_LAUNCH_GO)
 		_exit(125);
@@ -183,7 +234,7 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 	if ((r = sbx_userns_forbid_nested()) < 0)
 		FAIL(plan, SBX_STEP_USERNS_LIMIT, r, "/proc/sys/user/max_user_namespaces");
 	/* 8. */
-	int keep[2] = { plan->launch_fd, plan->program_fd };
+	int keep[2] = { SBX_LAUNCH_FD, SBX_PROGRAM_FD };
 	if ((r = sbx_fds_close_except(keep, 2)) < 0)
 		FAIL(plan, SBX_STEP_FDS, r, NULL);
 	/* 9. */
@@ -191,6 +242,9 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 		FAIL(plan, SBX_STEP_FORK, errno, "PR_SET_DUMPABLE");
 	if ((r = sbx_init_prepare()) < 0)
 		FAIL(plan, SBX_STEP_FORK, r, "signals");
+	/* 9b. */
+	if ((r = receive_filter(plan)) < 0)
+		FAIL(plan, SBX_STEP_SECCOMP, r, "receiving the filter");
 	/* 10. */
 	/* A raw fork: libc's fork() would run atfork handlers that take locks another thread of
 	 * the broker may have held at clone time. */
@@ -199,6 +253,6 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 		FAIL(plan, SBX_STEP_FORK, errno, NULL);
 	if (pid == 0)
 		run_program(plan);
-	close(plan->program_fd);
-	sbx_init_run(pid, plan->launch_fd);
+	close(SBX_PROGRAM_FD);
+	sbx_init_run(pid, SBX_LAUNCH_FD);
 }

@@ -12,9 +12,10 @@
 #include "rlimits.h"
 
 struct sbx_launch_plan {
-	int launch_fd;            /* child end of the launch channel (common/protocol.h) */
+	int launch_fd;            /* child end of the launch channel (common/protocol.h); moved
+	                             to SBX_LAUNCH_FD inside */
 	int broker_fd;            /* broker end: closed first thing in the child */
-	int program_fd;           /* the program, opened by the broker */
+	int program_fd;           /* the program, opened by the broker; moved to SBX_PROGRAM_FD */
 	bool program_is_script;   /* keep program_fd open across exec: the interpreter reads /dev/fd/N */
 	char *const *argv;
 	char *const *envp;
@@ -27,7 +28,7 @@ struct sbx_launch_plan {
 	const struct sbx_mount_plan *mounts;
 	struct sbx_rlimits rlimits;
 
-	const struct sock_fprog *filter; /* NULL: --no-seccomp */
+	bool seccomp;             /* a filter follows GO (SBX_LAUNCH_FILTER); false: --no-seccomp */
 	bool verbose;             /* child-side steps are logged to stderr */
 };
 
