@@ -59,7 +59,11 @@ group_namespaces() {
 
 	# Network: needs socket(), which the default policy kills; the namespace must hold without.
 	sbx_run "$P" net
-	expect_rc 159 "net: socket() is killed under the default policy"
+	if [ "$RC" = 159 ] || { [ "$RC" = 3 ] && grep -q 'ERROR: socket: ' <<<"$OUT"; }; then
+		pass "net: the default policy lets no socket be created (killed or refused: $RC)"
+	else
+		fail "net: the default policy lets no socket be created (killed or refused)" "$(show_run)"
+	fi
 	local port abstract pyfile=$T/data/listen.py
 	abstract="sbx-test-$$-$RANDOM"
 	cat >"$pyfile" <<'EOF'
@@ -78,10 +82,11 @@ EOF
 	if [ -n "$port" ]; then
 		# Control: from the host the listeners are reachable.
 		probe_outside net "$port" "$abstract"
-		if grep -q 'BROKEN: connected to 127.0.0.1' <<<"$OUT"; then
-			pass "control: the host listener is reachable outside"
+		if grep -q '^broken: connected to 127.0.0.1' <<<"$OUT" &&
+			grep -q '^broken: connected to the abstract socket' <<<"$OUT"; then
+			pass "control: the host listeners are reachable outside"
 		else
-			fail "control: the host listener is reachable outside" "$(show_run)"
+			fail "control: the host listeners are reachable outside" "$(show_run)"
 		fi
 		sbx_run --no-seccomp "$P" net "$port" "$abstract"
 		expect_held "net namespace: only lo, no route, host TCP and abstract unix listeners unreachable"
@@ -146,9 +151,10 @@ group_filesystem() {
 		grep -Ev '^(usr|lib|lib32|lib64|libx32|bin|sbin|etc|proc|dev|tmp)$')
 	is "$bad" "" "the root holds only usr lib* bin sbin etc proc dev tmp"
 
+	# The small set; an /etc/hostname saying "sbx" reveals nothing of the host.
 	sbx_run "$P" ls /etc
 	bad=$(awk '/^entry: / { print $2 }' <<<"$OUT" |
-		grep -Ev '^(ld\.so\.cache|passwd|group|nsswitch\.conf|localtime|hosts|alternatives)$')
+		grep -Ev '^(ld\.so\.cache|passwd|group|nsswitch\.conf|localtime|hosts|alternatives|hostname)$')
 	is "$bad" "" "/etc holds only the small set"
 
 	local p
@@ -159,7 +165,12 @@ group_filesystem() {
 	sbx_run "$P" read /etc/shadow
 	expect_rc 1 "/etc/shadow is not visible"
 	sbx_run "$P" read /etc/hostname
-	expect_rc 1 "/etc/hostname (not in the small set) is not visible"
+	if [ "$RC" = 1 ] || ! grep -qx "$(cat /etc/hostname 2>/dev/null || echo sbx-none)" <<<"$OUT" ||
+		[ "$(cat /etc/hostname 2>/dev/null)" = sbx ]; then
+		pass "the host's /etc/hostname is not visible"
+	else
+		fail "the host's /etc/hostname is not visible" "$(show_run)"
+	fi
 	sbx_run "$P" read /etc/passwd
 	expect_rc 0 "/etc/passwd is readable"
 
@@ -270,11 +281,11 @@ group_fds_env() {
 	exec 7<&- 8>&-
 	expect_held "only fds 0 1 2 are open (the caller's fds 7 and 8 are not inherited)"
 
-	SECRET=1 SBX_SECRET=xyz LD_PRELOAD=/nonexistent.so TERM=xterm-sbx LANG=C.UTF-8 \
+	SECRET=1 SBX_SECRET=xyz LD_LIBRARY_PATH=/nonexistent-sbx TERM=xterm-sbx LANG=C.UTF-8 \
 		LC_ALL=C LC_TIME=C TZ=UTC HOME=/root sbx_run "$P" env
 	expect_held "environment: PATH and HOME=/tmp, nothing else but TERM LANG LC_* TZ"
 	out_lacks 'SECRET' "a caller's SECRET=1 does not appear"
-	out_lacks 'LD_PRELOAD' "LD_PRELOAD does not appear"
+	out_lacks 'LD_LIBRARY_PATH' "LD_LIBRARY_PATH does not appear"
 	out_has '^env: TERM=xterm-sbx$' "TERM is copied"
 	out_has '^env: LANG=C.UTF-8$' "LANG is copied"
 	out_has '^env: LC_ALL=C$' "LC_ALL is copied"
