@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/* Policy objects: loading files, finding shipped policies by name, and what the launcher reads
+ * back (exec, mounts, limits). The language itself is parsed in parse.c (docs/policy.md). */
+#include "policy-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "config.h"
+
+#ifndef SBX_POLICY_DIRS
+#define SBX_POLICY_DIRS "/usr/local/share/sbx/policies"
+#endif
+
+extern const char sbx_default_policy_text[];
+extern const size_t sbx_default_policy_text_len;
+
+void sbx_policy_diag_set(struct sbx_policy_diag *d, const char *file, unsigned line, unsigned col,
+			 const char *fmt, ...)
+{
+	if (!d)
+		return;
+	sbx_strlcpy(d->file, file ? file : "", sizeof(d->file));
+	d->line = line;
+	d->col = col;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(d->message, sizeof(d->message), fmt, ap);
+	va_end(ap);
+}
+
+void sbx_policy_diag_format(const struct sbx_policy_diag *d, char *buf, size_t len)
+{
+	if (d->file[0] && d->line)
+		snprintf(buf, len, "%s:%u:%u: %s", d->file, d->line, d->col, d->message);
+	else if (d->file[0])
+		snprintf(buf, len, "%s: %s", d->file, d->message);
+	else
+		snprintf(buf, len, "%s", d->message);
+}
+
+void sbx_policy_free(struct sbx_policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_rules; i++) {
+		free(p->rules[i].alts);
+		free(p->rules[i].cond);
+	}
+	free(p->rules);
+	for (size_t i = 0; i < p->n_mounts; i++)
+		free((char *)p->mounts[i].path);
+	free(p->mounts);
+	for (size_t i = 0; i < p->n_params; i++) {
+		free(p->params[i].name);
+		free(p->params[i].value);
+	}
+	for (size_t i = 0; i < p->n_files; i++)
+		free(p->files[i]);
+	free(p->files);
+	free(p);
+}
+
+int sbx_policy_read_file(const char *path, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (st.st_size > SBX_POLICY_MAX_BYTES)
+		return -EFBIG;
+	_cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*ret = sbx_steal_ptr(&buf);
+	*ret_len = got;
+	return 0;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A name is looked up as NAME.policy, first relative to relative_to_dir (the including file's
+ * directory) when given, then in every policy directory. A name containing a slash that starts
+ * with '/' or '.' is a path and nothing else. */
+int sbx_policy_resolve(const char *path_or_name, const char *relative_to_dir, char *buf, size_t len)
+{
+	bool explicit_path = path_or_name[0] == '/' || strncmp(path_or_name, "./", 2) == 0 ||
+			     strncmp(path_or_name, "../", 3) == 0;
+	size_t nl = strlen(path_or_name);
+	const char *suffix = nl > 7 && strcmp(path_or_name + nl - 7, ".policy") == 0 ? "" : ".policy";
+	if (explicit_path) {
+		if (path_or_name[0] == '/' || !relative_to_dir)
+			sbx_strlcpy(buf, path_or_name, len);
+		else if ((size_t)snprintf(buf, len, "%s/%s", relative_to_dir, path_or_name) >= len)
+			return -ENAMETOOLONG;
+		if (is_file(buf))
+			return 0;
+		char alt[PATH_MAX];
+		if ((size_t)snprintf(alt, sizeof(alt), "%s%s", buf, suffix) < sizeof(alt) && is_file(alt)) {
+			sbx_strlcpy(buf, alt, len);
+			return 0;
+		}
+		return -ENOENT;
+	}
+	if (relative_to_dir) {
+		if ((size_t)snprintf(buf, len, "%s/%s%s", relative_to_dir, path_or_name, suffix) < len &&
+		    is_file(buf))
+			return 0;
+	} else if (is_file(path_or_name)) {
+		/* `sbx --policy my.policy` names a file in the current directory. */
+		sbx_strlcpy(buf, path_or_name, len);
+		return 0;
+	}
+	char dirs[4096];
+	sbx_strlcpy(dirs, SBX_POLICY_DIRS, sizeof(dirs));
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		if ((size_t)snprintf(buf, len, "%s/%s%s", d, path_or_name, suffix) >= len)
+			continue;
+		if (is_file(buf))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+static struct sbx_policy *policy_new(const char *name)
+{
+	struct sbx_policy *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	sbx_strlcpy(p->file, name, sizeof(p->file));
+	p->exec = -1;
+	p->limits = (struct sbx_policy_limits){ UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
+	return p;
+}
+
+static void dirname_of(const char *path, char *buf, size_t len)
+{
+	sbx_strlcpy(buf, path, len);
+	char *slash = strrchr(buf, '/');
+	if (slash == buf)
+		buf[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		sbx_strlcpy(buf, ".", len);
+}
+
+int sbx_policy_parse(const char *name, const char *text, size_t len,
+		     const struct sbx_policy_param *params, size_t n_params,
+		     struct sbx_policy **ret, struct sbx_policy_diag *diag)
+{
+	struct sbx_policy *p = policy_new(name);
+	if (!p)
+		return -ENOMEM;
+	/* In-memory text has no directory: its includes come from the policy directories. */
+	int r = sbx_policy_parse_internal(p, name, NULL, text, len, params, n_params, diag);
+	if (r < 0) {
+		sbx_policy_free(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+int sbx_policy_load(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
+		    struct sbx_policy **ret, struct sbx_policy_diag *diag)
+{
+	char path[PATH_MAX];
+	int r = sbx_policy_resolve(path_or_name, NULL, path, sizeof(path));
+	if (r < 0) {
+		sbx_policy_diag_set(diag, path_or_name, 0, 0,
+				    "no such policy file, and no policy of that name in %s", SBX_POLICY_DIRS);
+		return r;
+	}
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	r = sbx_policy_read_file(path, &text, &len);
+	if (r < 0) {
+		sbx_policy_diag_set(diag, path, 0, 0, "cannot read policy: %s", strerror(-r));
+		return r;
+	}
+	struct sbx_policy *p = policy_new(path);
+	if (!p)
+		return -ENOMEM;
+	char dir[PATH_MAX];
+	dirname_of(path, dir, sizeof(dir));
+	r = sbx_policy_parse_internal(p, path, dir, text, len, params, n_params, diag);
+	if (r < 0) {
+		sbx_policy_free(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+int sbx_policy_default(struct sbx_policy **ret, struct sbx_policy_diag *diag)
+{
+	return sbx_policy_parse("<default policy>", sbx_default_policy_text, sbx_default_policy_text_len,
+				NULL, 0, ret, diag);
+}
+
+bool sbx_policy_exec_allowed(const struct sbx_policy *p)
+{
+	return p->exec != 0;
+}
+
+size_t sbx_policy_mounts(const struct sbx_policy *p, const struct sbx_policy_mount **ret)
+{
+	*ret = p->mounts;
+	return p->n_mounts;
+}
+
+void sbx_policy_limits(const struct sbx_policy *p, struct sbx_policy_limits *ret)
+{
+	*ret = p->limits;
+}
+
+const char *sbx_policy_name(const struct sbx_policy *p)
+{
+	return p->file;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/* The policy: what one worker may do. Parsed from a file (docs/policy.md), resolved (groups,
+ * includes, parameters) and compiled to a seccomp BPF program in the broker, before the worker
+ * is forked, so the worker only has to load it.
+ *
+ * This header is the contract between the policy module (broker/policy*.c) and the launcher.
+ * All functions return 0 or a negative errno; none prints or exits. */
+#pragma once
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct sbx_policy;
+
+/* Where a parse or compile error was found. file is "" for errors without a location. */
+struct sbx_policy_diag {
+	char file[512];
+	unsigned line, col;     /* 1-based; 0 when unknown */
+	char message[512];      /* e.g. "unknown system call 'opne' (did you mean 'open'?)" */
+};
+
+/* Format a diagnostic as "FILE:LINE:COL: message" (or just the message). */
+void sbx_policy_diag_format(const struct sbx_policy_diag *d, char *buf, size_t len);
+
+struct sbx_policy_param {
+	const char *name;
+	const char *value;
+};
+
+/* Load a policy from a path, or from a name looked up in SBX_POLICY_DIRS (installed and source
+ * policies/ directories; "pcap" finds "pcap.policy"). params: `--param name=value` values.
+ * On error *ret is untouched and diag (if non-NULL) says what and where. */
+int sbx_policy_load(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
+		    struct sbx_policy **ret, struct sbx_policy_diag *diag);
+
+/* Parse policy text held in memory. name is used in diagnostics (e.g. "<builtin>"). */
+int sbx_policy_parse(const char *name, const char *text, size_t len,
+		     const struct sbx_policy_param *params, size_t n_params,
+		     struct sbx_policy **ret, struct sbx_policy_diag *diag);
+
+/* The built-in default policy (policies/default.policy, compiled into the binary). */
+int sbx_policy_default(struct sbx_policy **ret, struct sbx_policy_diag *diag);
+
+void sbx_policy_free(struct sbx_policy *p); /* accepts NULL */
+
+/* ---- What the launcher reads from a policy ---- */
+
+/* May the program execute other programs after its own launch? */
+bool sbx_policy_exec_allowed(const struct sbx_policy *p);
+
+enum sbx_mount_kind { SBX_MOUNT_RO, SBX_MOUNT_RW, SBX_MOUNT_TMPFS };
+
+struct sbx_policy_mount {
+	enum sbx_mount_kind kind;
+	const char *path;       /* absolute path; host source and sandbox target are the same */
+	uint64_t tmpfs_size;    /* bytes, SBX_MOUNT_TMPFS only */
+	const char *file;       /* where it was declared, for messages */
+	unsigned line;
+};
+
+/* The filesystem additions, in declaration order. Pointers stay valid until sbx_policy_free. */
+size_t sbx_policy_mounts(const struct sbx_policy *p, const struct sbx_policy_mount **ret);
+
+/* Limits; a field is UINT64_MAX when the policy does not set it. */
+struct sbx_policy_limits {
+	uint64_t time_ms, memory, pids, nofile, fsize;
+};
+void sbx_policy_limits(const struct sbx_policy *p, struct sbx_policy_limits *ret);
+
+/* ---- Compiling ---- */
+
+struct sbx_bpf {
+	struct sock_filter *insns;
+	unsigned short len;
+};
+
+enum sbx_compile_mode {
+	/* Not allowed => SECCOMP_RET_USER_NOTIF: the broker records the call and kills. */
+	SBX_COMPILE_ENFORCE,
+	/* Learn mode: every system call goes to the broker (which lets it continue). */
+	SBX_COMPILE_LEARN,
+};
+
+struct sbx_compile_opts {
+	enum sbx_compile_mode mode;
+	/* The launcher's channel to the broker, an fd number in the child. The filter lets
+	 * sendmsg() on exactly this fd through, so that the child can hand the listener to the
+	 * broker after loading the filter. -1: none. */
+	int launch_fd;
+};
+
+/* Compile with libseccomp (binary tree, SCMP_FLTATR_CTL_OPTIMIZE=2) into a BPF program for
+ * this architecture. Foreign ABIs (i386, x32) kill the process. execve/execveat go to the broker
+ * (USER_NOTIF) when the policy does not allow exec, so the broker can let exactly one through:
+ * the launcher's own exec of the program. */
+int sbx_policy_compile(const struct sbx_policy *p, const struct sbx_compile_opts *opts,
+		       struct sbx_bpf *ret, struct sbx_policy_diag *diag);
+void sbx_bpf_free(struct sbx_bpf *bpf); /* frees insns, accepts an empty struct */
+
+/* ---- Explaining a violation ---- */
+
+/* Describe a blocked call and the policy line that would allow it.
+ * call: e.g. "socket(AF_INET, SOCK_STREAM, 0)"; suggestion: e.g. "socket" or
+ * "ioctl: arg1 == TIOCSTI". nr and arch are from struct seccomp_data. */
+void sbx_policy_describe_call(const struct sbx_policy *p, uint32_t arch, int nr, const uint64_t args[6],
+			      char *call, size_t call_len, char *suggestion, size_t suggestion_len);
+
+/* ---- Additions (policy language, issue 3) ---- */
+
+/* The file (or name) the policy was loaded from. Borrowed; valid until sbx_policy_free. */
+const char *sbx_policy_name(const struct sbx_policy *p);
+
+/* Write the resolved rules, one per line in the policy language, each followed by where it
+ * came from ("# file:line via @group"), then exec, mounts and limits. out: borrowed. */
+int sbx_policy_explain(const struct sbx_policy *p, FILE *out);
+
+/* Write libseccomp's pseudo-code of the compiled filter (`sbx policy explain --bpf`). */
+int sbx_policy_export_pfc(const struct sbx_policy *p, const struct sbx_compile_opts *opts, int fd,
+			  struct sbx_policy_diag *diag);
+
+/* `sbx policy check FILE...` and `sbx policy explain [--bpf] [--param N=V]... FILE`.
+ * argv[0] is "policy" (pass main's argc - 1, argv + 1; main's own argc/argv, where argv[1] is
+ * "policy", is accepted too). Prints to stdout/stderr: this is CLI code. Returns the exit
+ * status: 0 when every file parsed and compiled, 1 on a policy error, 2 on a usage error. */
+int sbx_policy_cli(int argc, char **argv);
+
+/* Learn mode: one system call as the broker saw it (struct seccomp_data's fields). */
+struct sbx_learned_call {
+	uint32_t arch;
+	int nr;
+	uint64_t args[6];
+};
+
+/* Write a minimal policy that lets the recorded run succeed under SBX_COMPILE_ENFORCE:
+ * whole groups where every member was used, argument conditions for ioctl requests and socket
+ * families, `exec none` unless the program executed something after its own launch.
+ * calls: borrowed, in the order they were made; the first execve/execveat is taken to be the
+ * launcher's exec of the program. Calls of a foreign architecture are listed as comments
+ * (they are always killed). Returns 0, -EIO on a write error, -ENOMEM. */
+int sbx_policy_learn_write(const struct sbx_learned_call *calls, size_t n, FILE *out);
