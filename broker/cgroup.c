@@ -108,8 +108,10 @@ int sbx_cgroup_create(const char *name, uint64_t memory, uint64_t pids, struct s
 		char v[32];
 		if (memory) {
 			snprintf(v, sizeof(v), "%llu", (unsigned long long)memory);
-			if ((r = write_knob(dir, "memory.max", v)) < 0 ||
-			    (r = write_knob(dir, "memory.swap.max", "0")) < 0 && r != -ENOENT)
+			if ((r = write_knob(dir, "memory.max", v)) < 0)
+				goto fail;
+			/* memory.swap.max exists only with swap accounting. */
+			if ((r = write_knob(dir, "memory.swap.max", "0")) < 0 && r != -ENOENT)
 				goto fail;
 		}
 		if (pids) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "sbx.h"
 
 void sbx_cli_usage(FILE *out)
 {
@@ -27,6 +28,18 @@ void sbx_cli_usage(FILE *out)
 	      "  --pids-limit N         process limit (rlimit and pids cgroup)\n"
 	      "  --user UID[:GID]       host uid/gid of the worker when sbx runs as root (default 65534)\n"
 	      "  --learn OUT.policy     allow and record every system call, write a policy to OUT\n"
+	      "\n"
+	      "Resources (opened by sbx, handed over as fds 3, 4, ...; SBX_FD_NAME=N in the environment):\n"
+	      "  --file NAME=PATH[:MODE]      a file; MODE of r, w, c (create), t (truncate); default r\n"
+	      "  --dir NAME=PATH[:MODE[:PATTERN]]  a directory (O_PATH); the worker may ask to open\n"
+	      "                               paths below it matching PATTERN with at most MODE\n"
+	      "  --capture NAME=IFACE[:promisc]  an AF_PACKET socket on IFACE ('any': all)\n"
+	      "  --capture-filter EXPR        pcap filter for the last --capture, locked on the socket\n"
+	      "  --connect NAME=ADDR          a connected socket: tcp:HOST:PORT, udp:HOST:PORT, unix:PATH\n"
+	      "  --listen NAME=ADDR           a listening socket\n"
+	      "  --fd N | --fd NAME=N         an fd sbx inherited\n"
+	      "  --requests                   a request channel to the broker (SBX_FD_BROKER) even\n"
+	      "                               without --dir or --capture\n"
 	      "  --json-status-fd FD    write JSON lines (start, violations, exit) to FD\n"
 	      "  --no-seccomp           DIAGNOSIS ONLY: run without the seccomp layer\n"
 	      "  -v, --verbose          log each setup step to stderr\n"
@@ -77,12 +90,110 @@ static int parse_ids(const char *s, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
+static int parse_access(const char *s, unsigned *ret)
+{
+	unsigned a = 0;
+	for (; *s; s++) {
+		switch (*s) {
+		case 'r': a |= SBX_ACCESS_READ; break;
+		case 'w': a |= SBX_ACCESS_WRITE; break;
+		case 'c': a |= SBX_ACCESS_CREATE | SBX_ACCESS_WRITE; break;
+		case 't': a |= SBX_ACCESS_TRUNC | SBX_ACCESS_WRITE; break;
+		default: return -EINVAL;
+		}
+	}
+	*ret = a;
+	return 0;
+}
+
+enum {
+	OPT_POLICY = 256, OPT_RO, OPT_RW, OPT_TIME, OPT_MEM, OPT_PIDS, OPT_NO_SECCOMP,
+	OPT_USER, OPT_PARAM, OPT_LEARN, OPT_JSON, OPT_FILE, OPT_DIR, OPT_CAPTURE, OPT_CAPTURE_FILTER,
+	OPT_CONNECT, OPT_LISTEN, OPT_FD, OPT_REQUESTS,
+};
+
+/* NAME=VALUE[:...] for the resource options. */
+static int parse_resource(int opt, char *arg, struct sbx_cli *cli)
+{
+	const char *optname = opt == OPT_FILE ? "--file" : opt == OPT_DIR ? "--dir" : opt == OPT_CAPTURE ? "--capture"
+			    : opt == OPT_CONNECT ? "--connect" : opt == OPT_LISTEN ? "--listen" : "--fd";
+	if (cli->n_res >= SBX_CLI_MAX_PATHS)
+		return bad(optname, arg, "too many resources");
+	struct sbx_cli_res *r = &cli->res[cli->n_res];
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	char *eq = strchr(arg, '=');
+	if (opt == OPT_FD && !eq) {
+		/* --fd N: named FD_N */
+		uint64_t n;
+		if (sbx_parse_u64(arg, &n) < 0 || n < 3 || n > INT32_MAX)
+			return bad(optname, arg, "expected N or NAME=N, an inherited fd >= 3");
+		r->kind = CLI_RES_FD;
+		r->fd = (int)n;
+		snprintf(r->name, sizeof(r->name), "FD_%d", r->fd);
+		cli->n_res++;
+		return 0;
+	}
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(r->name))
+		return bad(optname, arg, "expected NAME=VALUE");
+	memcpy(r->name, arg, (size_t)(eq - arg));
+	r->name[eq - arg] = '\0';
+	char *value = eq + 1;
+	if (!*value)
+		return bad(optname, arg, "empty value");
+	r->value = value;
+	switch (opt) {
+	case OPT_FILE:
+	case OPT_DIR: {
+		r->kind = opt == OPT_FILE ? CLI_RES_FILE : CLI_RES_DIR;
+		r->access = SBX_ACCESS_READ;
+		char *colon = strchr(value, ':');
+		if (colon) {
+			*colon = '\0';
+			char *pattern = opt == OPT_DIR ? strchr(colon + 1, ':') : NULL;
+			if (pattern) {
+				*pattern = '\0';
+				r->pattern = pattern + 1;
+			}
+			if (parse_access(colon + 1, &r->access) < 0 || !r->access)
+				return bad(optname, arg, "MODE is made of r, w, c, t");
+		}
+		if (value[0] != '/')
+			return bad(optname, arg, "PATH must be absolute");
+		break;
+	}
+	case OPT_CAPTURE: {
+		r->kind = CLI_RES_CAPTURE;
+		char *colon = strchr(value, ':');
+		if (colon) {
+			*colon = '\0';
+			if (strcmp(colon + 1, "promisc") != 0)
+				return bad(optname, arg, "expected NAME=IFACE or NAME=IFACE:promisc");
+			r->promisc = true;
+		}
+		break;
+	}
+	case OPT_CONNECT:
+		r->kind = CLI_RES_CONNECT;
+		break;
+	case OPT_LISTEN:
+		r->kind = CLI_RES_LISTEN;
+		break;
+	case OPT_FD: {
+		uint64_t n;
+		if (sbx_parse_u64(value, &n) < 0 || n > INT32_MAX)
+			return bad(optname, arg, "expected NAME=N");
+		r->kind = CLI_RES_FD;
+		r->fd = (int)n;
+		break;
+	}
+	}
+	cli->n_res++;
+	return 0;
+}
+
 int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 {
-	enum {
-		OPT_POLICY = 256, OPT_RO, OPT_RW, OPT_TIME, OPT_MEM, OPT_PIDS, OPT_NO_SECCOMP,
-		OPT_USER, OPT_PARAM, OPT_LEARN, OPT_JSON,
-	};
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "ro", required_argument, NULL, OPT_RO },
@@ -95,6 +206,14 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 		{ "param", required_argument, NULL, OPT_PARAM },
 		{ "learn", required_argument, NULL, OPT_LEARN },
 		{ "json-status-fd", required_argument, NULL, OPT_JSON },
+		{ "file", required_argument, NULL, OPT_FILE },
+		{ "dir", required_argument, NULL, OPT_DIR },
+		{ "capture", required_argument, NULL, OPT_CAPTURE },
+		{ "capture-filter", required_argument, NULL, OPT_CAPTURE_FILTER },
+		{ "connect", required_argument, NULL, OPT_CONNECT },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "fd", required_argument, NULL, OPT_FD },
+		{ "requests", no_argument, NULL, OPT_REQUESTS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -164,6 +283,23 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 			if (sbx_parse_u64(optarg, &v) < 0 || v > INT32_MAX)
 				return bad("--json-status-fd", optarg, "expected a file descriptor number");
 			cli->json_fd = (int)v;
+			break;
+		case OPT_FILE:
+		case OPT_DIR:
+		case OPT_CAPTURE:
+		case OPT_CONNECT:
+		case OPT_LISTEN:
+		case OPT_FD:
+			if (parse_resource(c, optarg, cli) < 0)
+				return -EINVAL;
+			break;
+		case OPT_CAPTURE_FILTER:
+			if (cli->n_res == 0 || cli->res[cli->n_res - 1].kind != CLI_RES_CAPTURE)
+				return bad("--capture-filter", optarg, "must follow a --capture");
+			cli->res[cli->n_res - 1].filter = optarg;
+			break;
+		case OPT_REQUESTS:
+			cli->requests = true;
 			break;
 		case 'v':
 			cli->verbose++;

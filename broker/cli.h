@@ -10,6 +10,8 @@
 #define SBX_CLI_MAX_PATHS 64
 #define SBX_CLI_MAX_PARAMS 64
 
+enum sbx_cli_res_kind { CLI_RES_FILE, CLI_RES_DIR, CLI_RES_CAPTURE, CLI_RES_CONNECT, CLI_RES_LISTEN, CLI_RES_FD };
+
 struct sbx_cli {
 	const char *policy;
 	const char *ro[SBX_CLI_MAX_PATHS];
@@ -26,6 +28,18 @@ struct sbx_cli {
 	uid_t uid;
 	gid_t gid;
 	const char *learn;          /* --learn OUT.policy */
+	struct sbx_cli_res {
+		int kind;           /* enum sbx_cli_res_kind */
+		char name[64];
+		const char *value;  /* path, interface or address */
+		unsigned access;    /* SBX_ACCESS_* */
+		const char *pattern;
+		bool promisc;
+		const char *filter;
+		int fd;
+	} res[SBX_CLI_MAX_PATHS];
+	size_t n_res;
+	bool requests;
 	int json_fd;                /* --json-status-fd, -1 when absent */
 	int verbose;
 	bool quiet;

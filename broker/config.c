@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The launch configuration handle and its setters, and the public policy wrappers. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,11 @@
 #include "broker/policy/policy.h"
 #include "common/util.h"
 #include "config.h"
+#include "common/protocol.h"
+
+_Static_assert(SBX_ACCESS_READ == SBX_OPEN_READ && SBX_ACCESS_WRITE == SBX_OPEN_WRITE &&
+	       SBX_ACCESS_CREATE == SBX_OPEN_CREATE && SBX_ACCESS_TRUNC == SBX_OPEN_TRUNC,
+	       "public access bits are the wire bits");
 
 void sbx_error_set(struct sbx_error *err, int code, const char *fmt, ...)
 {
@@ -128,6 +135,14 @@ SBX_EXPORT void sbx_config_free(struct sbx_config *cfg)
 	for (size_t i = 0; i < cfg->n_paths; i++)
 		free(cfg->paths[i].path);
 	free(cfg->paths);
+	for (size_t i = 0; i < cfg->n_res; i++) {
+		free(cfg->res[i].target);
+		free(cfg->res[i].pattern);
+		free(cfg->res[i].filter);
+		if (cfg->res[i].kind == SBX_RES_FD && cfg->res[i].fd >= 0)
+			close(cfg->res[i].fd);
+	}
+	free(cfg->res);
 	free(cfg);
 }
 
@@ -222,5 +237,104 @@ SBX_EXPORT int sbx_config_set_verbose(struct sbx_config *cfg, bool verbose)
 	if (!cfg)
 		return -EINVAL;
 	cfg->verbose = verbose;
+	return 0;
+}
+
+static int add_resource(struct sbx_config *cfg, enum sbx_resource_kind kind, const char *name, const char *target,
+			struct sbx_resource **ret)
+{
+	if (!cfg || !name || !sbx_resource_name_valid(name))
+		return -EINVAL;
+	for (size_t i = 0; i < cfg->n_res; i++)
+		if (strcmp(cfg->res[i].name, name) == 0)
+			return -EEXIST;
+	if (cfg->n_res >= SBX_MAX_RESOURCES)
+		return -E2BIG;
+	struct sbx_resource *n = realloc(cfg->res, (cfg->n_res + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	cfg->res = n;
+	struct sbx_resource *r = &cfg->res[cfg->n_res];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->fd = -1;
+	sbx_strlcpy(r->name, name, sizeof(r->name));
+	if (target && !(r->target = strdup(target)))
+		return -ENOMEM;
+	cfg->n_res++;
+	*ret = r;
+	return 0;
+}
+
+SBX_EXPORT int sbx_config_add_file(struct sbx_config *cfg, const char *name, const char *path, unsigned access)
+{
+	struct sbx_resource *r;
+	if (!path || !access || (access & ~(SBX_OPEN_READ | SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC)) ||
+	    ((access & (SBX_OPEN_CREATE | SBX_OPEN_TRUNC)) && !(access & SBX_OPEN_WRITE)))
+		return -EINVAL;
+	int e = add_resource(cfg, SBX_RES_FILE, name, path, &r);
+	if (e == 0)
+		r->flags = access;
+	return e;
+}
+
+SBX_EXPORT int sbx_config_add_dir(struct sbx_config *cfg, const char *name, const char *path, unsigned access,
+				  const char *pattern)
+{
+	struct sbx_resource *r;
+	if (!path || (access & ~(SBX_OPEN_READ | SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC)))
+		return -EINVAL;
+	int e = add_resource(cfg, SBX_RES_DIR, name, path, &r);
+	if (e == 0) {
+		r->flags = access;
+		if (pattern && !(r->pattern = strdup(pattern)))
+			return -ENOMEM;
+	}
+	return e;
+}
+
+SBX_EXPORT int sbx_config_add_capture(struct sbx_config *cfg, const char *name, const char *iface, bool promisc,
+				      const char *filter)
+{
+	struct sbx_resource *r;
+	int e = add_resource(cfg, SBX_RES_CAPTURE, name, iface ? iface : "any", &r);
+	if (e == 0) {
+		r->promisc = promisc;
+		if (filter && !(r->filter = strdup(filter)))
+			return -ENOMEM;
+	}
+	return e;
+}
+
+SBX_EXPORT int sbx_config_add_socket(struct sbx_config *cfg, const char *name, const char *address, bool listen)
+{
+	struct sbx_resource *r;
+	if (!address)
+		return -EINVAL;
+	return add_resource(cfg, listen ? SBX_RES_LISTEN : SBX_RES_CONNECT, name, address, &r);
+}
+
+SBX_EXPORT int sbx_config_add_fd(struct sbx_config *cfg, const char *name, int fd)
+{
+	struct sbx_resource *r;
+	if (fd < 0)
+		return -EBADF;
+	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (copy < 0)
+		return -errno;
+	int e = add_resource(cfg, SBX_RES_FD, name, NULL, &r);
+	if (e < 0) {
+		close(copy);
+		return e;
+	}
+	r->fd = copy;
+	return 0;
+}
+
+SBX_EXPORT int sbx_config_set_requests(struct sbx_config *cfg, bool enabled)
+{
+	if (!cfg)
+		return -EINVAL;
+	cfg->requests = enabled;
 	return 0;
 }

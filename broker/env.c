@@ -26,9 +26,11 @@ void sbx_env_free(char **env)
 	free(env);
 }
 
-int sbx_env_build(char *const *from, char ***ret)
+int sbx_env_build(char *const *from, char *const *extra, char ***ret)
 {
 	size_t n = 2;
+	for (char *const *p = extra; p && *p; p++)
+		n++;
 	for (char *const *p = from; p && *p; p++)
 		if (passed_through(*p))
 			n++;
@@ -41,6 +43,8 @@ int sbx_env_build(char *const *from, char ***ret)
 	for (char *const *p = from; p && *p && i < n; p++)
 		if (passed_through(*p))
 			env[i++] = strdup(*p);
+	for (char *const *p = extra; p && *p && i < n; p++)
+		env[i++] = strdup(*p);
 	for (size_t j = 0; j < i; j++) {
 		if (!env[j]) {
 			sbx_env_free(env);

@@ -5,7 +5,10 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#include "broker/resources.h"
 #include "sbx.h"
+
+#define SBX_MAX_RESOURCES 64
 
 struct sbx_policy; /* broker/policy/policy.h */
 
@@ -29,6 +32,9 @@ struct sbx_config {
 	sbx_log_fn log;
 	void *log_userdata;
 	bool verbose;                     /* the sandbox side traces its steps to stderr too */
+	struct sbx_resource *res;         /* owned */
+	size_t n_res;
+	bool requests;
 };
 
 /* Defaults that always apply (rlimits); documented in README and docs/sandbox.md. */

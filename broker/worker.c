@@ -28,6 +28,7 @@
 #include "broker/notify.h"
 #include "broker/policy/policy.h"
 #include "broker/program.h"
+#include "broker/requests.h"
 #include "common/protocol.h"
 #include "common/util.h"
 #include "sandbox/launch.h"
@@ -70,6 +71,18 @@ struct sbx_worker {
 	char call[256], suggestion[256];
 	char program[256];
 	struct sbx_exit exit;
+
+	/* Resources and run-time requests (common/protocol.h). */
+	const struct sbx_config *cfg;  /* borrowed: must outlive the worker */
+	int *res_fds;                  /* per cfg->res[i]: the broker's own copy for DIR (to open
+	                                  below it), -1 otherwise; owned */
+	int req_fd;                    /* broker end of the request channel, -1 when none */
+	struct event *ev_req;
+	enum sbx_req_state req_state;
+	uint32_t n_requests, n_granted, burst;
+	uint64_t burst_start_ms;
+	bool req_violation;
+	char req_why[128];
 };
 
 /* ---- helpers ---- */
@@ -90,6 +103,7 @@ static void event_freep(struct event **ev)
 
 static void worker_release_events(struct sbx_worker *w)
 {
+	event_freep(&w->ev_req);
 	event_freep(&w->ev_pid);
 	event_freep(&w->ev_chan);
 	event_freep(&w->ev_listener);
@@ -98,6 +112,10 @@ static void worker_release_events(struct sbx_worker *w)
 
 static void worker_close_fds(struct sbx_worker *w)
 {
+	sbx_close(&w->req_fd);
+	if (w->res_fds && w->cfg)
+		for (size_t i = 0; i < w->cfg->n_res; i++)
+			sbx_close(&w->res_fds[i]);
 	sbx_close(&w->chan);
 	sbx_close(&w->listener);
 	sbx_close(&w->pidfd);
@@ -261,6 +279,10 @@ static void on_listener(evutil_socket_t fd, short what, void *arg)
 		 * program (our code, before any untrusted code ran). Anything else first is wrong. */
 		w->exec_pending = false;
 		if (is_launcher_exec(w, req)) {
+			/* Learn mode records it too: the policy writer knows the first exec is ours. */
+			if (w->learn && w->cb && w->cb->syscall)
+				w->cb->syscall(w, req->data.arch, req->data.nr, (const uint64_t *)req->data.args,
+					       w->userdata);
 			if (sbx_notify_continue(&w->notify, fd) < 0)
 				worker_kill(w);
 			return;
@@ -284,6 +306,203 @@ static void on_listener(evutil_socket_t fd, short what, void *arg)
 	worker_kill(w);
 }
 
+/* ---- run-time requests ---- */
+
+static void audit(struct sbx_worker *w, const char *request, const char *target, bool granted, int error,
+		  const char *rule)
+{
+	struct sbx_audit a = { .request = request, .target = target, .granted = granted, .error = error, .rule = rule };
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "audit: %s %s: %s%s%s (%s)", request, target,
+		 granted ? "granted" : "refused", error ? ": " : "", error ? strerror(error) : "", rule ? rule : "");
+	if (w->cb && w->cb->audit)
+		w->cb->audit(w, &a, w->userdata);
+}
+
+static void request_violation(struct sbx_worker *w, const char *why)
+{
+	if (!w->req_violation) {
+		w->req_violation = true;
+		snprintf(w->req_why, sizeof(w->req_why), "%s", why);
+		audit(w, "protocol", why, false, EPROTO, "malformed, out-of-state or flooding requests kill the worker");
+	}
+	event_freep(&w->ev_req);
+	worker_kill(w);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Send one reply, never blocking: a worker that does not read its replies is flooding. */
+static int send_reply(struct sbx_worker *w, uint32_t type, uint64_t id, int error, const char *name, int fd)
+{
+	struct sbx_rep rep;
+	memset(&rep, 0, sizeof(rep));
+	rep.h.type = type;
+	rep.h.len = sizeof(rep);
+	rep.h.id = id;
+	rep.error = error;
+	if (name)
+		sbx_strlcpy(rep.name, name, sizeof(rep.name));
+	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		memset(&control, 0, sizeof(control));
+		mh.msg_control = control.buf;
+		mh.msg_controllen = sizeof(control.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	ssize_t n = sendmsg(w->req_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n != (ssize_t)sizeof(rep))
+		return n < 0 ? -errno : -EIO;
+	return 0;
+}
+
+static void answer_fd(struct sbx_worker *w, const union sbx_req *req, const char *what, const char *target,
+		      int fd, const char *rule)
+{
+	if (fd >= 0 && w->n_granted >= SBX_REQ_FD_QUOTA) {
+		close(fd);
+		fd = -EMFILE;
+		rule = "per-worker fd quota";
+	}
+	int r = fd >= 0 ? send_reply(w, SBX_REP_FD, req->h.id, 0, NULL, fd)
+			: send_reply(w, SBX_REP_ERROR, req->h.id, -fd, NULL, -1);
+	audit(w, what, target, fd >= 0, fd >= 0 ? 0 : -fd, rule);
+	if (fd >= 0) {
+		close(fd); /* the worker has its own copy now */
+		w->n_granted++;
+	}
+	if (r < 0)
+		request_violation(w, "worker does not read its replies");
+}
+
+static const struct sbx_resource *find_resource(const struct sbx_worker *w, enum sbx_resource_kind kind, const char *name)
+{
+	for (size_t i = 0; i < w->cfg->n_res; i++)
+		if (w->cfg->res[i].kind == kind && strcmp(w->cfg->res[i].name, name) == 0)
+			return &w->cfg->res[i];
+	return NULL;
+}
+
+static void handle_request(struct sbx_worker *w, const union sbx_req *req)
+{
+	char rule[256];
+	switch (req->h.type) {
+	case SBX_REQ_OPEN: {
+		int fd = sbx_req_open(&req->open, w->cfg->res, w->cfg->n_res, w->res_fds, rule, sizeof(rule));
+		char target[SBX_REQ_NAME_MAX + SBX_REQ_PATH_MAX + 2];
+		snprintf(target, sizeof(target), "%s/%s", req->open.dir, req->open.path);
+		answer_fd(w, req, "open", target, fd, rule);
+		break;
+	}
+	case SBX_REQ_CAPTURE: {
+		const struct sbx_resource *res = find_resource(w, SBX_RES_CAPTURE, req->capture.name);
+		int fd;
+		if (!res) {
+			snprintf(rule, sizeof(rule), "no capture resource named '%s'", req->capture.name);
+			fd = -EACCES;
+		} else {
+			struct sbx_error e;
+			memset(&e, 0, sizeof(e));
+			snprintf(rule, sizeof(rule), "capture %s=%s%s%s", res->name, res->target, res->filter ? " filter " : "",
+				 res->filter ? res->filter : "");
+			fd = sbx_capture_open(res->target, res->promisc, res->filter, &e);
+		}
+		answer_fd(w, req, "capture", req->capture.name, fd, rule);
+		break;
+	}
+	case SBX_REQ_LOG:
+		audit(w, "log", req->log.text, true, 0, req->log.level == 2 ? "error" : req->log.level == 1 ? "warning" : "info");
+		if (send_reply(w, SBX_REP_OK, req->h.id, 0, NULL, -1) < 0)
+			request_violation(w, "worker does not read its replies");
+		break;
+	case SBX_REQ_DONE:
+		w->req_state = SBX_REQ_STATE_LOCKED;
+		audit(w, "done", "no further fd requests", true, 0, "state RUN -> LOCKED");
+		if (send_reply(w, SBX_REP_OK, req->h.id, 0, NULL, -1) < 0)
+			request_violation(w, "worker does not read its replies");
+		break;
+	}
+}
+
+static void on_request(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct sbx_worker *w = arg;
+	for (int budget = 64; budget > 0 && w->ev_req; budget--) {
+		/* One byte more than the largest message: a longer datagram shows as MSG_TRUNC. */
+		char buf[SBX_REQ_MAX + 1];
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * 8)];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+				     .msg_controllen = sizeof(control.buf) };
+		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				event_freep(&w->ev_req);
+			return;
+		}
+		if (n == 0) {
+			event_freep(&w->ev_req); /* the worker closed its end */
+			return;
+		}
+		size_t n_fds = 0;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(0)) {
+				size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+				for (size_t i = 0; i < k; i++) {
+					int f;
+					memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+					close(f);
+				}
+				n_fds += k;
+			} else {
+				n_fds++; /* any other control message is just as unexpected */
+			}
+		}
+		uint64_t t = now_ms();
+		if (t - w->burst_start_ms >= 1000) {
+			w->burst_start_ms = t;
+			w->burst = 0;
+		}
+		if (++w->n_requests > SBX_REQ_QUOTA || ++w->burst > SBX_REQ_BURST)
+			return request_violation(w, "request quota exceeded (flooding)");
+		union sbx_req req;
+		const char *why = NULL;
+		if (sbx_req_decode(buf, (size_t)n, n_fds, mh.msg_flags, w->req_state, &req, &why) < 0)
+			return request_violation(w, why);
+		handle_request(w, &req);
+	}
+}
+
+SBX_EXPORT int sbx_worker_send_fd(struct sbx_worker *w, const char *name, int fd)
+{
+	if (!w || !name || fd < 0 || strlen(name) >= SBX_REQ_NAME_MAX)
+		return -EINVAL;
+	if (w->state == W_DONE || w->req_fd < 0)
+		return w->req_fd < 0 ? -ENOTCONN : -ESRCH;
+	int r = send_reply(w, SBX_PUSH_FD, 0, 0, name, fd);
+	audit(w, "push", name, r == 0, r < 0 ? -r : 0, "sbx_worker_send_fd by the host application");
+	return r;
+}
+
 /* ---- the end ---- */
 
 static void compute_exit(struct sbx_worker *w, const siginfo_t *si)
@@ -298,6 +517,12 @@ static void compute_exit(struct sbx_worker *w, const siginfo_t *si)
 		snprintf(e->suggestion, sizeof(e->suggestion), "%s", w->suggestion);
 		snprintf(e->message, sizeof(e->message), "%s: system call %s not allowed by the policy; to allow it, add: %s",
 			 w->program, w->call, w->suggestion[0] ? w->suggestion : "(unknown)");
+	} else if (w->req_violation) {
+		e->kind = SBX_EXIT_KILLED;
+		e->signal = SIGKILL;
+		e->status = 128 + SIGKILL;
+		snprintf(e->message, sizeof(e->message), "%s: killed for breaking the broker protocol: %s", w->program,
+			 w->req_why);
 	} else if (w->timed_out) {
 		e->kind = SBX_EXIT_TIMEOUT;
 		e->status = 124;
@@ -541,6 +766,73 @@ static uint64_t pick(uint64_t cli, uint64_t policy, uint64_t def)
 	return def;
 }
 
+static void close_extra(int *fds, size_t n, char **env, size_t n_env)
+{
+	for (size_t i = 0; i < n; i++)
+		sbx_close(&fds[i]);
+	for (size_t i = 0; i < n_env; i++)
+		free(env[i]);
+}
+
+/* Open every resource of the config (fds[i] lands on 3 + i inside), plus the request channel
+ * when the worker may ask for anything. Fills the SBX_FD_* and LISTEN_* environment. */
+static int open_resources(struct sbx_worker *w, const struct sbx_config *cfg, int *fds, size_t *n_fds,
+			  char **env, size_t *n_env, struct sbx_error *err)
+{
+	bool want_channel = cfg->requests;
+	char names[SBX_MAX_RESOURCES * 65 + 16] = "";
+	*n_fds = *n_env = 0;
+	if (cfg->n_res) {
+		w->res_fds = calloc(cfg->n_res, sizeof(int));
+		if (!w->res_fds)
+			return -ENOMEM;
+		for (size_t i = 0; i < cfg->n_res; i++)
+			w->res_fds[i] = -1;
+	}
+	for (size_t i = 0; i < cfg->n_res; i++) {
+		const struct sbx_resource *res = &cfg->res[i];
+		int fd = sbx_resource_open(res, err);
+		if (fd < 0)
+			return fd;
+		fds[(*n_fds)++] = fd;
+		if (res->kind == SBX_RES_DIR || res->kind == SBX_RES_CAPTURE)
+			want_channel = true;
+		if (res->kind == SBX_RES_DIR) {
+			/* Our own handle on the directory: requests are resolved below it. */
+			w->res_fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+			if (w->res_fds[i] < 0)
+				return -errno;
+		}
+		if (asprintf(&env[(*n_env)++], "SBX_FD_%s=%zu", res->name, 3 + i) < 0)
+			return (*n_env)--, -ENOMEM;
+		if (i)
+			strcat(names, ":");
+		strcat(names, res->name);
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "resource %s: fd %zu inside", res->name, 3 + i);
+	}
+	if (want_channel) {
+		int pair[2];
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+			int e = errno;
+			sbx_error_set(err, -e, "request channel: socketpair: %s", strerror(e));
+			return -e;
+		}
+		w->req_fd = pair[0];
+		fds[(*n_fds)++] = pair[1];
+		if (asprintf(&env[(*n_env)++], "SBX_FD_BROKER=%zu", 2 + *n_fds) < 0)
+			return (*n_env)--, -ENOMEM;
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "request channel: fd %zu inside", 2 + *n_fds);
+	}
+	if (cfg->n_res) {
+		/* systemd's convention; the program is always pid 2 inside (init is 1). */
+		if (asprintf(&env[(*n_env)++], "LISTEN_FDS=%zu", cfg->n_res) < 0 ||
+		    asprintf(&env[(*n_env)++], "LISTEN_FDNAMES=%s", names) < 0 ||
+		    asprintf(&env[(*n_env)++], "LISTEN_PID=2") < 0)
+			return (*n_env)--, -ENOMEM;
+	}
+	return 0;
+}
+
 _Static_assert(sizeof(struct sock_filter) == 8, "the launch protocol sends 8-byte BPF instructions");
 
 static int send_filter(struct sbx_worker *w, struct sbx_bpf *bpf, struct sbx_error *err)
@@ -611,6 +903,10 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	char **envp = NULL;
 	struct sbx_bpf bpf = { NULL, 0 };
 	int sp[2] = { -1, -1 };
+	int extra[SBX_MAX_RESOURCES + 1];
+	size_t n_extra = 0;
+	char *extra_env[SBX_MAX_RESOURCES + 8];
+	size_t n_env = 0;
 	if (!w || !ctx) {
 		free(w);
 		return -ENOMEM;
@@ -620,7 +916,8 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	w->userdata = userdata;
 	w->log = cfg->log;
 	w->log_userdata = cfg->log_userdata;
-	w->pidfd = w->chan = w->listener = -1;
+	w->pidfd = w->chan = w->listener = w->req_fd = -1;
+	w->cfg = cfg;
 	w->seccomp = cfg->seccomp;
 	w->learn = cfg->learn && cfg->seccomp;
 	snprintf(w->program, sizeof(w->program), "%s", program);
@@ -682,7 +979,11 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 		goto fail;
 	}
 
-	if ((r = sbx_env_build(environ, &envp)) < 0) {
+	/* Resources, opened here with the broker's privileges, numbered 3.. inside. */
+	if ((r = open_resources(w, cfg, extra, &n_extra, extra_env, &n_env, err)) < 0)
+		goto fail;
+	extra_env[n_env] = NULL;
+	if ((r = sbx_env_build(environ, extra_env, &envp)) < 0) {
 		sbx_error_set(err, r, "building the environment: %s", strerror(-r));
 		goto fail;
 	}
@@ -720,6 +1021,8 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 		.broker_fd = sp[0],
 		.program_fd = prog.fd,
 		.program_is_script = prog.is_script,
+		.extra_fds = extra,
+		.n_extra = n_extra,
 		.argv = argv,
 		.envp = envp,
 		.uid = uid,
@@ -791,7 +1094,17 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	if ((r = send_filter(w, &bpf, err)) < 0)
 		goto fail_child;
 
+	if (w->req_fd >= 0) {
+		w->ev_req = event_new(base, w->req_fd, EV_READ | EV_PERSIST, on_request, w);
+		if (!w->ev_req || event_add(w->ev_req, NULL) < 0) {
+			r = -ENOMEM;
+			sbx_error_set(err, r, "adding the request channel to the loop");
+			goto fail_child;
+		}
+	}
+
 	close(prog.fd);
+	close_extra(extra, n_extra, extra_env, n_env);
 	sbx_env_free(envp);
 	sbx_bpf_free(&bpf);
 	*ret = w;
@@ -806,6 +1119,7 @@ fail:
 	sbx_close(&sp[0]);
 	sbx_close(&sp[1]);
 	sbx_close(&prog.fd);
+	close_extra(extra, n_extra, extra_env, n_env);
 	sbx_env_free(envp);
 	sbx_bpf_free(&bpf);
 	worker_release_events(w);

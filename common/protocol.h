@@ -107,3 +107,97 @@ static inline const char *sbx_step_name(uint32_t step)
 	};
 	return step < SBX_STEP_MAX_ && names[step] ? names[step] : "unknown step";
 }
+
+/* ==== Run-time requests: worker <-> broker =====================================================
+ *
+ * A second AF_UNIX SOCK_SEQPACKET pair per worker, created only when the worker may ask for
+ * anything. The worker's end is a plain fd inside (its number in SBX_FD_BROKER); a cooperating
+ * worker uses the client library (sandbox/client.h) to speak it.
+ *
+ *   worker -> broker  SBX_REQ_OPEN      open PATH below the granted directory DIR (flags)
+ *   worker -> broker  SBX_REQ_CAPTURE   the next packet capture fd (named resource)
+ *   worker -> broker  SBX_REQ_LOG       an event for the audit log
+ *   worker -> broker  SBX_REQ_DONE      no more fd requests: the broker moves it to state LOCKED
+ *   broker -> worker  SBX_REP_FD        one fd (SCM_RIGHTS), answer to OPEN/CAPTURE
+ *   broker -> worker  SBX_REP_ERROR     refused or failed: error holds a positive errno
+ *   broker -> worker  SBX_REP_OK        answer to LOG and DONE
+ *   broker -> worker  SBX_PUSH_FD       an fd the host application hands a running worker
+ *
+ * States (broker side) and what each accepts from the worker:
+ *   RUN    : OPEN, CAPTURE, LOG, DONE
+ *   LOCKED : LOG
+ * Every datagram from a worker is checked before anything else is looked at: at least the
+ * header and at most SBX_REQ_MAX bytes, header.len equal to what was received, a known type
+ * allowed in the current state, strings NUL-terminated within their field, no fds attached
+ * (a worker never sends fds), no truncation. A worker that breaks any of this, exceeds its
+ * quotas (SBX_REQ_QUOTA requests, SBX_REQ_FD_QUOTA fds granted) or sends faster than the broker
+ * allows is killed and reported; the broker and every other worker carry on. */
+
+#define SBX_REQ_MAX 4096
+#define SBX_REQ_NAME_MAX 64      /* resource names, NUL included */
+#define SBX_REQ_PATH_MAX 1024    /* relative paths, NUL included */
+#define SBX_REQ_TEXT_MAX 512     /* log text, NUL included */
+#define SBX_REQ_QUOTA 4096       /* requests per worker */
+#define SBX_REQ_FD_QUOTA 256     /* fds granted per worker */
+#define SBX_REQ_BURST 1000       /* requests per second before the worker counts as flooding */
+
+enum sbx_req_type {
+	SBX_REQ_OPEN = 1,
+	SBX_REQ_CAPTURE = 2,
+	SBX_REQ_LOG = 3,
+	SBX_REQ_DONE = 4,
+	SBX_REP_FD = 0x81,
+	SBX_REP_ERROR = 0x82,
+	SBX_REP_OK = 0x83,
+	SBX_PUSH_FD = 0x84,
+};
+
+enum sbx_req_state { SBX_REQ_STATE_RUN = 0, SBX_REQ_STATE_LOCKED = 1 };
+
+/* Which request types each state accepts (bit 1 << type). */
+static const uint32_t sbx_req_allowed[2] = {
+	[SBX_REQ_STATE_RUN] = (1u << SBX_REQ_OPEN) | (1u << SBX_REQ_CAPTURE) | (1u << SBX_REQ_LOG) |
+			      (1u << SBX_REQ_DONE),
+	[SBX_REQ_STATE_LOCKED] = (1u << SBX_REQ_LOG),
+};
+
+/* Open flags on the wire (not O_* values: the broker maps them itself). */
+#define SBX_OPEN_READ 0x1u
+#define SBX_OPEN_WRITE 0x2u
+#define SBX_OPEN_CREATE 0x4u
+#define SBX_OPEN_TRUNC 0x8u
+#define SBX_OPEN_DIRECTORY 0x10u
+#define SBX_OPEN_ALL 0x1fu
+
+struct sbx_req_hdr {
+	uint32_t type;
+	uint32_t len;    /* of the whole datagram */
+	uint64_t id;     /* chosen by the worker, echoed in the reply */
+};
+
+struct sbx_req_open {
+	struct sbx_req_hdr h;
+	uint32_t flags;                  /* SBX_OPEN_* */
+	uint32_t mode;                   /* with SBX_OPEN_CREATE; masked to 0666 */
+	char dir[SBX_REQ_NAME_MAX];      /* a granted directory resource */
+	char path[SBX_REQ_PATH_MAX];     /* relative to it */
+};
+
+struct sbx_req_capture {
+	struct sbx_req_hdr h;
+	char name[SBX_REQ_NAME_MAX];     /* a capture resource */
+};
+
+struct sbx_req_log {
+	struct sbx_req_hdr h;
+	uint32_t level;                  /* 0 info, 1 warning, 2 error */
+	uint32_t reserved;               /* 0 */
+	char text[SBX_REQ_TEXT_MAX];
+};
+
+struct sbx_rep {
+	struct sbx_req_hdr h;            /* type SBX_REP_* or SBX_PUSH_FD; id echoes the request */
+	int32_t error;                   /* SBX_REP_ERROR: positive errno */
+	uint32_t reserved;
+	char name[SBX_REQ_NAME_MAX];     /* SBX_PUSH_FD: the name the host gave the fd */
+};

@@ -72,6 +72,36 @@ SBX_EXPORT int sbx_config_set_log(struct sbx_config *cfg, sbx_log_fn fn, void *u
 /* The sandbox side also writes its setup steps to the worker's stderr (for sbx -v). */
 SBX_EXPORT int sbx_config_set_verbose(struct sbx_config *cfg, bool verbose);
 
+/* ---- Resources: opened by the broker, handed to the worker as fds ----
+ * Each appears inside at a fixed fd number (3, 4, ... in the order added), announced in the
+ * environment as SBX_FD_<NAME>=N and with the systemd convention (LISTEN_FDS, LISTEN_FDNAMES,
+ * LISTEN_PID). name: [A-Za-z0-9_], borrowed. Paths and addresses: borrowed. */
+
+#define SBX_ACCESS_READ 0x1u
+#define SBX_ACCESS_WRITE 0x2u
+#define SBX_ACCESS_CREATE 0x4u
+#define SBX_ACCESS_TRUNC 0x8u
+
+/* A file, opened with access (SBX_ACCESS_*). */
+SBX_EXPORT int sbx_config_add_file(struct sbx_config *cfg, const char *name, const char *path, unsigned access);
+/* A directory, opened O_PATH. The worker may ask the broker (sandbox/client.h) to open paths
+ * below it with at most `access`, matching `pattern` (fnmatch, '*' does not cross '/'; NULL: "*"). */
+SBX_EXPORT int sbx_config_add_dir(struct sbx_config *cfg, const char *name, const char *path, unsigned access,
+				  const char *pattern);
+/* An AF_PACKET capture socket on iface ("any" or NULL: all), optionally promiscuous, with an
+ * optional pcap filter expression compiled by the broker and locked onto the socket. Needs
+ * CAP_NET_RAW in the broker. The worker may ask for further sockets like it. */
+SBX_EXPORT int sbx_config_add_capture(struct sbx_config *cfg, const char *name, const char *iface, bool promisc,
+				      const char *filter);
+/* A socket: "tcp:HOST:PORT", "udp:HOST:PORT" or "unix:PATH"; connected, or bound and
+ * listening when listen is true. */
+SBX_EXPORT int sbx_config_add_socket(struct sbx_config *cfg, const char *name, const char *address, bool listen);
+/* An fd the caller holds (duplicated now; the caller keeps its own). */
+SBX_EXPORT int sbx_config_add_fd(struct sbx_config *cfg, const char *name, int fd);
+/* Give the worker a request channel to the broker even without dir or capture resources (so
+ * that sbx_worker_send_fd() can hand it fds later). */
+SBX_EXPORT int sbx_config_set_requests(struct sbx_config *cfg, bool enabled);
+
 /* ---- Workers ---- */
 
 enum sbx_exit_kind {
@@ -95,11 +125,22 @@ struct sbx_exit {
 	char suggestion[256];/* VIOLATION: the policy line that would allow it */
 };
 
+/* One decision of the broker on a worker's request, for the audit log. */
+struct sbx_audit {
+	const char *request;   /* "open", "capture", "log", "done", "push" */
+	const char *target;    /* the path, resource name or log text */
+	bool granted;
+	int error;             /* positive errno when refused or failed */
+	const char *rule;      /* what decided, e.g. "dir in=/srv/in:r pattern '*.pcap'" */
+};
+
 struct sbx_callbacks {
 	/* The worker has ended; called once. The worker handle stays valid until freed. */
 	void (*exit)(struct sbx_worker *w, const struct sbx_exit *e, void *userdata);
 	/* Learn mode: one call per system call the program made (arch, nr, args). */
 	void (*syscall)(struct sbx_worker *w, uint32_t arch, int nr, const uint64_t args[6], void *userdata);
+	/* Every decision on a worker's request (granted, refused, with the rule). */
+	void (*audit)(struct sbx_worker *w, const struct sbx_audit *a, void *userdata);
 };
 
 /* Start PROGRAM with argv (both borrowed; argv NULL-terminated, argv[0] is passed as is).
@@ -114,6 +155,11 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 SBX_EXPORT pid_t sbx_worker_pid(const struct sbx_worker *w);
 /* Forward a signal to the program inside. SIGKILL ends the whole sandbox. */
 SBX_EXPORT int sbx_worker_signal(struct sbx_worker *w, int sig);
+/* Hand a running worker one more fd (a new capture, an accepted connection). fd is borrowed
+ * (duplicated into the message); name (borrowed) is what the worker's client sees. Needs the
+ * request channel (a dir or capture resource, or sbx_config_set_requests). */
+SBX_EXPORT int sbx_worker_send_fd(struct sbx_worker *w, const char *name, int fd);
+
 /* Free a worker; a running one is killed first and its cgroups removed. */
 SBX_EXPORT void sbx_worker_free(struct sbx_worker *w);
 

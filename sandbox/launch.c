@@ -114,19 +114,21 @@ static void trace(const struct sbx_launch_plan *plan, const char *what)
 /* The launch channel: plan->launch_fd until step 1b, SBX_LAUNCH_FD after. */
 static int launch_fd = -1;
 
-/* Move both fds to their fixed numbers, via temporaries above them so that no dup3 can land
- * on the other one. */
+/* The launch channel, the program and the resources to their fixed numbers. */
 static int fix_fds(const struct sbx_launch_plan *plan)
 {
-	int tl = fcntl(plan->launch_fd, F_DUPFD_CLOEXEC, SBX_PROGRAM_FD + 1);
-	int tp = fcntl(plan->program_fd, F_DUPFD_CLOEXEC, SBX_PROGRAM_FD + 1);
-	if (tl < 0 || tp < 0)
-		return -errno;
-	if (dup3(tl, SBX_LAUNCH_FD, O_CLOEXEC) < 0 || dup3(tp, SBX_PROGRAM_FD, O_CLOEXEC) < 0)
-		return -errno;
-	close(tl);
-	close(tp);
-	return 0;
+	int from[SBX_LAUNCH_MAX_EXTRA + 2], to[SBX_LAUNCH_MAX_EXTRA + 2];
+	if (plan->n_extra > SBX_LAUNCH_MAX_EXTRA)
+		return -E2BIG;
+	from[0] = plan->launch_fd;
+	to[0] = SBX_LAUNCH_FD;
+	from[1] = plan->program_fd;
+	to[1] = SBX_PROGRAM_FD;
+	for (size_t i = 0; i < plan->n_extra; i++) {
+		from[2 + i] = plan->extra_fds[i];
+		to[2 + i] = 3 + (int)i;
+	}
+	return sbx_fds_move(from, to, 2 + plan->n_extra, SBX_PROGRAM_FD + 1);
 }
 
 static int receive_filter(const struct sbx_launch_plan *plan)
@@ -151,6 +153,14 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	sbx_init_reset_signals();
 	if (setsid() < 0)
 		FAIL(plan, SBX_STEP_SESSION, errno, NULL);
+	/* The resources are the only fds besides stdio that cross the exec (and, for a script,
+	 * the script itself, just before the exec). */
+	for (size_t i = 0; i < plan->n_extra; i++)
+		if (fcntl(3 + (int)i, F_SETFD, 0) < 0)
+			FAIL(plan, SBX_STEP_FDS, errno, "resource fds");
+	/* The interpreter of a script opens /dev/fd/N: that fd must survive the exec. */
+	if (plan->program_is_script && fcntl(SBX_PROGRAM_FD, F_SETFD, 0) < 0)
+		FAIL(plan, SBX_STEP_FDS, errno, "script fd");
 	if ((r = sbx_rlimits_apply(&plan->rlimits, &which)) < 0)
 		FAIL(plan, SBX_STEP_RLIMITS, r, which);
 	if ((r = sbx_caps_drop_all()) < 0)
@@ -175,10 +185,6 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	 * allowed: the broker answers anything else as a violation. */
 	if (send_msg(SBX_LAUNCH_FD, &msg, listener) < 0)
 		_exit(125); /* without the listener the broker could not answer: never exec */
-	if (plan->program_is_script) {
-		/* The interpreter opens /dev/fd/N: the fd must survive exec. */
-		(void)fcntl(SBX_PROGRAM_FD, F_SETFD, 0);
-	}
 	syscall(SYS_execveat, SBX_PROGRAM_FD, "", plan->argv, plan->envp, AT_EMPTY_PATH);
 	int err = errno;
 	report_error(SBX_LAUNCH_FD, SBX_STEP_EXEC, err, NULL);
@@ -235,7 +241,7 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 		FAIL(plan, SBX_STEP_USERNS_LIMIT, r, "/proc/sys/user/max_user_namespaces");
 	/* 8. */
 	int keep[2] = { SBX_LAUNCH_FD, SBX_PROGRAM_FD };
-	if ((r = sbx_fds_close_except(keep, 2)) < 0)
+	if ((r = sbx_fds_close_except(plan->n_extra, keep, 2)) < 0)
 		FAIL(plan, SBX_STEP_FDS, r, NULL);
 	/* 9. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)

@@ -11,11 +11,15 @@
 #include "mount.h"
 #include "rlimits.h"
 
+#define SBX_LAUNCH_MAX_EXTRA 128 /* fds 3..130, well below SBX_LAUNCH_FD */
+
 struct sbx_launch_plan {
 	int launch_fd;            /* child end of the launch channel (common/protocol.h); moved
 	                             to SBX_LAUNCH_FD inside */
 	int broker_fd;            /* broker end: closed first thing in the child */
 	int program_fd;           /* the program, opened by the broker; moved to SBX_PROGRAM_FD */
+	const int *extra_fds;     /* resources: extra_fds[i] becomes fd 3 + i inside and crosses exec */
+	size_t n_extra;           /* at most SBX_LAUNCH_MAX_EXTRA */
 	bool program_is_script;   /* keep program_fd open across exec: the interpreter reads /dev/fd/N */
 	char *const *argv;
 	char *const *envp;

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Run-time requests from a worker (common/protocol.h): decoding, which is where hostile bytes
+ * meet the broker and is fuzzed on its own (fuzz/broker/), and answering by the grants. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker/resources.h"
+#include "common/protocol.h"
+
+union sbx_req {
+	struct sbx_req_hdr h;
+	struct sbx_req_open open;
+	struct sbx_req_capture capture;
+	struct sbx_req_log log;
+};
+
+/* Validate one datagram exactly as received (buf/len, the number of fds that came with it and
+ * the recvmsg flags) in the given state. Returns 0 and copies it to *out, or -EPROTO with *why
+ * set to a static description. Never trusts anything it has not checked. */
+int sbx_req_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, enum sbx_req_state state,
+		   union sbx_req *out, const char **why);
+
+/* The decision on an OPEN request: the rule that decided is described in rule. Returns an fd
+ * (O_CLOEXEC) or -errno (EACCES when refused by the grants). Paths are opened with openat2()
+ * below the granted directory with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS
+ * | RESOLVE_NO_XDEV: "..", symlinks, /proc magic links and other mounts cannot lead outside. */
+int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res, size_t n_res,
+		 const int *res_fds, char *rule, size_t rule_len);

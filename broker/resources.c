@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+#include "resources.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "broker/internal.h"
+#include "common/protocol.h"
+#include "common/util.h"
+
+#ifndef SO_LOCK_FILTER
+#define SO_LOCK_FILTER 44
+#endif
+
+bool sbx_resource_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n >= 64 || (name[0] >= '0' && name[0] <= '9') || strcmp(name, "BROKER") == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static int open_file(const struct sbx_resource *res, struct sbx_error *err)
+{
+	int flags = O_CLOEXEC | O_NOCTTY;
+	bool rd = res->flags & SBX_OPEN_READ, wr = res->flags & SBX_OPEN_WRITE;
+	flags |= rd && wr ? O_RDWR : wr ? O_WRONLY : O_RDONLY;
+	if (res->flags & SBX_OPEN_CREATE)
+		flags |= O_CREAT;
+	if (res->flags & SBX_OPEN_TRUNC)
+		flags |= O_TRUNC;
+	int fd = open(res->target, flags, 0644);
+	if (fd < 0) {
+		int e = errno;
+		sbx_error_set(err, -e, "resource %s: open %s: %s", res->name, res->target, strerror(e));
+		return -e;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+		close(fd);
+		sbx_error_set(err, -EISDIR, "resource %s: %s is a directory (use a dir resource)", res->name, res->target);
+		return -EISDIR;
+	}
+	return fd;
+}
+
+static int open_dir(const struct sbx_resource *res, struct sbx_error *err)
+{
+	int fd = open(res->target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		sbx_error_set(err, -e, "resource %s: directory %s: %s", res->name, res->target, strerror(e));
+		return -e;
+	}
+	return fd;
+}
+
+int sbx_capture_open(const char *iface, bool promisc, const char *filter, struct sbx_error *err)
+{
+	const char *what = iface && *iface ? iface : "any";
+	_cleanup_close_ int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (fd < 0) {
+		int e = errno;
+		sbx_error_set(err, -e, "capture on %s: socket(AF_PACKET): %s%s", what, strerror(e),
+			      e == EPERM ? " (the broker needs CAP_NET_RAW)" : "");
+		return -e;
+	}
+	int ifindex = 0;
+	if (iface && *iface && strcmp(iface, "any") != 0) {
+		ifindex = (int)if_nametoindex(iface);
+		if (ifindex == 0) {
+			int e = errno;
+			sbx_error_set(err, -e, "capture on %s: no such interface", what);
+			return -e;
+		}
+	}
+	/* Filter before bind, so that no packet the filter would drop is ever queued. */
+	if (filter && *filter) {
+		struct bpf_program prog;
+		pcap_t *p = pcap_open_dead(DLT_EN10MB, 262144);
+		if (!p) {
+			sbx_error_set(err, -ENOMEM, "capture on %s: pcap_open_dead failed", what);
+			return -ENOMEM;
+		}
+		if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+			sbx_error_set(err, -EINVAL, "capture on %s: filter '%s': %s", what, filter, pcap_geterr(p));
+			pcap_close(p);
+			return -EINVAL;
+		}
+		pcap_close(p);
+		struct sock_fprog fp = { .len = (unsigned short)prog.bf_len, .filter = (struct sock_filter *)prog.bf_insns };
+		int r = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
+		int e = errno;
+		pcap_freecode(&prog);
+		if (r < 0) {
+			sbx_error_set(err, -e, "capture on %s: attaching the filter: %s", what, strerror(e));
+			return -e;
+		}
+		/* The worker gets the socket: it must not be able to widen what it sees. */
+		int one = 1;
+		if (setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof(one)) < 0) {
+			e = errno;
+			sbx_error_set(err, -e, "capture on %s: locking the filter: %s", what, strerror(e));
+			return -e;
+		}
+	}
+	struct sockaddr_ll sll;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		int e = errno;
+		sbx_error_set(err, -e, "capture on %s: bind: %s", what, strerror(e));
+		return -e;
+	}
+	if (promisc && ifindex) {
+		struct packet_mreq mr;
+		memset(&mr, 0, sizeof(mr));
+		mr.mr_ifindex = ifindex;
+		mr.mr_type = PACKET_MR_PROMISC;
+		if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
+			int e = errno;
+			sbx_error_set(err, -e, "capture on %s: promiscuous mode: %s", what, strerror(e));
+			return -e;
+		}
+	}
+	return sbx_steal_fd(&fd);
+}
+
+static int split_host_port(const char *s, char *host, size_t hlen, char *port, size_t plen)
+{
+	/* "HOST:PORT" or "[V6]:PORT" */
+	const char *colon;
+	if (s[0] == '[') {
+		const char *close_br = strchr(s, ']');
+		if (!close_br || close_br[1] != ':')
+			return -EINVAL;
+		if ((size_t)(close_br - s - 1) >= hlen)
+			return -ENAMETOOLONG;
+		memcpy(host, s + 1, (size_t)(close_br - s - 1));
+		host[close_br - s - 1] = '\0';
+		colon = close_br + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || (size_t)(colon - s) >= hlen)
+			return -EINVAL;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+	}
+	if (sbx_strlcpy(port, colon + 1, plen) >= plen || !port[0])
+		return -EINVAL;
+	return 0;
+}
+
+int sbx_socket_open(const char *spec, bool listen_mode, struct sbx_error *err)
+{
+	if (strncmp(spec, "unix:", 5) == 0) {
+		struct sockaddr_un sun;
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		if (sbx_strlcpy(sun.sun_path, spec + 5, sizeof(sun.sun_path)) >= sizeof(sun.sun_path) || !spec[5]) {
+			sbx_error_set(err, -EINVAL, "socket %s: bad unix path", spec);
+			return -EINVAL;
+		}
+		_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		int r = listen_mode ? bind(fd, (struct sockaddr *)&sun, sizeof(sun)) : connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+		if (r == 0 && listen_mode)
+			r = listen(fd, 64);
+		if (r < 0) {
+			int e = errno;
+			sbx_error_set(err, -e, "socket %s: %s: %s", spec, listen_mode ? "listen" : "connect", strerror(e));
+			return -e;
+		}
+		return sbx_steal_fd(&fd);
+	}
+	bool tcp = strncmp(spec, "tcp:", 4) == 0, udp = strncmp(spec, "udp:", 4) == 0;
+	char host[256], port[32];
+	if ((!tcp && !udp) || split_host_port(spec + 4, host, sizeof(host), port, sizeof(port)) < 0) {
+		sbx_error_set(err, -EINVAL, "socket '%s': expected tcp:HOST:PORT, udp:HOST:PORT or unix:PATH", spec);
+		return -EINVAL;
+	}
+	struct addrinfo hints, *res = NULL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = tcp ? SOCK_STREAM : SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICSERV | (listen_mode ? AI_PASSIVE : 0);
+	int g = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (g != 0) {
+		sbx_error_set(err, -EINVAL, "socket %s: %s", spec, gai_strerror(g));
+		return -EINVAL;
+	}
+	int e = EADDRNOTAVAIL;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			e = errno;
+			continue;
+		}
+		int one = 1;
+		int r;
+		if (listen_mode) {
+			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			r = bind(fd, ai->ai_addr, ai->ai_addrlen);
+			if (r == 0 && tcp)
+				r = listen(fd, 64);
+		} else {
+			r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+		}
+		if (r == 0) {
+			freeaddrinfo(res);
+			return fd;
+		}
+		e = errno;
+		close(fd);
+	}
+	freeaddrinfo(res);
+	sbx_error_set(err, -e, "socket %s: %s: %s", spec, listen_mode ? "bind/listen" : "connect", strerror(e));
+	return -e;
+}
+
+int sbx_resource_open(const struct sbx_resource *res, struct sbx_error *err)
+{
+	int fd;
+	switch (res->kind) {
+	case SBX_RES_FILE:
+		return open_file(res, err);
+	case SBX_RES_DIR:
+		return open_dir(res, err);
+	case SBX_RES_CAPTURE:
+		return sbx_capture_open(res->target, res->promisc, res->filter, err);
+	case SBX_RES_CONNECT:
+		return sbx_socket_open(res->target, false, err);
+	case SBX_RES_LISTEN:
+		return sbx_socket_open(res->target, true, err);
+	case SBX_RES_FD:
+		fd = fcntl(res->fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0) {
+			int e = errno;
+			sbx_error_set(err, -e, "resource %s: fd %d: %s", res->name, res->fd, strerror(e));
+			return -e;
+		}
+		return fd;
+	}
+	return -EINVAL;
+}
