@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/* The worker side of the request protocol (common/protocol.h). The broker does not trust us;
+ * we do not trust its replies blindly either: exact sizes, matching ids, fds only where one is
+ * expected, every fd received with MSG_CMSG_CLOEXEC and closed when unexpected. */
+#include "sbx-client.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/protocol.h"
+
+_Static_assert(SBX_CLIENT_READ == SBX_OPEN_READ && SBX_CLIENT_WRITE == SBX_OPEN_WRITE &&
+		       SBX_CLIENT_CREATE == SBX_OPEN_CREATE && SBX_CLIENT_TRUNC == SBX_OPEN_TRUNC &&
+		       SBX_CLIENT_DIRECTORY == SBX_OPEN_DIRECTORY,
+	       "client flags are the wire flags");
+
+static int parse_fd(const char *s)
+{
+	if (!s || !*s)
+		return -ENOENT;
+	long v = 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > 1000000)
+			return -EINVAL;
+		v = v * 10 + (*s - '0');
+	}
+	return (int)v;
+}
+
+int sbx_client_resource(const char *name)
+{
+	char var[96];
+	size_t n = strlen(name);
+	if (n == 0 || n > 63)
+		return -EINVAL;
+	memcpy(var, "SBX_FD_", 7);
+	memcpy(var + 7, name, n + 1);
+	return parse_fd(getenv(var));
+}
+
+int sbx_client_init(struct sbx_client *c)
+{
+	c->fd = -1;
+	c->next_id = 1;
+	int fd = parse_fd(getenv("SBX_FD_BROKER"));
+	if (fd < 0)
+		return fd == -ENOENT ? -ENOTCONN : fd;
+	c->fd = fd;
+	return 0;
+}
+
+static int send_req(struct sbx_client *c, const void *req, size_t len)
+{
+	if (c->fd < 0)
+		return -ENOTCONN;
+	for (;;) {
+		ssize_t n = send(c->fd, req, len, MSG_NOSIGNAL);
+		if (n == (ssize_t)len)
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 ? -errno : -EIO;
+	}
+}
+
+/* Receive one reply; *fd gets a passed fd or -1. Unexpected extra fds are closed. */
+static int recv_rep(struct sbx_client *c, struct sbx_rep *rep, int *fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} control;
+	*fd = -1;
+	for (;;) {
+		struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+				     .msg_controllen = sizeof(control.buf) };
+		ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		int got = 0;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < k; i++) {
+				int f;
+				memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+				if (got++ == 0)
+					*fd = f;
+				else
+					close(f);
+			}
+		}
+		if (n != (ssize_t)sizeof(*rep) || rep->h.len != sizeof(*rep) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+		    got > 1 || memchr(rep->name, '\0', sizeof(rep->name)) == NULL) {
+			if (*fd >= 0)
+				close(*fd);
+			*fd = -1;
+			return -EPROTO;
+		}
+		return 0;
+	}
+}
+
+/* A request that expects SBX_REP_FD / SBX_REP_ERROR / SBX_REP_OK with the same id. Pushed fds
+ * arriving meanwhile are not expected by this simple client: they are an error. */
+static int transact(struct sbx_client *c, void *req, size_t len, bool want_fd)
+{
+	struct sbx_req_hdr *h = req;
+	h->len = (uint32_t)len;
+	h->id = c->next_id++;
+	int r = send_req(c, req, len);
+	if (r < 0)
+		return r;
+	struct sbx_rep rep;
+	int fd;
+	if ((r = recv_rep(c, &rep, &fd)) < 0)
+		return r;
+	if (rep.h.id != h->id) {
+		if (fd >= 0)
+			close(fd);
+		return -EPROTO;
+	}
+	switch (rep.h.type) {
+	case SBX_REP_FD:
+		if (!want_fd || fd < 0)
+			break;
+		return fd;
+	case SBX_REP_ERROR:
+		if (fd >= 0 || rep.error <= 0 || rep.error > 4095)
+			break;
+		return -rep.error;
+	case SBX_REP_OK:
+		if (want_fd || fd >= 0)
+			break;
+		return 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	return -EPROTO;
+}
+
+static int copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+	if (n >= size)
+		return -ENAMETOOLONG;
+	memcpy(dst, src ? src : "", n + 1);
+	return 0;
+}
+
+int sbx_client_open(struct sbx_client *c, const char *dir, const char *path, unsigned flags, unsigned mode)
+{
+	struct sbx_req_open req;
+	memset(&req, 0, sizeof(req));
+	req.h.type = SBX_REQ_OPEN;
+	req.flags = flags;
+	req.mode = mode;
+	if (copy_str(req.dir, sizeof(req.dir), dir) < 0 || copy_str(req.path, sizeof(req.path), path) < 0)
+		return -ENAMETOOLONG;
+	return transact(c, &req, sizeof(req), true);
+}
+
+int sbx_client_capture(struct sbx_client *c, const char *name)
+{
+	struct sbx_req_capture req;
+	memset(&req, 0, sizeof(req));
+	req.h.type = SBX_REQ_CAPTURE;
+	if (copy_str(req.name, sizeof(req.name), name) < 0)
+		return -ENAMETOOLONG;
+	return transact(c, &req, sizeof(req), true);
+}
+
+int sbx_client_log(struct sbx_client *c, unsigned level, const char *text)
+{
+	struct sbx_req_log req;
+	memset(&req, 0, sizeof(req));
+	req.h.type = SBX_REQ_LOG;
+	req.level = level > 2 ? 2 : level;
+	/* Long texts are cut, not refused: a log line is not worth failing for. */
+	size_t n = strlen(text ? text : "");
+	if (n >= sizeof(req.text))
+		n = sizeof(req.text) - 1;
+	memcpy(req.text, text ? text : "", n);
+	return transact(c, &req, sizeof(req), false);
+}
+
+int sbx_client_done(struct sbx_client *c)
+{
+	struct sbx_req_hdr req;
+	memset(&req, 0, sizeof(req));
+	req.type = SBX_REQ_DONE;
+	return transact(c, &req, sizeof(req), false);
+}
+
+int sbx_client_receive_fd(struct sbx_client *c, char *name, size_t name_len)
+{
+	if (c->fd < 0)
+		return -ENOTCONN;
+	struct sbx_rep rep;
+	int fd, r;
+	if ((r = recv_rep(c, &rep, &fd)) < 0)
+		return r;
+	if (rep.h.type != SBX_PUSH_FD || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -EPROTO;
+	}
+	if (name && name_len) {
+		size_t n = strlen(rep.name);
+		if (n >= name_len)
+			n = name_len - 1;
+		memcpy(name, rep.name, n);
+		name[n] = '\0';
+	}
+	return fd;
+}
