@@ -1082,6 +1082,10 @@ static int cmd_ptrace_init(int argc, char **argv)
 	long r;
 
 	(void)argc, (void)argv;
+	/* Never stop the host's init: only run as a sandboxed program. */
+	if (getpid() > 10)
+		return cannot("refusing to attach to pid 1 as pid %d: not in a fresh pid namespace",
+			      (int)getpid());
 	printf("calling ptrace(PTRACE_ATTACH, 1)\n");
 	fflush(stdout);
 	r = syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, 1, NULL, NULL);
@@ -1093,19 +1097,11 @@ static int cmd_ptrace_init(int argc, char **argv)
 	return held();
 }
 
-/* probe denied NAME: with the seccomp layer off (--no-seccomp), privileged operations must
- * still fail for lack of capabilities. Each is harmless if it succeeds in a throwaway process. */
-static int cmd_denied(int argc, char **argv)
+/* The privileged operation of "probe denied", run in a throwaway child: 0 when it succeeded. */
+static int denied_op(const char *what, const char *dir)
 {
-	const char *what;
-	char dir[] = "/tmp/probe-denied-XXXXXX";
 	int r;
 
-	if (argc != 2)
-		return usage_error("mount|chroot|mknod|chown|setns|sethostname");
-	what = argv[1];
-	if (!mkdtemp(dir))
-		return cannot("mkdtemp: %s", strerror(errno));
 	if (strcmp(what, "mount") == 0) {
 		r = mount("none", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k");
 		if (r == 0)
@@ -1122,31 +1118,67 @@ static int cmd_denied(int argc, char **argv)
 	} else if (strcmp(what, "chown") == 0) {
 		r = chown(dir, 0, 0);
 	} else if (strcmp(what, "setns") == 0) {
-		int fd = open("/proc/1/ns/mnt", O_RDONLY | O_CLOEXEC);
+		/* Re-entering one's own mount namespace needs CAP_SYS_ADMIN and CAP_SYS_CHROOT. */
+		int fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 
 		r = fd < 0 ? -1 : setns(fd, CLONE_NEWNS);
-		if (fd >= 0)
-			close(fd);
 	} else if (strcmp(what, "sethostname") == 0) {
 		/* Only in a process whose hostname we may spoil: refuse outside the sandbox. */
 		struct utsname u;
 
 		if (uname(&u) < 0 || strcmp(u.nodename, "sbx") != 0) {
-			rmdir(dir);
-			return cannot("refusing sethostname outside a sandbox named sbx");
+			printf("refusing sethostname outside a sandbox named sbx\n");
+			return 3;
 		}
 		r = sethostname("sbx-probe", 9);
 	} else {
-		rmdir(dir);
-		return usage_error("mount|chroot|mknod|chown|setns|sethostname");
+		return 2;
 	}
-	if (r == 0) {
-		rmdir(dir);
-		return broken("%s succeeded", what);
-	}
+	if (r == 0)
+		return 0;
 	printf("%s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+/* probe denied NAME: with the seccomp layer off (--no-seccomp), privileged operations must
+ * still fail for lack of capabilities. Each is harmless if it succeeds in a throwaway process. */
+static int cmd_denied(int argc, char **argv)
+{
+	static const char *const ops = "mount|chroot|mknod|chown|setns|sethostname";
+	char dir[] = "/tmp/probe-denied-XXXXXX";
+	int status, r;
+	pid_t pid;
+
+	if (argc != 2 || !strstr(ops, argv[1]) || strchr(argv[1], '|') || !argv[1][0])
+		return usage_error(ops);
+	if (!mkdtemp(dir))
+		return cannot("mkdtemp: %s", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		rmdir(dir);
+		return cannot("fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		r = denied_op(argv[1], dir);
+		fflush(stdout);
+		_exit(r);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)) {
+		rmdir(dir);
+		return cannot("the child did not exit normally");
+	}
 	rmdir(dir);
-	return held();
+	switch (WEXITSTATUS(status)) {
+	case 0:
+		return broken("%s succeeded", argv[1]);
+	case 1:
+		return held();
+	case 2:
+		return usage_error(ops);
+	default:
+		return cannot("%s not tried", argv[1]);
+	}
 }
 
 /* ---- system calls the seccomp layer must kill ---- */
