@@ -125,27 +125,27 @@ group_policy() {
 	err_has 'typo\.policy:3' "unknown syscall: message names file:line"
 	err_has 'opne' "unknown syscall: message names the word"
 
-	# The file really is used: the default policy plus socket lets socket() through ...
-	{ cat "$def"; printf '\n# added by the test\nsocket\n'; } >"$d/plus-socket.policy"
+	# The file really is used: the default policy plus ptrace lets ptrace() through ...
+	{ cat "$def"; printf '\n# added by the test\nptrace\n'; } >"$d/plus-ptrace.policy"
 	cp "$def" "$d/copy.policy"
-	chmod 0644 "$d/plus-socket.policy" "$d/copy.policy"
-	sbx_run --policy "$d/plus-socket.policy" "$P" syscall socket
-	if [ "$RC" = 1 ] && grep -q 'socket returned' <<<"$OUT"; then
-		pass "--policy FILE: a policy allowing socket lets socket() return"
+	chmod 0644 "$d/plus-ptrace.policy" "$d/copy.policy"
+	sbx_run --policy "$d/plus-ptrace.policy" "$P" syscall ptrace
+	if [ "$RC" = 1 ] && grep -q 'ptrace returned' <<<"$OUT"; then
+		pass "--policy FILE: a policy allowing ptrace lets ptrace() return"
 	else
-		fail "--policy FILE: a policy allowing socket lets socket() return" "$(show_run)"
+		fail "--policy FILE: a policy allowing ptrace lets ptrace() return" "$(show_run)"
 	fi
 	# ... and the unchanged copy kills it.
-	sbx_run --policy "$d/copy.policy" "$P" syscall socket
-	expect_rc 159 "--policy FILE: a copy of the default policy kills socket()"
+	sbx_run --policy "$d/copy.policy" "$P" syscall ptrace
+	expect_rc 159 "--policy FILE: a copy of the default policy kills ptrace()"
 	sbx_run --policy "$d/copy.policy" "$P" exit 7
 	expect_rc 7 "--policy FILE with comments: a program runs"
 
 	# A name resolves in policies/.
 	sbx_run --policy default "$P" exit 0
 	expect_rc 0 "--policy default (a name) runs"
-	sbx_run --policy default "$P" syscall socket
-	expect_rc 159 "--policy default kills socket()"
+	sbx_run --policy default "$P" syscall ptrace
+	expect_rc 159 "--policy default kills ptrace()"
 	sbx_bad "--policy unknown name" 125 --rw "$rw" --policy no-such-policy-name "$P" write "$rw/ran"
 }
 
