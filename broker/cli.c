@@ -27,6 +27,8 @@ void sbx_cli_usage(FILE *out)
 	      "  --memory-limit SIZE    address-space limit and memory cgroup (K/M/G suffixes)\n"
 	      "  --pids-limit N         process limit (rlimit and pids cgroup)\n"
 	      "  --user UID[:GID]       host uid/gid of the worker when sbx runs as root (default 65534)\n"
+	      "  --subid NAME           host uid/gid from NAME's range in /etc/subuid, /etc/subgid\n"
+	      "  --id-range UID:GID:N   host uid/gid from this range (root; unprivileged via newuidmap)\n"
 	      "  --learn OUT.policy     allow and record every system call, write a policy to OUT\n"
 	      "\n"
 	      "Resources (opened by sbx, handed over as fds 3, 4, ...; SBX_FD_NAME=N in the environment):\n"
@@ -109,7 +111,7 @@ static int parse_access(const char *s, unsigned *ret)
 enum {
 	OPT_POLICY = 256, OPT_RO, OPT_RW, OPT_TIME, OPT_MEM, OPT_PIDS, OPT_NO_SECCOMP,
 	OPT_USER, OPT_PARAM, OPT_LEARN, OPT_JSON, OPT_FILE, OPT_DIR, OPT_CAPTURE, OPT_CAPTURE_FILTER,
-	OPT_CONNECT, OPT_LISTEN, OPT_FD, OPT_REQUESTS,
+	OPT_CONNECT, OPT_LISTEN, OPT_FD, OPT_REQUESTS, OPT_SUBID, OPT_ID_RANGE,
 };
 
 /* NAME=VALUE[:...] for the resource options. */
@@ -214,6 +216,8 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "fd", required_argument, NULL, OPT_FD },
 		{ "requests", no_argument, NULL, OPT_REQUESTS },
+		{ "subid", required_argument, NULL, OPT_SUBID },
+		{ "id-range", required_argument, NULL, OPT_ID_RANGE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -301,6 +305,21 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 		case OPT_REQUESTS:
 			cli->requests = true;
 			break;
+		case OPT_SUBID:
+			cli->subid = optarg;
+			break;
+		case OPT_ID_RANGE: {
+			unsigned long long u, g, n;
+			char tail;
+			if (sscanf(optarg, "%llu:%llu:%llu%c", &u, &g, &n, &tail) != 3 || u == 0 || g == 0 || n == 0 ||
+			    u + n > UINT32_MAX || g + n > UINT32_MAX)
+				return bad("--id-range", optarg, "expected UID:GID:COUNT, ids above 0");
+			cli->range_set = true;
+			cli->range_uid = (uid_t)u;
+			cli->range_gid = (gid_t)g;
+			cli->range_count = (uint32_t)n;
+			break;
+		}
 		case 'v':
 			cli->verbose++;
 			break;

@@ -40,6 +40,11 @@ struct sbx_cli {
 	} res[SBX_CLI_MAX_PATHS];
 	size_t n_res;
 	bool requests;
+	const char *subid;          /* --subid NAME */
+	bool range_set;             /* --id-range UID:GID:COUNT */
+	uid_t range_uid;
+	gid_t range_gid;
+	uint32_t range_count;
 	int json_fd;                /* --json-status-fd, -1 when absent */
 	int verbose;
 	bool quiet;

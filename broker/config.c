@@ -11,6 +11,7 @@
 #include "broker/policy/policy.h"
 #include "common/util.h"
 #include "config.h"
+#include "broker/idrange.h"
 #include "common/protocol.h"
 
 _Static_assert(SBX_ACCESS_READ == SBX_OPEN_READ && SBX_ACCESS_WRITE == SBX_OPEN_WRITE &&
@@ -337,4 +338,29 @@ SBX_EXPORT int sbx_config_set_requests(struct sbx_config *cfg, bool enabled)
 		return -EINVAL;
 	cfg->requests = enabled;
 	return 0;
+}
+
+SBX_EXPORT int sbx_config_set_id_range(struct sbx_config *cfg, uid_t uid_base, gid_t gid_base, uint32_t count)
+{
+	if (!cfg || uid_base == 0 || gid_base == 0 || count == 0 || (uint64_t)uid_base + count > UINT32_MAX ||
+	    (uint64_t)gid_base + count > UINT32_MAX)
+		return -EINVAL;
+	cfg->range_set = true;
+	cfg->range_uid = uid_base;
+	cfg->range_gid = gid_base;
+	cfg->range_count = count;
+	return 0;
+}
+
+SBX_EXPORT int sbx_config_set_subid(struct sbx_config *cfg, const char *name)
+{
+	uid_t u;
+	gid_t g;
+	uint32_t n;
+	if (!cfg || !name)
+		return -EINVAL;
+	int r = sbx_idrange_lookup(name, &u, &g, &n);
+	if (r < 0)
+		return r;
+	return sbx_config_set_id_range(cfg, u, g, n);
 }

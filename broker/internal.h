@@ -35,6 +35,10 @@ struct sbx_config {
 	struct sbx_resource *res;         /* owned */
 	size_t n_res;
 	bool requests;
+	bool range_set;                   /* per-worker ids from a subordinate range */
+	uid_t range_uid;
+	gid_t range_gid;
+	uint32_t range_count;
 };
 
 /* Defaults that always apply (rlimits); documented in README and docs/sandbox.md. */

@@ -239,6 +239,17 @@ int main(int argc, char **argv)
 	}
 	if (cli.requests)
 		sbx_config_set_requests(cfg, true);
+	if (cli.subid && (r = sbx_config_set_subid(cfg, cli.subid)) < 0) {
+		fprintf(stderr, "sbx: error: --subid %s: %s\n", cli.subid,
+			r == -ENOENT ? "no range for that name in /etc/subuid and /etc/subgid" : strerror(-r));
+		sbx_config_free(cfg);
+		return EXIT_SBX_FAILED;
+	}
+	if (cli.range_set && (r = sbx_config_set_id_range(cfg, cli.range_uid, cli.range_gid, cli.range_count)) < 0) {
+		fprintf(stderr, "sbx: error: --id-range: %s\n", strerror(-r));
+		sbx_config_free(cfg);
+		return EXIT_SBX_FAILED;
+	}
 	if (cli.learn)
 		sbx_config_set_learn(cfg, true);
 

@@ -24,6 +24,7 @@
 
 #include "broker/cgroup.h"
 #include "broker/env.h"
+#include "broker/idrange.h"
 #include "broker/internal.h"
 #include "broker/notify.h"
 #include "broker/policy/policy.h"
@@ -83,6 +84,7 @@ struct sbx_worker {
 	uint64_t burst_start_ms;
 	bool req_violation;
 	char req_why[128];
+	int id_offset;                 /* taken from cfg's id range, -1 when none */
 };
 
 /* ---- helpers ---- */
@@ -917,6 +919,7 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	w->log = cfg->log;
 	w->log_userdata = cfg->log_userdata;
 	w->pidfd = w->chan = w->listener = w->req_fd = -1;
+	w->id_offset = -1;
 	w->cfg = cfg;
 	w->seccomp = cfg->seccomp;
 	w->learn = cfg->learn && cfg->seccomp;
@@ -941,12 +944,23 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	bool privileged = geteuid() == 0;
 	uid_t uid = privileged ? cfg->host_uid : geteuid();
 	gid_t gid = privileged ? cfg->host_gid : getegid();
+	if (cfg->range_set) {
+		w->id_offset = sbx_idrange_take(cfg->range_uid, cfg->range_count);
+		if (w->id_offset < 0) {
+			r = w->id_offset;
+			sbx_error_set(err, r, "no free id in the range %u+%u: %s", (unsigned)cfg->range_uid,
+				      (unsigned)cfg->range_count, strerror(-r));
+			goto fail;
+		}
+		uid = cfg->range_uid + (uid_t)w->id_offset;
+		gid = cfg->range_gid + (gid_t)w->id_offset;
+	}
 	if (uid == 0 || gid == 0) {
 		sbx_error_set(err, -EPERM, "refusing to map the worker to host uid/gid 0");
 		r = -EPERM;
 		goto fail;
 	}
-	if (!privileged && cfg->host_id_set) {
+	if (!privileged && cfg->host_id_set && !cfg->range_set) {
 		sbx_error_set(err, -EPERM, "choosing the worker's host uid needs root (running as uid %u)", (unsigned)uid);
 		r = -EPERM;
 		goto fail;
@@ -1027,7 +1041,9 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 		.envp = envp,
 		.uid = uid,
 		.gid = gid,
-		.drop_groups = privileged,
+		/* setgroups() is allowed inside when a privileged writer (root, or newgidmap) wrote
+		 * the gid map: then drop the caller's supplementary groups. */
+		.drop_groups = privileged || cfg->range_set,
 		.hostname = "sbx",
 		.mounts = &mplan,
 		.rlimits = rl,
@@ -1053,7 +1069,13 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "sandbox init is host pid %d", pid);
 
 	const char *what = NULL;
-	if ((r = sbx_userns_write_maps(pid, uid, gid, privileged, &what)) < 0) {
+	if (cfg->range_set && !privileged) {
+		if ((r = sbx_idrange_newidmap(pid, uid, gid)) < 0) {
+			sbx_error_set(err, r, "newuidmap/newgidmap for uid %u gid %u: %s%s", (unsigned)uid, (unsigned)gid,
+				      strerror(-r), r == -ENOENT ? " (install the uidmap package)" : " (is the range yours in /etc/subuid and /etc/subgid?)");
+			goto fail_child;
+		}
+	} else if ((r = sbx_userns_write_maps(pid, uid, gid, privileged, &what)) < 0) {
 		sbx_error_set(err, r, "writing the user namespace map (%s): %s", what, strerror(-r));
 		goto fail_child;
 	}
@@ -1127,6 +1149,9 @@ fail:
 	sbx_cgroup_destroy(&w->cg);
 	sbx_notify_done(&w->notify);
 	sbx_policy_free(w->owned_policy);
+	if (w->id_offset >= 0)
+		sbx_idrange_release(cfg->range_uid, w->id_offset);
+	free(w->res_fds);
 	free(w);
 	return r;
 }
@@ -1164,5 +1189,8 @@ SBX_EXPORT void sbx_worker_free(struct sbx_worker *w)
 	sbx_cgroup_destroy(&w->cg);
 	sbx_notify_done(&w->notify);
 	sbx_policy_free(w->owned_policy);
+	if (w->id_offset >= 0)
+		sbx_idrange_release(w->cfg->range_uid, w->id_offset);
+	free(w->res_fds);
 	free(w);
 }

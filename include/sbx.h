@@ -60,6 +60,12 @@ SBX_EXPORT int sbx_config_set_pids_limit(struct sbx_config *cfg, uint64_t n);
 SBX_EXPORT int sbx_config_set_seccomp(struct sbx_config *cfg, bool enabled);
 /* The host uid/gid the worker runs as when the broker runs as root (default 65534). Refuses 0. */
 SBX_EXPORT int sbx_config_set_host_id(struct sbx_config *cfg, uid_t uid, gid_t gid);
+/* Give each worker its own host uid/gid: base + k for the lowest k in [0, count) no other
+ * worker of this process holds. As root the broker maps them itself; unprivileged, through
+ * newuidmap/newgidmap, which only accept ranges /etc/subuid and /etc/subgid grant the caller. */
+SBX_EXPORT int sbx_config_set_id_range(struct sbx_config *cfg, uid_t uid_base, gid_t gid_base, uint32_t count);
+/* The same, with the range /etc/subuid and /etc/subgid give NAME (e.g. "sbx"). -ENOENT if none. */
+SBX_EXPORT int sbx_config_set_subid(struct sbx_config *cfg, const char *name);
 /* Learn mode: let every system call through and report each one (see sbx_callbacks.syscall). */
 SBX_EXPORT int sbx_config_set_learn(struct sbx_config *cfg, bool learn);
 

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+#include "idrange.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+extern char **environ;
+
+static int lookup_file(const char *file, const char *name, const char *uid_str, unsigned long *base, unsigned long *count)
+{
+	FILE *f = fopen(file, "re");
+	if (!f)
+		return -errno;
+	char line[512];
+	int r = -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL;
+		char *who = strtok_r(line, ":\n", &save);
+		char *start = strtok_r(NULL, ":\n", &save);
+		char *cnt = strtok_r(NULL, ":\n", &save);
+		if (!who || !start || !cnt)
+			continue;
+		if (strcmp(who, name) != 0 && (!uid_str || strcmp(who, uid_str) != 0))
+			continue;
+		uint64_t b, c;
+		if (sbx_parse_u64(start, &b) < 0 || sbx_parse_u64(cnt, &c) < 0 || c == 0 || b == 0 || b + c > UINT32_MAX)
+			continue;
+		*base = (unsigned long)b;
+		*count = (unsigned long)c;
+		r = 0;
+		break;
+	}
+	fclose(f);
+	return r;
+}
+
+int sbx_idrange_lookup(const char *name, uid_t *uid_base, gid_t *gid_base, uint32_t *count)
+{
+	char uid_str[32] = "";
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res)
+		snprintf(uid_str, sizeof(uid_str), "%u", (unsigned)pw.pw_uid);
+	unsigned long ub, uc, gb, gc;
+	int r = lookup_file("/etc/subuid", name, uid_str[0] ? uid_str : NULL, &ub, &uc);
+	if (r < 0)
+		return r;
+	r = lookup_file("/etc/subgid", name, uid_str[0] ? uid_str : NULL, &gb, &gc);
+	if (r < 0)
+		return r;
+	*uid_base = (uid_t)ub;
+	*gid_base = (gid_t)gb;
+	*count = (uint32_t)(uc < gc ? uc : gc);
+	return 0;
+}
+
+/* Few brokers use more than one range; a small table of ranges, each with a bitmap of the
+ * offsets in use (capped: 65536 workers at once is far beyond any machine here). */
+#define MAX_RANGES 8
+#define MAX_OFFSETS 65536
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	uid_t base;
+	uint64_t *bits;
+} ranges[MAX_RANGES];
+
+int sbx_idrange_take(uid_t uid_base, uint32_t count)
+{
+	if (count > MAX_OFFSETS)
+		count = MAX_OFFSETS;
+	int r = -EUSERS;
+	pthread_mutex_lock(&lock);
+	int slot = -1;
+	for (int i = 0; i < MAX_RANGES; i++) {
+		if (ranges[i].bits && ranges[i].base == uid_base) {
+			slot = i;
+			break;
+		}
+		if (!ranges[i].bits && slot < 0)
+			slot = i;
+	}
+	if (slot < 0) {
+		r = -ENOSPC;
+		goto out;
+	}
+	if (!ranges[slot].bits) {
+		ranges[slot].bits = calloc(MAX_OFFSETS / 64, sizeof(uint64_t));
+		if (!ranges[slot].bits) {
+			r = -ENOMEM;
+			goto out;
+		}
+		ranges[slot].base = uid_base;
+	}
+	for (uint32_t k = 0; k < count; k++) {
+		if (!(ranges[slot].bits[k / 64] & (1ull << (k % 64)))) {
+			ranges[slot].bits[k / 64] |= 1ull << (k % 64);
+			r = (int)k;
+			break;
+		}
+	}
+out:
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+void sbx_idrange_release(uid_t uid_base, int offset)
+{
+	if (offset < 0 || offset >= MAX_OFFSETS)
+		return;
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < MAX_RANGES; i++)
+		if (ranges[i].bits && ranges[i].base == uid_base)
+			ranges[i].bits[offset / 64] &= ~(1ull << (offset % 64));
+	pthread_mutex_unlock(&lock);
+}
+
+static int run_helper(const char *prog, pid_t pid, unsigned id)
+{
+	char spid[16], sid[16];
+	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	snprintf(sid, sizeof(sid), "%u", id);
+	char *argv[] = { (char *)prog, spid, sid, sid, (char *)"1", NULL };
+	pid_t child;
+	/* posix_spawnp: no atfork handlers, and the helper gets our fds only if not O_CLOEXEC
+	 * (all of ours are). */
+	int r = posix_spawnp(&child, prog, NULL, NULL, argv, environ);
+	if (r != 0)
+		return -r;
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	return -EPERM;
+}
+
+int sbx_idrange_newidmap(pid_t pid, uid_t uid, gid_t gid)
+{
+	int r = run_helper("newuidmap", pid, uid);
+	if (r < 0)
+		return r;
+	return run_helper("newgidmap", pid, gid);
+}
