@@ -1181,6 +1181,31 @@ static int cmd_denied(int argc, char **argv)
 	}
 }
 
+/* probe tamper-exe: try to append to the host file this program was started from, which is
+ * not visible inside (only opened by sbx): keep an O_PATH fd to /proc/self/exe, exec a shell so
+ * that no process runs the image any more (no ETXTBSY), and reopen the fd for writing through
+ * /proc/self/fd. The caller checks the host file; "tamper: ok" means the write went through. */
+static int cmd_tamper_exe(int argc, char **argv)
+{
+	int fd;
+
+	(void)argc, (void)argv;
+	fd = open("/proc/self/exe", O_PATH);
+	if (fd < 0) {
+		printf("open /proc/self/exe: %s\n", strerror(errno));
+		return 1;
+	}
+	if (fd != 3 && (dup2(fd, 3) < 0 || close(fd) < 0))
+		return cannot("dup2: %s", strerror(errno));
+	fflush(stdout);
+	execl("/bin/sh", "sh", "-c",
+	      "if echo SBX-TAMPERED >>/proc/self/fd/3; then echo 'tamper: ok'; exit 0; "
+	      "else echo 'tamper: failed'; exit 1; fi",
+	      (char *)NULL);
+	printf("exec /bin/sh: %s\n", strerror(errno));
+	return 3;
+}
+
 /* ---- system calls the seccomp layer must kill ---- */
 
 struct forbidden {
@@ -1636,6 +1661,7 @@ static const struct {
 	{ "peek-init", cmd_peek_init, "[SECRET] pid 1 opens no way out" },
 	{ "ptrace-init", cmd_ptrace_init, "PTRACE_ATTACH to pid 1 fails" },
 	{ "denied", cmd_denied, "mount|chroot|mknod|chown|setns|sethostname fails for lack of caps" },
+	{ "tamper-exe", cmd_tamper_exe, "append to the host file of this program (action)" },
 	{ "syscall", cmd_syscall, "NAME|list make a call that must be killed" },
 	{ "int80", cmd_int80, "i386 getpid via int $0x80 must be killed" },
 	{ "x32", cmd_x32, "x32 getpid must be killed" },

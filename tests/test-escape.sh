@@ -190,6 +190,43 @@ group_signals_forwarded() {
 	done
 }
 
+# The program file is opened by sbx on the host and is not visible inside; the program must
+# not be able to write to it anyway (through /proc/self/exe or the #! script's fd), even when
+# the file is the worker's own, as an unprivileged user's programs are.
+group_tamper() {
+	local victim=$T/data/victim-$MODE script=$T/data/victim-$MODE.sh
+	cp "$P" "$victim"
+	chown "$WORKER_UID:$WORKER_UID" "$victim"
+	chmod 0755 "$victim"
+	sbx_run "$victim" tamper-exe
+	if cmp -s "$P" "$victim"; then
+		pass "the program cannot write to its own host file via /proc/self/exe"
+	else
+		fail "the program cannot write to its own host file via /proc/self/exe" \
+			"host file now ends with: $(tail -c 13 "$victim")" "$(show_run)"
+	fi
+	cat >"$script" <<'SCRIPT'
+#!/bin/sh
+for f in /proc/self/fd/*; do
+	n=${f##*/}
+	[ "$n" -gt 2 ] 2>/dev/null || continue
+	if echo "# SBX-TAMPERED" >>"$f"; then echo "tamper: ok $n"; fi
+done
+exit 0
+SCRIPT
+	chown "$WORKER_UID:$WORKER_UID" "$script"
+	chmod 0755 "$script"
+	local before
+	before=$(cat "$script")
+	sbx_run "$script"
+	if [ "$before" = "$(cat "$script")" ]; then
+		pass "a #! script cannot write to its own host file via its open fd"
+	else
+		fail "a #! script cannot write to its own host file via its open fd" "$(show_run)"
+	fi
+	rm -f "$victim" "$script"
+}
+
 for_each_mode group_syscalls
 for_each_mode group_other_abis
 for_each_mode group_userns
@@ -199,4 +236,5 @@ for_each_mode group_kill_all
 for_each_mode group_tiocsti
 for_each_mode group_no_orphans
 for_each_mode group_signals_forwarded
+for_each_mode group_tamper
 done_testing
