@@ -23,6 +23,7 @@ void sbx_error_set(struct sbx_error *err, int code, const char *fmt, ...)
 	if (!err)
 		return;
 	err->code = code;
+	err->status = 125; /* program lookup errors set 126/127 after this */
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);

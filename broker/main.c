@@ -151,11 +151,6 @@ static int sanitize_stdio(void)
 	return 0;
 }
 
-static int exit_code_for(int r)
-{
-	return r == -ENOENT ? 127 : r == -EACCES ? 126 : EXIT_SBX_FAILED;
-}
-
 int main(int argc, char **argv)
 {
 	if (sanitize_stdio() < 0)
@@ -290,7 +285,7 @@ int main(int argc, char **argv)
 	r = sbx_worker_spawn(run.base, cfg, cli.argv[0], cli.argv, &callbacks, &run, &run.worker, &err);
 	if (r < 0) {
 		fprintf(stderr, "sbx: error: %s\n", err.message);
-		run.status = exit_code_for(r);
+		run.status = err.status ? err.status : EXIT_SBX_FAILED;
 		goto out;
 	}
 	if (run.json) {

@@ -11,6 +11,9 @@
 #include "broker/internal.h"
 #include "common/util.h"
 
+static int sbx_program_lookup(const char *name, const char *search_path, struct sbx_program *ret,
+			      struct sbx_error *err);
+
 static int open_candidate(const char *path, struct sbx_program *ret)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -32,7 +35,20 @@ static int open_candidate(const char *path, struct sbx_program *ret)
 	return 0;
 }
 
+static int program_error(int r, struct sbx_error *err)
+{
+	if (err)
+		err->status = r == -ENOENT ? 127 : r == -EACCES ? 126 : 125;
+	return r;
+}
+
 int sbx_program_open(const char *name, const char *search_path, struct sbx_program *ret, struct sbx_error *err)
+{
+	int r = sbx_program_lookup(name, search_path, ret, err);
+	return r < 0 ? program_error(r, err) : r;
+}
+
+static int sbx_program_lookup(const char *name, const char *search_path, struct sbx_program *ret, struct sbx_error *err)
 {
 	ret->fd = -1;
 	if (!name || !*name) {

@@ -30,6 +30,8 @@ struct sbx_worker;
 
 struct sbx_error {
 	int code;          /* negative errno */
+	int status;        /* the sbx(1) exit status it maps to: 127 program not found, 126 not
+	                      executable, else 125 */
 	char message[768]; /* e.g. "policy.policy:3:7: unknown system call 'opne'" */
 };
 
