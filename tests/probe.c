@@ -863,6 +863,30 @@ static int cmd_fill(int argc, char **argv)
 	return broken("wrote %" PRIu64 " bytes without an error", total);
 }
 
+/* probe cwd: the working directory lies inside the sandbox's root (a cwd left outside the root
+ * is a way back to the host through ".."). */
+static int cmd_cwd(int argc, char **argv)
+{
+	char buf[PATH_MAX];
+	struct stat root, up;
+	char path[PATH_MAX] = ".";
+
+	(void)argc, (void)argv;
+	if (!getcwd(buf, sizeof(buf)))
+		return broken("getcwd: %s", strerror(errno));
+	printf("cwd: %s\n", buf);
+	if (buf[0] != '/')
+		return broken("the cwd is outside the root");
+	/* Walking up from the cwd must end at our own root. */
+	for (int i = 0; i < 64; i++)
+		strncat(path, "/..", sizeof(path) - strlen(path) - 1);
+	if (stat("/", &root) < 0 || stat(path, &up) < 0)
+		return cannot("stat: %s", strerror(errno));
+	if (root.st_dev != up.st_dev || root.st_ino != up.st_ino)
+		return broken("'..' from the cwd leads to another root");
+	return held();
+}
+
 /* ---- descriptors, environment, session ---- */
 
 /* probe fds [ALLOWED...]: only 0, 1, 2 (and the listed fds) are open. */
@@ -1653,6 +1677,7 @@ static const struct {
 	{ "mkdir", cmd_mkdir, "PATH (action)" },
 	{ "ls", cmd_ls, "DIR (action)" },
 	{ "fill", cmd_fill, "PATH [MAX] writing stops with an error before MAX (1G)" },
+	{ "cwd", cmd_cwd, "the cwd is inside the root" },
 	{ "fds", cmd_fds, "[FD...] only 0, 1, 2 (and FD...) are open" },
 	{ "env", cmd_env, "the environment is reduced" },
 	{ "args", cmd_args, "ARG... print argv" },

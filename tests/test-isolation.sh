@@ -183,6 +183,9 @@ group_filesystem() {
 	sbx_run "$P" write /etc/passwd
 	expect_rc 1 "cannot write /etc/passwd"
 
+	sbx_run "$P" cwd
+	expect_held "the working directory is inside the sandbox's root"
+
 	sbx_run "$P" tmp 64M
 	expect_held "/tmp is an empty writable 64M tmpfs, nosuid nodev"
 	sbx_run "$P" fill /tmp/big 1G
@@ -222,7 +225,7 @@ group_paths() {
 	expect_rc 1 "--ro DIR: a file cannot be written"
 	sbx_run --ro "$ro" "$P" write "$ro/new"
 	expect_rc 1 "--ro DIR: no file can be created"
-	[ -e "$ro/new" ] && fail "--ro DIR: nothing appeared on the host" || pass "--ro DIR: nothing appeared on the host"
+	if [ -e "$ro/new" ]; then fail "--ro DIR: nothing appeared on the host"; else pass "--ro DIR: nothing appeared on the host"; fi
 	is "$(cat "$ro/file")" "ro-content" "--ro DIR: the host file is unchanged"
 
 	sbx_run --ro "$T/data/single" "$P" read "$T/data/single"
