@@ -9,6 +9,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netdb.h>
+#include <dlfcn.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,70 @@ static int open_dir(const struct sbx_resource *res, struct sbx_error *err)
 	return fd;
 }
 
+/* libpcap is loaded only when a filter expression is compiled: linked in, it would bring dbus,
+ * systemd and gcrypt into every launch of sbx (milliseconds of dynamic loading). */
+struct pcap_api {
+	pcap_t *(*open_dead)(int, int);
+	int (*compile)(pcap_t *, struct bpf_program *, const char *, int, bpf_u_int32);
+	void (*freecode)(struct bpf_program *);
+	char *(*geterr)(pcap_t *);
+	void (*close)(pcap_t *);
+};
+
+static int load_pcap(struct pcap_api *api, char *msg, size_t len)
+{
+	static void *handle;
+	if (!handle)
+		handle = dlopen("libpcap.so.0.8", RTLD_NOW | RTLD_LOCAL);
+	if (!handle)
+		handle = dlopen("libpcap.so", RTLD_NOW | RTLD_LOCAL);
+	if (!handle) {
+		snprintf(msg, len, "libpcap is needed to compile filter expressions: %s", dlerror());
+		return -ENOENT;
+	}
+	api->open_dead = (pcap_t * (*)(int, int)) dlsym(handle, "pcap_open_dead");
+	api->compile = (int (*)(pcap_t *, struct bpf_program *, const char *, int, bpf_u_int32))dlsym(handle, "pcap_compile");
+	api->freecode = (void (*)(struct bpf_program *))dlsym(handle, "pcap_freecode");
+	api->geterr = (char *(*)(pcap_t *))dlsym(handle, "pcap_geterr");
+	api->close = (void (*)(pcap_t *))dlsym(handle, "pcap_close");
+	if (!api->open_dead || !api->compile || !api->freecode || !api->geterr || !api->close) {
+		snprintf(msg, len, "libpcap lacks pcap_compile and friends");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* Compile a pcap filter expression for Ethernet into a classic BPF program we own (free
+ * prog->bf_insns with free()). */
+static int pcap_filter_compile(const char *expr, struct bpf_program *prog, char *msg, size_t len)
+{
+	struct pcap_api api;
+	int r = load_pcap(&api, msg, len);
+	if (r < 0)
+		return r;
+	pcap_t *p = api.open_dead(DLT_EN10MB, 262144);
+	if (!p) {
+		snprintf(msg, len, "pcap_open_dead failed");
+		return -ENOMEM;
+	}
+	struct bpf_program tmp;
+	if (api.compile(p, &tmp, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(msg, len, "%s", api.geterr(p));
+		api.close(p);
+		return -EINVAL;
+	}
+	api.close(p);
+	prog->bf_len = tmp.bf_len;
+	prog->bf_insns = calloc(tmp.bf_len ? tmp.bf_len : 1, sizeof(struct bpf_insn));
+	if (!prog->bf_insns) {
+		api.freecode(&tmp);
+		return -ENOMEM;
+	}
+	memcpy(prog->bf_insns, tmp.bf_insns, tmp.bf_len * sizeof(struct bpf_insn));
+	api.freecode(&tmp);
+	return 0;
+}
+
 int sbx_capture_open(const char *iface, bool promisc, const char *filter, struct sbx_error *err)
 {
 	const char *what = iface && *iface ? iface : "any";
@@ -96,21 +161,16 @@ int sbx_capture_open(const char *iface, bool promisc, const char *filter, struct
 	/* Filter before bind, so that no packet the filter would drop is ever queued. */
 	if (filter && *filter) {
 		struct bpf_program prog;
-		pcap_t *p = pcap_open_dead(DLT_EN10MB, 262144);
-		if (!p) {
-			sbx_error_set(err, -ENOMEM, "capture on %s: pcap_open_dead failed", what);
-			return -ENOMEM;
+		char perr[PCAP_ERRBUF_SIZE + 64];
+		int pr = pcap_filter_compile(filter, &prog, perr, sizeof(perr));
+		if (pr < 0) {
+			sbx_error_set(err, pr, "capture on %s: filter '%s': %s", what, filter, perr);
+			return pr;
 		}
-		if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-			sbx_error_set(err, -EINVAL, "capture on %s: filter '%s': %s", what, filter, pcap_geterr(p));
-			pcap_close(p);
-			return -EINVAL;
-		}
-		pcap_close(p);
 		struct sock_fprog fp = { .len = (unsigned short)prog.bf_len, .filter = (struct sock_filter *)prog.bf_insns };
 		int r = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
 		int e = errno;
-		pcap_freecode(&prog);
+		free(prog.bf_insns);
 		if (r < 0) {
 			sbx_error_set(err, -e, "capture on %s: attaching the filter: %s", what, strerror(e));
 			return -e;
