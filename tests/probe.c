@@ -593,12 +593,12 @@ static int cmd_userns_clone(int argc, char **argv)
 /* ---- the file system ---- */
 
 /* probe mounts: lists visible mount points ("mount: POINT FSTYPE OPTIONS") and checks that
- * every one is nosuid and the root is read-only. */
+ * every one is nosuid, every one outside /dev is nodev, and the root is read-only. */
 static int cmd_mounts(int argc, char **argv)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
-	int not_nosuid = 0;
+	int not_nosuid = 0, not_nodev = 0;
 	bool root_ro = false, saw_root = false;
 
 	(void)argc, (void)argv;
@@ -610,10 +610,16 @@ static int cmd_mounts(int argc, char **argv)
 
 		if (sscanf(line, "%*d %*d %*s %*s %1023s %511s %2047[^\n]", point, opts, rest) != 3)
 			continue;
-		sep = strstr(rest, " - ");
+		/* Optional fields, then "- FSTYPE SOURCE SUPEROPTS". */
+		sep = strncmp(rest, "- ", 2) == 0 ? rest : strstr(rest, " - ");
 		if (sep)
 			sscanf(sep, " - %127s %*s %1023s", fstype, superopts);
 		printf("mount: %s %s %s\n", point, fstype, opts);
+		/* Device nodes bound into /dev cannot be nodev; everything else can. */
+		if (strncmp(point, "/dev/", 5) != 0 && !strstr(opts, "nodev")) {
+			printf("not nodev: %s\n", point);
+			not_nodev++;
+		}
 		if (strcmp(point, "/") == 0) {
 			saw_root = true;
 			root_ro = strncmp(opts, "ro", 2) == 0 && (opts[2] == ',' || !opts[2]);
@@ -630,6 +636,8 @@ static int cmd_mounts(int argc, char **argv)
 		return broken("the root is not read-only");
 	if (not_nosuid)
 		return broken("%d mounts without nosuid", not_nosuid);
+	if (not_nodev)
+		return broken("%d mounts outside /dev without nodev", not_nodev);
 	return held();
 }
 
@@ -1669,7 +1677,7 @@ static const struct {
 	{ "net", cmd_net, "[PORT [ABSTRACT]] only lo, no route, host listeners unreachable" },
 	{ "userns", cmd_userns, "unshare(CLONE_NEWUSER) fails" },
 	{ "userns-clone", cmd_userns_clone, "clone(CLONE_NEWUSER) fails" },
-	{ "mounts", cmd_mounts, "list mounts; all nosuid; root read-only" },
+	{ "mounts", cmd_mounts, "list mounts; all nosuid, nodev outside /dev; root read-only" },
 	{ "tmp", cmd_tmp, "[SIZE] /tmp is an empty writable tmpfs of SIZE (64M)" },
 	{ "devices", cmd_devices, "/dev holds the minimal set and works" },
 	{ "read", cmd_read, "PATH (action)" },
