@@ -115,6 +115,12 @@ group_cleanup() {
 	kill -KILL "$BG_PID"
 	wait "$BG_PID" 2>/dev/null
 	compare "sbx killed with SIGKILL" "a SIGKILLed sbx cannot remove its cgroup"
+	kill_leftovers "$marker"
+	# Do not let repeated runs pile up what this scenario left: remove new, empty cgroups.
+	local cg
+	for cg in $(comm -13 "$T/before/cgroups" "$T/after/cgroups" | sort -r); do
+		[ -z "$(cat "$cg/cgroup.procs" 2>/dev/null)" ] && rmdir "$cg" 2>/dev/null
+	done
 }
 
 for_each_mode group_cleanup
