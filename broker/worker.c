@@ -909,6 +909,9 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	size_t n_extra = 0;
 	char *extra_env[SBX_MAX_RESOURCES + 8];
 	size_t n_env = 0;
+	const char *extra_ro_path[SBX_MAX_RESOURCES + 1];
+	int extra_ro_flags[SBX_MAX_RESOURCES + 1];
+	char program_path[PATH_MAX];
 	if (!w || !ctx) {
 		free(w);
 		return -ENOMEM;
@@ -996,6 +999,23 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	/* Resources, opened here with the broker's privileges, numbered 3.. inside. */
 	if ((r = open_resources(w, cfg, extra, &n_extra, extra_env, &n_env, err)) < 0)
 		goto fail;
+	/* Read-only grants reach the worker through read-only mounts: a reopen through
+	 * /proc/self/fd must not turn them writable (the program likewise, below). */
+	for (size_t i = 0; i < n_extra; i++) {
+		const struct sbx_resource *res = i < cfg->n_res ? &cfg->res[i] : NULL;
+		extra_ro_path[i] = NULL;
+		extra_ro_flags[i] = 0;
+		if (res && (res->kind == SBX_RES_FILE || res->kind == SBX_RES_DIR) &&
+		    !(res->flags & (SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC))) {
+			extra_ro_path[i] = res->target;
+			extra_ro_flags[i] = res->kind == SBX_RES_DIR ? O_PATH | O_DIRECTORY : O_RDONLY;
+		}
+	}
+	if (!realpath(prog.path, program_path)) {
+		r = -errno;
+		sbx_error_set(err, r, "%s: %s", prog.path, strerror(errno));
+		goto fail;
+	}
 	extra_env[n_env] = NULL;
 	if ((r = sbx_env_build(environ, extra_env, &envp)) < 0) {
 		sbx_error_set(err, r, "building the environment: %s", strerror(-r));
@@ -1036,7 +1056,10 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 		.program_fd = prog.fd,
 		.program_is_script = prog.is_script,
 		.extra_fds = extra,
+		.extra_ro_path = extra_ro_path,
+		.extra_ro_flags = extra_ro_flags,
 		.n_extra = n_extra,
+		.program_path = program_path,
 		.argv = argv,
 		.envp = envp,
 		.uid = uid,

@@ -11,6 +11,7 @@
  *   3. cgroup namespace          after the cgroup move, so our cgroup is the namespace's root
  *   4. hostname                  needs CAP_SYS_ADMIN in our user namespace
  *   5. clone the bind sources    as the caller's host identity, so they resolve with its access
+ *   5b. reopen read-only         the program and read-only grants, through read-only mounts
  *   6. become the mapped uid/gid files created in the new root must belong to a mapped uid
  *   7. build the root, pivot     needs CAP_SYS_ADMIN in our user namespace (kept across 6)
  *   7b. forbid nested userns     needs CAP_SYS_RESOURCE and the fresh /proc of step 7
@@ -33,6 +34,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -129,6 +131,20 @@ static int fix_fds(const struct sbx_launch_plan *plan)
 		to[2 + i] = 3 + (int)i;
 	}
 	return sbx_fds_move(from, to, 2 + plan->n_extra, SBX_PROGRAM_FD + 1);
+}
+
+/* Parent-death signal, then make sure the broker is still there: if it died before the prctl,
+ * its end of the launch channel is closed. */
+static int arm_pdeathsig(void)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return -errno;
+	struct pollfd p = { .fd = SBX_LAUNCH_FD, .events = POLLRDHUP };
+	if (poll(&p, 1, 0) < 0)
+		return -errno;
+	if (p.revents & (POLLHUP | POLLRDHUP | POLLERR))
+		_exit(125);
+	return 0;
 }
 
 static int receive_filter(const struct sbx_launch_plan *plan)
@@ -230,9 +246,21 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 	struct sbx_mount_sources sources;
 	if ((r = sbx_mount_open_sources(plan->mounts, &sources, detail, sizeof(detail))) < 0)
 		FAIL(plan, SBX_STEP_MOUNTS, r, detail);
+	/* 5b. The program and read-only grants through read-only mounts (see mount.h). */
+	if (plan->program_path &&
+	    (r = sbx_mount_reopen_ro(plan->program_path, SBX_PROGRAM_FD, plan->program_is_script ? O_RDONLY : O_PATH)) < 0)
+		FAIL(plan, SBX_STEP_MOUNTS, r, "reopening the program read-only");
+	for (size_t i = 0; plan->extra_ro_path && i < plan->n_extra; i++)
+		if (plan->extra_ro_path[i] &&
+		    (r = sbx_mount_reopen_ro(plan->extra_ro_path[i], 3 + (int)i, plan->extra_ro_flags[i])) < 0)
+			FAIL(plan, SBX_STEP_MOUNTS, r, plan->extra_ro_path[i]);
 	/* 6. */
 	if ((r = sbx_userns_become(plan->uid, plan->gid, plan->drop_groups)) < 0)
 		FAIL(plan, SBX_STEP_IDENTITY, r, NULL);
+	/* The kernel clears the parent-death signal when the euid changes (as root, 0 -> 65534):
+	 * arm it again, and look whether the broker died in between. */
+	if ((r = arm_pdeathsig()) < 0)
+		FAIL(plan, SBX_STEP_PDEATHSIG, r, NULL);
 	/* 7. */
 	if ((r = sbx_mount_build_root(plan->mounts, &sources, detail, sizeof(detail))) < 0)
 		FAIL(plan, SBX_STEP_MOUNTS, r, detail);

@@ -19,6 +19,9 @@ struct sbx_launch_plan {
 	int broker_fd;            /* broker end: closed first thing in the child */
 	int program_fd;           /* the program, opened by the broker; moved to SBX_PROGRAM_FD */
 	const int *extra_fds;     /* resources: extra_fds[i] becomes fd 3 + i inside and crosses exec */
+	const char *const *extra_ro_path; /* per extra fd: reopen through a read-only mount (NULL: keep) */
+	const int *extra_ro_flags;        /* open flags for that reopen */
+	const char *program_path; /* canonical host path: the program is reopened read-only too */
 	size_t n_extra;           /* at most SBX_LAUNCH_MAX_EXTRA */
 	bool program_is_script;   /* keep program_fd open across exec: the interpreter reads /dev/fd/N */
 	char *const *argv;

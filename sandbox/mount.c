@@ -269,3 +269,29 @@ out:
 	sbx_mount_sources_close(src);
 	return r;
 }
+
+int sbx_mount_reopen_ro(const char *path, int fd, int flags)
+{
+	struct stat want, got;
+	if (fstat(fd, &want) < 0)
+		return -errno;
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return -errno;
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return -errno;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", tree);
+	_cleanup_close_ int n = open(proc, flags | O_CLOEXEC | O_NOCTTY);
+	if (n < 0)
+		return -errno;
+	/* The path was resolved twice (by the broker, and here): it must still be that file. */
+	if (fstat(n, &got) < 0)
+		return -errno;
+	if (got.st_dev != want.st_dev || got.st_ino != want.st_ino)
+		return -ESTALE;
+	if (dup3(n, fd, O_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
