@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -73,6 +75,29 @@ static bool controller_enabled(const char *dir, const char *controller)
 	return false;
 }
 
+/* A broker killed with SIGKILL cannot remove its groups. Groups are named sbx-PID-N: remove
+ * those whose broker is gone (rmdir refuses one that still holds processes). */
+static void collect_stale(const char *parent)
+{
+	DIR *d = opendir(parent);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		int pid;
+		unsigned n;
+		char tail;
+		if (sscanf(de->d_name, "sbx-%d-%u%c", &pid, &n, &tail) != 2 || pid <= 0)
+			continue;
+		if (kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char path[768];
+		snprintf(path, sizeof(path), "%s/%s", parent, de->d_name);
+		(void)rmdir(path);
+	}
+	closedir(d);
+}
+
 int sbx_cgroup_create(const char *name, uint64_t memory, uint64_t pids, struct sbx_cgroup *cg,
 		      char *info, size_t info_len)
 {
@@ -99,6 +124,7 @@ int sbx_cgroup_create(const char *name, uint64_t memory, uint64_t pids, struct s
 				 "scope, e.g. systemd-run --user --scope -p Delegate=yes); relying on rlimits", base);
 			return 0;
 		}
+		collect_stale(base);
 		snprintf(dir, sizeof(dir), "%s/%s", base, name);
 		if (mkdir(dir, 0755) < 0) {
 			snprintf(info, info_len, "cgroup v2: cannot create %s: %s; relying on rlimits", dir, strerror(errno));
@@ -131,6 +157,7 @@ int sbx_cgroup_create(const char *name, uint64_t memory, uint64_t pids, struct s
 		return 0;
 	}
 	if (memory) {
+		collect_stale("/sys/fs/cgroup/memory");
 		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/memory/%s", name);
 		if ((r = add_group(cg, dir, "memory.limit_in_bytes", memory)) < 0) {
 			if (cg->n == 0 && (r == -EACCES || r == -EPERM || r == -EROFS)) {
@@ -146,6 +173,7 @@ int sbx_cgroup_create(const char *name, uint64_t memory, uint64_t pids, struct s
 		(void)write_knob(dir, "memory.memsw.limit_in_bytes", v);
 	}
 	if (pids) {
+		collect_stale("/sys/fs/cgroup/pids");
 		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/pids/%s", name);
 		if ((r = add_group(cg, dir, "pids.max", pids)) < 0) {
 			if (cg->n == 0 && (r == -EACCES || r == -EPERM || r == -EROFS)) {
