@@ -5,7 +5,8 @@
 #
 # Meson runs this test alone (is_parallel: false). Other activity on the machine may still
 # create files or cgroups meanwhile; what the machinery of this VM creates is ignored through
-# the patterns below, anything else is reported with its name so it can be judged.
+# the patterns below. A new temporary file counts against sbx when its name says sbx or it
+# belongs to the uid sbx or its worker ran as; other new files are only reported.
 . "$(dirname "$0")/lib.sh"
 
 # cgroup directories that come and go with unrelated processes (one per command of the VM's
@@ -36,6 +37,22 @@ our_processes() {
 }
 no_processes() { [ -z "$(our_processes)" ]; }
 
+# suspect_tmp DIFF: the new entries of a /tmp diff that sbx may have made; others go to diag.
+suspect_tmp() {
+	local line path owner
+	while IFS= read -r line; do
+		[[ "$line" == "> "* ]] || continue
+		path=${line#> }
+		owner=$(stat -c %u "$path" 2>/dev/null) || continue
+		if [[ "${path,,}" == *sbx* ]] || [ "$owner" = "$WORKER_UID" ] ||
+			{ [ "$RUN_UID" != 0 ] && [ "$owner" = "$RUN_UID" ]; }; then
+			printf '%s (uid %s)\n' "$path" "$owner"
+		else
+			diag "new meanwhile, presumably unrelated: $path (uid $owner)" >&2
+		fi
+	done <<<"$1"
+}
+
 # compare DESC [TODO-REASON-FOR-CGROUPS]
 compare() {
 	local desc=$1 todo=${2:-} what d
@@ -47,6 +64,9 @@ compare() {
 			sleep 2
 			snapshot "$T/after"
 			d=$(diff "$T/before/$what" "$T/after/$what")
+		fi
+		if [ "$what" = tmp ] && [ -n "$d" ]; then
+			d=$(suspect_tmp "$d")
 		fi
 		if [ -z "$d" ]; then
 			pass "$desc: no $what left behind"
