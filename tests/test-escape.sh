@@ -225,6 +225,24 @@ SCRIPT
 		fail "a #! script cannot write to its own host file via its open fd" "$(show_run)"
 	fi
 	rm -f "$victim" "$script"
+
+	# A file given as stdin is read-only for the program: reopening it through /proc/self/fd
+	# must not turn it into a writable host file.
+	local input=$T/data/stdin-$MODE.txt
+	echo "original" >"$input"
+	chown "$WORKER_UID:$WORKER_UID" "$input"
+	(cd "$T/cwd" && exec timeout 60 "${RUNAS[@]}" "$S" /bin/sh -c \
+		'echo SBX-TAMPERED >>/proc/self/fd/0 && echo "tamper: ok"') <"$input" >"$T/out" 2>"$T/err"
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+	if [ "$(cat "$input")" = original ]; then
+		pass "a file given as stdin cannot be reopened for writing via /proc/self/fd/0"
+	else
+		fail "a file given as stdin cannot be reopened for writing via /proc/self/fd/0" \
+			"host file now: $(tr '\n' ' ' <"$input")" "$(show_run)"
+	fi
+	rm -f "$input"
 }
 
 for_each_mode group_syscalls
