@@ -14,8 +14,8 @@
 CGROUP_IGNORE=${SBX_TEST_CGROUP_IGNORE:-'/process_api/[0-9a-f]{32}$|/system\.slice/[^/]+$|/user\.slice/'}
 # Temporary files of unrelated processes.
 # (sbx-pcap-*, sbx-bench.* and sbx-broker-test-* belong to this project's examples, benchmarks
-# and broker tests, which other
-# people may be running meanwhile; sbx-test.* to other runs of these tests.)
+# and broker tests, which other people may be running meanwhile; sbx-test.* to other runs of
+# these tests.)
 TMP_IGNORE=${SBX_TEST_TMP_IGNORE:-'^/tmp/(bash_tool_|bash_jobs|sbx-test\.|sbx-pcap-|sbx-bench\.|sbx-broker-test-|tmp\.|pytest-|meson)'}
 
 snapshot() {
