@@ -122,6 +122,11 @@ SBX_EXPORT int sbx_config_new(struct sbx_config **ret)
 	struct sbx_config *cfg = calloc(1, sizeof(*cfg));
 	if (!cfg)
 		return -ENOMEM;
+	cfg->cache = calloc(1, sizeof(*cfg->cache));
+	if (!cfg->cache) {
+		free(cfg);
+		return -ENOMEM;
+	}
 	cfg->seccomp = true;
 	cfg->host_uid = SBX_DEFAULT_HOST_ID;
 	cfg->host_gid = SBX_DEFAULT_HOST_ID;
@@ -145,6 +150,9 @@ SBX_EXPORT void sbx_config_free(struct sbx_config *cfg)
 			close(cfg->res[i].fd);
 	}
 	free(cfg->res);
+	if (cfg->cache)
+		free(cfg->cache->insns);
+	free(cfg->cache);
 	free(cfg);
 }
 
@@ -154,6 +162,8 @@ SBX_EXPORT int sbx_config_set_policy(struct sbx_config *cfg, struct sbx_policy *
 		return -EINVAL;
 	sbx_policy_free(cfg->policy);
 	cfg->policy = policy;
+	free(cfg->cache->insns);
+	memset(cfg->cache, 0, sizeof(*cfg->cache));
 	return 0;
 }
 

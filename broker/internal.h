@@ -2,6 +2,7 @@
 /* Internal structures of libsbx shared by the broker's files. Not installed. */
 #pragma once
 
+#include <linux/filter.h>
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -39,6 +40,15 @@ struct sbx_config {
 	uid_t range_uid;
 	gid_t range_gid;
 	uint32_t range_count;
+	/* The last compiled filter, reused while the policy stays the same: a host spawning many
+	 * workers from one config compiles once. Behind a pointer: spawn takes a const config. */
+	struct sbx_filter_cache *cache;
+};
+
+struct sbx_filter_cache {
+	const struct sbx_policy *policy;
+	struct sock_filter *insns;
+	unsigned short len;
 };
 
 /* Defaults that always apply (rlimits); documented in README and docs/sandbox.md. */

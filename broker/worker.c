@@ -37,6 +37,12 @@
 
 extern char **environ;
 
+/* The default policy, compiled at build time (gen-default-filter). */
+extern const bool sbx_default_filter_usable;
+extern const bool sbx_default_exec_allowed;
+extern const unsigned short sbx_default_filter_len;
+extern const struct sock_filter sbx_default_filter[];
+
 enum worker_state { W_SETUP, W_RUNNING, W_DONE };
 
 struct sbx_worker {
@@ -85,6 +91,7 @@ struct sbx_worker {
 	bool req_violation;
 	char req_why[128];
 	int id_offset;                 /* taken from cfg's id range, -1 when none */
+	bool prebuilt;                 /* the build-time default filter; w->policy stays NULL */
 };
 
 /* ---- helpers ---- */
@@ -299,6 +306,8 @@ static void on_listener(evutil_socket_t fd, short what, void *arg)
 	}
 	if (!w->violation) {
 		w->violation = true;
+		if (!w->policy && sbx_policy_default(&w->owned_policy, NULL) == 0)
+			w->policy = w->owned_policy;
 		sbx_policy_describe_call(w->policy, req->data.arch, req->data.nr, (const uint64_t *)req->data.args,
 					 w->call, sizeof(w->call), w->suggestion, sizeof(w->suggestion));
 		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "seccomp: blocked %s from pid %u", w->call, req->pid);
@@ -840,7 +849,22 @@ _Static_assert(sizeof(struct sock_filter) == 8, "the launch protocol sends 8-byt
 static int send_filter(struct sbx_worker *w, struct sbx_bpf *bpf, struct sbx_error *err)
 {
 	int r;
-	if (w->seccomp) {
+	if (w->seccomp && w->prebuilt) {
+		bpf->insns = malloc(sbx_default_filter_len * sizeof(struct sock_filter));
+		if (!bpf->insns)
+			return -ENOMEM;
+		memcpy(bpf->insns, sbx_default_filter, sbx_default_filter_len * sizeof(struct sock_filter));
+		bpf->len = sbx_default_filter_len;
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "seccomp: %u BPF instructions (default policy, compiled at build time)",
+			 bpf->len);
+	} else if (w->seccomp && !w->learn && w->cfg->cache->insns && w->cfg->cache->policy == w->policy) {
+		struct sbx_filter_cache *c = w->cfg->cache;
+		bpf->insns = malloc(c->len * sizeof(struct sock_filter));
+		if (!bpf->insns)
+			return -ENOMEM;
+		memcpy(bpf->insns, c->insns, c->len * sizeof(struct sock_filter));
+		bpf->len = c->len;
+	} else if (w->seccomp) {
 		struct sbx_policy_diag d;
 		memset(&d, 0, sizeof(d));
 		struct sbx_compile_opts co = { .mode = w->learn ? SBX_COMPILE_LEARN : SBX_COMPILE_ENFORCE,
@@ -858,6 +882,18 @@ static int send_filter(struct sbx_worker *w, struct sbx_bpf *bpf, struct sbx_err
 		}
 		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "seccomp: %u BPF instructions%s", bpf->len,
 			 w->learn ? " (learn mode: every call is recorded and allowed)" : "");
+		/* Keep it for the next spawn from this config (only the config's own policy). */
+		struct sbx_filter_cache *c = w->cfg->cache;
+		if (!w->learn && w->policy == w->cfg->policy) {
+			struct sock_filter *copy = malloc(bpf->len * sizeof(struct sock_filter));
+			if (copy) {
+				memcpy(copy, bpf->insns, bpf->len * sizeof(struct sock_filter));
+				free(c->insns);
+				c->insns = copy;
+				c->len = bpf->len;
+				c->policy = w->policy;
+			}
+		}
 	}
 	_cleanup_free_ struct sbx_launch_filter *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -928,9 +964,11 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	w->learn = cfg->learn && cfg->seccomp;
 	snprintf(w->program, sizeof(w->program), "%s", program);
 
-	/* The policy. */
+	/* The policy. The built-in default is compiled at build time: nothing to parse or compile
+	 * now (it is parsed only to explain a violation). */
 	w->policy = cfg->policy;
-	if (!w->policy) {
+	w->prebuilt = !w->policy && !w->learn && sbx_default_filter_usable;
+	if (!w->policy && !w->prebuilt) {
 		if ((r = sbx_policy_open_default(&w->owned_policy, err)) < 0)
 			goto fail;
 		w->policy = w->owned_policy;
@@ -972,8 +1010,9 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 		 (unsigned)uid, (unsigned)gid, privileged ? " (sbx runs as root)" : "");
 
 	/* Limits. */
-	struct sbx_policy_limits pl;
-	sbx_policy_limits(w->policy, &pl);
+	struct sbx_policy_limits pl = { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
+	if (w->policy)
+		sbx_policy_limits(w->policy, &pl);
 	uint64_t memory = pick(cfg->memory, pl.memory, 0);
 	uint64_t pids = pick(cfg->pids, pl.pids, 0);
 	uint64_t time_ms = pick(cfg->time_limit_ms, pl.time_ms, 0);
@@ -1033,7 +1072,7 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 			sbx_error_set(err, r, "seccomp notifications unavailable: %s", strerror(-r));
 			goto fail;
 		}
-		w->exec_pending = w->learn || !sbx_policy_exec_allowed(w->policy);
+		w->exec_pending = w->learn || !(w->prebuilt ? sbx_default_exec_allowed : sbx_policy_exec_allowed(w->policy));
 	}
 	w->program_fd_in_child = SBX_PROGRAM_FD;
 

@@ -18,7 +18,7 @@
  *   8. close inherited fds       only stdio, the launch channel and the program stay
  *   9. non-dumpable, signals     the program cannot ptrace init even without seccomp
  *   9b. receive the filter       compiled by the broker while we did steps 3-9
- *  10. fork the program's process; init then supervises (init.c)
+ *  10. fork the program's process; init drops every capability and supervises (init.c)
  *
  *  program's process (pid 2)
  *  11. signals to defaults, new session (no terminal: TIOCSTI cannot reach the caller's)
@@ -288,5 +288,11 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 	if (pid == 0)
 		run_program(plan);
 	close(SBX_PROGRAM_FD);
+	/* Init needs no capability to supervise: once the program's process exists (it drops its
+	 * own), init gives up every one too, so nothing inside holds any. */
+	if ((r = sbx_caps_drop_all()) < 0) {
+		(void)kill(pid, SIGKILL);
+		FAIL(plan, SBX_STEP_CAPS, r, "init");
+	}
 	sbx_init_run(pid, SBX_LAUNCH_FD);
 }

@@ -15,11 +15,9 @@
 static int n_test;
 static int failed;
 
-static void ok(int cond, const char *fmt, const char *arg)
+static void ok(int cond, const char *what, const char *arg)
 {
-	printf("%sok %d - ", cond ? "" : "not ", ++n_test);
-	printf(fmt, arg);
-	printf("\n");
+	printf("%sok %d - %s%s\n", cond ? "" : "not ", ++n_test, what, arg);
 	if (!cond)
 		failed = 1;
 }
@@ -92,7 +90,7 @@ int main(void)
 		struct sbx_error err;
 		memset(&err, 0, sizeof(err));
 		int r = sbx_worker_spawn(c.base, cfg[i], "/bin/sh", argv, &cb, &wc[i], &w[i], &err);
-		ok(r == 0, "spawn worker %s", i ? "2" : "1");
+		ok(r == 0, "spawn worker ", i ? "2" : "1");
 		if (r < 0)
 			fprintf(stderr, "# %s\n", err.message);
 	}
@@ -100,11 +98,11 @@ int main(void)
 	event_base_loopexit(c.base, &limit);
 	event_base_dispatch(c.base);
 	ok(c.exits == 2 && c.calls[0] == 1 && c.calls[1] == 1 && c.status[0] == 0 && c.status[1] == 0,
-	   "%s", "both exit callbacks called once, status 0");
+	   "both exit callbacks called once, status 0", "");
 	long u0 = read_number(out[0]), u1 = read_number(out[1]);
 	printf("# host uids: %ld %ld\n", u0, u1);
-	ok(u0 >= 231072 && u0 < 231072 + 64 && u1 >= 231072 && u1 < 231072 + 64, "%s", "uids from the range");
-	ok(u0 != u1, "%s", "two concurrent workers never share a host uid");
+	ok(u0 >= 231072 && u0 < 231072 + 64 && u1 >= 231072 && u1 < 231072 + 64, "uids from the range", "");
+	ok(u0 != u1, "two concurrent workers never share a host uid", "");
 
 	for (int i = 0; i < 2; i++) {
 		sbx_worker_free(w[i]);
@@ -121,7 +119,7 @@ int main(void)
 	int r = sbx_worker_spawn(c.base, again, "/bin/sh", argv, &cb, &wc[0], &w3, NULL);
 	event_base_loopexit(c.base, &limit);
 	event_base_dispatch(c.base);
-	ok(r == 0 && read_number(out[0]) == 231072, "%s", "a released id is taken again");
+	ok(r == 0 && read_number(out[0]) == 231072, "a released id is taken again", "");
 	sbx_worker_free(w3);
 	sbx_config_free(again);
 
@@ -129,8 +127,8 @@ int main(void)
 	for (int fd = 0; fd < 256; fd++)
 		if (fcntl(fd, F_GETFD) >= 0)
 			fds_after++;
-	ok(fds_after == fds_before, "%s", "no fd of the host leaked");
-	ok(sbx_config_set_host_id(NULL, 0, 0) == -EINVAL, "%s", "host id 0 refused");
+	ok(fds_after == fds_before, "no fd of the host leaked", "");
+	ok(sbx_config_set_host_id(NULL, 0, 0) == -EINVAL, "host id 0 refused", "");
 	event_base_free(c.base);
 	unlink(out[0]);
 	unlink(out[1]);
