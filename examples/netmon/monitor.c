@@ -175,7 +175,8 @@ static void failed(struct monitor *m, uint64_t ran_ms)
 		m->failures = 0;
 	m->failures++;
 	if (m->failures > m->opts->max_restarts) {
-		output_printf(m->out, "netmon: %s: giving up after %u failures in a row", m->iface, m->failures);
+		output_printf(m->out, "netmon: %s: giving up after %u failure%s in a row", m->iface, m->failures,
+			      m->failures == 1 ? "" : "s");
 		finish(m, MONITOR_GAVE_UP);
 		return;
 	}
