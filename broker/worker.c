@@ -1050,6 +1050,30 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 			extra_ro_flags[i] = res->kind == SBX_RES_DIR ? O_PATH | O_DIRECTORY : O_RDONLY;
 		}
 	}
+	/* A read-only regular file on stdin (or 1, 2) could otherwise be reopened for writing
+	 * through /proc/self/fd/0 by a worker that owns it. */
+	char stdio_path[3][PATH_MAX];
+	const char *stdio_ro[3] = { NULL, NULL, NULL };
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || (fl & O_ACCMODE) != O_RDONLY || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		char link[64];
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, stdio_path[fd], PATH_MAX - 1);
+		struct stat again;
+		if (n > 0)
+			stdio_path[fd][n] = '\0';
+		if (n <= 0 || stdio_path[fd][0] != '/' || stat(stdio_path[fd], &again) < 0 || again.st_dev != st.st_dev ||
+		    again.st_ino != st.st_ino) {
+			r = -ESTALE;
+			sbx_error_set(err, r, "fd %d is a file sbx cannot reopen read-only (deleted or unreachable); "
+					      "pass it through a pipe instead", fd);
+			goto fail;
+		}
+		stdio_ro[fd] = stdio_path[fd];
+	}
 	if (!realpath(prog.path, program_path)) {
 		r = -errno;
 		sbx_error_set(err, r, "%s: %s", prog.path, strerror(errno));
@@ -1099,6 +1123,7 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 		.extra_ro_flags = extra_ro_flags,
 		.n_extra = n_extra,
 		.program_path = program_path,
+		.stdio_ro_path = { stdio_ro[0], stdio_ro[1], stdio_ro[2] },
 		.argv = argv,
 		.envp = envp,
 		.uid = uid,

@@ -250,6 +250,18 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 	if (plan->program_path &&
 	    (r = sbx_mount_reopen_ro(plan->program_path, SBX_PROGRAM_FD, plan->program_is_script ? O_RDONLY : O_PATH)) < 0)
 		FAIL(plan, SBX_STEP_MOUNTS, r, "reopening the program read-only");
+	for (int fd = 0; fd < 3; fd++) {
+		if (!plan->stdio_ro_path[fd])
+			continue;
+		/* A fresh open file description: carry the caller's offset over. */
+		off_t pos = lseek(fd, 0, SEEK_CUR);
+		if ((r = sbx_mount_reopen_ro(plan->stdio_ro_path[fd], fd, O_RDONLY)) < 0 ||
+		    (pos > 0 && lseek(fd, pos, SEEK_SET) < 0))
+			FAIL(plan, SBX_STEP_MOUNTS, r < 0 ? r : -errno, plan->stdio_ro_path[fd]);
+		/* dup3 set close-on-exec on it: stdio must cross the exec. */
+		if (fcntl(fd, F_SETFD, 0) < 0)
+			FAIL(plan, SBX_STEP_FDS, errno, "stdio");
+	}
 	for (size_t i = 0; plan->extra_ro_path && i < plan->n_extra; i++)
 		if (plan->extra_ro_path[i] &&
 		    (r = sbx_mount_reopen_ro(plan->extra_ro_path[i], 3 + (int)i, plan->extra_ro_flags[i])) < 0)

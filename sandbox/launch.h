@@ -22,6 +22,7 @@ struct sbx_launch_plan {
 	const char *const *extra_ro_path; /* per extra fd: reopen through a read-only mount (NULL: keep) */
 	const int *extra_ro_flags;        /* open flags for that reopen */
 	const char *program_path; /* canonical host path: the program is reopened read-only too */
+	const char *stdio_ro_path[3]; /* stdio fds that are read-only regular files: reopened read-only */
 	size_t n_extra;           /* at most SBX_LAUNCH_MAX_EXTRA */
 	bool program_is_script;   /* keep program_fd open across exec: the interpreter reads /dev/fd/N */
 	char *const *argv;
