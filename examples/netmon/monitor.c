@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,13 +255,20 @@ static const struct sbx_callbacks callbacks = {
 
 static void spawn(struct monitor *m)
 {
-	char count[32];
+	char count[32], ifindex[32];
 	char *argv[MAX_ARGV + 8];
 	size_t n = 0;
 	argv[n++] = (char *)"netmon-decoder";
 	/* Labels the process: ps shows which interface a decoder serves. */
 	argv[n++] = (char *)"--iface";
 	argv[n++] = m->iface;
+	/* Resolved at every start: an interface that was recreated has a new index. */
+	unsigned idx = if_nametoindex(m->iface);
+	if (idx) {
+		snprintf(ifindex, sizeof(ifindex), "%u", idx);
+		argv[n++] = (char *)"--ifindex";
+		argv[n++] = ifindex;
+	}
 	if (m->opts->count) {
 		snprintf(count, sizeof(count), "%llu", (unsigned long long)m->opts->count);
 		argv[n++] = (char *)"--count";

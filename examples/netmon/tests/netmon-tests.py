@@ -12,7 +12,7 @@ GROUP is one of:
              the second: the decoder sees exactly the datagrams sent, decodes TCP, ICMP and
              IPv6, survives hostile frames, runs with no capabilities in a network namespace of
              its own, is restarted after a SIGKILL and decodes again; SIGINT ends netmon with
-             exit 0 and leaves no process behind
+             exit 0 and leaves no process behind; --filter and --count
   misbehave  a decoder that breaks its policy is restarted with backoff, netmon gives up after
              --max-restarts and exits 1
 
@@ -224,6 +224,11 @@ def alive(pid):
         return False
 
 
+def sbx_cgroups(pid):
+    roots = ("/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgroup")
+    return [os.path.join(r, d) for r in roots if os.path.isdir(r) for d in os.listdir(r) if d.startswith(f"sbx-{pid}-")]
+
+
 def frames(lines, src, dst, sport, dport):
     pat = re.compile(rf"^nm0: frame \d+ \S+ len \d+ \| eth \S+ > \S+ \| ipv4 {re.escape(src)} > {re.escape(dst)} "
                      rf".*\| udp {sport} > {dport} len \d+$")
@@ -416,6 +421,8 @@ def capture_checks(args, tap, ns, nm):
            "the decoder has no capabilities, a seccomp filter, a non-root uid and a network namespace of its own",
            f"decoder pid {dec}: {st}")
 
+    cg_running = sbx_cgroups(nm.proc.pid)
+
     # Traffic: warm up the neighbour entry, then exactly N_FIRST datagrams.
     ns.run_in(ns.b, SEND_UDP, ADDR_B, 40000, ADDR_A, 9, 1)
     time.sleep(0.2)
@@ -477,10 +484,28 @@ def capture_checks(args, tap, ns, nm):
            f"SIGINT: netmon stops its decoder and exits 0 ({took:.2f} s)", f"exit {rc}\n{nm.tail()}")
     left = [p for p in [init, dec, init2, *dec2] if p and alive(p)]
     in_ns = sh("ip", "netns", "pids", ns.a, check=False).stdout.split()
-    cg = [d for root in ("/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgroup")
-          if os.path.isdir(root) for d in os.listdir(root) if d.startswith(f"sbx-{nm.proc.pid}-")]
-    tap.ok(not left and not in_ns and not cg, "no worker process, namespace member or cgroup is left behind",
+    cg = sbx_cgroups(nm.proc.pid)
+    tap.ok(not left and not in_ns and not cg, "no worker process, namespace member or cgroup is left behind"
+           + (f" (the decoder ran in {len(cg_running)} cgroup(s))" if cg_running else " (no cgroups on this machine)"),
            f"alive {left}, in {ns.a}: {in_ns}, cgroups {cg}")
+
+    # --filter and --count: the filter is compiled by netmon's broker and locked onto the socket.
+    # The datagrams it rejects go first: were it not applied, they would be the frames counted.
+    nm2 = Netmon(ns.a, args.netmon, args.decoder, "--filter", f"udp and dst port {PORT_A}", "--count", "5", "nm0")
+    try:
+        started = nm2.wait_for(lambda ls: any("decoder started" in l for l in ls), 10)
+        ns.run_in(ns.b, SEND_UDP, ADDR_B, 40004, ADDR_A, PORT_A - 1, 5)
+        ns.run_in(ns.b, SEND_UDP, ADDR_B, 40005, ADDR_A, PORT_A, 5)
+        rc = nm2.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        rc = nm2.stop(signal.SIGKILL)
+    nm2.reader.join(2)
+    text = nm2.text()
+    decoded = [l for l in text if l.startswith("nm0: frame ")]
+    tap.ok(started and rc == 0 and len(decoded) == 5 and len(frames(text, ADDR_B, ADDR_A, 40005, PORT_A)) == 5
+           and "netmon: nm0: decoder finished" in text,
+           "--filter: only matching frames reach the decoder; --count 5: it finishes and netmon exits 0",
+           f"exit {rc}\n" + "\n".join(text[-20:]))
 
 
 def group_misbehave(args, tap):
@@ -527,7 +552,7 @@ def group_misbehave(args, tap):
                f"exit {rc}\n{text}")
 
 
-GROUPS = {"policy": (group_policy, 6, False), "capture": (group_capture, 12, True),
+GROUPS = {"policy": (group_policy, 6, False), "capture": (group_capture, 13, True),
           "misbehave": (group_misbehave, 7, True)}
 
 
