@@ -469,6 +469,7 @@ static bool parse_u64(const char *s, uint64_t *v)
 int main(int argc, char **argv)
 {
 	uint64_t count = 0, ifindex = 0, foreign = 0;
+	unsigned errors_in_a_row = 0;
 	const char *bad = NULL;
 
 	/* Output first, so that every complaint below reaches the broker (the policy allows
@@ -514,13 +515,20 @@ int main(int argc, char **argv)
 		/* MSG_TRUNC: the return value is the frame's real length even when it did not fit. */
 		ssize_t n = recvfrom(cap, frame, sizeof(frame), MSG_TRUNC, (struct sockaddr *)&sll, &sl);
 		if (n < 0) {
-			if (errno == EINTR) {
-				no--;
+			int e = errno;
+			no--;
+			if (e == EINTR)
+				continue;
+			/* The kernel reports an interface going down (or down at the bind) once per
+			 * event on a packet socket; frames follow when it comes back up. */
+			if (e == ENETDOWN && ++errors_in_a_row < 64) {
+				say("note: the interface is down; waiting");
 				continue;
 			}
-			say("error: recvfrom: %s", strerror(errno));
+			say("error: recvfrom: %s", strerror(e));
 			return 1;
 		}
+		errors_in_a_row = 0;
 		if (ifindex && (uint64_t)(uint32_t)sll.sll_ifindex != ifindex) {
 			if (foreign++ == 0)
 				say("note: ignoring frames of other interfaces (the first from ifindex %d)", sll.sll_ifindex);

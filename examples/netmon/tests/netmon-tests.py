@@ -486,7 +486,7 @@ def capture_checks(args, tap, ns, nm):
     in_ns = sh("ip", "netns", "pids", ns.a, check=False).stdout.split()
     cg = sbx_cgroups(nm.proc.pid)
     tap.ok(not left and not in_ns and not cg, "no worker process, namespace member or cgroup is left behind"
-           + (f" (the decoder ran in {len(cg_running)} cgroup(s))" if cg_running else " (no cgroups on this machine)"),
+           + (f" (the decoder ran in {len(cg_running)} cgroup(s))" if cg_running else " (netmon saw no cgroup hierarchy)"),
            f"alive {left}, in {ns.a}: {in_ns}, cgroups {cg}")
 
     # --filter and --count: the filter is compiled by netmon's broker and locked onto the socket.
