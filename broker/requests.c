@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -111,6 +112,13 @@ int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res,
 	snprintf(rule, rule_len, "dir %s=%s:%s pattern '%s'", dir->name, dir->target, mode, pattern);
 
 	unsigned want = req->flags;
+	/* A directory fd from the host's mount would lead anywhere by "..": none are handed out by
+	 * request. (A directory resource without a pattern is itself handed over, through a clone
+	 * of its mount that confines "..".) */
+	if (want & SBX_OPEN_DIRECTORY) {
+		snprintf(rule + strlen(rule), rule_len - strlen(rule), "; directories are not handed out by request");
+		return -EACCES;
+	}
 	/* TRUNC and CREATE need WRITE; DIRECTORY is a read. */
 	if ((want & (SBX_OPEN_CREATE | SBX_OPEN_TRUNC)) && !(want & SBX_OPEN_WRITE))
 		return -EINVAL;
@@ -137,19 +145,24 @@ int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res,
 		how.flags |= O_TRUNC;
 	if (want & SBX_OPEN_DIRECTORY)
 		how.flags |= O_DIRECTORY;
-	else if (!(want & SBX_OPEN_CREATE))
-		how.flags |= O_NONBLOCK; /* a FIFO planted in the tree must not hang the broker */
+	/* A FIFO planted in the tree must not hang the broker: never block in open. */
+	how.flags |= O_NONBLOCK;
 	if (want & SBX_OPEN_CREATE)
 		how.mode = req->mode & 0666;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
 	long fd = syscall(SYS_openat2, dirfd, req->path, &how, sizeof(how));
 	if (fd < 0)
 		return -errno;
-	if (!(want & SBX_OPEN_DIRECTORY) && !(want & SBX_OPEN_CREATE)) {
-		/* Clear O_NONBLOCK again for ordinary files. */
-		int fl = fcntl((int)fd, F_GETFL);
-		if (fl >= 0)
-			(void)fcntl((int)fd, F_SETFL, fl & ~O_NONBLOCK);
+	/* Only regular files and directories: not FIFOs, sockets or device nodes someone planted
+	 * in the tree. */
+	struct stat st;
+	if (fstat((int)fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+		close((int)fd);
+		snprintf(rule + strlen(rule), rule_len - strlen(rule), "; only regular files and directories");
+		return -EACCES;
 	}
+	int fl = fcntl((int)fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl((int)fd, F_SETFL, fl & ~O_NONBLOCK);
 	return (int)fd;
 }

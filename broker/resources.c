@@ -142,7 +142,10 @@ static int pcap_filter_compile(const char *expr, struct bpf_program *prog, char 
 int sbx_capture_open(const char *iface, bool promisc, const char *filter, struct sbx_error *err)
 {
 	const char *what = iface && *iface ? iface : "any";
-	_cleanup_close_ int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	/* Protocol 0: the socket receives nothing until bind() names the protocol and the
+	 * interface, after the filter is attached and locked. Created with ETH_P_ALL it would queue
+	 * frames of every interface, unfiltered, from the start. */
+	_cleanup_close_ int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		int e = errno;
 		sbx_error_set(err, -e, "capture on %s: socket(AF_PACKET): %s%s", what, strerror(e),
@@ -158,7 +161,7 @@ int sbx_capture_open(const char *iface, bool promisc, const char *filter, struct
 			return -e;
 		}
 	}
-	/* Filter before bind, so that no packet the filter would drop is ever queued. */
+	/* Filter before bind, so that no frame the filter would drop is ever queued. */
 	if (filter && *filter) {
 		struct bpf_program prog;
 		char perr[PCAP_ERRBUF_SIZE + 64];

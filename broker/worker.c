@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -471,8 +472,13 @@ static void on_request(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		if (n == 0) {
-			event_freep(&w->ev_req); /* the worker closed its end */
-			return;
+			/* SEQPACKET: 0 is either the worker closing its end or an empty datagram. */
+			struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+			if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP))) {
+				event_freep(&w->ev_req);
+				return;
+			}
+			return request_violation(w, "datagram size out of range (empty)");
 		}
 		size_t n_fds = 0;
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
@@ -787,7 +793,14 @@ static void close_extra(int *fds, size_t n, char **env, size_t n_env)
 
 /* Open every resource of the config (fds[i] lands on 3 + i inside), plus the request channel
  * when the worker may ask for anything. Fills the SBX_FD_* and LISTEN_* environment. */
-static int open_resources(struct sbx_worker *w, const struct sbx_config *cfg, int *fds, size_t *n_fds,
+/* A directory grant with a pattern is served by requests only: a directory fd in the worker's
+ * hands would reach every file below it, whatever the pattern says. */
+static bool request_only(const struct sbx_resource *res)
+{
+	return res->kind == SBX_RES_DIR && res->pattern && strcmp(res->pattern, "*") != 0;
+}
+
+static int open_resources(struct sbx_worker *w, const struct sbx_config *cfg, int *fds, int *fd_res, size_t *n_fds,
 			  char **env, size_t *n_env, struct sbx_error *err)
 {
 	bool want_channel = cfg->requests;
@@ -805,22 +818,33 @@ static int open_resources(struct sbx_worker *w, const struct sbx_config *cfg, in
 		int fd = sbx_resource_open(res, err);
 		if (fd < 0)
 			return fd;
-		fds[(*n_fds)++] = fd;
 		if (res->kind == SBX_RES_DIR || res->kind == SBX_RES_CAPTURE)
 			want_channel = true;
 		if (res->kind == SBX_RES_DIR) {
 			/* Our own handle on the directory: requests are resolved below it. */
+			if (request_only(res)) {
+				w->res_fds[i] = fd;
+				sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "resource %s: by request only (pattern '%s')",
+					 res->name, res->pattern);
+				continue;
+			}
 			w->res_fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-			if (w->res_fds[i] < 0)
+			if (w->res_fds[i] < 0) {
+				close(fd);
 				return -errno;
+			}
 		}
-		if (asprintf(&env[(*n_env)++], "SBX_FD_%s=%zu", res->name, 3 + i) < 0)
+		size_t num = 3 + *n_fds;
+		fd_res[*n_fds] = (int)i;
+		fds[(*n_fds)++] = fd;
+		if (asprintf(&env[(*n_env)++], "SBX_FD_%s=%zu", res->name, num) < 0)
 			return (*n_env)--, -ENOMEM;
-		if (i)
+		if (names[0])
 			strcat(names, ":");
 		strcat(names, res->name);
-		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "resource %s: fd %zu inside", res->name, 3 + i);
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "resource %s: fd %zu inside", res->name, num);
 	}
+	size_t n_listen = *n_fds;
 	if (want_channel) {
 		int pair[2];
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
@@ -829,14 +853,15 @@ static int open_resources(struct sbx_worker *w, const struct sbx_config *cfg, in
 			return -e;
 		}
 		w->req_fd = pair[0];
+		fd_res[*n_fds] = -1;
 		fds[(*n_fds)++] = pair[1];
 		if (asprintf(&env[(*n_env)++], "SBX_FD_BROKER=%zu", 2 + *n_fds) < 0)
 			return (*n_env)--, -ENOMEM;
 		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "request channel: fd %zu inside", 2 + *n_fds);
 	}
-	if (cfg->n_res) {
+	if (n_listen) {
 		/* systemd's convention; the program is always pid 2 inside (init is 1). */
-		if (asprintf(&env[(*n_env)++], "LISTEN_FDS=%zu", cfg->n_res) < 0 ||
+		if (asprintf(&env[(*n_env)++], "LISTEN_FDS=%zu", n_listen) < 0 ||
 		    asprintf(&env[(*n_env)++], "LISTEN_FDNAMES=%s", names) < 0 ||
 		    asprintf(&env[(*n_env)++], "LISTEN_PID=2") < 0)
 			return (*n_env)--, -ENOMEM;
@@ -942,6 +967,7 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	struct sbx_bpf bpf = { NULL, 0 };
 	int sp[2] = { -1, -1 };
 	int extra[SBX_MAX_RESOURCES + 1];
+	int extra_res[SBX_MAX_RESOURCES + 1];
 	size_t n_extra = 0;
 	char *extra_env[SBX_MAX_RESOURCES + 8];
 	size_t n_env = 0;
@@ -1036,18 +1062,24 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	}
 
 	/* Resources, opened here with the broker's privileges, numbered 3.. inside. */
-	if ((r = open_resources(w, cfg, extra, &n_extra, extra_env, &n_env, err)) < 0)
+	if ((r = open_resources(w, cfg, extra, extra_res, &n_extra, extra_env, &n_env, err)) < 0)
 		goto fail;
 	/* Read-only grants reach the worker through read-only mounts: a reopen through
 	 * /proc/self/fd must not turn them writable (the program likewise, below). */
 	for (size_t i = 0; i < n_extra; i++) {
-		const struct sbx_resource *res = i < cfg->n_res ? &cfg->res[i] : NULL;
+		const struct sbx_resource *res = extra_res[i] >= 0 ? &cfg->res[extra_res[i]] : NULL;
 		extra_ro_path[i] = NULL;
 		extra_ro_flags[i] = 0;
-		if (res && (res->kind == SBX_RES_FILE || res->kind == SBX_RES_DIR) &&
-		    !(res->flags & (SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC))) {
+		bool ro = res && !(res->flags & (SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC));
+		if (res && res->kind == SBX_RES_FILE && ro) {
 			extra_ro_path[i] = res->target;
-			extra_ro_flags[i] = res->kind == SBX_RES_DIR ? O_PATH | O_DIRECTORY : O_RDONLY;
+			extra_ro_flags[i] = O_RDONLY;
+		} else if (res && res->kind == SBX_RES_DIR) {
+			/* Always through a clone of the directory's mount, read-only or not: ".." from a
+			 * directory fd on the host's mount would climb the host's tree, past the
+			 * sandbox's root; at the root of a detached clone it goes nowhere. */
+			extra_ro_path[i] = res->target;
+			extra_ro_flags[i] = O_PATH | O_DIRECTORY | (ro ? 0 : SBX_REOPEN_WRITABLE);
 		}
 	}
 	/* A read-only regular file on stdin (or 1, 2) could otherwise be reopened for writing

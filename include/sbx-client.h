@@ -15,9 +15,15 @@
 extern "C" {
 #endif
 
+#define SBX_CLIENT_PUSH_QUEUE 8
+
 struct sbx_client {
 	int fd;          /* the broker channel */
 	uint64_t next_id;
+	/* fds the host pushed while we waited for a reply: kept for sbx_client_receive_fd */
+	unsigned n_pushed;
+	int pushed[SBX_CLIENT_PUSH_QUEUE];
+	char pushed_name[SBX_CLIENT_PUSH_QUEUE][64];
 };
 
 /* Find the broker channel from the environment (SBX_FD_BROKER). */

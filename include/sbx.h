@@ -143,7 +143,8 @@ struct sbx_audit {
 };
 
 struct sbx_callbacks {
-	/* The worker has ended; called once. The worker handle stays valid until freed. */
+	/* The worker has ended; called once. The worker handle stays valid until freed; freeing it
+	 * from inside this callback is allowed. */
 	void (*exit)(struct sbx_worker *w, const struct sbx_exit *e, void *userdata);
 	/* Learn mode: one call per system call the program made (arch, nr, args). */
 	void (*syscall)(struct sbx_worker *w, uint32_t arch, int nr, const uint64_t args[6], void *userdata);

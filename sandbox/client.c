@@ -46,6 +46,7 @@ int sbx_client_init(struct sbx_client *c)
 {
 	c->fd = -1;
 	c->next_id = 1;
+	c->n_pushed = 0;
 	int fd = parse_fd(getenv("SBX_FD_BROKER"));
 	if (fd < 0)
 		return fd == -ENOENT ? -ENOTCONN : fd;
@@ -123,8 +124,21 @@ static int transact(struct sbx_client *c, void *req, size_t len, bool want_fd)
 		return r;
 	struct sbx_rep rep;
 	int fd;
-	if ((r = recv_rep(c, &rep, &fd)) < 0)
-		return r;
+	for (;;) {
+		if ((r = recv_rep(c, &rep, &fd)) < 0)
+			return r;
+		if (rep.h.type != SBX_PUSH_FD)
+			break;
+		/* The host handed us an fd meanwhile: keep it for sbx_client_receive_fd. */
+		if (fd < 0 || c->n_pushed >= SBX_CLIENT_PUSH_QUEUE) {
+			if (fd >= 0)
+				close(fd);
+			return -EPROTO;
+		}
+		c->pushed[c->n_pushed] = fd;
+		memcpy(c->pushed_name[c->n_pushed], rep.name, sizeof(rep.name));
+		c->n_pushed++;
+	}
 	if (rep.h.id != h->id) {
 		if (fd >= 0)
 			close(fd);
@@ -208,12 +222,20 @@ int sbx_client_receive_fd(struct sbx_client *c, char *name, size_t name_len)
 		return -ENOTCONN;
 	struct sbx_rep rep;
 	int fd, r;
-	if ((r = recv_rep(c, &rep, &fd)) < 0)
-		return r;
-	if (rep.h.type != SBX_PUSH_FD || fd < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -EPROTO;
+	if (c->n_pushed) {
+		fd = c->pushed[0];
+		memcpy(rep.name, c->pushed_name[0], sizeof(rep.name));
+		c->n_pushed--;
+		memmove(c->pushed, c->pushed + 1, c->n_pushed * sizeof(c->pushed[0]));
+		memmove(c->pushed_name, c->pushed_name + 1, c->n_pushed * sizeof(c->pushed_name[0]));
+	} else {
+		if ((r = recv_rep(c, &rep, &fd)) < 0)
+			return r;
+		if (rep.h.type != SBX_PUSH_FD || fd < 0) {
+			if (fd >= 0)
+				close(fd);
+			return -EPROTO;
+		}
 	}
 	if (name && name_len) {
 		size_t n = strlen(rep.name);

@@ -275,11 +275,17 @@ int sbx_mount_reopen_ro(const char *path, int fd, int flags)
 	struct stat want, got;
 	if (fstat(fd, &want) < 0)
 		return -errno;
-	_cleanup_close_ int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	bool writable = flags & SBX_REOPEN_WRITABLE;
+	flags &= ~SBX_REOPEN_WRITABLE;
+	/* Recursive: in a user namespace, mounts below a directory are locked to it, and a clone
+	 * that left them out would be refused (it would uncover what they hide). */
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (tree < 0)
 		return -errno;
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
-	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	if (!writable)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return -errno;
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", tree);

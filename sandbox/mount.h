@@ -52,8 +52,13 @@ int sbx_mount_build_root(const struct sbx_mount_plan *plan, struct sbx_mount_sou
 void sbx_mount_sources_close(struct sbx_mount_sources *src);
 
 /* Child side, before the pivot: replace the fd at number `fd` by the same file (checked: same
- * device and inode) opened through a private read-only clone of its mount. A worker that reopens
+ * device and inode) opened through a private read-only clone of its mount (recursive, so that
+ * mounts below a directory stay covered). The clone is detached: ".." at its root goes nowhere. A worker that reopens
  * it through /proc/self/fd/N or /proc/self/exe then gets EROFS for writing, even when the file
  * is its own by uid, as an unprivileged caller's files are. flags: open flags (O_PATH, O_RDONLY,
  * O_PATH | O_DIRECTORY). Returns 0 or -errno (-ESTALE when path no longer is that file). */
 int sbx_mount_reopen_ro(const char *path, int fd, int flags);
+
+/* In flags for sbx_mount_reopen_ro: keep the clone writable (a directory grant with write
+ * access still goes through a clone, which confines ".." to it). Not an O_* bit we use. */
+#define SBX_REOPEN_WRITABLE 0x40000000
