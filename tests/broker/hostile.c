@@ -764,6 +764,21 @@ static int cmd_client(const char *what)
 		close(fd);
 		return 0;
 	}
+	if (strcmp(what, "push-race") == 0) {
+		/* The host pushed an fd before we ask for anything (the test does so at spawn). A
+		 * client that takes the push for the reply may fail this one call, but must not stay
+		 * out of step with the broker for every call after it. */
+		usleep(300 * 1000);
+		int first = sbx_client_open(&c, "DATA", "a.txt", SBX_CLIENT_READ, 0);
+		if (first >= 0)
+			close(first);
+		int second = sbx_client_open(&c, "DATA", "a.txt", SBX_CLIENT_READ, 0);
+		if (second < 0)
+			bail(1, "after a pushed fd: first open %s, second open %s (the client is out of step with the broker)",
+			     first >= 0 ? "ok" : strerror(-first), strerror(-second));
+		close(second);
+		return 0;
+	}
 	if (strcmp(what, "capture") == 0) {
 		int fd = sbx_client_capture(&c, "CAP");
 		if (fd < 0)

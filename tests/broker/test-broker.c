@@ -49,8 +49,9 @@ static const struct test_case cases[] = {
 	{ { "client", "refused" }, EXPECT_EXIT0, NULL, "client library: refusals as -errno" },
 	{ { "client", "receive" }, EXPECT_EXIT0, NULL, "client library: receive a pushed fd" },
 	{ { "client", "noenv" }, EXPECT_EXIT0, NULL, "client library: no channel" },
+	{ { "client", "push-race" }, EXPECT_EXIT0, NULL, "client library: a pushed fd queued before a reply" },
 	/* Protocol violations: killed. */
-	{ { "empty" }, EXPECT_KILL, "size", "an empty datagram" },
+	{ { "empty" }, EXPECT_KILL, "empty", "an empty datagram" },
 	{ { "short" }, EXPECT_KILL, "datagram size out of range", "a datagram shorter than the header" },
 	{ { "short-open" }, EXPECT_KILL, "wrong size for the request type", "an OPEN one byte short" },
 	{ { "long" }, EXPECT_KILL, "datagram size out of range", "a datagram of SBX_REQ_MAX + 1" },
@@ -283,7 +284,7 @@ static void run_workers(struct run *run, const struct test_case *const *tcs, siz
 			fifo = true;
 		if (spawn(run, &run->bad[i], tcs[i]->args) == 0)
 			run->n_bad_live++;
-		if (tcs[i]->args[1] && strcmp(tcs[i]->args[1], "receive") == 0) {
+		if (tcs[i]->args[1] && (strcmp(tcs[i]->args[1], "receive") == 0 || strcmp(tcs[i]->args[1], "push-race") == 0)) {
 			int p[2];
 			if (pipe2(p, O_CLOEXEC) == 0) {
 				if (write(p[1], "pushed\n", 7) != 7 || sbx_worker_send_fd(run->bad[i].w, "gift", p[0]) < 0)
@@ -468,6 +469,8 @@ int main(int argc, char **argv)
 		int e = sbx_config_new(&cfg);
 		if (e == 0)
 			e = sbx_config_add_dir(cfg, "MNTRO", t.mtree, SBX_ACCESS_READ, "mnt/*");
+		if (e == 0) /* for the good worker beside it */
+			e = sbx_config_add_dir(cfg, "DATA", t.data, SBX_ACCESS_READ, "*");
 		static struct run run;
 		memset(&run, 0, sizeof(run));
 		static const struct test_case tc = { { "log" }, EXPECT_EXIT0, NULL, "a read-only grant over a mount" };
