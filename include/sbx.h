@@ -92,8 +92,12 @@ SBX_EXPORT int sbx_config_set_verbose(struct sbx_config *cfg, bool verbose);
 
 /* A file, opened with access (SBX_ACCESS_*). */
 SBX_EXPORT int sbx_config_add_file(struct sbx_config *cfg, const char *name, const char *path, unsigned access);
-/* A directory, opened O_PATH. The worker may ask the broker (sandbox/client.h) to open paths
- * below it with at most `access`, matching `pattern` (fnmatch, '*' does not cross '/'; NULL: "*"). */
+/* A directory. The worker may ask the broker (sbx-client.h) to open regular files below it
+ * with at most `access`, matching `pattern` (fnmatch, '*' does not cross '/'; NULL: "*").
+ * Without a pattern (NULL or "*") the worker also gets the directory itself, O_PATH, through a
+ * private clone of its mount (read-only unless access has write): openat() below it works, and
+ * ".." stops at it. With a pattern it is served by requests only (no fd), since a directory fd
+ * would reach every file below it whatever the pattern says. */
 SBX_EXPORT int sbx_config_add_dir(struct sbx_config *cfg, const char *name, const char *path, unsigned access,
 				  const char *pattern);
 /* An AF_PACKET capture socket on iface ("any" or NULL: all), optionally promiscuous, with an
@@ -154,7 +158,9 @@ struct sbx_callbacks {
 
 /* Start PROGRAM with argv (both borrowed; argv NULL-terminated, argv[0] is passed as is).
  * PROGRAM is resolved like a shell would (PATH of the calling process) and opened here, then
- * executed by fd inside. cb and userdata are borrowed and must outlive the worker.
+ * executed by fd inside. cfg, cb and userdata are borrowed and must outlive the worker (free
+ * the workers first, then the config). The call is synchronous up to the clone (about a
+ * millisecond); everything after happens in the loop.
  * The worker's events are added to base. On success *ret is owned by the caller. */
 SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config *cfg,
 				const char *program, char *const argv[],
