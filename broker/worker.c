@@ -31,6 +31,7 @@
 #include "broker/policy/policy.h"
 #include "broker/program.h"
 #include "broker/requests.h"
+#include "common/fdpass.h"
 #include "common/protocol.h"
 #include "common/util.h"
 #include "sandbox/launch.h"
@@ -192,50 +193,17 @@ static bool drain_chan(struct sbx_worker *w)
 {
 	while (w->chan >= 0) {
 		struct sbx_launch_msg m;
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * 4)];
-			struct cmsghdr align;
-		} control;
-		struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-				     .msg_controllen = sizeof(control.buf) };
-		ssize_t n = recvmsg(w->chan, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN;
-		}
-		if (n == 0)
+		struct sbx_recv rv;
+		int r = sbx_recv_fds(w->chan, &m, sizeof(m), MSG_DONTWAIT, &rv);
+		if (r < 0)
+			return r == -EAGAIN;
+		if (rv.len == 0)
 			return false;
-
-		/* Collect every fd first, so none leaks whatever the verdict. */
-		int fds[4];
-		size_t n_fds = 0;
-		bool bad_cmsg = false;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0)) {
-				bad_cmsg = true;
-				continue;
-			}
-			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < k; i++) {
-				int f;
-				memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-				if (n_fds < SBX_ARRAY_SIZE(fds))
-					fds[n_fds++] = f;
-				else {
-					close(f);
-					bad_cmsg = true;
-				}
-			}
-		}
-		if (bad_cmsg || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || n != (ssize_t)sizeof(m))
+		if (rv.bad_control || rv.truncated || rv.len != (ssize_t)sizeof(m))
 			protocol_violation(w, "malformed launch message");
 		else
-			handle_msg(w, &m, fds, n_fds);
-		for (size_t i = 0; i < n_fds; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
+			handle_msg(w, &m, rv.fds, rv.n_fds);
+		sbx_recv_close(&rv); /* what handle_msg took is -1 already */
 		if (w->listener >= 0 && !w->ev_listener) {
 			w->ev_listener = event_new(w->base, w->listener, EV_READ | EV_PERSIST, on_listener, w);
 			if (!w->ev_listener || event_add(w->ev_listener, NULL) < 0)
@@ -359,26 +327,7 @@ static int send_reply(struct sbx_worker *w, uint32_t type, uint64_t id, int erro
 	rep.error = error;
 	if (name)
 		sbx_strlcpy(rep.name, name, sizeof(rep.name));
-	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		memset(&control, 0, sizeof(control));
-		mh.msg_control = control.buf;
-		mh.msg_controllen = sizeof(control.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	ssize_t n = sendmsg(w->req_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n != (ssize_t)sizeof(rep))
-		return n < 0 ? -errno : -EIO;
-	return 0;
+	return sbx_send_fd(w->req_fd, &rep, sizeof(rep), fd, MSG_DONTWAIT);
 }
 
 static void answer_fd(struct sbx_worker *w, const union sbx_req *req, const char *what, const char *target,
@@ -456,21 +405,17 @@ static void on_request(evutil_socket_t fd, short what, void *arg)
 	for (int budget = 64; budget > 0 && w->ev_req; budget--) {
 		/* One byte more than the largest message: a longer datagram shows as MSG_TRUNC. */
 		char buf[SBX_REQ_MAX + 1];
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * 8)];
-			struct cmsghdr align;
-		} control;
-		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-				     .msg_controllen = sizeof(control.buf) };
-		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
+		struct sbx_recv rv;
+		int r = sbx_recv_fds(fd, buf, sizeof(buf), MSG_DONTWAIT, &rv);
+		if (r < 0) {
+			if (r != -EAGAIN)
 				event_freep(&w->ev_req);
 			return;
 		}
+		/* A worker never sends fds: any that came are closed unseen, and counted. */
+		size_t n_fds = rv.n_fds + (rv.bad_control ? 1 : 0);
+		sbx_recv_close(&rv);
+		ssize_t n = rv.len;
 		if (n == 0) {
 			/* SEQPACKET: 0 is either the worker closing its end or an empty datagram. */
 			struct pollfd p = { .fd = fd, .events = POLLRDHUP };
@@ -479,20 +424,6 @@ static void on_request(evutil_socket_t fd, short what, void *arg)
 				return;
 			}
 			return request_violation(w, "datagram size out of range (empty)");
-		}
-		size_t n_fds = 0;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(0)) {
-				size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-				for (size_t i = 0; i < k; i++) {
-					int f;
-					memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-					close(f);
-				}
-				n_fds += k;
-			} else {
-				n_fds++; /* any other control message is just as unexpected */
-			}
 		}
 		uint64_t t = now_ms();
 		if (t - w->burst_start_ms >= 1000) {
@@ -503,7 +434,7 @@ static void on_request(evutil_socket_t fd, short what, void *arg)
 			return request_violation(w, "request quota exceeded (flooding)");
 		union sbx_req req;
 		const char *why = NULL;
-		if (sbx_req_decode(buf, (size_t)n, n_fds, mh.msg_flags, w->req_state, &req, &why) < 0)
+		if (sbx_req_decode(buf, (size_t)n, n_fds, rv.truncated ? MSG_TRUNC : 0, w->req_state, &req, &why) < 0)
 			return request_violation(w, why);
 		handle_request(w, &req);
 	}

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/protocol.h"
 
 _Static_assert(SBX_CLIENT_READ == SBX_OPEN_READ && SBX_CLIENT_WRITE == SBX_OPEN_WRITE &&
@@ -58,58 +59,29 @@ static int send_req(struct sbx_client *c, const void *req, size_t len)
 {
 	if (c->fd < 0)
 		return -ENOTCONN;
-	for (;;) {
-		ssize_t n = send(c->fd, req, len, MSG_NOSIGNAL);
-		if (n == (ssize_t)len)
-			return 0;
-		if (n < 0 && errno == EINTR)
-			continue;
-		return n < 0 ? -errno : -EIO;
-	}
+	return sbx_send_fd(c->fd, req, len, -1, 0);
 }
 
 /* Receive one reply; *fd gets a passed fd or -1. Unexpected extra fds are closed. */
 static int recv_rep(struct sbx_client *c, struct sbx_rep *rep, int *fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-		struct cmsghdr align;
-	} control;
+	struct sbx_recv rv;
 	*fd = -1;
-	for (;;) {
-		struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-				     .msg_controllen = sizeof(control.buf) };
-		ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ECONNRESET;
-		int got = 0;
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-				continue;
-			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < k; i++) {
-				int f;
-				memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-				if (got++ == 0)
-					*fd = f;
-				else
-					close(f);
-			}
-		}
-		if (n != (ssize_t)sizeof(*rep) || rep->h.len != sizeof(*rep) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-		    got > 1 || memchr(rep->name, '\0', sizeof(rep->name)) == NULL) {
-			if (*fd >= 0)
-				close(*fd);
-			*fd = -1;
-			return -EPROTO;
-		}
-		return 0;
+	int r = sbx_recv_fds(c->fd, rep, sizeof(*rep), 0, &rv);
+	if (r < 0)
+		return r;
+	if (rv.len == 0 && rv.n_fds == 0)
+		return -ECONNRESET;
+	if (rv.len != (ssize_t)sizeof(*rep) || rep->h.len != sizeof(*rep) || rv.truncated || rv.bad_control ||
+	    rv.n_fds > 1 || memchr(rep->name, '\0', sizeof(rep->name)) == NULL) {
+		sbx_recv_close(&rv);
+		return -EPROTO;
 	}
+	if (rv.n_fds == 1) {
+		*fd = rv.fds[0];
+		rv.fds[0] = -1;
+	}
+	return 0;
 }
 
 /* A request that expects SBX_REP_FD / SBX_REP_ERROR / SBX_REP_OK with the same id. Pushed fds

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "common/fdpass.h"
 #include "common/protocol.h"
 #include "fds.h"
 #include "init.h"
@@ -52,33 +53,10 @@
 #include "userns.h"
 #include "uts.h"
 
+/* sendmsg on exactly the launch fd is what the seccomp filter lets through before exec. */
 static int send_msg(int fd, const struct sbx_launch_msg *msg, int pass_fd)
 {
-	struct iovec iov = { .iov_base = (void *)msg, .iov_len = sizeof(*msg) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (pass_fd >= 0) {
-		memset(&control, 0, sizeof(control));
-		mh.msg_control = control.buf;
-		mh.msg_controllen = sizeof(control.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-	}
-	/* sendmsg on exactly this fd is what the seccomp filter lets through before exec. */
-	for (;;) {
-		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-		if (n == (ssize_t)sizeof(*msg))
-			return 0;
-		if (n < 0 && errno == EINTR)
-			continue;
-		return n < 0 ? -errno : -EIO;
-	}
+	return sbx_send_fd(fd, msg, sizeof(*msg), pass_fd, 0);
 }
 
 static void report_error(int fd, enum sbx_step step, int err, const char *detail)
