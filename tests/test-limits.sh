@@ -83,6 +83,15 @@ group_fsize() {
 	# A file written into --rw cannot grow past RLIMIT_FSIZE. Only run it when that limit is
 	# small enough not to fill the host's disk if it does not hold.
 	local rw=$T/data/fsize-$MODE fsize
+	# The default (4 GiB) is too big to try; a policy's `limit fsize` sets a small one.
+	printf 'include default\nlimit fsize 1M\n' >"$T/fsize.policy"
+	chmod 0644 "$T/fsize.policy"
+	sbx_run --policy "$T/fsize.policy" /bin/sh -c 'head -c 2000000 /dev/zero >/tmp/big; echo "rc=$?"; wc -c </tmp/big'
+	if grep -q '^rc=153$' <<<"$OUT" && grep -q '^1048576$' <<<"$OUT"; then
+		pass "limit fsize 1M (policy): a write stops at 1 MiB with SIGXFSZ"
+	else
+		fail "limit fsize 1M (policy): a write stops at 1 MiB with SIGXFSZ" "$(show_run)"
+	fi
 	sbx_run "$P" rlimits
 	fsize=$(awk '/^RLIMIT_FSIZE: / { print $3 }' <<<"$OUT")
 	if ! [[ "$fsize" =~ ^[0-9]+$ ]] || [ "$fsize" -gt $((1 << 30)) ]; then
