@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The shared library exports exactly the SBX_EXPORT functions of include/sbx.h, and a program
+# built against it with pkg-config (uninstalled .pc) runs a worker. TAP.
+set -u
+src=$1 build=$2
+n=0 failed=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
+echo "1..3"
+want=$(grep -oE 'SBX_EXPORT [^(]*\(' "$src/include/sbx.h" | grep -oE 'sbx_[a-z_0-9]+' | sort -u)
+have=$(nm -D --defined-only "$build/libsbx.so" | awk '$2 == "T" { print $3 }' | sort -u)
+if [ "$want" = "$have" ]; then
+	ok 0 "libsbx.so exports exactly the SBX_EXPORT functions ($(wc -l <<<"$have"))"
+else
+	ok 1 "libsbx.so exports exactly the SBX_EXPORT functions"
+	diff <(echo "$want") <(echo "$have") | sed 's/^/# /'
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cat >"$tmp/user.c" <<'C'
+#include <event2/event.h>
+#include <stdio.h>
+#include <sbx.h>
+static int status = -1;
+static void on_exit_cb(struct sbx_worker *w, const struct sbx_exit *e, void *u)
+{
+	(void)w;
+	status = e->status;
+	event_base_loopbreak(u);
+}
+int main(void)
+{
+	struct event_base *base = event_base_new();
+	struct sbx_config *cfg;
+	struct sbx_worker *w;
+	struct sbx_error err;
+	static const struct sbx_callbacks cb = { .exit = on_exit_cb };
+	char *argv[] = { "sh", "-c", "exit 42", NULL };
+	if (sbx_config_new(&cfg) < 0 || sbx_worker_spawn(base, cfg, "/bin/sh", argv, &cb, base, &w, &err) < 0) {
+		fprintf(stderr, "spawn: %s\n", err.message);
+		return 1;
+	}
+	event_base_dispatch(base);
+	sbx_worker_free(w);
+	sbx_config_free(cfg);
+	event_base_free(base);
+	printf("status %d\n", status);
+	return status == 42 ? 0 : 1;
+}
+C
+flags=$(PKG_CONFIG_PATH="$build/meson-uninstalled" pkg-config --cflags --libs libsbx libevent_core 2>&1)
+cc -o "$tmp/user" "$tmp/user.c" $flags -Wl,-rpath,"$build" 2>"$tmp/cc.err"
+ok $? "a program builds against libsbx with pkg-config ($flags)"
+[ -s "$tmp/cc.err" ] && sed 's/^/# /' "$tmp/cc.err"
+out=$("$tmp/user" 2>&1)
+ok $? "it runs a worker through the shared library ($out)"
+exit $failed
