@@ -83,7 +83,10 @@ struct sbx_worker {
 
 	/* Resources and run-time requests (common/protocol.h). */
 	const struct sbx_config *cfg;  /* borrowed: must outlive the worker */
-	int *res_fds;                  /* per cfg->res[i]: the broker's own copy for DIR (to open
+	struct sbx_resource *res;      /* the policy's resources, then the config's: shallow copies
+	                                  (strings owned by the policy and the config); owned array */
+	size_t n_res;
+	int *res_fds;                  /* per res[i]: the broker's own copy for DIR (to open
 	                                  below it), -1 otherwise; owned */
 	int req_fd;                    /* broker end of the request channel, -1 when none */
 	struct event *ev_req;
@@ -125,7 +128,7 @@ static void worker_close_fds(struct sbx_worker *w)
 {
 	sbx_close(&w->req_fd);
 	if (w->res_fds && w->cfg)
-		for (size_t i = 0; i < w->cfg->n_res; i++)
+		for (size_t i = 0; i < w->n_res; i++)
 			sbx_close(&w->res_fds[i]);
 	sbx_close(&w->chan);
 	sbx_close(&w->listener);
@@ -351,9 +354,9 @@ static void answer_fd(struct sbx_worker *w, const union sbx_req *req, const char
 
 static const struct sbx_resource *find_resource(const struct sbx_worker *w, enum sbx_resource_kind kind, const char *name)
 {
-	for (size_t i = 0; i < w->cfg->n_res; i++)
-		if (w->cfg->res[i].kind == kind && strcmp(w->cfg->res[i].name, name) == 0)
-			return &w->cfg->res[i];
+	for (size_t i = 0; i < w->n_res; i++)
+		if (w->res[i].kind == kind && strcmp(w->res[i].name, name) == 0)
+			return &w->res[i];
 	return NULL;
 }
 
@@ -362,7 +365,7 @@ static void handle_request(struct sbx_worker *w, const union sbx_req *req)
 	char rule[256];
 	switch (req->h.type) {
 	case SBX_REQ_OPEN: {
-		int fd = sbx_req_open(&req->open, w->cfg->res, w->cfg->n_res, w->res_fds, rule, sizeof(rule));
+		int fd = sbx_req_open(&req->open, w->res, w->n_res, w->res_fds, rule, sizeof(rule));
 		char target[SBX_REQ_NAME_MAX + SBX_REQ_PATH_MAX + 2];
 		snprintf(target, sizeof(target), "%s/%s", req->open.dir, req->open.path);
 		answer_fd(w, req, "open", target, fd, rule);
@@ -737,15 +740,48 @@ static int open_resources(struct sbx_worker *w, const struct sbx_config *cfg, in
 	bool want_channel = cfg->requests;
 	char names[SBX_MAX_RESOURCES * 65 + 16] = "";
 	*n_fds = *n_env = 0;
-	if (cfg->n_res) {
-		w->res_fds = calloc(cfg->n_res, sizeof(int));
-		if (!w->res_fds)
+	/* The policy's resources first, then the config's (the command line's). */
+	const struct sbx_policy_resource *pr = NULL;
+	size_t n_pr = w->policy ? sbx_policy_resources(w->policy, &pr) : 0;
+	if (n_pr + cfg->n_res > SBX_MAX_RESOURCES) {
+		sbx_error_set(err, -E2BIG, "too many resources (at most %d)", SBX_MAX_RESOURCES);
+		return -E2BIG;
+	}
+	if (n_pr + cfg->n_res) {
+		w->res = calloc(n_pr + cfg->n_res, sizeof(*w->res));
+		w->res_fds = calloc(n_pr + cfg->n_res, sizeof(int));
+		if (!w->res || !w->res_fds)
 			return -ENOMEM;
-		for (size_t i = 0; i < cfg->n_res; i++)
-			w->res_fds[i] = -1;
+	}
+	static const enum sbx_resource_kind kinds[] = {
+		[SBX_PRES_FILE] = SBX_RES_FILE, [SBX_PRES_DIR] = SBX_RES_DIR, [SBX_PRES_CAPTURE] = SBX_RES_CAPTURE,
+		[SBX_PRES_CONNECT] = SBX_RES_CONNECT, [SBX_PRES_LISTEN] = SBX_RES_LISTEN,
+	};
+	for (size_t i = 0; i < n_pr; i++) {
+		struct sbx_resource *r = &w->res[w->n_res++];
+		r->kind = kinds[pr[i].kind];
+		sbx_strlcpy(r->name, pr[i].name, sizeof(r->name));
+		r->target = (char *)pr[i].target;
+		r->flags = pr[i].access;
+		r->pattern = (char *)pr[i].pattern;
+		r->promisc = pr[i].promisc;
+		r->filter = (char *)pr[i].filter;
+		r->fd = -1;
 	}
 	for (size_t i = 0; i < cfg->n_res; i++) {
-		const struct sbx_resource *res = &cfg->res[i];
+		for (size_t j = 0; j < n_pr; j++) {
+			if (strcmp(pr[j].name, cfg->res[i].name) == 0) {
+				sbx_error_set(err, -EEXIST, "resource %s: also declared by the policy (%s:%u)", cfg->res[i].name,
+					      pr[j].file, pr[j].line);
+				return -EEXIST;
+			}
+		}
+		w->res[w->n_res++] = cfg->res[i];
+	}
+	for (size_t i = 0; i < w->n_res; i++)
+		w->res_fds[i] = -1;
+	for (size_t i = 0; i < w->n_res; i++) {
+		const struct sbx_resource *res = &w->res[i];
 		int fd = sbx_resource_open(res, err);
 		if (fd < 0)
 			return fd;
@@ -998,7 +1034,7 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	/* Read-only grants reach the worker through read-only mounts: a reopen through
 	 * /proc/self/fd must not turn them writable (the program likewise, below). */
 	for (size_t i = 0; i < n_extra; i++) {
-		const struct sbx_resource *res = extra_res[i] >= 0 ? &cfg->res[extra_res[i]] : NULL;
+		const struct sbx_resource *res = extra_res[i] >= 0 ? &w->res[extra_res[i]] : NULL;
 		extra_ro_path[i] = NULL;
 		extra_ro_flags[i] = 0;
 		bool ro = res && !(res->flags & (SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC));
@@ -1202,6 +1238,7 @@ fail:
 	if (w->id_offset >= 0)
 		sbx_idrange_release(cfg->range_uid, w->id_offset);
 	free(w->res_fds);
+	free(w->res);
 	free(w);
 	return r;
 }
@@ -1242,5 +1279,6 @@ SBX_EXPORT void sbx_worker_free(struct sbx_worker *w)
 	if (w->id_offset >= 0)
 		sbx_idrange_release(w->cfg->range_uid, w->id_offset);
 	free(w->res_fds);
+	free(w->res);
 	free(w);
 }

@@ -35,7 +35,8 @@ int main(int argc, char **argv)
 	struct sbx_policy_limits l;
 	sbx_policy_limits(p, &l);
 	/* Only a default policy without mounts or limits can skip the parse at launch. */
-	int plain = sbx_policy_mounts(p, &m) == 0 && l.time_ms == UINT64_MAX && l.memory == UINT64_MAX &&
+	const struct sbx_policy_resource *res;
+	int plain = sbx_policy_mounts(p, &m) == 0 && sbx_policy_resources(p, &res) == 0 && l.time_ms == UINT64_MAX && l.memory == UINT64_MAX &&
 		    l.pids == UINT64_MAX && l.nofile == UINT64_MAX && l.fsize == UINT64_MAX;
 	FILE *f = fopen(argv[1], "w");
 	if (!f) {

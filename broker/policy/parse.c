@@ -51,7 +51,8 @@ struct ctx {
 	unsigned depth;
 };
 
-static const char *const keywords[] = { "include", "param", "exec", "ro", "rw", "tmpfs", "limit", NULL };
+static const char *const keywords[] = { "include", "param", "exec", "ro", "rw", "tmpfs", "limit", "resource", NULL };
+static const char *const resource_kinds[] = { "file", "dir", "capture", "connect", "listen", NULL };
 static const char *const action_words[] = { "allow", "errno", "log", "kill", NULL };
 static const char *const limit_names[] = { "time", "memory", "pids", "nofile", "fsize", NULL };
 
@@ -1043,6 +1044,112 @@ static int parse_tmpfs(struct ctx *c, struct lexer *lx, const struct token *kw)
 	return add_mount(c, lx, &tk, SBX_MOUNT_TMPFS, path, size);
 }
 
+/* resource NAME file PATH [MODE]
+ * resource NAME dir PATH [MODE [PATTERN]]
+ * resource NAME capture IFACE [promisc] [filter "EXPR"]
+ * resource NAME connect|listen ADDRESS
+ * MODE: letters r (read), w (write), c (create), t (truncate); default r. */
+static int parse_resource(struct ctx *c, struct lexer *lx, const struct token *kw)
+{
+	struct sbx_policy *p = c->p;
+	struct token name, kind, target;
+	char nbuf[80], kbuf[32], tbuf[PATH_MAX], d[96];
+	int r;
+	if ((r = lex_next(c, lx, &name)) < 0)
+		return r;
+	if (name.k != T_WORD)
+		return ERR(c, kw, "expected a resource name after 'resource', found %s", tok_desc(&name, d, sizeof(d)));
+	tok_str(&name, nbuf, sizeof(nbuf));
+	bool valid = name.len > 0 && name.len < 64 && !isdigit((unsigned char)nbuf[0]) && strcmp(nbuf, "BROKER") != 0;
+	for (size_t i = 0; valid && nbuf[i]; i++)
+		valid = isalnum((unsigned char)nbuf[i]) || nbuf[i] == '_';
+	if (!valid)
+		return ERR(c, &name, "bad resource name '%s' (letters, digits and '_', not starting with a digit; not BROKER)", nbuf);
+	for (size_t i = 0; i < p->n_resources; i++)
+		if (strcmp(p->resources[i].name, nbuf) == 0)
+			return ERR(c, &name, "resource '%s' declared twice (first at %s:%u)", nbuf, p->resources[i].file,
+				   p->resources[i].line);
+	if ((r = lex_next(c, lx, &kind)) < 0)
+		return r;
+	tok_str(&kind, kbuf, sizeof(kbuf));
+	int k = -1;
+	for (int i = 0; resource_kinds[i]; i++)
+		if (kind.k == T_WORD && strcmp(kbuf, resource_kinds[i]) == 0)
+			k = i;
+	if (k < 0)
+		return ERR(c, &kind, "expected a resource kind (file, dir, capture, connect, listen), found %s",
+			   tok_desc(&kind, d, sizeof(d)));
+	if ((r = lex_next(c, lx, &target)) < 0)
+		return r;
+	if (target.k == T_NL || target.k == T_EOF)
+		return ERR(c, &kind, "expected %s after '%s'", k <= 1 ? "a path" : k == 2 ? "an interface" : "an address", kbuf);
+	if (k <= 1) {
+		if ((r = get_path(c, lx, &target, tbuf, sizeof(tbuf))) < 0)
+			return r;
+	} else {
+		if (target.k != T_WORD && target.k != T_STRING)
+			return ERR(c, &target, "expected %s, found %s", k == 2 ? "an interface" : "an address",
+				   tok_desc(&target, d, sizeof(d)));
+		if ((r = expand(c, lx, &target, tbuf, sizeof(tbuf))) < 0)
+			return r;
+	}
+	struct sbx_policy_resource res = { .kind = (enum sbx_policy_resource_kind)k, .access = 0x1u,
+					   .file = lx->file, .line = name.line };
+	char pattern[PATH_MAX] = "", filter[1024] = "";
+	for (unsigned nth = 0;; nth++) {
+		struct token tk;
+		if ((r = lex_next(c, lx, &tk)) < 0)
+			return r;
+		if (tk.k == T_NL || tk.k == T_EOF)
+			break;
+		char buf[1024];
+		if (tk.k != T_WORD && tk.k != T_STRING)
+			return ERR(c, &tk, "unexpected %s in a resource", tok_desc(&tk, d, sizeof(d)));
+		if ((r = expand(c, lx, &tk, buf, sizeof(buf))) < 0)
+			return r;
+		if ((k == 0 || k == 1) && nth == 0) {
+			unsigned a = 0;
+			for (const char *m = buf; *m; m++) {
+				if (*m == 'r') a |= 0x1u;
+				else if (*m == 'w') a |= 0x2u;
+				else if (*m == 'c') a |= 0x4u | 0x2u;
+				else if (*m == 't') a |= 0x8u | 0x2u;
+				else
+					return ERR(c, &tk, "bad access mode '%s' (letters r, w, c, t)", buf);
+			}
+			if (!a)
+				return ERR(c, &tk, "empty access mode");
+			res.access = a;
+		} else if (k == 1 && nth == 1) {
+			sbx_strlcpy(pattern, buf, sizeof(pattern));
+		} else if (k == 2 && strcmp(buf, "promisc") == 0) {
+			res.promisc = true;
+		} else if (k == 2 && strcmp(buf, "filter") == 0) {
+			struct token f;
+			if ((r = lex_next(c, lx, &f)) < 0)
+				return r;
+			if (f.k != T_STRING && f.k != T_WORD)
+				return ERR(c, &tk, "expected a filter expression after 'filter' (quote it)");
+			if ((r = expand(c, lx, &f, filter, sizeof(filter))) < 0)
+				return r;
+		} else {
+			return ERR(c, &tk, "unexpected '%s' in a %s resource", buf, kbuf);
+		}
+	}
+	struct sbx_policy_resource *n = realloc(p->resources, (p->n_resources + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	p->resources = n;
+	res.name = strdup(nbuf);
+	res.target = strdup(tbuf);
+	res.pattern = pattern[0] ? strdup(pattern) : NULL;
+	res.filter = filter[0] ? strdup(filter) : NULL;
+	p->resources[p->n_resources++] = res;
+	if (!res.name || !res.target || (pattern[0] && !res.pattern) || (filter[0] && !res.filter))
+		return -ENOMEM;
+	return 0;
+}
+
 static int parse_duration_ms(const char *s, uint64_t *ret)
 {
 	char *end = NULL;
@@ -1179,6 +1286,8 @@ static int parse_file(struct ctx *c, const char *file, const char *dir, const ch
 			r = parse_tmpfs(c, lx, &tk);
 		else if (tok_is(&tk, "limit"))
 			r = parse_limit(c, lx, &tk);
+		else if (tok_is(&tk, "resource"))
+			r = parse_resource(c, lx, &tk);
 		else
 			r = parse_rule(c, lx, &tk);
 		if (r < 0)

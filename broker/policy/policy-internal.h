@@ -79,6 +79,8 @@ struct sbx_policy {
 	unsigned exec_line;
 	struct sbx_policy_mount *mounts;
 	size_t n_mounts;
+	struct sbx_policy_resource *resources;
+	size_t n_resources;
 	struct sbx_policy_limits limits;
 	struct sbx_limit_origin limit_origin[5];
 	struct sbx_param_value params[SBX_POLICY_MAX_PARAMS];

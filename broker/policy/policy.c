@@ -58,6 +58,13 @@ void sbx_policy_free(struct sbx_policy *p)
 	for (size_t i = 0; i < p->n_mounts; i++)
 		free((char *)p->mounts[i].path);
 	free(p->mounts);
+	for (size_t i = 0; i < p->n_resources; i++) {
+		free((char *)p->resources[i].name);
+		free((char *)p->resources[i].target);
+		free((char *)p->resources[i].pattern);
+		free((char *)p->resources[i].filter);
+	}
+	free(p->resources);
 	for (size_t i = 0; i < p->n_params; i++) {
 		free(p->params[i].name);
 		free(p->params[i].value);
@@ -247,4 +254,10 @@ void sbx_policy_limits(const struct sbx_policy *p, struct sbx_policy_limits *ret
 const char *sbx_policy_name(const struct sbx_policy *p)
 {
 	return p->file;
+}
+
+size_t sbx_policy_resources(const struct sbx_policy *p, const struct sbx_policy_resource **ret)
+{
+	*ret = p->resources;
+	return p->n_resources;
 }

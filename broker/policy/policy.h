@@ -64,6 +64,25 @@ struct sbx_policy_mount {
 /* The filesystem additions, in declaration order. Pointers stay valid until sbx_policy_free. */
 size_t sbx_policy_mounts(const struct sbx_policy *p, const struct sbx_policy_mount **ret);
 
+/* Resources the policy declares (`resource NAME KIND ...`): the broker opens them and hands
+ * them to the worker, like the command line's --file, --dir, --capture, --connect, --listen. */
+enum sbx_policy_resource_kind { SBX_PRES_FILE, SBX_PRES_DIR, SBX_PRES_CAPTURE, SBX_PRES_CONNECT, SBX_PRES_LISTEN };
+
+struct sbx_policy_resource {
+	enum sbx_policy_resource_kind kind;
+	const char *name;
+	const char *target;   /* path, interface or address */
+	unsigned access;      /* FILE, DIR: SBX_OPEN_READ/WRITE/CREATE/TRUNC bits */
+	const char *pattern;  /* DIR: NULL for all */
+	bool promisc;         /* CAPTURE */
+	const char *filter;   /* CAPTURE: pcap expression or NULL */
+	const char *file;     /* where it was declared */
+	unsigned line;
+};
+
+/* In declaration order. Pointers stay valid until sbx_policy_free. */
+size_t sbx_policy_resources(const struct sbx_policy *p, const struct sbx_policy_resource **ret);
+
 /* Limits; a field is UINT64_MAX when the policy does not set it. */
 struct sbx_policy_limits {
 	uint64_t time_ms, memory, pids, nofile, fsize;
