@@ -2,6 +2,9 @@
 #include "idrange.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <spawn.h>
@@ -10,6 +13,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <limits.h>
 
 #include "common/util.h"
 
@@ -73,8 +78,62 @@ static struct {
 	uint64_t *bits;
 } ranges[MAX_RANGES];
 
-int sbx_idrange_take(uid_t uid_base, uint32_t count)
+/* The directory of the id lock files, created if missing and checked to be ours. */
+static int lock_dir(char *buf, size_t len)
 {
+	char base[PATH_MAX];
+	if (geteuid() == 0) {
+		sbx_strlcpy(base, "/run/sbx", sizeof(base));
+	} else {
+		const char *x = getenv("XDG_RUNTIME_DIR");
+		if (!x || x[0] != '/')
+			return -ENOENT;
+		snprintf(base, sizeof(base), "%s/sbx", x);
+	}
+	if (snprintf(buf, len, "%s/ids", base) >= (int)len)
+		return -ENAMETOOLONG;
+	(void)mkdir(base, 0755);
+	(void)mkdir(buf, 0755);
+	struct stat st;
+	/* Someone else's directory could hand out our ids twice: never use one we do not own. */
+	if (lstat(buf, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0022))
+		return -EPERM;
+	return 0;
+}
+
+/* Try to hold the lock of one id; 0 with *fd on success, -EBUSY when another broker has it. */
+static int lock_id(const char *dir, uid_t base, uint32_t k, int *fd)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%u", dir, (unsigned)(base + k));
+	for (int tries = 0; tries < 4; tries++) {
+		int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (f < 0)
+			return -errno;
+		if (flock(f, LOCK_EX | LOCK_NB) < 0) {
+			int e = errno;
+			close(f);
+			return e == EWOULDBLOCK ? -EBUSY : -e;
+		}
+		/* The holder before us may have removed the file between our open and our lock: we
+		 * then hold a lock nobody else sees. Only a lock on the file at the path counts. */
+		struct stat a, b;
+		if (fstat(f, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+			*fd = f;
+			return 0;
+		}
+		close(f);
+	}
+	return -EBUSY;
+}
+
+int sbx_idrange_take(uid_t uid_base, uint32_t count, int *lock_fd)
+{
+	char dir[PATH_MAX];
+	bool use_locks = lock_dir(dir, sizeof(dir)) == 0;
+	*lock_fd = -1;
 	if (count > MAX_OFFSETS)
 		count = MAX_OFFSETS;
 	int r = -EUSERS;
@@ -101,21 +160,39 @@ int sbx_idrange_take(uid_t uid_base, uint32_t count)
 		ranges[slot].base = uid_base;
 	}
 	for (uint32_t k = 0; k < count; k++) {
-		if (!(ranges[slot].bits[k / 64] & (1ull << (k % 64)))) {
-			ranges[slot].bits[k / 64] |= 1ull << (k % 64);
-			r = (int)k;
-			break;
+		if (ranges[slot].bits[k / 64] & (1ull << (k % 64)))
+			continue;
+		if (use_locks) {
+			int lr = lock_id(dir, uid_base, k, lock_fd);
+			if (lr == -EBUSY)
+				continue;
+			if (lr < 0) {
+				r = lr;
+				break;
+			}
 		}
+		ranges[slot].bits[k / 64] |= 1ull << (k % 64);
+		r = (int)k;
+		break;
 	}
 out:
 	pthread_mutex_unlock(&lock);
 	return r;
 }
 
-void sbx_idrange_release(uid_t uid_base, int offset)
+void sbx_idrange_release(uid_t uid_base, int offset, int lock_fd)
 {
 	if (offset < 0 || offset >= MAX_OFFSETS)
 		return;
+	if (lock_fd >= 0) {
+		/* Remove while holding the lock; lock_id() checks for this. */
+		char dir[PATH_MAX], path[PATH_MAX + 16];
+		if (lock_dir(dir, sizeof(dir)) == 0) {
+			snprintf(path, sizeof(path), "%s/%u", dir, (unsigned)(uid_base + (uid_t)offset));
+			(void)unlink(path);
+		}
+		close(lock_fd);
+	}
 	pthread_mutex_lock(&lock);
 	for (int i = 0; i < MAX_RANGES; i++)
 		if (ranges[i].bits && ranges[i].base == uid_base)

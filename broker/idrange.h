@@ -13,10 +13,14 @@
  * numeric uid). Returns 0, or -ENOENT when NAME has no range in either file. */
 int sbx_idrange_lookup(const char *name, uid_t *uid_base, gid_t *gid_base, uint32_t *count);
 
-/* Take the lowest free offset in [0, count) of the range starting at uid_base (process-wide,
- * thread-safe). Returns the offset or -EUSERS when all are in use. */
-int sbx_idrange_take(uid_t uid_base, uint32_t count);
-void sbx_idrange_release(uid_t uid_base, int offset);
+/* Take the lowest free offset in [0, count) of the range starting at uid_base. Free means: no
+ * worker of this process holds it (thread-safe), and no other broker on the machine either: a
+ * lock file per id (flock, in /run/sbx/ids as root, $XDG_RUNTIME_DIR/sbx/ids otherwise) held for
+ * the worker's life; a broker that dies releases its locks with its fds. *lock_fd receives the
+ * lock (or -1 when there is no lock directory to use). Returns the offset or -EUSERS. */
+int sbx_idrange_take(uid_t uid_base, uint32_t count, int *lock_fd);
+/* Release an offset and its lock file (removed). */
+void sbx_idrange_release(uid_t uid_base, int offset, int lock_fd);
 
 /* Unprivileged: run newuidmap and newgidmap for pid, mapping uid->uid and gid->gid (one id
  * each). Returns 0 or -errno (-ENOENT: helpers not installed; -EPERM: they refused). */

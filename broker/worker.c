@@ -96,6 +96,7 @@ struct sbx_worker {
 	bool req_violation;
 	char req_why[128];
 	int id_offset;                 /* taken from cfg's id range, -1 when none */
+	int id_lock;                   /* its lock file (idrange.c), -1 when none */
 	bool prebuilt;                 /* the build-time default filter; w->policy stays NULL */
 };
 
@@ -952,6 +953,7 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	w->log_userdata = cfg->log_userdata;
 	w->pidfd = w->chan = w->listener = w->req_fd = -1;
 	w->id_offset = -1;
+	w->id_lock = -1;
 	w->cfg = cfg;
 	w->seccomp = cfg->seccomp;
 	w->learn = cfg->learn && cfg->seccomp;
@@ -979,7 +981,7 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	uid_t uid = privileged ? cfg->host_uid : geteuid();
 	gid_t gid = privileged ? cfg->host_gid : getegid();
 	if (cfg->range_set) {
-		w->id_offset = sbx_idrange_take(cfg->range_uid, cfg->range_count);
+		w->id_offset = sbx_idrange_take(cfg->range_uid, cfg->range_count, &w->id_lock);
 		if (w->id_offset < 0) {
 			r = w->id_offset;
 			sbx_error_set(err, r, "no free id in the range %u+%u: %s", (unsigned)cfg->range_uid,
@@ -1236,7 +1238,7 @@ fail:
 	sbx_notify_done(&w->notify);
 	sbx_policy_free(w->owned_policy);
 	if (w->id_offset >= 0)
-		sbx_idrange_release(cfg->range_uid, w->id_offset);
+		sbx_idrange_release(cfg->range_uid, w->id_offset, w->id_lock);
 	free(w->res_fds);
 	free(w->res);
 	free(w);
@@ -1277,7 +1279,7 @@ SBX_EXPORT void sbx_worker_free(struct sbx_worker *w)
 	sbx_notify_done(&w->notify);
 	sbx_policy_free(w->owned_policy);
 	if (w->id_offset >= 0)
-		sbx_idrange_release(w->cfg->range_uid, w->id_offset);
+		sbx_idrange_release(w->cfg->range_uid, w->id_offset, w->id_lock);
 	free(w->res_fds);
 	free(w->res);
 	free(w);
