@@ -241,10 +241,9 @@ static void on_listener(evutil_socket_t fd, short what, void *arg)
 	struct sbx_worker *w = arg;
 	int r = sbx_notify_receive(&w->notify, fd);
 	if (r == 0) {
-		/* Hang-up: nothing uses the filter any more. */
-		struct sbx_notify *n = &w->notify;
-		(void)n;
-		if (w->state != W_SETUP)
+		/* Hang-up (nothing uses the filter any more), or the notifying task vanished. */
+		struct pollfd p = { .fd = (int)fd, .events = POLLIN };
+		if (poll(&p, 1, 0) > 0 && (p.revents & POLLHUP) && !(p.revents & POLLIN))
 			event_freep(&w->ev_listener);
 		return;
 	}
