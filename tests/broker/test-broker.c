@@ -21,7 +21,7 @@
 #include <dirent.h>
 
 #include "sbx.h"
-#include "tap.h"
+#include "tests/tap.h"
 #include "tree.h"
 
 enum expect { EXPECT_EXIT0, EXPECT_KILL };

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "broker/requests.h"
-#include "tap.h"
+#include "tests/tap.h"
 #include "tree.h"
 
 /* ---- sbx_req_decode ---- */

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "broker/policy/policy-internal.h"
-#include "tap.h"
+#include "tests/tap.h"
 
 static char tmpdir[256];
 

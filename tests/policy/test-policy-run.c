@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "broker/policy/policy-internal.h"
-#include "tap.h"
+#include "tests/tap.h"
 
 #define LAUNCH_FD 100
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Standalone replay for the policy fuzz target, built with any compiler: feeds every file of
- * each argument (directories are read one level deep) to LLVMFuzzerTestOneInput and prints
- * TAP. A crash kills the run; the "# replaying" line before it names the input. */
+/* Standalone replay for a fuzz target, built with any compiler (shared by every target under
+ * fuzz/): feeds every file of each argument (directories are read one level deep) to
+ * LLVMFuzzerTestOneInput and prints TAP. A crash kills the run; the "# replaying" line before it
+ * names the input. An empty corpus fails. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -98,6 +99,12 @@ int main(int argc, char **argv)
 			free(names[k]);
 		}
 		free(names);
+	}
+	if (n_test == 0) {
+		/* An empty or missing corpus must not pass silently. */
+		printf("not ok 1 - no input to replay\n");
+		n_test = 1;
+		n_failed++;
 	}
 	printf("1..%u\n", n_test);
 	return n_failed ? 1 : 0;

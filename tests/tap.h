@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Minimal TAP for the broker tests: "ok N - name", "not ok N - name", skips, diagnostics. */
+/* Minimal TAP for the C tests: "ok N - name", "not ok N - name", skips, diagnostics. */
 #pragma once
 
 #include <stdarg.h>
