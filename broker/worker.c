@@ -136,6 +136,21 @@ static void worker_close_fds(struct sbx_worker *w)
 	sbx_close(&w->pidfd);
 }
 
+/* Everything a worker holds, once its processes are gone (or were never started). */
+static void worker_destroy(struct sbx_worker *w)
+{
+	worker_release_events(w);
+	worker_close_fds(w);
+	sbx_cgroup_destroy(&w->cg);
+	sbx_notify_done(&w->notify);
+	sbx_policy_free(w->owned_policy);
+	if (w->id_offset >= 0)
+		sbx_idrange_release(w->cfg->range_uid, w->id_offset, w->id_lock);
+	free(w->res_fds);
+	free(w->res);
+	free(w);
+}
+
 static void protocol_violation(struct sbx_worker *w, const char *why)
 {
 	if (!w->protocol_error) {
@@ -1231,16 +1246,7 @@ fail:
 	close_extra(extra, n_extra, extra_env, n_env);
 	sbx_env_free(envp);
 	sbx_bpf_free(&bpf);
-	worker_release_events(w);
-	worker_close_fds(w);
-	sbx_cgroup_destroy(&w->cg);
-	sbx_notify_done(&w->notify);
-	sbx_policy_free(w->owned_policy);
-	if (w->id_offset >= 0)
-		sbx_idrange_release(cfg->range_uid, w->id_offset, w->id_lock);
-	free(w->res_fds);
-	free(w->res);
-	free(w);
+	worker_destroy(w);
 	return r;
 }
 
@@ -1272,14 +1278,5 @@ SBX_EXPORT void sbx_worker_free(struct sbx_worker *w)
 		worker_kill(w);
 		worker_reap(w);
 	}
-	worker_release_events(w);
-	worker_close_fds(w);
-	sbx_cgroup_destroy(&w->cg);
-	sbx_notify_done(&w->notify);
-	sbx_policy_free(w->owned_policy);
-	if (w->id_offset >= 0)
-		sbx_idrange_release(w->cfg->range_uid, w->id_offset, w->id_lock);
-	free(w->res_fds);
-	free(w->res);
-	free(w);
+	worker_destroy(w);
 }
