@@ -475,7 +475,15 @@ static void compute_exit(struct sbx_worker *w, const siginfo_t *si)
 {
 	struct sbx_exit *e = &w->exit;
 	memset(e, 0, sizeof(*e));
-	if (w->violation) {
+	if (w->setup_error && w->err_step == SBX_STEP_EXEC) {
+		/* Our own code failed to exec (a violation after it can only be its _exit). */
+		e->kind = SBX_EXIT_EXEC_FAILED;
+		e->error = w->err_errno;
+		e->status = w->err_errno == ENOENT ? 127 : 126;
+		snprintf(e->message, sizeof(e->message), "%s: cannot execute inside the sandbox: %s%s", w->program,
+			 strerror(w->err_errno),
+			 w->err_errno == ENOENT ? " (for a script: is its interpreter visible inside? see --ro)" : "");
+	} else if (w->violation) {
 		e->kind = SBX_EXIT_VIOLATION;
 		e->signal = SIGSYS;
 		e->status = 128 + SIGSYS;
@@ -499,13 +507,6 @@ static void compute_exit(struct sbx_worker *w, const siginfo_t *si)
 		e->error = EPROTO;
 		snprintf(e->message, sizeof(e->message), "launch protocol violation (%s); the sandbox was killed",
 			 w->protocol_why);
-	} else if (w->setup_error && w->err_step == SBX_STEP_EXEC) {
-		e->kind = SBX_EXIT_EXEC_FAILED;
-		e->error = w->err_errno;
-		e->status = w->err_errno == ENOENT ? 127 : 126;
-		snprintf(e->message, sizeof(e->message), "%s: cannot execute inside the sandbox: %s%s", w->program,
-			 strerror(w->err_errno),
-			 w->err_errno == ENOENT ? " (for a script: is its interpreter visible inside? see --ro)" : "");
 	} else if (w->setup_error) {
 		e->kind = SBX_EXIT_SETUP_FAILED;
 		e->error = w->err_errno;
