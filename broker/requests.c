@@ -131,6 +131,18 @@ int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res,
 		return -EACCES;
 	if (req->path[0] == '\0' || req->path[0] == '/')
 		return -EACCES;
+	/* The pattern is matched against the path as written: "sub/../x" could match a pattern the
+	 * file it names does not. Only plain relative paths: no ".", "..", or empty components. */
+	for (const char *c = req->path; *c;) {
+		size_t n = strcspn(c, "/");
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) {
+			snprintf(rule + strlen(rule), rule_len - strlen(rule), "; no '.', '..' or empty path components");
+			return -EACCES;
+		}
+		c += n;
+		if (*c == '/')
+			c++;
+	}
 	/* FNM_PATHNAME: '*' does not cross '/'; FNM_PERIOD: hidden files need an explicit dot. */
 	if (fnmatch(pattern, req->path, FNM_PATHNAME | FNM_PERIOD) != 0)
 		return -EACCES;
