@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The launch configuration handle and its setters, and the public policy wrappers. */
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -368,8 +369,19 @@ SBX_EXPORT int sbx_config_set_subid(struct sbx_config *cfg, const char *name)
 	uid_t u;
 	gid_t g;
 	uint32_t n;
-	if (!cfg || !name)
+	if (!cfg)
 		return -EINVAL;
+	char self[256];
+	if (!name || !*name || strcmp(name, "self") == 0) {
+		/* The caller's own range, as newuidmap will check it. */
+		struct passwd pw, *res = NULL;
+		char buf[1024];
+		if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res) != 0 || !res)
+			snprintf(self, sizeof(self), "%u", (unsigned)geteuid());
+		else
+			snprintf(self, sizeof(self), "%s", pw.pw_name);
+		name = self;
+	}
 	int r = sbx_idrange_lookup(name, &u, &g, &n);
 	if (r < 0)
 		return r;

@@ -66,7 +66,9 @@ SBX_EXPORT int sbx_config_set_host_id(struct sbx_config *cfg, uid_t uid, gid_t g
  * worker of this process holds. As root the broker maps them itself; unprivileged, through
  * newuidmap/newgidmap, which only accept ranges /etc/subuid and /etc/subgid grant the caller. */
 SBX_EXPORT int sbx_config_set_id_range(struct sbx_config *cfg, uid_t uid_base, gid_t gid_base, uint32_t count);
-/* The same, with the range /etc/subuid and /etc/subgid give NAME (e.g. "sbx"). -ENOENT if none. */
+/* The same, with the range /etc/subuid and /etc/subgid give NAME (e.g. "sbx"); NULL or "self":
+ * the caller's own (by user name or uid), which is what an unprivileged caller can use.
+ * -ENOENT if there is none. */
 SBX_EXPORT int sbx_config_set_subid(struct sbx_config *cfg, const char *name);
 /* Learn mode: let every system call through and report each one (see sbx_callbacks.syscall). */
 SBX_EXPORT int sbx_config_set_learn(struct sbx_config *cfg, bool learn);

@@ -57,6 +57,12 @@ group_unpriv_subid() {
 	else
 		fail "--subid unprivileged: supplementary groups dropped" "groups: $G2"
 	fi
+	two_at_once --subid self
+	if [ "$RC" = 0 ] && [ "$U1" -ge 300000 ] && [ "$U2" -lt 300016 ] && [ "$U1" != "$U2" ]; then
+		pass "--subid self: the caller's own range ($U1, $U2)"
+	else
+		fail "--subid self: the caller's own range" "$U1 $U2" "$(cat "$T/a.err" "$T/b.err")"
+	fi
 	sbx_run --subid nosuchuser /bin/true
 	expect_rc 125 "--subid of a name without a range: exit 125"
 	err_has 'no range' "--subid of a name without a range: says so"
