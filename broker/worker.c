@@ -589,7 +589,50 @@ struct spawn_ctx {
 	size_t n_paths;
 	char links[6][PATH_MAX];
 	char localtime[PATH_MAX];
+	struct sbx_ll_rule ll[SBX_MOUNT_MAX + SBX_MAX_RESOURCES + 8];
+	size_t n_ll;
 };
+
+static void ll_add(struct spawn_ctx *c, const char *path, int fd, enum sbx_ll_class cls)
+{
+	if (c->n_ll < SBX_ARRAY_SIZE(c->ll))
+		c->ll[c->n_ll++] = (struct sbx_ll_rule){ path, fd, cls };
+}
+
+static enum sbx_ll_class class_of_fd(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	int acc = fl < 0 ? O_RDONLY : (fl & O_ACCMODE);
+	return acc == O_RDWR ? SBX_LL_RDWR : acc == O_WRONLY ? SBX_LL_WRITE : SBX_LL_READ;
+}
+
+/* What the program may open: the sandbox's own tree (read-only but for /tmp, /dev, /proc and
+ * the writable binds), its program, and the files behind its stdio and resources. */
+static void build_landlock(struct spawn_ctx *c, const struct sbx_resource *res, const int *extra_res, size_t n_extra)
+{
+	c->n_ll = 0;
+	ll_add(c, "/", -1, SBX_LL_RO);
+	ll_add(c, "/dev", -1, SBX_LL_DEV);
+	ll_add(c, "/proc", -1, SBX_LL_PROC);
+	ll_add(c, "/tmp", -1, SBX_LL_RW);
+	for (size_t i = 0; i < c->n; i++)
+		if (c->entries[i].op == SBX_MNT_BIND_RW || (c->entries[i].op == SBX_MNT_TMPFS && strcmp(c->entries[i].path, "/tmp") != 0))
+			ll_add(c, c->entries[i].path, -1, SBX_LL_RW);
+	ll_add(c, NULL, SBX_PROGRAM_FD, SBX_LL_EXEC);
+	for (int fd = 0; fd < 3; fd++)
+		ll_add(c, NULL, fd, class_of_fd(fd));
+	for (size_t i = 0; i < n_extra; i++) {
+		const struct sbx_resource *r = extra_res[i] >= 0 ? &res[extra_res[i]] : NULL;
+		if (!r)
+			continue; /* the request channel: a socket */
+		bool w = r->flags & (SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC);
+		bool rd = r->flags & SBX_OPEN_READ;
+		if (r->kind == SBX_RES_DIR)
+			ll_add(c, NULL, 3 + (int)i, w ? SBX_LL_RW : SBX_LL_RO);
+		else if (r->kind == SBX_RES_FILE)
+			ll_add(c, NULL, 3 + (int)i, w && rd ? SBX_LL_RDWR : w ? SBX_LL_WRITE : SBX_LL_READ);
+	}
+}
 
 static int add_entry(struct spawn_ctx *c, enum sbx_mount_op op, const char *path, const char *source,
 		     uint64_t size, unsigned mode, bool optional)
@@ -1129,6 +1172,8 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 		sbx_logf(w->log, w->log_userdata, r ? SBX_LOG_DEBUG : SBX_LOG_NOTICE, "cgroups: %s", info);
 
 	struct sbx_mount_plan mplan = { .entries = ctx->entries, .n = ctx->n };
+	build_landlock(ctx, w->res, extra_res, n_extra);
+	struct sbx_ll_plan llplan = { .rules = ctx->ll, .n = ctx->n_ll };
 	struct sbx_launch_plan plan = {
 		.launch_fd = sp[1],
 		.broker_fd = sp[0],
@@ -1151,6 +1196,7 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 		.mounts = &mplan,
 		.rlimits = rl,
 		.seccomp = w->seccomp,
+		.landlock = &llplan,
 		.verbose = cfg->verbose,
 	};
 

@@ -68,6 +68,7 @@ enum sbx_step {
 	SBX_STEP_SESSION,       /* setsid */
 	SBX_STEP_CAPS,          /* drop every capability, lock securebits */
 	SBX_STEP_NO_NEW_PRIVS,
+	SBX_STEP_LANDLOCK,      /* restrict opens to the sandbox's tree */
 	SBX_STEP_SECCOMP,       /* load the filter */
 	SBX_STEP_EXEC,
 	SBX_STEP_MAX_,
@@ -102,6 +103,7 @@ static inline const char *sbx_step_name(uint32_t step)
 		[SBX_STEP_SESSION] = "new session",
 		[SBX_STEP_CAPS] = "dropping capabilities",
 		[SBX_STEP_NO_NEW_PRIVS] = "no_new_privs",
+		[SBX_STEP_LANDLOCK] = "landlock",
 		[SBX_STEP_SECCOMP] = "loading the seccomp filter",
 		[SBX_STEP_EXEC] = "exec",
 	};

@@ -24,7 +24,8 @@
  *  11. signals to defaults, new session (no terminal: TIOCSTI cannot reach the caller's)
  *  12. rlimits                   before dropping CAP_SYS_RESOURCE: raising nothing, lowering all
  *  13. capabilities: all sets empty, securebits locked
- *  14. no_new_privs             required for an unprivileged seccomp filter
+ *  14. no_new_privs             required for an unprivileged seccomp filter and for Landlock
+ *  14b. Landlock                 opens limited to the sandbox's tree and its grants (landlock.h)
  *  15. seccomp                   last: everything above is system calls the policy need not allow
  *  16. hand the listener to the broker, then exec the program by fd
  *
@@ -162,6 +163,8 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	if ((r = sbx_caps_no_new_privs()) < 0)
 		FAIL(plan, SBX_STEP_NO_NEW_PRIVS, r, NULL);
 	trace(plan, "capabilities dropped, securebits locked, no_new_privs set");
+	if (plan->landlock && (r = sbx_landlock_apply(plan->landlock)) < 0)
+		FAIL(plan, SBX_STEP_LANDLOCK, r, NULL);
 
 	struct sbx_launch_msg msg;
 	memset(&msg, 0, sizeof(msg));

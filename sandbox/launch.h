@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "landlock.h"
 #include "mount.h"
 #include "rlimits.h"
 
@@ -37,6 +38,7 @@ struct sbx_launch_plan {
 	struct sbx_rlimits rlimits;
 
 	bool seccomp;             /* a filter follows GO (SBX_LAUNCH_FILTER); false: --no-seccomp */
+	const struct sbx_ll_plan *landlock; /* what the program may open (paths inside, fds) */
 	bool verbose;             /* child-side steps are logged to stderr */
 };
 
