@@ -40,16 +40,30 @@ int sbx_write_file_at(int dirfd, const char *path, const char *text)
 	return 0;
 }
 
-int sbx_parse_u64(const char *s, uint64_t *ret)
+/* The leading decimal digits of s: no sign, no space (strtoull would take both). *end gets
+ * what follows them. */
+static int parse_digits(const char *s, uint64_t *ret, const char **end)
 {
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
-	char *end = NULL;
+	char *e = NULL;
 	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
+	unsigned long long v = strtoull(s, &e, 10);
 	if (errno == ERANGE)
 		return -ERANGE;
-	if (end == s || *end != '\0')
+	*ret = v;
+	*end = e;
+	return 0;
+}
+
+int sbx_parse_u64(const char *s, uint64_t *ret)
+{
+	const char *end;
+	uint64_t v;
+	int r = parse_digits(s, &v, &end);
+	if (r < 0)
+		return r;
+	if (*end != '\0')
 		return -EINVAL;
 	*ret = v;
 	return 0;
@@ -57,15 +71,11 @@ int sbx_parse_u64(const char *s, uint64_t *ret)
 
 int sbx_parse_size(const char *s, uint64_t *ret)
 {
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-		return -EINVAL;
-	char *end = NULL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (end == s)
-		return -EINVAL;
+	const char *end;
+	uint64_t v;
+	int r = parse_digits(s, &v, &end);
+	if (r < 0)
+		return r;
 	unsigned shift = 0;
 	switch (*end) {
 	case '\0':
