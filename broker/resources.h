@@ -25,6 +25,8 @@ struct sbx_resource {
 	char *target;         /* path, interface ("any" = all) or socket address */
 	unsigned flags;       /* SBX_OPEN_* for FILE, and for DIR what requests may do */
 	char *pattern;        /* DIR: fnmatch pattern requests must match ("*" when NULL) */
+	unsigned max_opens;   /* DIR: how many OPEN requests it grants in the worker's life (0: no
+	                         limit but the per-worker quota) */
 	bool promisc;         /* CAPTURE */
 	char *filter;         /* CAPTURE: a pcap filter expression, compiled here */
 	int fd;               /* FD: the caller's fd (dup'd at add time, owned) */

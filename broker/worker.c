@@ -86,6 +86,7 @@ struct sbx_worker {
 	struct sbx_resource *res;      /* the policy's resources, then the config's: shallow copies
 	                                  (strings owned by the policy and the config); owned array */
 	size_t n_res;
+	unsigned *res_opens;           /* per res[i]: OPEN requests granted so far */
 	int *res_fds;                  /* per res[i]: the broker's own copy for DIR (to open
 	                                  below it), -1 otherwise; owned */
 	int req_fd;                    /* broker end of the request channel, -1 when none */
@@ -147,6 +148,7 @@ static void worker_destroy(struct sbx_worker *w)
 	if (w->id_offset >= 0)
 		sbx_idrange_release(w->cfg->range_uid, w->id_offset, w->id_lock);
 	free(w->res_fds);
+	free(w->res_opens);
 	free(w->res);
 	free(w);
 }
@@ -381,6 +383,19 @@ static void handle_request(struct sbx_worker *w, const union sbx_req *req)
 	switch (req->h.type) {
 	case SBX_REQ_OPEN: {
 		int fd = sbx_req_open(&req->open, w->res, w->n_res, w->res_fds, rule, sizeof(rule));
+		/* A grant's own count, on top of the per-worker quota. */
+		for (size_t i = 0; fd >= 0 && i < w->n_res; i++) {
+			if (w->res[i].kind != SBX_RES_DIR || strcmp(w->res[i].name, req->open.dir) != 0)
+				continue;
+			if (w->res[i].max_opens && w->res_opens[i] >= w->res[i].max_opens) {
+				close(fd);
+				fd = -EDQUOT;
+				snprintf(rule + strlen(rule), sizeof(rule) - strlen(rule), "; max %u opens reached",
+					 w->res[i].max_opens);
+			} else {
+				w->res_opens[i]++;
+			}
+		}
 		char target[SBX_REQ_NAME_MAX + SBX_REQ_PATH_MAX + 2];
 		snprintf(target, sizeof(target), "%s/%s", req->open.dir, req->open.path);
 		answer_fd(w, req, "open", target, fd, rule);
@@ -809,7 +824,8 @@ static int open_resources(struct sbx_worker *w, const struct sbx_config *cfg, in
 	if (n_pr + cfg->n_res) {
 		w->res = calloc(n_pr + cfg->n_res, sizeof(*w->res));
 		w->res_fds = calloc(n_pr + cfg->n_res, sizeof(int));
-		if (!w->res || !w->res_fds)
+		w->res_opens = calloc(n_pr + cfg->n_res, sizeof(unsigned));
+		if (!w->res || !w->res_fds || !w->res_opens)
 			return -ENOMEM;
 	}
 	static const enum sbx_resource_kind kinds[] = {
@@ -823,6 +839,7 @@ static int open_resources(struct sbx_worker *w, const struct sbx_config *cfg, in
 		r->target = (char *)pr[i].target;
 		r->flags = pr[i].access;
 		r->pattern = (char *)pr[i].pattern;
+		r->max_opens = pr[i].max_opens;
 		r->promisc = pr[i].promisc;
 		r->filter = (char *)pr[i].filter;
 		r->fd = -1;

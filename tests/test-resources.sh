@@ -114,8 +114,43 @@ EOF
 	err_has 'also declared by the policy' "the message says where the other one is"
 }
 
+group_requests() {
+	setup_tree
+	cp "$SBX_SRCDIR/tests/broker-req.py" "$D/req.py"
+	chmod 0644 "$D/req.py"
+	cat >"$T/req-$MODE.policy" <<EOF
+include default
+resource D dir $D/grant r "*.txt" max 2
+EOF
+	chmod 0644 "$T/req-$MODE.policy"
+	(cd "$T/cwd" && exec timeout -k 5 "$SBX_RUN_TIMEOUT" "${RUNAS[@]}" "$S" --json-status-fd 5 --ro "$D/req.py" \
+		--policy "$T/req-$MODE.policy" /usr/bin/python3 "$D/req.py" a.txt ../outside/secret.txt a.txt a.txt) \
+		</dev/null >"$T/out" 2>"$T/err" 5>"$T/audit.json"
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+	expect_rc 0 "requests: the worker asks the broker for files (no fd for a patterned grant)"
+	if [ "$(sed -n 1p <<<"$OUT")" = granted ]; then pass "requests: a granted file arrives as an fd"; else fail "requests: a granted file arrives as an fd" "$(show_run)"; fi
+	if [ "$(sed -n 2p <<<"$OUT")" = "error 13" ]; then pass "requests: '..' out of the grant is refused with EACCES"; else fail "requests: '..' out of the grant is refused" "$(show_run)"; fi
+	if [ "$(sed -n 4p <<<"$OUT")" = "error 122" ]; then pass "requests: the grant's 'max 2' refuses the third open (EDQUOT)"; else fail "requests: the grant's 'max 2' refuses the third open" "$(show_run)"; fi
+	if python3 - "$T/audit.json" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+audit = [e for e in ev if e["event"] == "audit"]
+assert [a["granted"] for a in audit] == [True, False, True, False], audit
+assert audit[1]["error"] == 13 and "pattern" in audit[1]["rule"], audit[1]
+assert "max 2" in audit[3]["rule"], audit[3]
+PY
+	then
+		pass "requests: every decision is in the JSON audit stream with the rule that decided"
+	else
+		fail "requests: every decision is in the JSON audit stream" "$(cat "$T/audit.json")"
+	fi
+}
+
 for_each_mode group_file
 for_each_mode group_dir
 for_each_mode group_socket
 for_each_mode group_policy
+for_each_mode group_requests
 done_testing

@@ -1045,7 +1045,7 @@ static int parse_tmpfs(struct ctx *c, struct lexer *lx, const struct token *kw)
 }
 
 /* resource NAME file PATH [MODE]
- * resource NAME dir PATH [MODE [PATTERN]]
+ * resource NAME dir PATH [MODE [PATTERN]] [max N]
  * resource NAME capture IFACE [promisc] [filter "EXPR"]
  * resource NAME connect|listen ADDRESS
  * MODE: letters r (read), w (write), c (create), t (truncate); default r. */
@@ -1120,6 +1120,16 @@ static int parse_resource(struct ctx *c, struct lexer *lx, const struct token *k
 			if (!a)
 				return ERR(c, &tk, "empty access mode");
 			res.access = a;
+		} else if (k == 1 && strcmp(buf, "max") == 0 && tk.k == T_WORD) {
+			struct token v;
+			char nb[32];
+			uint64_t mx;
+			if ((r = lex_next(c, lx, &v)) < 0)
+				return r;
+			if (v.k != T_WORD || (r = expand(c, lx, &v, nb, sizeof(nb))) < 0 || sbx_parse_u64(nb, &mx) < 0 ||
+			    mx == 0 || mx > 1000000)
+				return r < 0 ? r : ERR(c, &v, "expected a count from 1 to 1000000 after 'max'");
+			res.max_opens = (unsigned)mx;
 		} else if (k == 1 && nth == 1) {
 			sbx_strlcpy(pattern, buf, sizeof(pattern));
 		} else if (k == 2 && strcmp(buf, "promisc") == 0) {

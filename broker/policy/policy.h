@@ -74,6 +74,7 @@ struct sbx_policy_resource {
 	const char *target;   /* path, interface or address */
 	unsigned access;      /* FILE, DIR: SBX_OPEN_READ/WRITE/CREATE/TRUNC bits */
 	const char *pattern;  /* DIR: NULL for all */
+	unsigned max_opens;   /* DIR: `max N`, 0 when unlimited */
 	bool promisc;         /* CAPTURE */
 	const char *filter;   /* CAPTURE: pcap expression or NULL */
 	const char *file;     /* where it was declared */
