@@ -253,8 +253,10 @@ SBX_EXPORT int sbx_config_set_verbose(struct sbx_config *cfg, bool verbose)
 	return 0;
 }
 
-static int add_resource(struct sbx_config *cfg, enum sbx_resource_kind kind, const char *name, const char *target,
-			struct sbx_resource **ret)
+/* Add a resource all at once: a grant whose pattern or filter could not be copied must not be
+ * left behind without it (a directory would then be handed over whole, a capture unfiltered). */
+static int add_resource(struct sbx_config *cfg, const struct sbx_resource *tmpl, const char *name,
+			const char *target, const char *pattern, const char *filter)
 {
 	if (!cfg || !name || !sbx_resource_name_valid(name))
 		return -EINVAL;
@@ -263,85 +265,70 @@ static int add_resource(struct sbx_config *cfg, enum sbx_resource_kind kind, con
 			return -EEXIST;
 	if (cfg->n_res >= SBX_MAX_RESOURCES)
 		return -E2BIG;
-	struct sbx_resource *n = realloc(cfg->res, (cfg->n_res + 1) * sizeof(*n));
-	if (!n)
+	struct sbx_resource r = *tmpl;
+	sbx_strlcpy(r.name, name, sizeof(r.name));
+	r.target = target ? strdup(target) : NULL;
+	r.pattern = pattern ? strdup(pattern) : NULL;
+	r.filter = filter ? strdup(filter) : NULL;
+	struct sbx_resource *n = NULL;
+	if ((!target || r.target) && (!pattern || r.pattern) && (!filter || r.filter))
+		n = realloc(cfg->res, (cfg->n_res + 1) * sizeof(*n));
+	if (!n) {
+		free(r.target);
+		free(r.pattern);
+		free(r.filter);
 		return -ENOMEM;
+	}
 	cfg->res = n;
-	struct sbx_resource *r = &cfg->res[cfg->n_res];
-	memset(r, 0, sizeof(*r));
-	r->kind = kind;
-	r->fd = -1;
-	sbx_strlcpy(r->name, name, sizeof(r->name));
-	if (target && !(r->target = strdup(target)))
-		return -ENOMEM;
-	cfg->n_res++;
-	*ret = r;
+	cfg->res[cfg->n_res++] = r;
 	return 0;
 }
 
 SBX_EXPORT int sbx_config_add_file(struct sbx_config *cfg, const char *name, const char *path, unsigned access)
 {
-	struct sbx_resource *r;
 	if (!path || !access || (access & ~(SBX_OPEN_READ | SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC)) ||
 	    ((access & (SBX_OPEN_CREATE | SBX_OPEN_TRUNC)) && !(access & SBX_OPEN_WRITE)))
 		return -EINVAL;
-	int e = add_resource(cfg, SBX_RES_FILE, name, path, &r);
-	if (e == 0)
-		r->flags = access;
-	return e;
+	struct sbx_resource t = { .kind = SBX_RES_FILE, .flags = access, .fd = -1 };
+	return add_resource(cfg, &t, name, path, NULL, NULL);
 }
 
 SBX_EXPORT int sbx_config_add_dir(struct sbx_config *cfg, const char *name, const char *path, unsigned access,
 				  const char *pattern)
 {
-	struct sbx_resource *r;
 	if (!path || (access & ~(SBX_OPEN_READ | SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC)))
 		return -EINVAL;
-	int e = add_resource(cfg, SBX_RES_DIR, name, path, &r);
-	if (e == 0) {
-		r->flags = access;
-		if (pattern && !(r->pattern = strdup(pattern)))
-			return -ENOMEM;
-	}
-	return e;
+	struct sbx_resource t = { .kind = SBX_RES_DIR, .flags = access, .fd = -1 };
+	return add_resource(cfg, &t, name, path, pattern, NULL);
 }
 
 SBX_EXPORT int sbx_config_add_capture(struct sbx_config *cfg, const char *name, const char *iface, bool promisc,
 				      const char *filter)
 {
-	struct sbx_resource *r;
-	int e = add_resource(cfg, SBX_RES_CAPTURE, name, iface ? iface : "any", &r);
-	if (e == 0) {
-		r->promisc = promisc;
-		if (filter && !(r->filter = strdup(filter)))
-			return -ENOMEM;
-	}
-	return e;
+	struct sbx_resource t = { .kind = SBX_RES_CAPTURE, .promisc = promisc, .fd = -1 };
+	return add_resource(cfg, &t, name, iface ? iface : "any", NULL, filter);
 }
 
 SBX_EXPORT int sbx_config_add_socket(struct sbx_config *cfg, const char *name, const char *address, bool listen)
 {
-	struct sbx_resource *r;
 	if (!address)
 		return -EINVAL;
-	return add_resource(cfg, listen ? SBX_RES_LISTEN : SBX_RES_CONNECT, name, address, &r);
+	struct sbx_resource t = { .kind = listen ? SBX_RES_LISTEN : SBX_RES_CONNECT, .fd = -1 };
+	return add_resource(cfg, &t, name, address, NULL, NULL);
 }
 
 SBX_EXPORT int sbx_config_add_fd(struct sbx_config *cfg, const char *name, int fd)
 {
-	struct sbx_resource *r;
 	if (fd < 0)
 		return -EBADF;
 	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (copy < 0)
 		return -errno;
-	int e = add_resource(cfg, SBX_RES_FD, name, NULL, &r);
-	if (e < 0) {
+	struct sbx_resource t = { .kind = SBX_RES_FD, .fd = copy };
+	int e = add_resource(cfg, &t, name, NULL, NULL, NULL);
+	if (e < 0)
 		close(copy);
-		return e;
-	}
-	r->fd = copy;
-	return 0;
+	return e;
 }
 
 SBX_EXPORT int sbx_config_set_requests(struct sbx_config *cfg, bool enabled)

@@ -195,10 +195,15 @@ int main(int argc, char **argv)
 		sbx_config_free(cfg);
 		return EXIT_SBX_FAILED;
 	}
-	for (size_t i = 0; i < cli.n_ro; i++)
-		sbx_config_add_path(cfg, cli.ro[i], false);
-	for (size_t i = 0; i < cli.n_rw; i++)
-		sbx_config_add_path(cfg, cli.rw[i], true);
+	for (size_t i = 0; i < cli.n_ro + cli.n_rw; i++) {
+		bool rw = i >= cli.n_ro;
+		const char *path = rw ? cli.rw[i - cli.n_ro] : cli.ro[i];
+		if ((r = sbx_config_add_path(cfg, path, rw)) < 0) {
+			fprintf(stderr, "sbx: error: %s %s: %s\n", rw ? "--rw" : "--ro", path, strerror(-r));
+			sbx_config_free(cfg);
+			return EXIT_SBX_FAILED;
+		}
+	}
 	sbx_config_set_time_limit_ms(cfg, cli.time_limit_ms);
 	sbx_config_set_memory_limit(cfg, cli.memory);
 	sbx_config_set_pids_limit(cfg, cli.pids);
@@ -302,7 +307,7 @@ int main(int argc, char **argv)
 		/* Write next to the target and rename, so a failed run never leaves half a policy. */
 		char tmp[4096];
 		snprintf(tmp, sizeof(tmp), "%s.tmp.%d", cli.learn, (int)getpid());
-		FILE *out = fopen(tmp, "wx");
+		FILE *out = fopen(tmp, "wxe");
 		int lr = out ? sbx_policy_learn_write(run.learned, run.n_learned, out) : -errno;
 		if (out && fclose(out) != 0 && lr == 0)
 			lr = -EIO;

@@ -48,13 +48,3 @@ int sbx_notify_continue(struct sbx_notify *n, int fd)
 		return errno == ENOENT ? 0 : -errno;
 	return 0;
 }
-
-int sbx_notify_fail(struct sbx_notify *n, int fd, int err)
-{
-	memset(n->resp, 0, sizeof(*n->resp));
-	n->resp->id = n->req->id;
-	n->resp->error = -err;
-	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, n->resp) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	return 0;
-}

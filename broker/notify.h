@@ -20,6 +20,3 @@ int sbx_notify_receive(struct sbx_notify *n, int fd);
 /* Let the notified system call run as if no filter was there. Only for calls whose arguments
  * cannot change under us: the launcher's own exec, and learn mode. */
 int sbx_notify_continue(struct sbx_notify *n, int fd);
-
-/* Fail the notified call with -err (used while the broker kills the worker). */
-int sbx_notify_fail(struct sbx_notify *n, int fd, int err);
