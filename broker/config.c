@@ -131,6 +131,7 @@ SBX_EXPORT int sbx_config_new(struct sbx_config **ret)
 	cfg->seccomp = true;
 	cfg->host_uid = SBX_DEFAULT_HOST_ID;
 	cfg->host_gid = SBX_DEFAULT_HOST_ID;
+	cfg->time_limit_ms = cfg->memory = cfg->pids = SBX_UNSET;
 	*ret = cfg;
 	return 0;
 }
@@ -189,7 +190,7 @@ SBX_EXPORT int sbx_config_set_time_limit_ms(struct sbx_config *cfg, uint64_t ms)
 {
 	if (!cfg)
 		return -EINVAL;
-	cfg->time_limit_ms = ms;
+	cfg->time_limit_ms = ms ? ms : SBX_UNSET;
 	return 0;
 }
 
@@ -197,7 +198,7 @@ SBX_EXPORT int sbx_config_set_memory_limit(struct sbx_config *cfg, uint64_t byte
 {
 	if (!cfg || (bytes && bytes < (1 << 20)))
 		return -EINVAL; /* below 1 MiB not even the dynamic loader fits */
-	cfg->memory = bytes;
+	cfg->memory = bytes ? bytes : SBX_UNSET;
 	return 0;
 }
 
@@ -205,7 +206,7 @@ SBX_EXPORT int sbx_config_set_pids_limit(struct sbx_config *cfg, uint64_t n)
 {
 	if (!cfg)
 		return -EINVAL;
-	cfg->pids = n;
+	cfg->pids = n ? n : SBX_UNSET;
 	return 0;
 }
 

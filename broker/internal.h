@@ -22,8 +22,9 @@ struct sbx_config {
 	struct sbx_policy *policy;        /* owned; NULL: the built-in default */
 	struct sbx_path_grant *paths;     /* owned */
 	size_t n_paths;
-	uint64_t time_limit_ms;           /* 0: none (or the policy's) */
-	uint64_t memory;                  /* 0: the policy's or the default */
+	/* Limits the caller set; SBX_UNSET: the policy's, else the default (plan.c decides). */
+	uint64_t time_limit_ms;
+	uint64_t memory;
 	uint64_t pids;
 	bool seccomp;
 	bool learn;
@@ -58,6 +59,9 @@ struct sbx_filter_cache {
 #define SBX_DEFAULT_FSIZE (4ULL << 30)
 #define SBX_DEFAULT_TMP_SIZE (64ULL << 20)
 #define SBX_DEFAULT_HOST_ID 65534
+
+/* "Not said" for a limit, in the configuration and in a policy alike. */
+#define SBX_UNSET UINT64_MAX
 
 void sbx_error_set(struct sbx_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void sbx_logf(sbx_log_fn fn, void *userdata, enum sbx_log_level level, const char *fmt, ...)

@@ -1,11 +1,20 @@
 /* SPDX-License-Identifier: MIT */
+/* seccomp user notification, broker side: receiving and answering notifications, and the
+ * worker's listener, which decides what each one means (a violation, a call to record in learn
+ * mode, or the launcher's own exec). */
 #include "notify.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <seccomp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+
+#include "broker/policy/policy.h"
+#include "broker/worker.h"
 
 int sbx_notify_init(struct sbx_notify *n)
 {
@@ -46,5 +55,89 @@ int sbx_notify_continue(struct sbx_notify *n, int fd)
 	n->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, n->resp) < 0)
 		return errno == ENOENT ? 0 : -errno;
+	return 0;
+}
+
+/* ---- the worker's listener ---- */
+
+/* The first notification of an exec-none policy is the launcher's own exec of the program (our
+ * code, before any untrusted code ran): execveat(SBX_PROGRAM_FD, "", argv, envp, AT_EMPTY_PATH)
+ * in the native architecture. */
+static bool is_launcher_exec(const struct seccomp_notif *req)
+{
+	return req->data.arch == seccomp_arch_native() && req->data.nr == SYS_execveat &&
+	       req->data.args[0] == (uint64_t)SBX_PROGRAM_FD && req->data.args[4] == AT_EMPTY_PATH;
+}
+
+static void record_call(struct sbx_worker *w, const struct seccomp_notif *req)
+{
+	if (w->cb && w->cb->syscall)
+		w->cb->syscall(w, req->data.arch, req->data.nr, (const uint64_t *)req->data.args, w->userdata);
+}
+
+/* Let a call through (the launcher's exec, learn mode); a listener that fails ends the worker. */
+static void let_through(struct sbx_worker *w, int fd)
+{
+	if (sbx_notify_continue(&w->listener.n, fd) < 0)
+		sbx_worker_kill(w);
+}
+
+static void violation(struct sbx_worker *w, const struct seccomp_notif *req)
+{
+	struct sbx_exit_facts *f = &w->facts;
+	if (f->violation)
+		return;
+	f->violation = true;
+	/* The prebuilt default filter has no parsed policy behind it: parse it now, to explain. */
+	if (!w->policy && sbx_policy_default(&w->owned_policy, NULL) == 0)
+		w->policy = w->owned_policy;
+	sbx_policy_describe_call(w->policy, req->data.arch, req->data.nr, (const uint64_t *)req->data.args, f->call,
+				 sizeof(f->call), f->suggestion, sizeof(f->suggestion));
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "seccomp: blocked %s from pid %u", f->call, req->pid);
+}
+
+static void on_listener(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct sbx_worker *w = arg;
+	int r = sbx_notify_receive(&w->listener.n, fd);
+	if (r == 0) {
+		/* Hang-up (nothing uses the filter any more), or the notifying task vanished. */
+		struct pollfd p = { .fd = (int)fd, .events = POLLIN };
+		if (poll(&p, 1, 0) > 0 && (p.revents & POLLHUP) && !(p.revents & POLLIN))
+			sbx_event_freep(&w->listener.ev);
+		return;
+	}
+	if (r < 0) {
+		sbx_event_freep(&w->listener.ev);
+		snprintf(w->facts.call, sizeof(w->facts.call), "(cannot receive seccomp notification: %s)", strerror(-r));
+		w->facts.violation = true;
+		sbx_worker_kill(w);
+		return;
+	}
+	const struct seccomp_notif *req = w->listener.n.req;
+	bool first = w->listener.exec_pending;
+	w->listener.exec_pending = false;
+	if (first && is_launcher_exec(req)) {
+		/* Learn mode records it too: the policy writer knows the first exec is ours. */
+		if (w->learn)
+			record_call(w, req);
+		return let_through(w, (int)fd);
+	}
+	if (w->learn) {
+		record_call(w, req);
+		return let_through(w, (int)fd);
+	}
+	violation(w, req);
+	/* Never answer: the calling thread stays blocked in the kernel until the SIGKILL that ends
+	 * the namespace reaches it, so neither this call nor anything after it runs. */
+	sbx_worker_kill(w);
+}
+
+int sbx_listener_watch(struct sbx_worker *w)
+{
+	w->listener.ev = event_new(w->base, w->listener.fd, EV_READ | EV_PERSIST, on_listener, w);
+	if (!w->listener.ev || event_add(w->listener.ev, NULL) < 0)
+		return -ENOMEM;
 	return 0;
 }

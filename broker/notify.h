@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* seccomp user notification, broker side: receive what the worker's filter sent us. */
+/* seccomp user notification, broker side: receive what the worker's filter sent us, and the
+ * worker's listener (sbx_listener_watch() in worker.h). */
 #pragma once
 
 #include <linux/seccomp.h>

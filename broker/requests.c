@@ -10,7 +10,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <poll.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "broker/worker.h"
+#include "common/fdpass.h"
+#include "common/util.h"
 
 static bool nul_terminated(const char *s, size_t size)
 {
@@ -177,4 +183,206 @@ int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res,
 	if (fl >= 0)
 		(void)fcntl((int)fd, F_SETFL, fl & ~O_NONBLOCK);
 	return (int)fd;
+}
+
+/* ---- serving a worker: answers by its grants, every decision audited ---- */
+
+static void audit(struct sbx_worker *w, const char *request, const char *target, bool granted, int error,
+		  const char *rule)
+{
+	struct sbx_audit a = { .request = request, .target = target, .granted = granted, .error = error, .rule = rule };
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "audit: %s %s: %s%s%s (%s)", request, target,
+		 granted ? "granted" : "refused", error ? ": " : "", error ? strerror(error) : "", rule ? rule : "");
+	if (w->cb && w->cb->audit)
+		w->cb->audit(w, &a, w->userdata);
+}
+
+static void request_violation(struct sbx_worker *w, const char *why)
+{
+	if (!w->facts.req_violation) {
+		w->facts.req_violation = true;
+		snprintf(w->facts.req_why, sizeof(w->facts.req_why), "%s", why);
+		audit(w, "protocol", why, false, EPROTO, "malformed, out-of-state or flooding requests kill the worker");
+	}
+	sbx_event_freep(&w->req.ev);
+	sbx_worker_kill(w);
+}
+
+/* Send one reply, never blocking: a worker that does not read its replies is flooding. */
+static int send_reply(struct sbx_worker *w, uint32_t type, uint64_t id, int error, const char *name, int fd)
+{
+	struct sbx_rep rep;
+	memset(&rep, 0, sizeof(rep));
+	rep.h.type = type;
+	rep.h.len = sizeof(rep);
+	rep.h.id = id;
+	rep.error = error;
+	if (name)
+		sbx_strlcpy(rep.name, name, sizeof(rep.name));
+	return sbx_send_fd(w->req.fd, &rep, sizeof(rep), fd, MSG_DONTWAIT);
+}
+
+static void answer_fd(struct sbx_worker *w, const union sbx_req *req, const char *what, const char *target,
+		      int fd, const char *rule)
+{
+	if (fd >= 0 && w->req.n_granted >= SBX_REQ_FD_QUOTA) {
+		close(fd);
+		fd = -EMFILE;
+		rule = "per-worker fd quota";
+	}
+	int r = fd >= 0 ? send_reply(w, SBX_REP_FD, req->h.id, 0, NULL, fd)
+			: send_reply(w, SBX_REP_ERROR, req->h.id, -fd, NULL, -1);
+	audit(w, what, target, fd >= 0, fd >= 0 ? 0 : -fd, rule);
+	if (fd >= 0) {
+		close(fd); /* the worker has its own copy now */
+		w->req.n_granted++;
+	}
+	if (r < 0)
+		request_violation(w, "worker does not read its replies");
+}
+
+/* One handler per request type: a new brokered call is a row of this table plus a handler
+ * (and its decoder case in sbx_req_decode, its state bits in common/protocol.h). */
+
+static void answer_open(struct sbx_worker *w, const union sbx_req *req)
+{
+	char rule[256];
+	struct sbx_grants *g = &w->grants;
+	int fd = sbx_req_open(&req->open, g->res, g->n, g->fds, rule, sizeof(rule));
+	/* A grant's own count, on top of the per-worker quota. */
+	for (size_t i = 0; fd >= 0 && i < g->n; i++) {
+		if (g->res[i].kind != SBX_RES_DIR || strcmp(g->res[i].name, req->open.dir) != 0)
+			continue;
+		if (g->res[i].max_opens && g->opens[i] >= g->res[i].max_opens) {
+			close(fd);
+			fd = -EDQUOT;
+			snprintf(rule + strlen(rule), sizeof(rule) - strlen(rule), "; max %u opens reached",
+				 g->res[i].max_opens);
+		} else {
+			g->opens[i]++;
+		}
+	}
+	char target[SBX_REQ_NAME_MAX + SBX_REQ_PATH_MAX + 2];
+	snprintf(target, sizeof(target), "%s/%s", req->open.dir, req->open.path);
+	answer_fd(w, req, "open", target, fd, rule);
+}
+
+static void answer_capture(struct sbx_worker *w, const union sbx_req *req)
+{
+	char rule[256];
+	const struct sbx_resource *res = sbx_grants_find(&w->grants, SBX_RES_CAPTURE, req->capture.name);
+	int fd;
+	if (!res) {
+		snprintf(rule, sizeof(rule), "no capture resource named '%s'", req->capture.name);
+		fd = -EACCES;
+	} else {
+		struct sbx_error e;
+		memset(&e, 0, sizeof(e));
+		snprintf(rule, sizeof(rule), "capture %s=%s%s%s", res->name, res->target, res->filter ? " filter " : "",
+			 res->filter ? res->filter : "");
+		fd = sbx_capture_open(res->target, res->promisc, res->filter, &e);
+	}
+	answer_fd(w, req, "capture", req->capture.name, fd, rule);
+}
+
+static void answer_ok(struct sbx_worker *w, const union sbx_req *req)
+{
+	if (send_reply(w, SBX_REP_OK, req->h.id, 0, NULL, -1) < 0)
+		request_violation(w, "worker does not read its replies");
+}
+
+static void answer_log(struct sbx_worker *w, const union sbx_req *req)
+{
+	static const char *const levels[] = { "info", "warning", "error" };
+	audit(w, "log", req->log.text, true, 0, levels[req->log.level]); /* level <= 2: decoded */
+	answer_ok(w, req);
+}
+
+static void answer_done(struct sbx_worker *w, const union sbx_req *req)
+{
+	w->req.state = SBX_REQ_STATE_LOCKED;
+	audit(w, "done", "no further fd requests", true, 0, "state RUN -> LOCKED");
+	answer_ok(w, req);
+}
+
+static void (*const answers[])(struct sbx_worker *, const union sbx_req *) = {
+	[SBX_REQ_OPEN] = answer_open,
+	[SBX_REQ_CAPTURE] = answer_capture,
+	[SBX_REQ_LOG] = answer_log,
+	[SBX_REQ_DONE] = answer_done,
+};
+
+/* Flooding: more than SBX_REQ_QUOTA requests in all, or SBX_REQ_BURST in a second. */
+static bool over_quota(struct sbx_worker *w)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t t = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	if (t - w->req.burst_start_ms >= 1000) {
+		w->req.burst_start_ms = t;
+		w->req.burst = 0;
+	}
+	return ++w->req.n_requests > SBX_REQ_QUOTA || ++w->req.burst > SBX_REQ_BURST;
+}
+
+
+static void on_request(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct sbx_worker *w = arg;
+	for (int budget = 64; budget > 0 && w->req.ev; budget--) {
+		/* One byte more than the largest message: a longer datagram shows as MSG_TRUNC. */
+		char buf[SBX_REQ_MAX + 1];
+		struct sbx_recv rv;
+		int r = sbx_recv_fds(fd, buf, sizeof(buf), MSG_DONTWAIT, &rv);
+		if (r < 0) {
+			if (r != -EAGAIN)
+				sbx_event_freep(&w->req.ev);
+			return;
+		}
+		/* A worker never sends fds: any that came are closed unseen, and counted. */
+		size_t n_fds = rv.n_fds + (rv.bad_control ? 1 : 0);
+		sbx_recv_close(&rv);
+		ssize_t n = rv.len;
+		if (n == 0) {
+			/* SEQPACKET: 0 is either the worker closing its end or an empty datagram. */
+			struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+			if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP))) {
+				sbx_event_freep(&w->req.ev);
+				return;
+			}
+			return request_violation(w, "datagram size out of range (empty)");
+		}
+		if (over_quota(w))
+			return request_violation(w, "request quota exceeded (flooding)");
+		union sbx_req req;
+		const char *why = NULL;
+		if (sbx_req_decode(buf, (size_t)n, n_fds, rv.truncated ? MSG_TRUNC : 0, w->req.state, &req, &why) < 0)
+			return request_violation(w, why);
+		if (req.h.type >= SBX_ARRAY_SIZE(answers) || !answers[req.h.type])
+			return request_violation(w, "request type without a handler"); /* the decoder let it by */
+		answers[req.h.type](w, &req);
+	}
+}
+
+SBX_EXPORT int sbx_worker_send_fd(struct sbx_worker *w, const char *name, int fd)
+{
+	if (!w || !name || fd < 0 || strlen(name) >= SBX_REQ_NAME_MAX)
+		return -EINVAL;
+	if (w->done || w->req.fd < 0)
+		return w->req.fd < 0 ? -ENOTCONN : -ESRCH;
+	int r = send_reply(w, SBX_PUSH_FD, 0, 0, name, fd);
+	audit(w, "push", name, r == 0, r < 0 ? -r : 0, "sbx_worker_send_fd by the host application");
+	return r;
+}
+
+
+int sbx_requests_watch(struct sbx_worker *w)
+{
+	if (w->req.fd < 0)
+		return 0;
+	w->req.ev = event_new(w->base, w->req.fd, EV_READ | EV_PERSIST, on_request, w);
+	if (!w->req.ev || event_add(w->req.ev, NULL) < 0)
+		return -ENOMEM;
+	return 0;
 }

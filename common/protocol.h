@@ -15,11 +15,14 @@
  *   child  -> broker SBX_LAUNCH_ERROR   exec failed (step SBX_STEP_EXEC, errno)
  *   init   -> broker SBX_LAUNCH_STATUS  the program ended with wait status `status`; init exits
  *
- * States on the broker side and what each accepts:
- *   WAIT_SETUP : ERROR, EXEC (the single message that may carry an fd: exactly one SCM_RIGHTS
- *                fd, only when seccomp is on)
- *   RUNNING    : ERROR (only step EXEC, only before any STATUS), STATUS
- *   DONE       : nothing
+ * States on the broker side (enum sbx_launch_state), what each accepts and where it leads
+ * (sbx_launch_allowed below; broker/chan.c decodes with sbx_launch_decode(), which is fuzzed):
+ *   SETUP   : ERROR -> FAILED, EXEC -> RUNNING (the single message that may carry an fd:
+ *             exactly one SCM_RIGHTS fd, only when seccomp is on)
+ *   RUNNING : ERROR (only step EXEC) -> FAILED, STATUS -> ENDED
+ *   FAILED  : STATUS -> ENDED (the program's process reported its own failure; init follows
+ *             with its wait status)
+ *   ENDED   : nothing
  * Anything else (wrong size, unknown type, out of state, unexpected or missing fds, truncated
  * control data, a detail string that is not NUL-terminated) kills the sandbox.
  */
@@ -82,6 +85,22 @@ struct sbx_launch_msg {
 	int32_t error;   /* positive errno, ERROR only */
 	int32_t status;  /* wait status, STATUS only */
 	char detail[SBX_LAUNCH_DETAIL_MAX]; /* NUL-terminated; ERROR only, else all zero */
+};
+
+enum sbx_launch_state {
+	SBX_LAUNCH_STATE_SETUP = 0,
+	SBX_LAUNCH_STATE_RUNNING = 1,
+	SBX_LAUNCH_STATE_FAILED = 2,
+	SBX_LAUNCH_STATE_ENDED = 3,
+	SBX_LAUNCH_STATE_MAX_,
+};
+
+/* Which message types each state accepts from the sandbox (bit 1 << type). */
+static const uint32_t sbx_launch_allowed[SBX_LAUNCH_STATE_MAX_] = {
+	[SBX_LAUNCH_STATE_SETUP] = (1u << SBX_LAUNCH_ERROR) | (1u << SBX_LAUNCH_EXEC),
+	[SBX_LAUNCH_STATE_RUNNING] = (1u << SBX_LAUNCH_ERROR) | (1u << SBX_LAUNCH_STATUS),
+	[SBX_LAUNCH_STATE_FAILED] = (1u << SBX_LAUNCH_STATUS),
+	[SBX_LAUNCH_STATE_ENDED] = 0,
 };
 
 /* Human name of a step, for messages ("mount", "seccomp", ...). */

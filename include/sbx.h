@@ -54,7 +54,7 @@ SBX_EXPORT void sbx_config_free(struct sbx_config *cfg);
 SBX_EXPORT int sbx_config_set_policy(struct sbx_config *cfg, struct sbx_policy *policy);
 /* Make a host path visible at the same place inside, read-only or writable. path: borrowed. */
 SBX_EXPORT int sbx_config_add_path(struct sbx_config *cfg, const char *path, bool writable);
-/* 0 = no limit. These override the policy's limits. */
+/* These override the policy's limits; 0: no override (the policy's limit, else the default). */
 SBX_EXPORT int sbx_config_set_time_limit_ms(struct sbx_config *cfg, uint64_t ms);
 SBX_EXPORT int sbx_config_set_memory_limit(struct sbx_config *cfg, uint64_t bytes);
 SBX_EXPORT int sbx_config_set_pids_limit(struct sbx_config *cfg, uint64_t n);

@@ -99,17 +99,17 @@ static int launch_fd = -1;
 static int fix_fds(const struct sbx_launch_plan *plan)
 {
 	int from[SBX_LAUNCH_MAX_EXTRA + 2], to[SBX_LAUNCH_MAX_EXTRA + 2];
-	if (plan->n_extra > SBX_LAUNCH_MAX_EXTRA)
+	if (plan->n_slots > SBX_LAUNCH_MAX_EXTRA)
 		return -E2BIG;
 	from[0] = plan->launch_fd;
 	to[0] = SBX_LAUNCH_FD;
 	from[1] = plan->program_fd;
 	to[1] = SBX_PROGRAM_FD;
-	for (size_t i = 0; i < plan->n_extra; i++) {
-		from[2 + i] = plan->extra_fds[i];
-		to[2 + i] = 3 + (int)i;
+	for (size_t i = 0; i < plan->n_slots; i++) {
+		from[2 + i] = plan->slots[i].fd;
+		to[2 + i] = plan->slots[i].target;
 	}
-	return sbx_fds_move(from, to, 2 + plan->n_extra, SBX_PROGRAM_FD + 1);
+	return sbx_fds_move(from, to, 2 + plan->n_slots, SBX_PROGRAM_FD + 1);
 }
 
 /* Parent-death signal, then make sure the broker is still there: if it died before the prctl,
@@ -150,8 +150,8 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 		FAIL(plan, SBX_STEP_SESSION, errno, NULL);
 	/* The resources are the only fds besides stdio that cross the exec (and, for a script,
 	 * the script itself, just before the exec). */
-	for (size_t i = 0; i < plan->n_extra; i++)
-		if (fcntl(3 + (int)i, F_SETFD, 0) < 0)
+	for (size_t i = 0; i < plan->n_slots; i++)
+		if (fcntl(plan->slots[i].target, F_SETFD, 0) < 0)
 			FAIL(plan, SBX_STEP_FDS, errno, "resource fds");
 	/* The interpreter of a script opens /dev/fd/N: that fd must survive the exec. */
 	if (plan->program_is_script && fcntl(SBX_PROGRAM_FD, F_SETFD, 0) < 0)
@@ -243,10 +243,10 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 		if (fcntl(fd, F_SETFD, 0) < 0)
 			FAIL(plan, SBX_STEP_FDS, errno, "stdio");
 	}
-	for (size_t i = 0; plan->extra_ro_path && i < plan->n_extra; i++)
-		if (plan->extra_ro_path[i] &&
-		    (r = sbx_mount_reopen_ro(plan->extra_ro_path[i], 3 + (int)i, plan->extra_ro_flags[i])) < 0)
-			FAIL(plan, SBX_STEP_MOUNTS, r, plan->extra_ro_path[i]);
+	for (size_t i = 0; i < plan->n_slots; i++)
+		if (plan->slots[i].ro_path &&
+		    (r = sbx_mount_reopen_ro(plan->slots[i].ro_path, plan->slots[i].target, plan->slots[i].ro_flags)) < 0)
+			FAIL(plan, SBX_STEP_MOUNTS, r, plan->slots[i].ro_path);
 	/* 6. */
 	if ((r = sbx_userns_become(plan->uid, plan->gid, plan->drop_groups)) < 0)
 		FAIL(plan, SBX_STEP_IDENTITY, r, NULL);
@@ -262,7 +262,7 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 		FAIL(plan, SBX_STEP_USERNS_LIMIT, r, "/proc/sys/user/max_user_namespaces");
 	/* 8. */
 	int keep[2] = { SBX_LAUNCH_FD, SBX_PROGRAM_FD };
-	if ((r = sbx_fds_close_except(plan->n_extra, keep, 2)) < 0)
+	if ((r = sbx_fds_close_except(plan->n_slots, keep, 2)) < 0)
 		FAIL(plan, SBX_STEP_FDS, r, NULL);
 	/* 9. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)

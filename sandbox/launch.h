@@ -14,17 +14,24 @@
 
 #define SBX_LAUNCH_MAX_EXTRA 128 /* fds 3..130, well below SBX_LAUNCH_FD */
 
+/* One fd the sandbox receives: the broker's fd, and the number it gets inside, decided once by
+ * the broker's plan (broker/plan.c); the sandbox side never computes a number itself. */
+struct sbx_fd_slot {
+	int fd;                   /* the broker's fd, before the clone */
+	int target;               /* its number inside; crosses the program's exec */
+	const char *ro_path;      /* reopen through a read-only mount of this path (NULL: keep) */
+	int ro_flags;             /* open flags for that reopen */
+};
+
 struct sbx_launch_plan {
 	int launch_fd;            /* child end of the launch channel (common/protocol.h); moved
 	                             to SBX_LAUNCH_FD inside */
 	int broker_fd;            /* broker end: closed first thing in the child */
 	int program_fd;           /* the program, opened by the broker; moved to SBX_PROGRAM_FD */
-	const int *extra_fds;     /* resources: extra_fds[i] becomes fd 3 + i inside and crosses exec */
-	const char *const *extra_ro_path; /* per extra fd: reopen through a read-only mount (NULL: keep) */
-	const int *extra_ro_flags;        /* open flags for that reopen */
+	const struct sbx_fd_slot *slots; /* resources and the request channel, at 3, 4, ... */
+	size_t n_slots;           /* at most SBX_LAUNCH_MAX_EXTRA */
 	const char *program_path; /* canonical host path: the program is reopened read-only too */
 	const char *stdio_ro_path[3]; /* stdio fds that are read-only regular files: reopened read-only */
-	size_t n_extra;           /* at most SBX_LAUNCH_MAX_EXTRA */
 	bool program_is_script;   /* keep program_fd open across exec: the interpreter reads /dev/fd/N */
 	char *const *argv;
 	char *const *envp;

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* The worker's seccomp filter (filter.h). */
+#include "filter.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "broker/policy/policy.h"
+#include "broker/worker.h"
+#include "common/util.h"
+
+/* The default policy, compiled at build time (gen-default-filter). */
+extern const bool sbx_default_filter_usable;
+extern const bool sbx_default_exec_allowed;
+extern const unsigned short sbx_default_filter_len;
+extern const struct sock_filter sbx_default_filter[];
+
+_Static_assert(sizeof(struct sock_filter) == 8, "the launch protocol sends 8-byte BPF instructions");
+
+bool sbx_filter_prebuilt_usable(void)
+{
+	return sbx_default_filter_usable;
+}
+
+bool sbx_filter_exec_allowed(const struct sbx_worker *w)
+{
+	return w->prebuilt ? sbx_default_exec_allowed : sbx_policy_exec_allowed(w->policy);
+}
+
+static int compile(struct sbx_worker *w, struct sbx_bpf *bpf, struct sbx_error *err)
+{
+	struct sbx_policy_diag d;
+	memset(&d, 0, sizeof(d));
+	struct sbx_compile_opts co = { .mode = w->learn ? SBX_COMPILE_LEARN : SBX_COMPILE_ENFORCE,
+				       .launch_fd = SBX_LAUNCH_FD };
+	int r = sbx_policy_compile(w->policy, &co, bpf, &d);
+	if (r < 0) {
+		char buf[700];
+		sbx_policy_diag_format(&d, buf, sizeof(buf));
+		sbx_error_set(err, r, "compiling the seccomp filter: %s", buf);
+		return r;
+	}
+	if (bpf->len == 0 || bpf->len > SBX_LAUNCH_FILTER_MAX) {
+		sbx_error_set(err, -E2BIG, "compiled seccomp filter has %u instructions (1 to %u allowed)", bpf->len,
+			      SBX_LAUNCH_FILTER_MAX);
+		return -E2BIG;
+	}
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "seccomp: %u BPF instructions%s", bpf->len,
+		 w->learn ? " (learn mode: every call is recorded and allowed)" : "");
+	/* Keep it for the next spawn from this config (only the config's own policy). */
+	struct sbx_filter_cache *c = w->cfg->cache;
+	if (!w->learn && w->policy == w->cfg->policy) {
+		struct sock_filter *copy = malloc(bpf->len * sizeof(struct sock_filter));
+		if (copy) {
+			memcpy(copy, bpf->insns, bpf->len * sizeof(struct sock_filter));
+			free(c->insns);
+			c->insns = copy;
+			c->len = bpf->len;
+			c->policy = w->policy;
+		}
+	}
+	return 0;
+}
+
+/* The instructions to send, borrowed (*insns) or compiled into bpf (freed by the caller). */
+static int choose(struct sbx_worker *w, struct sbx_bpf *bpf, const struct sock_filter **insns, unsigned *len,
+		  struct sbx_error *err)
+{
+	const struct sbx_filter_cache *c = w->cfg->cache;
+	if (!w->seccomp) {
+		*len = 0;
+	} else if (w->prebuilt) {
+		*insns = sbx_default_filter;
+		*len = sbx_default_filter_len;
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG,
+			 "seccomp: %u BPF instructions (default policy, compiled at build time)", *len);
+	} else if (!w->learn && c->insns && c->policy == w->policy) {
+		*insns = c->insns;
+		*len = c->len;
+	} else {
+		int r = compile(w, bpf, err);
+		if (r < 0)
+			return r;
+		*insns = bpf->insns;
+		*len = bpf->len;
+	}
+	return 0;
+}
+
+int sbx_filter_send(struct sbx_worker *w, struct sbx_error *err)
+{
+	struct sbx_bpf bpf = { NULL, 0 };
+	const struct sock_filter *insns = NULL;
+	unsigned len = 0;
+	int r = choose(w, &bpf, &insns, &len, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ struct sbx_launch_filter *m = calloc(1, sizeof(*m));
+	if (!m) {
+		sbx_bpf_free(&bpf);
+		return -ENOMEM;
+	}
+	m->type = SBX_LAUNCH_FILTER;
+	m->n_insns = len;
+	if (len)
+		memcpy(m->insns, insns, (size_t)len * sizeof(struct sock_filter));
+	sbx_bpf_free(&bpf);
+	size_t size = 8 + 8 * (size_t)m->n_insns;
+	if (send(w->chan.fd, m, size, MSG_NOSIGNAL) != (ssize_t)size) {
+		r = -errno;
+		sbx_error_set(err, r, "handing the filter to the sandbox: %s", strerror(errno));
+		return r;
+	}
+	return 0;
+}

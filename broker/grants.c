@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/* A worker's grants (grants.h): merged from the policy and the configuration, opened with the
+ * broker's privileges, numbered into the launch plan's fd slots. */
+#include "grants.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "broker/plan.h"
+#include "broker/policy/policy.h"
+#include "broker/worker.h"
+#include "common/protocol.h"
+#include "common/util.h"
+
+void sbx_grants_free(struct sbx_grants *g)
+{
+	for (size_t i = 0; g->fds && i < g->n; i++)
+		sbx_close(&g->fds[i]);
+	free(g->fds);
+	free(g->opens);
+	free(g->res);
+	memset(g, 0, sizeof(*g));
+}
+
+bool sbx_grant_request_only(const struct sbx_resource *res)
+{
+	return res->kind == SBX_RES_DIR && res->pattern && strcmp(res->pattern, "*") != 0;
+}
+
+const struct sbx_resource *sbx_grants_find(const struct sbx_grants *g, enum sbx_resource_kind kind, const char *name)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->res[i].kind == kind && strcmp(g->res[i].name, name) == 0)
+			return &g->res[i];
+	return NULL;
+}
+
+/* The policy's resources first, then the configuration's (the command line's). A name both
+ * declare is refused: neither silently wins. */
+static int merge(struct sbx_grants *g, const struct sbx_policy *policy, const struct sbx_config *cfg,
+		 struct sbx_error *err)
+{
+	const struct sbx_policy_resource *pr = NULL;
+	size_t n_pr = policy ? sbx_policy_resources(policy, &pr) : 0;
+	size_t total = n_pr + cfg->n_res;
+	if (total > SBX_MAX_RESOURCES) {
+		sbx_error_set(err, -E2BIG, "too many resources (at most %d)", SBX_MAX_RESOURCES);
+		return -E2BIG;
+	}
+	if (!total)
+		return 0;
+	g->res = calloc(total, sizeof(*g->res));
+	g->fds = calloc(total, sizeof(int));
+	g->opens = calloc(total, sizeof(unsigned));
+	if (!g->res || !g->fds || !g->opens)
+		return -ENOMEM;
+	for (size_t i = 0; i < total; i++)
+		g->fds[i] = -1;
+	static const enum sbx_resource_kind kinds[] = {
+		[SBX_PRES_FILE] = SBX_RES_FILE, [SBX_PRES_DIR] = SBX_RES_DIR, [SBX_PRES_CAPTURE] = SBX_RES_CAPTURE,
+		[SBX_PRES_CONNECT] = SBX_RES_CONNECT, [SBX_PRES_LISTEN] = SBX_RES_LISTEN,
+	};
+	for (size_t i = 0; i < n_pr; i++) {
+		struct sbx_resource *r = &g->res[g->n++];
+		r->kind = kinds[pr[i].kind];
+		sbx_strlcpy(r->name, pr[i].name, sizeof(r->name));
+		r->target = (char *)pr[i].target;
+		r->flags = pr[i].access;
+		r->pattern = (char *)pr[i].pattern;
+		r->max_opens = pr[i].max_opens;
+		r->promisc = pr[i].promisc;
+		r->filter = (char *)pr[i].filter;
+		r->fd = -1;
+	}
+	for (size_t i = 0; i < cfg->n_res; i++) {
+		for (size_t j = 0; j < n_pr; j++) {
+			if (strcmp(pr[j].name, cfg->res[i].name) == 0) {
+				sbx_error_set(err, -EEXIST, "resource %s: also declared by the policy (%s:%u)", cfg->res[i].name,
+					      pr[j].file, pr[j].line);
+				return -EEXIST;
+			}
+		}
+		g->res[g->n++] = cfg->res[i];
+	}
+	return 0;
+}
+
+__attribute__((format(printf, 2, 3))) static int add_env(struct sbx_plan *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&p->env[p->n_env], fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		p->env[p->n_env] = NULL;
+		return -ENOMEM;
+	}
+	p->n_env++;
+	return 0;
+}
+
+/* The next slot: fd lands at 3, 4, ... inside, in the order of the slots. */
+static struct sbx_fd_slot *add_slot(struct sbx_plan *p, int fd, int grant)
+{
+	struct sbx_fd_slot *s = &p->slots[p->n_slots];
+	*s = (struct sbx_fd_slot){ .fd = fd, .target = 3 + (int)p->n_slots };
+	p->slot_grant[p->n_slots++] = grant;
+	return s;
+}
+
+/* Read-only grants reach the worker through read-only mounts: a reopen through /proc/self/fd
+ * must not turn them writable. Directories always go through a clone of their mount, read-only
+ * or not: ".." from a directory fd on the host's mount would climb the host's tree, past the
+ * sandbox's root; at the root of a detached clone it goes nowhere. */
+static void reopen_rule(struct sbx_fd_slot *s, const struct sbx_resource *res)
+{
+	bool ro = !(res->flags & (SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC));
+	if (res->kind == SBX_RES_FILE && ro) {
+		s->ro_path = res->target;
+		s->ro_flags = O_RDONLY;
+	} else if (res->kind == SBX_RES_DIR) {
+		s->ro_path = res->target;
+		s->ro_flags = O_PATH | O_DIRECTORY | (ro ? 0 : SBX_REOPEN_WRITABLE);
+	}
+}
+
+/* Open grant i into the next slot (or, for a request-only directory, only the broker's own
+ * handle). names collects LISTEN_FDNAMES. */
+static int open_grant(struct sbx_plan *p, struct sbx_worker *w, size_t i, char *names, struct sbx_error *err)
+{
+	const struct sbx_resource *res = &w->grants.res[i];
+	int fd = sbx_resource_open(res, err);
+	if (fd < 0)
+		return fd;
+	if (res->kind == SBX_RES_DIR) {
+		/* Our own handle on the directory: requests are resolved below it. */
+		if (sbx_grant_request_only(res)) {
+			w->grants.fds[i] = fd;
+			sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "resource %s: by request only (pattern '%s')",
+				 res->name, res->pattern);
+			return 0;
+		}
+		w->grants.fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (w->grants.fds[i] < 0) {
+			int e = -errno;
+			close(fd);
+			return e;
+		}
+	}
+	struct sbx_fd_slot *s = add_slot(p, fd, (int)i);
+	reopen_rule(s, res);
+	if (names[0])
+		strcat(names, ":");
+	strcat(names, res->name);
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "resource %s: fd %d inside", res->name, s->target);
+	return add_env(p, "SBX_FD_%s=%d", res->name, s->target);
+}
+
+static int open_request_channel(struct sbx_plan *p, struct sbx_worker *w, struct sbx_error *err)
+{
+	int pair[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		int e = errno;
+		sbx_error_set(err, -e, "request channel: socketpair: %s", strerror(e));
+		return -e;
+	}
+	w->req.fd = pair[0];
+	struct sbx_fd_slot *s = add_slot(p, pair[1], -1);
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "request channel: fd %d inside", s->target);
+	return add_env(p, "SBX_FD_BROKER=%d", s->target);
+}
+
+int sbx_plan_open_grants(struct sbx_plan *p, struct sbx_worker *w, struct sbx_error *err)
+{
+	char names[SBX_MAX_RESOURCES * 65 + 16] = "";
+	bool want_channel = w->cfg->requests;
+	int r;
+	if ((r = merge(&w->grants, w->policy, w->cfg, err)) < 0)
+		return r;
+	for (size_t i = 0; i < w->grants.n; i++) {
+		const struct sbx_resource *res = &w->grants.res[i];
+		if (res->kind == SBX_RES_DIR || res->kind == SBX_RES_CAPTURE)
+			want_channel = true;
+		if ((r = open_grant(p, w, i, names, err)) < 0)
+			return r;
+	}
+	size_t n_listen = p->n_slots;
+	if (want_channel && (r = open_request_channel(p, w, err)) < 0)
+		return r;
+	if (n_listen) {
+		/* systemd's convention; the program is always pid 2 inside (init is 1). */
+		if ((r = add_env(p, "LISTEN_FDS=%zu", n_listen)) < 0 ||
+		    (r = add_env(p, "LISTEN_FDNAMES=%s", names)) < 0 ||
+		    (r = add_env(p, "LISTEN_PID=2")) < 0)
+			return r;
+	}
+	return 0;
+}

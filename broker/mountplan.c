@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* The worker's filesystem plan (mountplan.h). */
+#include "mountplan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker/policy/policy.h"
+#include "common/protocol.h"
+#include "common/util.h"
+
+static int add_entry(struct sbx_fs_plan *fs, enum sbx_mount_op op, const char *path, const char *source,
+		     uint64_t size, unsigned mode, bool optional)
+{
+	if (fs->n >= SBX_MOUNT_MAX)
+		return -E2BIG;
+	fs->entries[fs->n++] = (struct sbx_mount_entry){ op, path, source, size, mode, optional };
+	return 0;
+}
+
+/* Keep an allocated string for the plan's lifetime; NULL (out of memory) stays NULL. */
+static char *keep(struct sbx_fs_plan *fs, char *s)
+{
+	if (!s)
+		return NULL;
+	if (fs->n_owned >= SBX_ARRAY_SIZE(fs->owned)) {
+		free(s);
+		return NULL;
+	}
+	return fs->owned[fs->n_owned++] = s;
+}
+
+/* The target of a symlink, allocated; NULL when path is no readable symlink. */
+static char *read_link(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0 || !S_ISLNK(st.st_mode))
+		return NULL;
+	size_t len = st.st_size > 0 ? (size_t)st.st_size + 1 : PATH_MAX;
+	char *buf = malloc(len);
+	ssize_t n = buf ? readlink(path, buf, len) : -1;
+	if (n <= 0 || (size_t)n >= len) { /* grew since lstat: leave it out */
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* /bin, /lib... are symlinks into /usr on merged-/usr systems: recreate the link, else bind. */
+static int add_top_dir(struct sbx_fs_plan *fs, const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (S_ISLNK(st.st_mode)) {
+		const char *target = keep(fs, read_link(path));
+		return target ? add_entry(fs, SBX_MNT_SYMLINK, path, target, 0, 0, false) : 0;
+	}
+	if (S_ISDIR(st.st_mode))
+		return add_entry(fs, SBX_MNT_BIND_RO, path, path, 0, 0, true);
+	return 0;
+}
+
+/* A small /etc: what the loader and libc read, and ids that make sense inside. */
+static int add_etc(struct sbx_fs_plan *fs, uid_t uid, gid_t gid)
+{
+	char *passwd = NULL, *group = NULL;
+	int r;
+	if (uid == 65534)
+		r = asprintf(&passwd, "root:x:0:0:root:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/tmp:/usr/sbin/nologin\n");
+	else
+		r = asprintf(&passwd, "root:x:0:0:root:/tmp:/bin/sh\nsbx:x:%u:%u:sbx worker:/tmp:/bin/sh\n"
+				      "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+			     (unsigned)uid, (unsigned)gid);
+	if (r < 0 || !keep(fs, passwd))
+		return -ENOMEM;
+	if (gid == 65534)
+		r = asprintf(&group, "root:x:0:\nnogroup:x:65534:\n");
+	else
+		r = asprintf(&group, "root:x:0:\nsbx:x:%u:\nnogroup:x:65534:\n", (unsigned)gid);
+	if (r < 0 || !keep(fs, group))
+		return -ENOMEM;
+	if ((r = add_entry(fs, SBX_MNT_BIND_RO, "/etc/ld.so.cache", "/etc/ld.so.cache", 0, 0, true)) < 0 ||
+	    (r = add_entry(fs, SBX_MNT_BIND_RO, "/etc/nsswitch.conf", "/etc/nsswitch.conf", 0, 0, true)) < 0 ||
+	    (r = add_entry(fs, SBX_MNT_BIND_RO, "/etc/alternatives", "/etc/alternatives", 0, 0, true)) < 0 ||
+	    (r = add_entry(fs, SBX_MNT_FILE, "/etc/passwd", passwd, 0, 0, false)) < 0 ||
+	    (r = add_entry(fs, SBX_MNT_FILE, "/etc/group", group, 0, 0, false)) < 0 ||
+	    (r = add_entry(fs, SBX_MNT_FILE, "/etc/hosts", "127.0.0.1 localhost sbx\n::1 localhost\n", 0, 0, false)) < 0 ||
+	    (r = add_entry(fs, SBX_MNT_FILE, "/etc/hostname", "sbx\n", 0, 0, false)) < 0)
+		return r;
+	const char *localtime = keep(fs, read_link("/etc/localtime"));
+	return localtime ? add_entry(fs, SBX_MNT_SYMLINK, "/etc/localtime", localtime, 0, 0, false) : 0;
+}
+
+/* A minimal /dev: device nodes bound from the host (a user namespace cannot mknod), on mount
+ * points in the read-only root (a tmpfs of its own would cost a superblock). */
+static int add_dev(struct sbx_fs_plan *fs, bool have_tty)
+{
+	static const char *const devs[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom" };
+	static const char *const links[][2] = { { "/dev/fd", "/proc/self/fd" },
+						{ "/dev/stdin", "/proc/self/fd/0" },
+						{ "/dev/stdout", "/proc/self/fd/1" },
+						{ "/dev/stderr", "/proc/self/fd/2" } };
+	int r;
+	if ((r = add_entry(fs, SBX_MNT_DIR, "/dev", NULL, 0, 0, false)) < 0)
+		return r;
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(devs); i++)
+		if ((r = add_entry(fs, SBX_MNT_DEV, devs[i], devs[i], 0, 0, false)) < 0)
+			return r;
+	if (have_tty && (r = add_entry(fs, SBX_MNT_DEV, "/dev/tty", "/dev/tty", 0, 0, true)) < 0)
+		return r;
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(links); i++)
+		if ((r = add_entry(fs, SBX_MNT_SYMLINK, links[i][0], links[i][1], 0, 0, false)) < 0)
+			return r;
+	return 0;
+}
+
+/* One path of the policy (pm) or of the caller (cp). Paths are canonical: a symlink in the
+ * path must not lead the bind elsewhere inside. */
+static int add_path(struct sbx_fs_plan *fs, const struct sbx_policy_mount *pm, const struct sbx_path_grant *cp,
+		    struct sbx_error *err)
+{
+	const char *path = pm ? pm->path : cp->path;
+	bool rw = pm ? pm->kind == SBX_MOUNT_RW : cp->writable;
+	if (pm && pm->kind == SBX_MOUNT_TMPFS) {
+		const char *p = keep(fs, strdup(path));
+		if (!p)
+			return -ENOMEM;
+		return add_entry(fs, SBX_MNT_TMPFS, p, NULL, pm->tmpfs_size ? pm->tmpfs_size : SBX_DEFAULT_TMP_SIZE,
+				 01777, false);
+	}
+	char *canon = realpath(path, NULL);
+	if (!canon) {
+		int e = errno;
+		if (pm)
+			sbx_error_set(err, -e, "%s:%u: path %s: %s", pm->file ? pm->file : "policy", pm->line, path,
+				      strerror(e));
+		else
+			sbx_error_set(err, -e, "%s %s: %s", rw ? "--rw" : "--ro", path, strerror(e));
+		return -e;
+	}
+	if (!keep(fs, canon))
+		return -ENOMEM;
+	if (strcmp(canon, "/") == 0) {
+		sbx_error_set(err, -EINVAL, "%s /: refusing to expose the whole host filesystem", rw ? "--rw" : "--ro");
+		return -EINVAL;
+	}
+	return add_entry(fs, rw ? SBX_MNT_BIND_RW : SBX_MNT_BIND_RO, canon, canon, 0, 0, false);
+}
+
+int sbx_fs_plan_build(struct sbx_fs_plan *fs, const struct sbx_config *cfg, const struct sbx_policy *policy,
+		      uid_t uid, gid_t gid, bool have_tty, struct sbx_error *err)
+{
+	static const char *const tops[] = { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32" };
+	int r;
+
+	if ((r = add_entry(fs, SBX_MNT_BIND_RO, "/usr", "/usr", 0, 0, false)) < 0)
+		return r;
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(tops); i++)
+		if ((r = add_top_dir(fs, tops[i])) < 0)
+			return r;
+	if ((r = add_etc(fs, uid, gid)) < 0 ||
+	    (r = add_entry(fs, SBX_MNT_PROC, "/proc", NULL, 0, 0, false)) < 0 ||
+	    (r = add_dev(fs, have_tty)) < 0 ||
+	    (r = add_entry(fs, SBX_MNT_TMPFS, "/tmp", NULL, SBX_DEFAULT_TMP_SIZE, 01777, false)) < 0)
+		return r;
+
+	/* Then what the policy and the caller add, in that order (the caller's word is last). */
+	const struct sbx_policy_mount *pm = NULL;
+	size_t n_pm = policy ? sbx_policy_mounts(policy, &pm) : 0;
+	for (size_t i = 0; i < n_pm; i++)
+		if ((r = add_path(fs, &pm[i], NULL, err)) < 0)
+			return r;
+	for (size_t i = 0; i < cfg->n_paths; i++)
+		if ((r = add_path(fs, NULL, &cfg->paths[i], err)) < 0)
+			return r;
+	return 0;
+}
+
+static void ll_add(struct sbx_fs_plan *fs, const char *path, int fd, enum sbx_ll_class cls)
+{
+	if (fs->n_ll < SBX_ARRAY_SIZE(fs->ll))
+		fs->ll[fs->n_ll++] = (struct sbx_ll_rule){ path, fd, cls };
+}
+
+static enum sbx_ll_class class_of_fd(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	int acc = fl < 0 ? O_RDONLY : (fl & O_ACCMODE);
+	return acc == O_RDWR ? SBX_LL_RDWR : acc == O_WRONLY ? SBX_LL_WRITE : SBX_LL_READ;
+}
+
+void sbx_fs_plan_landlock(struct sbx_fs_plan *fs, const struct sbx_fd_slot *slots, const int *slot_grant,
+			  size_t n_slots, const struct sbx_grants *g)
+{
+	fs->n_ll = 0;
+	ll_add(fs, "/", -1, SBX_LL_RO);
+	ll_add(fs, "/dev", -1, SBX_LL_DEV);
+	ll_add(fs, "/proc", -1, SBX_LL_PROC);
+	ll_add(fs, "/tmp", -1, SBX_LL_RW);
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct sbx_mount_entry *e = &fs->entries[i];
+		if (e->op == SBX_MNT_BIND_RW || (e->op == SBX_MNT_TMPFS && strcmp(e->path, "/tmp") != 0))
+			ll_add(fs, e->path, -1, SBX_LL_RW);
+	}
+	ll_add(fs, NULL, SBX_PROGRAM_FD, SBX_LL_EXEC);
+	for (int fd = 0; fd < 3; fd++)
+		ll_add(fs, NULL, fd, class_of_fd(fd));
+	for (size_t i = 0; i < n_slots; i++) {
+		if (slot_grant[i] < 0)
+			continue; /* the request channel: a socket */
+		const struct sbx_resource *r = &g->res[slot_grant[i]];
+		bool w = r->flags & (SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC);
+		bool rd = r->flags & SBX_OPEN_READ;
+		if (r->kind == SBX_RES_DIR)
+			ll_add(fs, NULL, slots[i].target, w ? SBX_LL_RW : SBX_LL_RO);
+		else if (r->kind == SBX_RES_FILE)
+			ll_add(fs, NULL, slots[i].target, w && rd ? SBX_LL_RDWR : w ? SBX_LL_WRITE : SBX_LL_READ);
+	}
+}
+
+void sbx_fs_plan_free(struct sbx_fs_plan *fs)
+{
+	for (size_t i = 0; i < fs->n_owned; i++)
+		free(fs->owned[i]);
+	fs->n_owned = 0;
+	fs->n = fs->n_ll = 0;
+}

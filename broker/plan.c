@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/* The launch plan (plan.h), built in one place. Each step below decides one part of the
+ * launch from the policy and the configuration; sbx_plan_build() lists them in order. */
+#include "plan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker/env.h"
+#include "broker/idrange.h"
+#include "broker/policy/policy.h"
+#include "broker/worker.h"
+#include "common/protocol.h"
+#include "common/util.h"
+
+extern char **environ;
+
+/* The program, found and opened as the caller. */
+static int plan_program(struct sbx_plan *p, struct sbx_worker *w, const char *program, struct sbx_error *err)
+{
+	int r = sbx_program_open(program, getenv("PATH"), &p->prog, err);
+	if (r < 0)
+		return r;
+	free(w->program);
+	if (!(w->program = strdup(p->prog.path)))
+		return -ENOMEM;
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "program: %s (fd %d%s)", p->prog.path, p->prog.fd,
+		 p->prog.is_script ? ", script" : "");
+	/* Reopened read-only inside through its canonical path (sandbox/launch.c). */
+	if (!(p->program_path = realpath(p->prog.path, NULL))) {
+		r = -errno;
+		sbx_error_set(err, r, "%s: %s", p->prog.path, strerror(errno));
+		return r;
+	}
+	return 0;
+}
+
+/* Identity: inside uid == host uid; the caller's own when unprivileged, never root. */
+static int plan_identity(struct sbx_plan *p, struct sbx_worker *w, struct sbx_error *err)
+{
+	const struct sbx_config *cfg = w->cfg;
+	p->privileged = geteuid() == 0;
+	p->uid = p->privileged ? cfg->host_uid : geteuid();
+	p->gid = p->privileged ? cfg->host_gid : getegid();
+	if (cfg->range_set) {
+		w->id_offset = sbx_idrange_take(cfg->range_uid, cfg->range_count, &w->id_lock);
+		if (w->id_offset < 0) {
+			int r = w->id_offset;
+			sbx_error_set(err, r, "no free id in the range %u+%u: %s", (unsigned)cfg->range_uid,
+				      (unsigned)cfg->range_count, strerror(-r));
+			return r;
+		}
+		p->uid = cfg->range_uid + (uid_t)w->id_offset;
+		p->gid = cfg->range_gid + (gid_t)w->id_offset;
+	}
+	if (p->uid == 0 || p->gid == 0) {
+		sbx_error_set(err, -EPERM, "refusing to map the worker to host uid/gid 0");
+		return -EPERM;
+	}
+	if (!p->privileged && cfg->host_id_set && !cfg->range_set) {
+		sbx_error_set(err, -EPERM, "choosing the worker's host uid needs root (running as uid %u)",
+			      (unsigned)p->uid);
+		return -EPERM;
+	}
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "user namespace: uid %u gid %u inside, the same on the host%s",
+		 (unsigned)p->uid, (unsigned)p->gid, p->privileged ? " (sbx runs as root)" : "");
+	return 0;
+}
+
+static rlim_t clamp_to_hard(int resource, uint64_t want)
+{
+	struct rlimit cur;
+	if (getrlimit(resource, &cur) == 0 && cur.rlim_max != RLIM_INFINITY && want > cur.rlim_max)
+		return cur.rlim_max;
+	return (rlim_t)want;
+}
+
+/* The caller's value, else the policy's, else def. SBX_UNSET means "not said" in both. */
+static uint64_t pick(uint64_t caller, uint64_t policy, uint64_t def)
+{
+	return caller != SBX_UNSET ? caller : policy != SBX_UNSET ? policy : def;
+}
+
+/* Limits: resolved once here; nothing after this sees an unset value. */
+static void plan_limits(struct sbx_plan *p, struct sbx_worker *w)
+{
+	const struct sbx_config *cfg = w->cfg;
+	struct sbx_policy_limits pl = { SBX_UNSET, SBX_UNSET, SBX_UNSET, SBX_UNSET, SBX_UNSET };
+	if (w->policy)
+		sbx_policy_limits(w->policy, &pl);
+	p->memory = pick(cfg->memory, pl.memory, 0);
+	p->pids = pick(cfg->pids, pl.pids, 0);
+	p->time_ms = pick(cfg->time_limit_ms, pl.time_ms, 0);
+	p->rl = (struct sbx_rlimits){
+		.as = clamp_to_hard(RLIMIT_AS, p->memory ? p->memory : SBX_DEFAULT_AS),
+		.nproc = clamp_to_hard(RLIMIT_NPROC, p->pids ? p->pids : SBX_DEFAULT_NPROC),
+		.nofile = clamp_to_hard(RLIMIT_NOFILE, pick(SBX_UNSET, pl.nofile, SBX_DEFAULT_NOFILE)),
+		.fsize = clamp_to_hard(RLIMIT_FSIZE, pick(SBX_UNSET, pl.fsize, SBX_DEFAULT_FSIZE)),
+		.core = 0,
+	};
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "rlimits: as=%llu nproc=%llu nofile=%llu fsize=%llu core=0",
+		 (unsigned long long)p->rl.as, (unsigned long long)p->rl.nproc, (unsigned long long)p->rl.nofile,
+		 (unsigned long long)p->rl.fsize);
+}
+
+/* A read-only regular file on stdin (or 1, 2) could otherwise be reopened for writing through
+ * /proc/self/fd/0 by a worker that owns it: note its path, the sandbox reopens it read-only. */
+static int plan_stdio(struct sbx_plan *p, struct sbx_error *err)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st, again;
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || (fl & O_ACCMODE) != O_RDONLY || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		char link[64];
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		p->stdio_ro[fd] = realpath(link, NULL);
+		if (!p->stdio_ro[fd] || stat(p->stdio_ro[fd], &again) < 0 || again.st_dev != st.st_dev ||
+		    again.st_ino != st.st_ino) {
+			sbx_error_set(err, -ESTALE, "fd %d is a file sbx cannot reopen read-only (deleted or unreachable); "
+						    "pass it through a pipe instead", fd);
+			return -ESTALE;
+		}
+	}
+	return 0;
+}
+
+static int plan_env(struct sbx_plan *p, struct sbx_error *err)
+{
+	p->env[p->n_env] = NULL;
+	int r = sbx_env_build(environ, p->env, &p->envp);
+	if (r < 0)
+		sbx_error_set(err, r, "building the environment: %s", strerror(-r));
+	return r;
+}
+
+int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program, struct sbx_error *err)
+{
+	int r;
+	memset(p, 0, sizeof(*p));
+	p->prog.fd = -1;
+	bool have_tty = isatty(0) || isatty(1) || isatty(2);
+
+	if ((r = plan_program(p, w, program, err)) < 0 ||
+	    (r = plan_identity(p, w, err)) < 0)
+		return r;
+	plan_limits(p, w);
+	if ((r = sbx_fs_plan_build(&p->fs, w->cfg, w->policy, p->uid, p->gid, have_tty, err)) < 0) {
+		if (!err || !err->message[0])
+			sbx_error_set(err, r, "preparing mounts: %s", strerror(-r));
+		return r;
+	}
+	/* Resources, opened here with the broker's privileges, numbered 3.. inside. */
+	if ((r = sbx_plan_open_grants(p, w, err)) < 0)
+		return r;
+	sbx_fs_plan_landlock(&p->fs, p->slots, p->slot_grant, p->n_slots, &w->grants);
+	if ((r = plan_stdio(p, err)) < 0 ||
+	    (r = plan_env(p, err)) < 0)
+		return r;
+	return 0;
+}
+
+void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, char *const argv[], int launch_fd,
+			  int broker_fd, struct sbx_launch_plan *out, struct sbx_mount_plan *mounts,
+			  struct sbx_ll_plan *landlock)
+{
+	*mounts = (struct sbx_mount_plan){ .entries = p->fs.entries, .n = p->fs.n };
+	*landlock = (struct sbx_ll_plan){ .rules = p->fs.ll, .n = p->fs.n_ll };
+	*out = (struct sbx_launch_plan){
+		.launch_fd = launch_fd,
+		.broker_fd = broker_fd,
+		.program_fd = p->prog.fd,
+		.program_is_script = p->prog.is_script,
+		.slots = p->slots,
+		.n_slots = p->n_slots,
+		.program_path = p->program_path,
+		.stdio_ro_path = { p->stdio_ro[0], p->stdio_ro[1], p->stdio_ro[2] },
+		.argv = argv,
+		.envp = p->envp,
+		.uid = p->uid,
+		.gid = p->gid,
+		/* setgroups() is allowed inside when a privileged writer (root, or newgidmap) wrote
+		 * the gid map: then drop the caller's supplementary groups. */
+		.drop_groups = p->privileged || w->cfg->range_set,
+		.hostname = "sbx",
+		.mounts = mounts,
+		.rlimits = p->rl,
+		.seccomp = w->seccomp,
+		.landlock = landlock,
+		.verbose = w->cfg->verbose,
+	};
+}
+
+void sbx_plan_free(struct sbx_plan *p)
+{
+	sbx_fs_plan_free(&p->fs);
+	for (size_t i = 0; i < p->n_slots; i++)
+		sbx_close(&p->slots[i].fd);
+	p->n_slots = 0;
+	for (size_t i = 0; i < p->n_env; i++)
+		free(p->env[i]);
+	p->n_env = 0;
+	sbx_env_free(p->envp);
+	p->envp = NULL;
+	for (int fd = 0; fd < 3; fd++) {
+		free(p->stdio_ro[fd]);
+		p->stdio_ro[fd] = NULL;
+	}
+	sbx_close(&p->prog.fd);
+	free(p->program_path);
+	p->program_path = NULL;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* One worker as the broker sees it, shared by the files that each handle one of its concerns:
+ *   worker.c    spawning (plan, clone, maps, cgroups, events), the public handle, the end
+ *   plan.c      the launch plan built from policy + configuration (mountplan.c, grants.c, filter.c)
+ *   chan.c      the launch channel: setup errors, the seccomp listener, the program's status
+ *   notify.c    seccomp notifications: violations, learn mode, the launcher's own exec
+ *   requests.c  run-time requests on the request channel
+ *   exit.c      why the worker ended, decided in one place
+ * Not installed. */
+#pragma once
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "broker/cgroup.h"
+#include "broker/exit.h"
+#include "broker/grants.h"
+#include "broker/internal.h"
+#include "broker/notify.h"
+#include "common/protocol.h"
+
+struct sbx_worker {
+	struct event_base *base;
+	const struct sbx_config *cfg;  /* borrowed: must outlive the worker */
+	const struct sbx_callbacks *cb;
+	void *userdata;
+	sbx_log_fn log;
+	void *log_userdata;
+	char *program;                 /* the resolved host path, for messages; owned */
+
+	/* The policy: borrowed from the config, or owned_policy; NULL while the build-time
+	 * default filter serves (prebuilt) and nothing needed the parsed default yet. */
+	const struct sbx_policy *policy;
+	struct sbx_policy *owned_policy;
+	bool prebuilt;
+	bool seccomp;
+	bool learn;
+
+	pid_t pid;
+	int pidfd;
+	struct event *ev_pid, *ev_timer;
+	struct sbx_cgroup cg;
+	int id_offset;                 /* taken from cfg's id range, -1 when none */
+	int id_lock;                   /* its lock file (idrange.c), -1 when none */
+
+	struct {                       /* the launch channel (chan.c) */
+		int fd;                /* broker end, -1 when closed */
+		struct event *ev;
+		enum sbx_launch_state state;
+	} chan;
+
+	struct {                       /* seccomp notifications (notify.c) */
+		int fd;                /* the listener, -1 until EXEC */
+		struct event *ev;
+		struct sbx_notify n;
+		bool exec_pending;     /* the launcher's own exec has not been let through yet */
+	} listener;
+
+	struct {                       /* run-time requests (requests.c) */
+		int fd;                /* broker end of the request channel, -1 when none */
+		struct event *ev;
+		enum sbx_req_state state;
+		uint32_t n_requests, n_granted, burst;
+		uint64_t burst_start_ms;
+	} req;
+	struct sbx_grants grants;      /* what the requests are answered by */
+
+	bool done;                     /* reaped: exit is final */
+	struct sbx_exit_facts facts;   /* what happened, as it happened */
+	struct sbx_exit exit;          /* decided from facts once the worker is reaped */
+};
+
+/* worker.c */
+void sbx_worker_kill(struct sbx_worker *w);
+void sbx_event_freep(struct event **ev);
+
+/* chan.c: watch the launch channel / read everything queued (false at EOF or error). */
+int sbx_chan_watch(struct sbx_worker *w);
+bool sbx_chan_drain(struct sbx_worker *w);
+
+/* notify.c: watch the seccomp listener once the sandbox handed it over. */
+int sbx_listener_watch(struct sbx_worker *w);
+
+/* requests.c: watch the request channel. */
+int sbx_requests_watch(struct sbx_worker *w);
