@@ -5,7 +5,6 @@
  * memfd of its own, so an inode number says which file sits behind an fd. TAP. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -22,19 +21,14 @@
 /* Set when a check inside the child fails; the child's exit status carries it to the parent. */
 static bool child_failed;
 
-__attribute__((format(printf, 2, 3))) static void check(bool ok, const char *fmt, ...)
-{
-	if (ok)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	printf("#   ");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	fflush(stdout);
-	child_failed = true;
-}
+/* A failed check is a diagnostic line now and a failed test point when the child exits. */
+#define check(ok, ...)                          \
+	do {                                    \
+		if (!(ok)) {                    \
+			tap_diag(__VA_ARGS__);  \
+			child_failed = true;    \
+		}                               \
+	} while (0)
 
 /* A fresh file at fd number `at`, with or without close-on-exec; returns its inode. */
 static ino_t place(int at, bool cloexec)
@@ -122,101 +116,64 @@ static void run_todo(const char *name, const char *bug, void (*fn)(void))
 
 /* ---- sbx_fds_move ---- */
 
-static void move_one_down(void)
-{
-	ino_t a = place(10, false);
-	int from[] = { 10 }, to[] = { 3 };
-	returns(sbx_fds_move(from, to, 1, 20), 0, "move");
-	holds(3, a, 1);
-	holds(10, a, 0); /* the original is left as it was */
-	open_set_is((int[]){ 0, 1, 2, 3, 10 }, 5);
-}
+/* One move with scratch 20. Files are numbered by their place in before[]; after[] lists every
+ * fd above stdio that must be open afterwards (and no other is): which file, and close-on-exec. */
+struct fd_state {
+	int fd; /* 0 ends a list */
+	int file;
+	bool cloexec;
+};
 
-static void move_swap(void)
-{
-	ino_t a = place(3, false), b = place(4, false);
-	int from[] = { 3, 4 }, to[] = { 4, 3 };
-	returns(sbx_fds_move(from, to, 2, 20), 0, "move");
-	holds(3, b, 1);
-	holds(4, a, 1);
-	open_set_is((int[]){ 0, 1, 2, 3, 4 }, 5);
-}
+static const struct move_case {
+	const char *name;
+	struct fd_state before[4]; /* .file unused */
+	int from[4], to[4];
+	size_t n;
+	struct fd_state after[8];
+} move_cases[] = {
+	{ "one fd down, the original left open, the target close-on-exec",
+	  { { 10, 0, false } }, { 10 }, { 3 }, 1,
+	  { { 3, 0, true }, { 10, 0, false } } },
+	{ "a swap (3->4, 4->3)",
+	  { { 3, 0, false }, { 4, 0, false } }, { 3, 4 }, { 4, 3 }, 2,
+	  { { 3, 1, true }, { 4, 0, true } } },
+	{ "a three-cycle (3->4->5->3)",
+	  { { 3, 0, true }, { 4, 0, false }, { 5, 0, true } }, { 3, 4, 5 }, { 4, 5, 3 }, 3,
+	  { { 3, 2, true }, { 4, 0, true }, { 5, 1, true } } },
+	/* Moved one by one in order, every file would end up as the first one. */
+	{ "a run shifted up (3->4, 4->5, 5->6)",
+	  { { 3, 0, false }, { 4, 0, false }, { 5, 0, false } }, { 3, 4, 5 }, { 4, 5, 6 }, 3,
+	  { { 3, 0, false }, { 4, 0, true }, { 5, 1, true }, { 6, 2, true } } },
+	{ "a run shifted down (4->3, 5->4, 6->5)",
+	  { { 4, 0, false }, { 5, 0, false }, { 6, 0, false } }, { 4, 5, 6 }, { 3, 4, 5 }, 3,
+	  { { 3, 0, true }, { 4, 1, true }, { 5, 2, true }, { 6, 2, false } } },
+	{ "a source equal to its target stays and gets close-on-exec",
+	  { { 5, 0, false }, { 7, 0, false } }, { 5, 7 }, { 5, 3 }, 2,
+	  { { 3, 1, true }, { 5, 0, true }, { 7, 1, false } } },
+	{ "one source to two targets",
+	  { { 9, 0, false } }, { 9, 9 }, { 3, 4 }, 2,
+	  { { 3, 0, true }, { 4, 0, true }, { 9, 0, false } } },
+	/* As launch.c does with the launch channel and the program; no temporary survives. */
+	{ "sources at and above the floor (20), targets below it",
+	  { { 20, 0, false }, { 25, 0, true }, { 300, 0, false } }, { 20, 25, 300 }, { 19, 3, 18 }, 3,
+	  { { 3, 1, true }, { 18, 2, true }, { 19, 0, true }, { 20, 0, false }, { 25, 1, true }, { 300, 2, false } } },
+};
 
-static void move_three_cycle(void)
-{
-	ino_t a = place(3, true), b = place(4, false), c = place(5, true);
-	int from[] = { 3, 4, 5 }, to[] = { 4, 5, 3 };
-	returns(sbx_fds_move(from, to, 3, 20), 0, "move");
-	holds(4, a, 1);
-	holds(5, b, 1);
-	holds(3, c, 1);
-	open_set_is((int[]){ 0, 1, 2, 3, 4, 5 }, 6);
-}
+static const struct move_case *current;
 
-/* Each source is the target of the move before it: moved one by one in order, every file would
- * end up as the first one. */
-static void move_shifted_run(void)
+static void move_case(void)
 {
-	ino_t a = place(3, false), b = place(4, false), c = place(5, false);
-	int from[] = { 3, 4, 5 }, to[] = { 4, 5, 6 };
-	returns(sbx_fds_move(from, to, 3, 20), 0, "move");
-	holds(3, a, 0);
-	holds(4, a, 1);
-	holds(5, b, 1);
-	holds(6, c, 1);
-	open_set_is((int[]){ 0, 1, 2, 3, 4, 5, 6 }, 7);
-}
-
-/* The other direction: each target is the source of the move after it. */
-static void move_shifted_down(void)
-{
-	ino_t a = place(4, false), b = place(5, false), c = place(6, false);
-	int from[] = { 4, 5, 6 }, to[] = { 3, 4, 5 };
-	returns(sbx_fds_move(from, to, 3, 20), 0, "move");
-	holds(3, a, 1);
-	holds(4, b, 1);
-	holds(5, c, 1);
-	holds(6, c, 0);
-	open_set_is((int[]){ 0, 1, 2, 3, 4, 5, 6 }, 7);
-}
-
-/* A source already at its target stays, but gets close-on-exec like every moved fd. */
-static void move_in_place(void)
-{
-	ino_t a = place(5, false), b = place(7, false);
-	int from[] = { 5, 7 }, to[] = { 5, 3 };
-	returns(sbx_fds_move(from, to, 2, 20), 0, "move");
-	holds(5, a, 1);
-	holds(3, b, 1);
-	holds(7, b, 0);
-	open_set_is((int[]){ 0, 1, 2, 3, 5, 7 }, 6);
-}
-
-static void move_one_to_two(void)
-{
-	ino_t a = place(9, false);
-	int from[] = { 9, 9 }, to[] = { 3, 4 };
-	returns(sbx_fds_move(from, to, 2, 20), 0, "move");
-	holds(3, a, 1);
-	holds(4, a, 1);
-	holds(9, a, 0);
-	open_set_is((int[]){ 0, 1, 2, 3, 4, 9 }, 6);
-}
-
-/* Sources at and above the floor (where the temporaries go), targets right below it, as
- * launch.c does with the launch channel and the program. No temporary survives. */
-static void move_across_floor(void)
-{
-	ino_t a = place(20, false), b = place(25, true), c = place(300, false);
-	int from[] = { 20, 25, 300 }, to[] = { 19, 3, 18 };
-	returns(sbx_fds_move(from, to, 3, 20), 0, "move");
-	holds(19, a, 1);
-	holds(3, b, 1);
-	holds(18, c, 1);
-	holds(20, a, 0);
-	holds(25, b, 1);
-	holds(300, c, 0);
-	open_set_is((int[]){ 0, 1, 2, 3, 18, 19, 20, 25, 300 }, 9);
+	ino_t ino[4];
+	for (size_t i = 0; i < 4 && current->before[i].fd; i++)
+		ino[i] = place(current->before[i].fd, current->before[i].cloexec);
+	returns(sbx_fds_move(current->from, current->to, current->n, 20), 0, "move");
+	int open[11] = { 0, 1, 2 };
+	size_t n_open = 3;
+	for (const struct fd_state *a = current->after; a->fd; a++) {
+		holds(a->fd, ino[a->file], a->cloexec);
+		open[n_open++] = a->fd;
+	}
+	open_set_is(open, n_open);
 }
 
 /* The shape of launch.c's fix_fds(): 128 resources to 3..130, the channel and the program to
@@ -339,14 +296,10 @@ static void move_then_close(void)
 
 int main(void)
 {
-	run("move: one fd down, the original left open, the target close-on-exec", move_one_down);
-	run("move: a swap (3->4, 4->3)", move_swap);
-	run("move: a three-cycle (3->4->5->3)", move_three_cycle);
-	run("move: a run shifted up (3->4, 4->5, 5->6)", move_shifted_run);
-	run("move: a run shifted down (4->3, 5->4, 6->5)", move_shifted_down);
-	run("move: a source equal to its target stays and gets close-on-exec", move_in_place);
-	run("move: one source to two targets", move_one_to_two);
-	run("move: sources at and above the floor, targets below it", move_across_floor);
+	for (size_t i = 0; i < sizeof(move_cases) / sizeof(move_cases[0]); i++) {
+		current = &move_cases[i];
+		tap_ok(child_passes(move_case), "move: %s", current->name);
+	}
 	run("move: 130 fds the way launch.c moves them, no temporary left", move_launch_shape);
 	run("move: a closed source fails with -EBADF before any target changes", move_bad_source);
 	run("move: 0 fds is a no-op, 161 are refused", move_counts);
