@@ -17,7 +17,7 @@
 static const char *const resource_kinds[] = { "file", "dir", "capture", "connect", "listen", NULL };
 static const char *const limit_names[] = { "time", "memory", "pids", "nofile", "fsize", NULL };
 
-/* ---- Keywords ---- */
+/* ---- The filesystem, limits and resources ---- */
 
 static int get_path(struct ctx *c, struct lexer *lx, const struct token *tk, char *out, size_t len)
 {
@@ -309,6 +309,8 @@ static int parse_limit(struct ctx *c, struct lexer *lx, const struct token *kw)
 	*o = (struct sbx_limit_origin){ lx->file, nt.line, c->depth, true };
 	return 0;
 }
+
+/* ---- include ---- */
 
 static int parse_file(struct ctx *c, const char *file, const char *dir, const char *text, size_t len);
 
