@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Policy objects: loading files, finding shipped policies by name, and what the launcher reads
- * back (exec, mounts, limits). The language itself is parsed in parse.c (docs/policy.md). */
+ * back (exec, mounts, limits). The language itself is parsed by parse.c and the files parse.h
+ * lists (docs/policy.md). */
 #include "policy-internal.h"
 
 #include <errno.h>

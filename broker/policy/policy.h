@@ -3,7 +3,7 @@
  * includes, parameters) and compiled to a seccomp BPF program in the broker, before the worker
  * is forked, so the worker only has to load it.
  *
- * This header is the contract between the policy module (broker/policy*.c) and the launcher.
+ * This header is the contract between the policy module (broker/policy/) and the launcher.
  * All functions return 0 or a negative errno; none prints or exits. */
 #pragma once
 
@@ -128,7 +128,7 @@ void sbx_bpf_free(struct sbx_bpf *bpf); /* frees insns, accepts an empty struct 
 void sbx_policy_describe_call(const struct sbx_policy *p, uint32_t arch, int nr, const uint64_t args[6],
 			      char *call, size_t call_len, char *suggestion, size_t suggestion_len);
 
-/* ---- Additions (policy language, issue 3) ---- */
+/* ---- Showing a policy, `sbx policy`, and learn mode ---- */
 
 /* The file (or name) the policy was loaded from. Borrowed; valid until sbx_policy_free. */
 const char *sbx_policy_name(const struct sbx_policy *p);
