@@ -623,7 +623,8 @@ static enum sbx_ll_class class_of_fd(int fd)
 
 /* What the program may open: the sandbox's own tree (read-only but for /tmp, /dev, /proc and
  * the writable binds), its program, and the files behind its stdio and resources. */
-static void build_landlock(struct spawn_ctx *c, const struct sbx_resource *res, const int *extra_res, size_t n_extra)
+static void build_landlock(struct spawn_ctx *c, const struct sbx_resource *res, const int *extra_res,
+			   const struct sbx_fd_slot *slots, size_t n_extra)
 {
 	c->n_ll = 0;
 	ll_add(c, "/", -1, SBX_LL_RO);
@@ -643,9 +644,9 @@ static void build_landlock(struct spawn_ctx *c, const struct sbx_resource *res, 
 		bool w = r->flags & (SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC);
 		bool rd = r->flags & SBX_OPEN_READ;
 		if (r->kind == SBX_RES_DIR)
-			ll_add(c, NULL, 3 + (int)i, w ? SBX_LL_RW : SBX_LL_RO);
+			ll_add(c, NULL, slots[i].target, w ? SBX_LL_RW : SBX_LL_RO);
 		else if (r->kind == SBX_RES_FILE)
-			ll_add(c, NULL, 3 + (int)i, w && rd ? SBX_LL_RDWR : w ? SBX_LL_WRITE : SBX_LL_READ);
+			ll_add(c, NULL, slots[i].target, w && rd ? SBX_LL_RDWR : w ? SBX_LL_WRITE : SBX_LL_READ);
 	}
 }
 
@@ -983,8 +984,8 @@ static int clone_sandbox(int *pidfd)
 {
 	struct clone_args args;
 	memset(&args, 0, sizeof(args));
-	/* The network namespace is created by the child itself (sandbox/launch.c step 1c), in
-	 * parallel with our own work; the cgroup namespace after the cgroup move (step 3). */
+	/* The network namespace is created by the child itself (SBX_STEP_NETNS), in parallel
+	 * with our own work; the cgroup namespace after the cgroup move (SBX_STEP_CGROUPNS). */
 	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
 	args.pidfd = (uint64_t)(uintptr_t)pidfd;
 	/* No exit signal: the caller's SIGCHLD handling (a waitpid(-1) loop, say) never sees our
@@ -1014,8 +1015,7 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	size_t n_extra = 0;
 	char *extra_env[SBX_MAX_RESOURCES + 8];
 	size_t n_env = 0;
-	const char *extra_ro_path[SBX_MAX_RESOURCES + 1];
-	int extra_ro_flags[SBX_MAX_RESOURCES + 1];
+	struct sbx_fd_slot slots[SBX_MAX_RESOURCES + 1];
 	char program_path[PATH_MAX];
 	if (!w || !ctx) {
 		free(w);
@@ -1112,18 +1112,17 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	 * /proc/self/fd must not turn them writable (the program likewise, below). */
 	for (size_t i = 0; i < n_extra; i++) {
 		const struct sbx_resource *res = extra_res[i] >= 0 ? &w->res[extra_res[i]] : NULL;
-		extra_ro_path[i] = NULL;
-		extra_ro_flags[i] = 0;
+		slots[i] = (struct sbx_fd_slot){ .fd = extra[i], .target = 3 + (int)i };
 		bool ro = res && !(res->flags & (SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC));
 		if (res && res->kind == SBX_RES_FILE && ro) {
-			extra_ro_path[i] = res->target;
-			extra_ro_flags[i] = O_RDONLY;
+			slots[i].ro_path = res->target;
+			slots[i].ro_flags = O_RDONLY;
 		} else if (res && res->kind == SBX_RES_DIR) {
 			/* Always through a clone of the directory's mount, read-only or not: ".." from a
 			 * directory fd on the host's mount would climb the host's tree, past the
 			 * sandbox's root; at the root of a detached clone it goes nowhere. */
-			extra_ro_path[i] = res->target;
-			extra_ro_flags[i] = O_PATH | O_DIRECTORY | (ro ? 0 : SBX_REOPEN_WRITABLE);
+			slots[i].ro_path = res->target;
+			slots[i].ro_flags = O_PATH | O_DIRECTORY | (ro ? 0 : SBX_REOPEN_WRITABLE);
 		}
 	}
 	/* A read-only regular file on stdin (or 1, 2) could otherwise be reopened for writing
@@ -1189,17 +1188,15 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 		sbx_logf(w->log, w->log_userdata, r ? SBX_LOG_DEBUG : SBX_LOG_NOTICE, "cgroups: %s", info);
 
 	struct sbx_mount_plan mplan = { .entries = ctx->entries, .n = ctx->n };
-	build_landlock(ctx, w->res, extra_res, n_extra);
+	build_landlock(ctx, w->res, extra_res, slots, n_extra);
 	struct sbx_ll_plan llplan = { .rules = ctx->ll, .n = ctx->n_ll };
 	struct sbx_launch_plan plan = {
 		.launch_fd = sp[1],
 		.broker_fd = sp[0],
 		.program_fd = prog.fd,
 		.program_is_script = prog.is_script,
-		.extra_fds = extra,
-		.extra_ro_path = extra_ro_path,
-		.extra_ro_flags = extra_ro_flags,
-		.n_extra = n_extra,
+		.slots = slots,
+		.n_slots = n_extra,
 		.program_path = program_path,
 		.stdio_ro_path = { stdio_ro[0], stdio_ro[1], stdio_ro[2] },
 		.argv = argv,

@@ -12,19 +12,27 @@
 #include "mount.h"
 #include "rlimits.h"
 
-#define SBX_LAUNCH_MAX_EXTRA 128 /* fds 3..130, well below SBX_LAUNCH_FD */
+#define SBX_LAUNCH_MAX_SLOTS 128 /* fds 3..130 as the broker numbers them, below SBX_LAUNCH_FD */
+
+/* One fd that crosses into the sandbox and over the exec (a resource, the request channel).
+ * Its number inside is the broker's decision, made once in its plan; the sandbox side applies
+ * it and never derives a number of its own. */
+struct sbx_fd_slot {
+	int fd;                   /* the broker's fd before the clone */
+	int target;               /* its number inside: >= 3, below SBX_LAUNCH_FD, distinct */
+	const char *ro_path;      /* reopen through a read-only mount (sandbox/mount.h), NULL: keep */
+	int ro_flags;             /* open flags for that reopen */
+};
 
 struct sbx_launch_plan {
 	int launch_fd;            /* child end of the launch channel (common/protocol.h); moved
 	                             to SBX_LAUNCH_FD inside */
 	int broker_fd;            /* broker end: closed first thing in the child */
 	int program_fd;           /* the program, opened by the broker; moved to SBX_PROGRAM_FD */
-	const int *extra_fds;     /* resources: extra_fds[i] becomes fd 3 + i inside and crosses exec */
-	const char *const *extra_ro_path; /* per extra fd: reopen through a read-only mount (NULL: keep) */
-	const int *extra_ro_flags;        /* open flags for that reopen */
+	const struct sbx_fd_slot *slots; /* each moved to its target, which crosses the exec */
+	size_t n_slots;           /* at most SBX_LAUNCH_MAX_SLOTS */
 	const char *program_path; /* canonical host path: the program is reopened read-only too */
 	const char *stdio_ro_path[3]; /* stdio fds that are read-only regular files: reopened read-only */
-	size_t n_extra;           /* at most SBX_LAUNCH_MAX_EXTRA */
 	bool program_is_script;   /* keep program_fd open across exec: the interpreter reads /dev/fd/N */
 	char *const *argv;
 	char *const *envp;
@@ -39,7 +47,7 @@ struct sbx_launch_plan {
 
 	bool seccomp;             /* a filter follows GO (SBX_LAUNCH_FILTER); false: --no-seccomp */
 	const struct sbx_ll_plan *landlock; /* what the program may open (paths inside, fds) */
-	bool verbose;             /* child-side steps are logged to stderr */
+	bool verbose;             /* each step is traced on stderr as it begins */
 };
 
 /* Runs in the freshly cloned child (new user, mount, pid, ipc, uts, net namespaces): becomes
