@@ -142,7 +142,7 @@ static inline const char *sbx_step_name(uint32_t step)
  *
  * A second AF_UNIX SOCK_SEQPACKET pair per worker, created only when the worker may ask for
  * anything. The worker's end is a plain fd inside (its number in SBX_FD_BROKER); a cooperating
- * worker uses the client library (sandbox/client.h) to speak it.
+ * worker uses the client library (include/sbx-client.h) to speak it.
  *
  *   worker -> broker  SBX_REQ_OPEN      open PATH below the granted directory DIR (flags)
  *   worker -> broker  SBX_REQ_CAPTURE   the next packet capture fd (named resource)

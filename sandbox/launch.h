@@ -50,7 +50,8 @@ struct sbx_launch_plan {
 	bool verbose;             /* each step is traced on stderr as it begins */
 };
 
-/* Runs in the freshly cloned child (new user, mount, pid, ipc, uts, net namespaces): becomes
- * the sandbox's init, forks the program's process and supervises it. Never returns. Every
- * failure is reported to the broker over plan->launch_fd as SBX_LAUNCH_ERROR with the step. */
+/* Runs in the freshly cloned child (new user, mount, pid, ipc and uts namespaces; it makes its
+ * network and cgroup namespaces itself): becomes the sandbox's init, forks the program's process
+ * and supervises it. Never returns. Every failure is reported to the broker over the launch
+ * channel as SBX_LAUNCH_ERROR with the step (enum sbx_step) that was running. */
 _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan);
