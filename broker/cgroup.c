@@ -14,6 +14,9 @@
 
 #include "common/util.h"
 
+/* Paths are built whole (asprintf), never cut to a buffer: a cut path would name another
+ * group, or one we would then fail to remove. */
+
 static bool is_fs(const char *path, long magic)
 {
 	struct statfs sf;
@@ -22,34 +25,41 @@ static bool is_fs(const char *path, long magic)
 
 static int write_knob(const char *dir, const char *knob, const char *value)
 {
-	char path[640];
-	snprintf(path, sizeof(path), "%s/%s", dir, knob);
+	_cleanup_free_ char *path = NULL;
+	if (asprintf(&path, "%s/%s", dir, knob) < 0)
+		return -ENOMEM;
 	return sbx_write_file_at(AT_FDCWD, path, value);
 }
 
-static int add_group(struct sbx_cgroup *cg, const char *dir, const char *knob, uint64_t value)
+static int write_u64(const char *dir, const char *knob, uint64_t value)
 {
-	if (mkdir(dir, 0755) < 0)
-		return -errno;
-	sbx_strlcpy(cg->paths[cg->n++], dir, sizeof(cg->paths[0]));
 	char v[32];
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)value);
 	return write_knob(dir, knob, v);
 }
 
-/* The cgroup v2 directory this process lives in, from /proc/self/cgroup ("0::/path"). */
-static int own_v2_cgroup(const char *mnt, char *buf, size_t len)
+/* Create dir and take it into cg (which then owns the string and removes the directory). */
+static int add_dir(struct sbx_cgroup *cg, char **dir)
 {
-	char line[1024];
+	if (mkdir(*dir, 0755) < 0)
+		return -errno;
+	cg->paths[cg->n++] = sbx_steal_ptr(dir);
+	return 0;
+}
+
+/* The cgroup v2 directory this process lives in, from /proc/self/cgroup ("0::/path"). */
+static int own_v2_cgroup(const char *mnt, char **ret)
+{
 	FILE *f = fopen("/proc/self/cgroup", "re");
 	if (!f)
 		return -errno;
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
 	int r = -ENOENT;
-	while (fgets(line, sizeof(line), f)) {
+	while (getline(&line, &cap, f) > 0) {
 		if (strncmp(line, "0::", 3) == 0) {
 			line[strcspn(line, "\n")] = '\0';
-			snprintf(buf, len, "%s%s", mnt, line + 3);
-			r = 0;
+			r = asprintf(ret, "%s%s", mnt, line + 3) < 0 ? -ENOMEM : 0;
 			break;
 		}
 	}
@@ -59,17 +69,18 @@ static int own_v2_cgroup(const char *mnt, char *buf, size_t len)
 
 static bool controller_enabled(const char *dir, const char *controller)
 {
-	char path[640], buf[512];
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *path = NULL;
+	char buf[512]; /* the names of every controller the kernel has fit many times over */
+	if (asprintf(&path, "%s/cgroup.subtree_control", dir) < 0)
+		return false;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
-	for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
+	for (char *save = NULL, *tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
 		if (strcmp(tok, controller) == 0)
 			return true;
 	return false;
@@ -91,11 +102,112 @@ static void collect_stale(const char *parent)
 			continue;
 		if (kill(pid, 0) == 0 || errno != ESRCH)
 			continue;
-		char path[768];
-		snprintf(path, sizeof(path), "%s/%s", parent, de->d_name);
-		(void)rmdir(path);
+		(void)unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
 	}
 	closedir(d);
+}
+
+static int set_v2_limits(const char *group, uint64_t memory, uint64_t pids)
+{
+	int r;
+	if (memory) {
+		if ((r = write_u64(group, "memory.max", memory)) < 0)
+			return r;
+		/* memory.swap.max exists only with swap accounting. */
+		if ((r = write_knob(group, "memory.swap.max", "0")) < 0 && r != -ENOENT)
+			return r;
+	}
+	if (pids && (r = write_u64(group, "pids.max", pids)) < 0)
+		return r;
+	return 0;
+}
+
+/* Pure cgroup v2 (or v2 mounted at the top): needs a delegated subtree whose subtree_control
+ * already enables the controllers; a process cannot enable them in the group it lives in ("no
+ * internal processes"). */
+static int create_v2(const char *name, uint64_t memory, uint64_t pids, struct sbx_cgroup *cg,
+		     char *info, size_t info_len)
+{
+	_cleanup_free_ char *base = NULL, *dir = NULL;
+	int r;
+	if (own_v2_cgroup("/sys/fs/cgroup", &base) < 0) {
+		snprintf(info, info_len, "cgroup v2: cannot find our own cgroup");
+		return 0;
+	}
+	if ((memory && !controller_enabled(base, "memory")) || (pids && !controller_enabled(base, "pids"))) {
+		snprintf(info, info_len,
+			 "cgroup v2: memory/pids controllers are not delegated to %s (run sbx in a delegated "
+			 "scope, e.g. systemd-run --user --scope -p Delegate=yes); relying on rlimits", base);
+		return 0;
+	}
+	collect_stale(base);
+	if (asprintf(&dir, "%s/%s", base, name) < 0) {
+		snprintf(info, info_len, "cgroup setup: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	if ((r = add_dir(cg, &dir)) < 0) {
+		snprintf(info, info_len, "cgroup v2: cannot create %s/%s: %s; relying on rlimits", base, name,
+			 strerror(-r));
+		return 0;
+	}
+	const char *group = cg->paths[0];
+	if ((r = set_v2_limits(group, memory, pids)) < 0) {
+		snprintf(info, info_len, "cgroup setup in %s failed: %s", group, strerror(-r));
+		return r;
+	}
+	snprintf(info, info_len, "cgroup v2 %s", group);
+	return 1;
+}
+
+/* cgroup v1: the group NAME in the hierarchy of one controller, with its limit. 1 when made, 0
+ * when this user may not make groups there (nothing made yet), -errno otherwise. */
+static int create_v1_one(const char *controller, const char *name, const char *knob, uint64_t value,
+			 struct sbx_cgroup *cg, char *info, size_t info_len)
+{
+	_cleanup_free_ char *parent = NULL, *dir = NULL;
+	int r;
+	if (asprintf(&parent, "/sys/fs/cgroup/%s", controller) < 0 || asprintf(&dir, "%s/%s", parent, name) < 0) {
+		snprintf(info, info_len, "cgroup setup: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	collect_stale(parent);
+	if ((r = add_dir(cg, &dir)) < 0) {
+		if (cg->n == 0 && (r == -EACCES || r == -EPERM || r == -EROFS)) {
+			snprintf(info, info_len, "cgroup v1: cannot create groups as this user (%s); relying on rlimits",
+				 strerror(-r));
+			return 0;
+		}
+		snprintf(info, info_len, "cgroup setup in %s/%s failed: %s", parent, name, strerror(-r));
+		return r;
+	}
+	const char *group = cg->paths[cg->n - 1];
+	if ((r = write_u64(group, knob, value)) < 0) {
+		snprintf(info, info_len, "cgroup setup in %s failed: %s", group, strerror(-r));
+		return r;
+	}
+	return 1;
+}
+
+/* cgroup v1 (hybrid machines): one hierarchy per controller. */
+static int create_v1(const char *name, uint64_t memory, uint64_t pids, struct sbx_cgroup *cg,
+		     char *info, size_t info_len)
+{
+	int r;
+	if ((memory && !is_fs("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC)) ||
+	    (pids && !is_fs("/sys/fs/cgroup/pids", CGROUP_SUPER_MAGIC))) {
+		snprintf(info, info_len, "no usable cgroup hierarchy for memory/pids; relying on rlimits");
+		return 0;
+	}
+	if (memory) {
+		if ((r = create_v1_one("memory", name, "memory.limit_in_bytes", memory, cg, info, info_len)) <= 0)
+			return r;
+		/* memsw exists only with swap accounting; without it swap is not limited here. */
+		(void)write_u64(cg->paths[0], "memory.memsw.limit_in_bytes", memory);
+	}
+	if (pids && (r = create_v1_one("pids", name, "pids.max", pids, cg, info, info_len)) <= 0)
+		return r;
+	snprintf(info, info_len, "cgroup v1 %s%s%s", cg->paths[0], cg->n > 1 ? " and " : "", cg->n > 1 ? cg->paths[1] : "");
+	return 1;
 }
 
 int sbx_cgroup_create(const char *name, uint64_t memory, uint64_t pids, struct sbx_cgroup *cg,
@@ -106,89 +218,10 @@ int sbx_cgroup_create(const char *name, uint64_t memory, uint64_t pids, struct s
 		snprintf(info, info_len, "no memory or pids limit requested");
 		return 0;
 	}
-	char dir[512];
-	int r;
-
-	/* Pure cgroup v2 (or v2 mounted at the top): needs a delegated subtree whose
-	 * subtree_control already enables the controllers; a process cannot enable them in the
-	 * group it lives in ("no internal processes"). */
-	if (is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC)) {
-		char base[512];
-		if ((r = own_v2_cgroup("/sys/fs/cgroup", base, sizeof(base))) < 0) {
-			snprintf(info, info_len, "cgroup v2: cannot find our own cgroup");
-			return 0;
-		}
-		if ((memory && !controller_enabled(base, "memory")) || (pids && !controller_enabled(base, "pids"))) {
-			snprintf(info, info_len,
-				 "cgroup v2: memory/pids controllers are not delegated to %s (run sbx in a delegated "
-				 "scope, e.g. systemd-run --user --scope -p Delegate=yes); relying on rlimits", base);
-			return 0;
-		}
-		collect_stale(base);
-		snprintf(dir, sizeof(dir), "%s/%s", base, name);
-		if (mkdir(dir, 0755) < 0) {
-			snprintf(info, info_len, "cgroup v2: cannot create %s: %s; relying on rlimits", dir, strerror(errno));
-			return 0;
-		}
-		sbx_strlcpy(cg->paths[cg->n++], dir, sizeof(cg->paths[0]));
-		char v[32];
-		if (memory) {
-			snprintf(v, sizeof(v), "%llu", (unsigned long long)memory);
-			if ((r = write_knob(dir, "memory.max", v)) < 0)
-				goto fail;
-			/* memory.swap.max exists only with swap accounting. */
-			if ((r = write_knob(dir, "memory.swap.max", "0")) < 0 && r != -ENOENT)
-				goto fail;
-		}
-		if (pids) {
-			snprintf(v, sizeof(v), "%llu", (unsigned long long)pids);
-			if ((r = write_knob(dir, "pids.max", v)) < 0)
-				goto fail;
-		}
-		snprintf(info, info_len, "cgroup v2 %s", dir);
-		return 1;
-	}
-
-	/* cgroup v1 (hybrid machines): one hierarchy per controller. */
-	bool v1_mem = is_fs("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC);
-	bool v1_pids = is_fs("/sys/fs/cgroup/pids", CGROUP_SUPER_MAGIC);
-	if ((memory && !v1_mem) || (pids && !v1_pids)) {
-		snprintf(info, info_len, "no usable cgroup hierarchy for memory/pids; relying on rlimits");
-		return 0;
-	}
-	if (memory) {
-		collect_stale("/sys/fs/cgroup/memory");
-		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/memory/%s", name);
-		if ((r = add_group(cg, dir, "memory.limit_in_bytes", memory)) < 0) {
-			if (cg->n == 0 && (r == -EACCES || r == -EPERM || r == -EROFS)) {
-				snprintf(info, info_len, "cgroup v1: cannot create groups as this user (%s); relying on rlimits",
-					 strerror(-r));
-				return 0;
-			}
-			goto fail;
-		}
-		/* memsw exists only with swap accounting; without it swap is not limited here. */
-		char v[32];
-		snprintf(v, sizeof(v), "%llu", (unsigned long long)memory);
-		(void)write_knob(dir, "memory.memsw.limit_in_bytes", v);
-	}
-	if (pids) {
-		collect_stale("/sys/fs/cgroup/pids");
-		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/pids/%s", name);
-		if ((r = add_group(cg, dir, "pids.max", pids)) < 0) {
-			if (cg->n == 0 && (r == -EACCES || r == -EPERM || r == -EROFS)) {
-				snprintf(info, info_len, "cgroup v1: cannot create groups as this user (%s); relying on rlimits",
-					 strerror(-r));
-				return 0;
-			}
-			goto fail;
-		}
-	}
-	snprintf(info, info_len, "cgroup v1 %s%s%s", cg->paths[0], cg->n > 1 ? " and " : "", cg->n > 1 ? cg->paths[1] : "");
-	return 1;
-fail:
-	snprintf(info, info_len, "cgroup setup in %s failed: %s", dir, strerror(-r));
-	sbx_cgroup_destroy(cg);
+	int r = is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC) ? create_v2(name, memory, pids, cg, info, info_len)
+							      : create_v1(name, memory, pids, cg, info, info_len);
+	if (r <= 0)
+		sbx_cgroup_destroy(cg); /* a half-made set is no use: remove what was made */
 	return r;
 }
 
@@ -210,7 +243,8 @@ void sbx_cgroup_destroy(struct sbx_cgroup *cg)
 		/* The worker is reaped, but the kernel may take a moment to release the group. */
 		for (int tries = 0; tries < 100 && rmdir(cg->paths[i]) < 0 && errno == EBUSY; tries++)
 			usleep(1000);
-		cg->paths[i][0] = '\0';
+		free(cg->paths[i]);
+		cg->paths[i] = NULL;
 	}
 	cg->n = 0;
 }

@@ -14,8 +14,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <limits.h>
-
 #include "common/util.h"
 
 extern char **environ;
@@ -25,9 +23,11 @@ static int lookup_file(const char *file, const char *name, const char *uid_str, 
 	FILE *f = fopen(file, "re");
 	if (!f)
 		return -errno;
-	char line[512];
+	/* Whole lines, however long: a line cut in two could read as an entry of its own. */
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
 	int r = -ENOENT;
-	while (fgets(line, sizeof(line), f)) {
+	while (getline(&line, &cap, f) > 0) {
 		char *save = NULL;
 		char *who = strtok_r(line, ":\n", &save);
 		char *start = strtok_r(NULL, ":\n", &save);
@@ -78,38 +78,49 @@ static struct {
 	uint64_t *bits;
 } ranges[MAX_RANGES];
 
-/* The directory of the id lock files, created if missing and checked to be ours. */
-static int lock_dir(char *buf, size_t len)
+/* The directory of the id lock files, created if missing and checked to be ours: an fd to it
+ * (O_DIRECTORY), so that no path to a lock file is ever built. */
+static int open_lock_dir(void)
 {
-	char base[PATH_MAX];
+	_cleanup_free_ char *base = NULL, *ids = NULL;
 	if (geteuid() == 0) {
-		sbx_strlcpy(base, "/run/sbx", sizeof(base));
+		base = strdup("/run/sbx");
 	} else {
 		const char *x = getenv("XDG_RUNTIME_DIR");
 		if (!x || x[0] != '/')
 			return -ENOENT;
-		snprintf(base, sizeof(base), "%s/sbx", x);
+		if (asprintf(&base, "%s/sbx", x) < 0)
+			base = NULL;
 	}
-	if (snprintf(buf, len, "%s/ids", base) >= (int)len)
-		return -ENAMETOOLONG;
+	if (!base || asprintf(&ids, "%s/ids", base) < 0)
+		return -ENOMEM;
 	(void)mkdir(base, 0755);
-	(void)mkdir(buf, 0755);
+	(void)mkdir(ids, 0755);
+	_cleanup_close_ int fd = open(ids, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
 	struct stat st;
 	/* Someone else's directory could hand out our ids twice: never use one we do not own. */
-	if (lstat(buf, &st) < 0)
+	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0022))
 		return -EPERM;
-	return 0;
+	return sbx_steal_fd(&fd);
+}
+
+/* The lock file's name in that directory: the host id. */
+static void lock_name(char name[16], uid_t base, uint32_t k)
+{
+	snprintf(name, 16, "%u", (unsigned)(base + k));
 }
 
 /* Try to hold the lock of one id; 0 with *fd on success, -EBUSY when another broker has it. */
-static int lock_id(const char *dir, uid_t base, uint32_t k, int *fd)
+static int lock_id(int dir_fd, uid_t base, uint32_t k, int *fd)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%u", dir, (unsigned)(base + k));
+	char name[16];
+	lock_name(name, base, k);
 	for (int tries = 0; tries < 4; tries++) {
-		int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		int f = openat(dir_fd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (f < 0)
 			return -errno;
 		if (flock(f, LOCK_EX | LOCK_NB) < 0) {
@@ -120,7 +131,8 @@ static int lock_id(const char *dir, uid_t base, uint32_t k, int *fd)
 		/* The holder before us may have removed the file between our open and our lock: we
 		 * then hold a lock nobody else sees. Only a lock on the file at the path counts. */
 		struct stat a, b;
-		if (fstat(f, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+		if (fstat(f, &a) == 0 && fstatat(dir_fd, name, &b, 0) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev) {
 			*fd = f;
 			return 0;
 		}
@@ -131,8 +143,8 @@ static int lock_id(const char *dir, uid_t base, uint32_t k, int *fd)
 
 int sbx_idrange_take(uid_t uid_base, uint32_t count, int *lock_fd)
 {
-	char dir[PATH_MAX];
-	bool use_locks = lock_dir(dir, sizeof(dir)) == 0;
+	_cleanup_close_ int dir_fd = open_lock_dir();
+	bool use_locks = dir_fd >= 0;
 	*lock_fd = -1;
 	if (count > MAX_OFFSETS)
 		count = MAX_OFFSETS;
@@ -163,7 +175,7 @@ int sbx_idrange_take(uid_t uid_base, uint32_t count, int *lock_fd)
 		if (ranges[slot].bits[k / 64] & (1ull << (k % 64)))
 			continue;
 		if (use_locks) {
-			int lr = lock_id(dir, uid_base, k, lock_fd);
+			int lr = lock_id(dir_fd, uid_base, k, lock_fd);
 			if (lr == -EBUSY)
 				continue;
 			if (lr < 0) {
@@ -186,10 +198,11 @@ void sbx_idrange_release(uid_t uid_base, int offset, int lock_fd)
 		return;
 	if (lock_fd >= 0) {
 		/* Remove while holding the lock; lock_id() checks for this. */
-		char dir[PATH_MAX], path[PATH_MAX + 16];
-		if (lock_dir(dir, sizeof(dir)) == 0) {
-			snprintf(path, sizeof(path), "%s/%u", dir, (unsigned)(uid_base + (uid_t)offset));
-			(void)unlink(path);
+		_cleanup_close_ int dir_fd = open_lock_dir();
+		if (dir_fd >= 0) {
+			char name[16];
+			lock_name(name, uid_base, (uint32_t)offset);
+			(void)unlinkat(dir_fd, name, 0);
 		}
 		close(lock_fd);
 	}

@@ -54,25 +54,42 @@ struct sbx_launch_filter {
 	uint64_t insns[SBX_LAUNCH_FILTER_MAX];
 };
 
-/* The setup steps, in the order the sandbox side applies them (sandbox/launch.c). */
+/* The setup steps of the sandbox side, in the order sandbox/launch.c runs them: init's steps
+ * (pid 1), then the program's process's (pid 2). Each step has its own value: a failure
+ * reports the step that was running, and `sbx -v` traces each step as it begins. The same
+ * list, numbered the same, opens sandbox/launch.c and docs/sandbox.md (tests/test-setup-order
+ * checks all three, and the run-time order). The broker and the sandbox are built together:
+ * renumbering is fine, the broker only checks 0 < step < SBX_STEP_MAX_. */
 enum sbx_step {
 	SBX_STEP_NONE = 0,
-	SBX_STEP_SYNC,          /* waiting for the broker */
-	SBX_STEP_PDEATHSIG,     /* die with the broker */
-	SBX_STEP_NETNS,         /* unshare the network namespace */
-	SBX_STEP_CGROUPNS,      /* unshare the cgroup namespace */
-	SBX_STEP_HOSTNAME,      /* uts */
-	SBX_STEP_MOUNTS,        /* the minimal root; detail names the path */
-	SBX_STEP_IDENTITY,      /* setresuid/setresgid to the mapped ids */
-	SBX_STEP_USERNS_LIMIT,  /* refuse nested user namespaces */
+	/* init */
+	SBX_STEP_PDEATHSIG,        /* die with the broker */
+	SBX_STEP_FIXED_FDS,        /* launch channel, program, resources to their fixed numbers */
+	SBX_STEP_NETNS,            /* unshare the network namespace */
+	SBX_STEP_SYNC,             /* wait for GO: maps and cgroups are in place */
+	SBX_STEP_CGROUPNS,         /* unshare the cgroup namespace */
+	SBX_STEP_HOSTNAME,         /* uts */
+	SBX_STEP_MOUNT_SOURCES,    /* clone the bind sources; detail names the path */
+	SBX_STEP_REOPEN_RO,        /* program, stdio, grants through read-only mounts */
+	SBX_STEP_IDENTITY,         /* setresuid/setresgid to the mapped ids */
+	SBX_STEP_PDEATHSIG_AGAIN,  /* cleared by the euid change: armed again */
+	SBX_STEP_ROOT,             /* build the root and pivot; detail names the path */
+	SBX_STEP_USERNS_LIMIT,     /* refuse nested user namespaces */
+	SBX_STEP_CLOSE_FDS,        /* close everything but stdio, the slots and the launch fds */
+	SBX_STEP_NON_DUMPABLE,     /* PR_SET_DUMPABLE 0 */
+	SBX_STEP_INIT_SIGNALS,     /* init's handlers and blocked mask */
+	SBX_STEP_FILTER,           /* receive the compiled filter */
+	SBX_STEP_FORK,             /* init forks the program's process */
+	SBX_STEP_INIT_CAPS,        /* init drops every capability, then supervises */
+	/* the program's process */
+	SBX_STEP_SESSION,          /* signals to defaults, setsid */
+	SBX_STEP_EXEC_FDS,         /* clear close-on-exec on the fds that cross the exec */
 	SBX_STEP_RLIMITS,
-	SBX_STEP_FDS,           /* close everything but stdio */
-	SBX_STEP_FORK,          /* init forks the program's process */
-	SBX_STEP_SESSION,       /* setsid */
-	SBX_STEP_CAPS,          /* drop every capability, lock securebits */
+	SBX_STEP_CAPS,             /* drop every capability, lock securebits */
 	SBX_STEP_NO_NEW_PRIVS,
-	SBX_STEP_LANDLOCK,      /* restrict opens to the sandbox's tree */
-	SBX_STEP_SECCOMP,       /* load the filter */
+	SBX_STEP_LANDLOCK,         /* restrict opens to the sandbox's tree */
+	SBX_STEP_SECCOMP,          /* load the filter */
+	SBX_STEP_HANDOFF,          /* EXEC with the listener to the broker */
 	SBX_STEP_EXEC,
 	SBX_STEP_MAX_,
 };
@@ -103,27 +120,38 @@ static const uint32_t sbx_launch_allowed[SBX_LAUNCH_STATE_MAX_] = {
 	[SBX_LAUNCH_STATE_ENDED] = 0,
 };
 
-/* Human name of a step, for messages ("mount", "seccomp", ...). */
+/* Human name of a step, for messages ("sandbox setup failed at step 'NAME'") and the -v trace.
+ * sandbox/launch.c's opening comment and docs/sandbox.md use the same names. */
 static inline const char *sbx_step_name(uint32_t step)
 {
 	static const char *const names[SBX_STEP_MAX_] = {
 		[SBX_STEP_NONE] = "setup",
-		[SBX_STEP_SYNC] = "waiting for the broker",
 		[SBX_STEP_PDEATHSIG] = "parent-death signal",
+		[SBX_STEP_FIXED_FDS] = "fixed fd numbers",
 		[SBX_STEP_NETNS] = "network namespace",
+		[SBX_STEP_SYNC] = "waiting for the broker",
 		[SBX_STEP_CGROUPNS] = "cgroup namespace",
 		[SBX_STEP_HOSTNAME] = "hostname",
-		[SBX_STEP_MOUNTS] = "mounts",
+		[SBX_STEP_MOUNT_SOURCES] = "cloning the bind sources",
+		[SBX_STEP_REOPEN_RO] = "reopening read-only",
 		[SBX_STEP_IDENTITY] = "taking on the worker's uid/gid",
+		[SBX_STEP_PDEATHSIG_AGAIN] = "parent-death signal, again",
+		[SBX_STEP_ROOT] = "building the root",
 		[SBX_STEP_USERNS_LIMIT] = "nested user namespace limit",
-		[SBX_STEP_RLIMITS] = "resource limits",
-		[SBX_STEP_FDS] = "closing inherited file descriptors",
+		[SBX_STEP_CLOSE_FDS] = "closing inherited file descriptors",
+		[SBX_STEP_NON_DUMPABLE] = "non-dumpable",
+		[SBX_STEP_INIT_SIGNALS] = "init's signal handlers",
+		[SBX_STEP_FILTER] = "receiving the filter",
 		[SBX_STEP_FORK] = "fork",
+		[SBX_STEP_INIT_CAPS] = "init dropping capabilities",
 		[SBX_STEP_SESSION] = "new session",
+		[SBX_STEP_EXEC_FDS] = "fds that cross the exec",
+		[SBX_STEP_RLIMITS] = "resource limits",
 		[SBX_STEP_CAPS] = "dropping capabilities",
 		[SBX_STEP_NO_NEW_PRIVS] = "no_new_privs",
 		[SBX_STEP_LANDLOCK] = "landlock",
 		[SBX_STEP_SECCOMP] = "loading the seccomp filter",
+		[SBX_STEP_HANDOFF] = "handing the listener to the broker",
 		[SBX_STEP_EXEC] = "exec",
 	};
 	return step < SBX_STEP_MAX_ && names[step] ? names[step] : "unknown step";
@@ -133,7 +161,7 @@ static inline const char *sbx_step_name(uint32_t step)
  *
  * A second AF_UNIX SOCK_SEQPACKET pair per worker, created only when the worker may ask for
  * anything. The worker's end is a plain fd inside (its number in SBX_FD_BROKER); a cooperating
- * worker uses the client library (sandbox/client.h) to speak it.
+ * worker uses the client library (include/sbx-client.h) to speak it.
  *
  *   worker -> broker  SBX_REQ_OPEN      open PATH below the granted directory DIR (flags)
  *   worker -> broker  SBX_REQ_CAPTURE   the next packet capture fd (named resource)

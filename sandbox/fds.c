@@ -6,29 +6,31 @@
 #include <limits.h>
 #include <unistd.h>
 
-int sbx_fds_close_except(size_t n_low, const int *keep_high, size_t n_high)
+int sbx_fds_close_except(const int *keep, size_t n_keep)
 {
-	int sorted[4];
+	int sorted[SBX_FDS_MAX];
 	size_t n = 0;
 
-	if (n_high > 4)
+	if (n_keep > SBX_FDS_MAX)
 		return -EINVAL;
-	for (size_t i = 0; i < n_high; i++) {
-		if (keep_high[i] < 3 + (int)n_low)
+	/* Insertion sort, no allocation: a few hundred comparisons at most. */
+	for (size_t i = 0; i < n_keep; i++) {
+		if (keep[i] < 0)
 			return -EINVAL;
 		size_t j = n++;
-		while (j > 0 && sorted[j - 1] > keep_high[i]) {
+		while (j > 0 && sorted[j - 1] > keep[i]) {
 			sorted[j] = sorted[j - 1];
 			j--;
 		}
-		sorted[j] = keep_high[i];
+		sorted[j] = keep[i];
 	}
-	unsigned int from = 3 + (unsigned int)n_low;
+	/* Close the gaps between the kept fds, from 3 up; stdio and duplicates fall out of it. */
+	unsigned int from = 3;
 	for (size_t i = 0; i <= n; i++) {
 		unsigned int to = i < n ? (unsigned int)sorted[i] : UINT_MAX;
 		if (to > from && close_range(from, to - 1, 0) < 0)
 			return -errno;
-		if (i < n)
+		if (i < n && (unsigned int)sorted[i] + 1 > from)
 			from = (unsigned int)sorted[i] + 1;
 	}
 	return 0;
@@ -36,9 +38,13 @@ int sbx_fds_close_except(size_t n_low, const int *keep_high, size_t n_high)
 
 int sbx_fds_move(const int *from, const int *to, size_t n, int scratch)
 {
-	int tmp[160];
-	if (n > 160)
+	int tmp[SBX_FDS_MAX];
+	if (n > SBX_FDS_MAX)
 		return -EINVAL;
+	/* A target among the temporaries would be overwritten by the next dup: refuse it. */
+	for (size_t i = 0; i < n; i++)
+		if (to[i] < 0 || to[i] >= scratch)
+			return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		tmp[i] = fcntl(from[i], F_DUPFD_CLOEXEC, scratch);
 		if (tmp[i] < 0)

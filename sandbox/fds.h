@@ -4,11 +4,14 @@
 
 #include <stddef.h>
 
-/* Child side: close every fd >= 3 except [3, 3 + n_low) and the fds in keep_high[] (each
- * >= 3 + n_low, at most 4). Returns 0 or -errno. */
-int sbx_fds_close_except(size_t n_low, const int *keep_high, size_t n_high);
+#define SBX_FDS_MAX 160 /* fds per call: the child allocates nothing, arrays live on its stack */
+
+/* Child side: close every fd >= 3 except those in keep[] (any order; at most SBX_FDS_MAX; stdio
+ * is always kept). Returns 0 or -errno. */
+int sbx_fds_close_except(const int *keep, size_t n_keep);
 
 /* Child side: move fds to fixed numbers: from[i] becomes to[i] (O_CLOEXEC), whatever the
- * overlaps between the two sets, by way of temporaries at or above `scratch`. The originals are
- * left open (close them with sbx_fds_close_except). At most 160 fds. Returns 0 or -errno. */
+ * overlaps between the two sets, by way of temporaries at or above `scratch` (every target must
+ * be below it, else -EINVAL before anything moves). The originals are
+ * left open (close them with sbx_fds_close_except). At most SBX_FDS_MAX fds. Returns 0 or -errno. */
 int sbx_fds_move(const int *from, const int *to, size_t n, int scratch);

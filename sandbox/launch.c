@@ -1,33 +1,67 @@
 /* SPDX-License-Identifier: MIT */
-/* The orchestrator of the sandbox side. It applies the mechanisms in this order:
+/* The orchestrator of the sandbox side. It applies the mechanisms in the order of enum sbx_step
+ * (common/protocol.h), numbered and named the same there, here and in docs/sandbox.md (a test
+ * checks that the three agree, and that `sbx -v` traces the steps in this order):
  *
  *  init (pid 1 of the new pid namespace, still holding all capabilities of its user namespace)
- *   1. parent-death signal       before anything else: if the broker dies, we die
- *   1b. fixed fd numbers         the launch channel and the program at SBX_LAUNCH_FD/PROGRAM_FD
- *   1c. network namespace        here rather than in the clone: creating one costs ~1 ms of
- *                                kernel work, which now runs while the broker writes our maps
- *                                and compiles the filter, on the other core
- *   2. wait for GO               the broker has written our uid/gid maps and cgroups
- *   3. cgroup namespace          after the cgroup move, so our cgroup is the namespace's root
- *   4. hostname                  needs CAP_SYS_ADMIN in our user namespace
- *   5. clone the bind sources    as the caller's host identity, so they resolve with its access
- *   5b. reopen read-only         the program and read-only grants, through read-only mounts
- *   6. become the mapped uid/gid files created in the new root must belong to a mapped uid
- *   7. build the root, pivot     needs CAP_SYS_ADMIN in our user namespace (kept across 6)
- *   7b. forbid nested userns     needs CAP_SYS_RESOURCE and the fresh /proc of step 7
- *   8. close inherited fds       only stdio, the launch channel and the program stay
- *   9. non-dumpable, signals     the program cannot ptrace init even without seccomp
- *   9b. receive the filter       compiled by the broker while we did steps 3-9
- *  10. fork the program's process; init drops every capability and supervises (init.c)
+ *   1. parent-death signal
+ *        before anything else: if the broker dies, we die
+ *   2. fixed fd numbers
+ *        the launch channel and the program at SBX_LAUNCH_FD/PROGRAM_FD, the fd slots at the
+ *        targets the broker chose: a compiled filter names the launch fd by number
+ *   3. network namespace
+ *        here rather than in the clone: creating one costs ~1 ms of kernel work, which now
+ *        runs while the broker writes our maps and compiles the filter, on the other core
+ *   4. waiting for the broker
+ *        GO: the broker has written our uid/gid maps and moved us into our cgroups
+ *   5. cgroup namespace
+ *        after the cgroup move, so our cgroup is the namespace's root
+ *   6. hostname
+ *        needs CAP_SYS_ADMIN in our user namespace
+ *   7. cloning the bind sources
+ *        as the caller's host identity, so they resolve with its access
+ *   8. reopening read-only
+ *        the program, read-only stdio files and grants, through read-only mounts (mount.h)
+ *   9. taking on the worker's uid/gid
+ *        files created in the new root must belong to a mapped uid
+ *  10. parent-death signal, again
+ *        the kernel cleared it on the euid change just before
+ *  11. building the root
+ *        and pivoting: needs CAP_SYS_ADMIN in our user namespace (kept across the uid change)
+ *  12. nested user namespace limit
+ *        needs CAP_SYS_RESOURCE and the fresh /proc of the new root
+ *  13. closing inherited file descriptors
+ *        only stdio, the fd slots, the launch channel and the program stay
+ *  14. non-dumpable
+ *        the program cannot ptrace init even without seccomp
+ *  15. init's signal handlers
+ *        installed and blocked before the fork, so no forwarded signal is lost
+ *  16. receiving the filter
+ *        compiled by the broker while we did everything since GO
+ *  17. fork
+ *        the program's process; a raw clone, without libc's atfork handlers
+ *  18. init dropping capabilities
+ *        init needs none to supervise (init.c), so nothing inside holds any
  *
  *  program's process (pid 2)
- *  11. signals to defaults, new session (no terminal: TIOCSTI cannot reach the caller's)
- *  12. rlimits                   before dropping CAP_SYS_RESOURCE: raising nothing, lowering all
- *  13. capabilities: all sets empty, securebits locked
- *  14. no_new_privs             required for an unprivileged seccomp filter and for Landlock
- *  14b. Landlock                 opens limited to the sandbox's tree and its grants (landlock.h)
- *  15. seccomp                   last: everything above is system calls the policy need not allow
- *  16. hand the listener to the broker, then exec the program by fd
+ *  19. new session
+ *        signals to defaults; no terminal: TIOCSTI cannot reach the caller's
+ *  20. fds that cross the exec
+ *        close-on-exec cleared on the fd slots (and a script's own fd) only
+ *  21. resource limits
+ *        before dropping CAP_SYS_RESOURCE: raising nothing, lowering all
+ *  22. dropping capabilities
+ *        all sets empty, securebits locked
+ *  23. no_new_privs
+ *        required for an unprivileged seccomp filter and for Landlock
+ *  24. landlock
+ *        opens limited to the sandbox's tree and its grants (landlock.h)
+ *  25. loading the seccomp filter
+ *        last: everything above is system calls the policy need not allow
+ *  26. handing the listener to the broker
+ *        on the launch channel, the one call the filter lets through for us
+ *  27. exec
+ *        the program, by fd
  *
  * Any failing step reports SBX_LAUNCH_ERROR with the step and errno, and exits: the launch
  * fails closed. */
@@ -54,6 +88,15 @@
 #include "userns.h"
 #include "uts.h"
 
+/* The launch channel: plan->launch_fd until SBX_STEP_FIXED_FDS, SBX_LAUNCH_FD after. */
+static int launch_fd = -1;
+/* The step running now: the one a failure reports. */
+static enum sbx_step step_now = SBX_STEP_NONE;
+static bool verbose;
+
+/* Filled in by SBX_STEP_FILTER; the program's process inherits it with the fork. */
+static struct sbx_launch_filter filter_msg;
+
 /* sendmsg on exactly the launch fd is what the seccomp filter lets through before exec. */
 static int send_msg(int fd, const struct sbx_launch_msg *msg, int pass_fd)
 {
@@ -72,12 +115,16 @@ static void report_error(int fd, enum sbx_step step, int err, const char *detail
 	(void)send_msg(fd, &msg, -1);
 }
 
-/* Filled in by step 9b; the program's process inherits it with the fork. */
-static struct sbx_launch_filter filter_msg;
-
-static void trace(const struct sbx_launch_plan *plan, const char *what)
+/* The step that is running fails: tell the broker (err: errno, either sign) and fail closed. */
+_Noreturn static void fail(int err, const char *detail)
 {
-	if (!plan->verbose)
+	report_error(launch_fd, step_now, err, detail);
+	_exit(125);
+}
+
+static void trace(const char *what)
+{
+	if (!verbose)
 		return;
 	char buf[256];
 	int n = snprintf(buf, sizeof(buf), "sbx: [sandbox pid %d] %s\n", (int)getpid(), what);
@@ -85,35 +132,64 @@ static void trace(const struct sbx_launch_plan *plan, const char *what)
 		(void)!write(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-#define FAIL(plan, step, err, detail)                                        \
-	do {                                                                 \
-		(void)(plan);                                                \
-		report_error(launch_fd, (step), (err), (detail));            \
-		_exit(125);                                                  \
-	} while (0)
+static void announce(enum sbx_step step)
+{
+	char what[96];
+	if (verbose) {
+		snprintf(what, sizeof(what), "step %d: %s", (int)step, sbx_step_name(step));
+		trace(what);
+	}
+}
 
-/* The launch channel: plan->launch_fd until step 1b, SBX_LAUNCH_FD after. */
-static int launch_fd = -1;
+static void begin(enum sbx_step step)
+{
+	step_now = step;
+	announce(step);
+}
 
-/* The launch channel, the program and the resources to their fixed numbers. */
+/* SBX_STEP_FIXED_FDS: the launch channel, the program and the fd slots to their fixed numbers. A target
+ * outside [3, SBX_LAUNCH_FD) or taken twice would clobber the channel or another slot. */
 static int fix_fds(const struct sbx_launch_plan *plan)
 {
-	int from[SBX_LAUNCH_MAX_EXTRA + 2], to[SBX_LAUNCH_MAX_EXTRA + 2];
-	if (plan->n_slots > SBX_LAUNCH_MAX_EXTRA)
+	int from[SBX_LAUNCH_MAX_SLOTS + 2], to[SBX_LAUNCH_MAX_SLOTS + 2];
+	if (plan->n_slots > SBX_LAUNCH_MAX_SLOTS)
 		return -E2BIG;
 	from[0] = plan->launch_fd;
 	to[0] = SBX_LAUNCH_FD;
 	from[1] = plan->program_fd;
 	to[1] = SBX_PROGRAM_FD;
 	for (size_t i = 0; i < plan->n_slots; i++) {
+		int t = plan->slots[i].target;
+		if (t < 3 || t >= SBX_LAUNCH_FD)
+			return -EBADF;
+		for (size_t j = 0; j < i; j++)
+			if (plan->slots[j].target == t)
+				return -EBADF;
 		from[2 + i] = plan->slots[i].fd;
-		to[2 + i] = plan->slots[i].target;
+		to[2 + i] = t;
 	}
 	return sbx_fds_move(from, to, 2 + plan->n_slots, SBX_PROGRAM_FD + 1);
 }
 
-/* Parent-death signal, then make sure the broker is still there: if it died before the prctl,
- * its end of the launch channel is closed. */
+/* SBX_STEP_SYNC. If the broker died before the parent-death signal took effect, its end is
+ * closed: recv sees EOF, and there is nobody left to tell. */
+static void wait_go(void)
+{
+	struct sbx_launch_msg go;
+	ssize_t n;
+	do
+		n = recv(SBX_LAUNCH_FD, &go, sizeof(go), 0);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		_exit(125);
+	if (n < 0)
+		fail(errno, "receiving GO");
+	if (n != (ssize_t)sizeof(go) || go.type != SBX_LAUNCH_GO)
+		fail(EPROTO, "expected GO");
+}
+
+/* SBX_STEP_PDEATHSIG_AGAIN: the parent-death signal again, then make sure the broker is still there: if it died
+ * before the prctl, its end of the launch channel is closed. */
 static int arm_pdeathsig(void)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -124,6 +200,45 @@ static int arm_pdeathsig(void)
 	if (p.revents & (POLLHUP | POLLRDHUP | POLLERR))
 		_exit(125);
 	return 0;
+}
+
+/* SBX_STEP_REOPEN_RO: the program, read-only regular files on stdio and the fd slots that ask for it,
+ * through read-only mounts (see mount.h). */
+static void reopen_ro(const struct sbx_launch_plan *plan)
+{
+	int r;
+	if (plan->program_path &&
+	    (r = sbx_mount_reopen_ro(plan->program_path, SBX_PROGRAM_FD, plan->program_is_script ? O_RDONLY : O_PATH)) < 0)
+		fail(r, "reopening the program read-only");
+	for (int fd = 0; fd < 3; fd++) {
+		if (!plan->stdio_ro_path[fd])
+			continue;
+		/* A fresh open file description: carry the caller's offset over. */
+		off_t pos = lseek(fd, 0, SEEK_CUR);
+		if ((r = sbx_mount_reopen_ro(plan->stdio_ro_path[fd], fd, O_RDONLY)) < 0 ||
+		    (pos > 0 && lseek(fd, pos, SEEK_SET) < 0))
+			fail(r < 0 ? r : -errno, plan->stdio_ro_path[fd]);
+		/* dup3 set close-on-exec on it: stdio must cross the exec. */
+		if (fcntl(fd, F_SETFD, 0) < 0)
+			fail(errno, "stdio");
+	}
+	for (size_t i = 0; i < plan->n_slots; i++) {
+		const struct sbx_fd_slot *s = &plan->slots[i];
+		if (s->ro_path && (r = sbx_mount_reopen_ro(s->ro_path, s->target, s->ro_flags)) < 0)
+			fail(r, s->ro_path);
+	}
+}
+
+/* SBX_STEP_CLOSE_FDS: only stdio, the fd slots and the two launch fds stay. */
+static int close_inherited(const struct sbx_launch_plan *plan)
+{
+	int keep[SBX_LAUNCH_MAX_SLOTS + 2];
+	size_t n = 0;
+	keep[n++] = SBX_LAUNCH_FD;
+	keep[n++] = SBX_PROGRAM_FD;
+	for (size_t i = 0; i < plan->n_slots; i++)
+		keep[n++] = plan->slots[i].target;
+	return sbx_fds_close_except(keep, n);
 }
 
 static int receive_filter(const struct sbx_launch_plan *plan)
@@ -140,48 +255,131 @@ static int receive_filter(const struct sbx_launch_plan *plan)
 	return 0;
 }
 
+/* PDEATHSIG to HOSTNAME: the process, its fds and its namespaces, around the broker's GO. */
+static void enter_namespaces(const struct sbx_launch_plan *plan)
+{
+	int r;
+	begin(SBX_STEP_PDEATHSIG);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail(errno, NULL);
+	begin(SBX_STEP_FIXED_FDS);
+	if ((r = fix_fds(plan)) < 0)
+		fail(r, "moving to fixed fd numbers");
+	launch_fd = SBX_LAUNCH_FD;
+	begin(SBX_STEP_NETNS);
+	if (unshare(CLONE_NEWNET) < 0)
+		fail(errno, NULL);
+	begin(SBX_STEP_SYNC);
+	wait_go();
+	begin(SBX_STEP_CGROUPNS);
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		fail(errno, NULL);
+	begin(SBX_STEP_HOSTNAME);
+	if ((r = sbx_uts_setup(plan->hostname)) < 0)
+		fail(r, plan->hostname);
+}
+
+/* MOUNT_SOURCES to USERNS_LIMIT: the new root, entered as the worker's uid/gid. */
+static void build_filesystem(const struct sbx_launch_plan *plan)
+{
+	int r;
+	char detail[SBX_LAUNCH_DETAIL_MAX];
+	struct sbx_mount_sources sources;
+
+	begin(SBX_STEP_MOUNT_SOURCES);
+	if ((r = sbx_mount_open_sources(plan->mounts, &sources, detail, sizeof(detail))) < 0)
+		fail(r, detail);
+	begin(SBX_STEP_REOPEN_RO);
+	reopen_ro(plan);
+	begin(SBX_STEP_IDENTITY);
+	if ((r = sbx_userns_become(plan->uid, plan->gid, plan->drop_groups)) < 0)
+		fail(r, NULL);
+	begin(SBX_STEP_PDEATHSIG_AGAIN);
+	if ((r = arm_pdeathsig()) < 0)
+		fail(r, NULL);
+	begin(SBX_STEP_ROOT);
+	if ((r = sbx_mount_build_root(plan->mounts, &sources, detail, sizeof(detail))) < 0)
+		fail(r, detail);
+	trace("namespaces entered, minimal root built, pivoted");
+	begin(SBX_STEP_USERNS_LIMIT);
+	if ((r = sbx_userns_forbid_nested()) < 0)
+		fail(r, "/proc/sys/user/max_user_namespaces");
+}
+
+/* CLOSE_FDS to FILTER: what init holds and how it can be reached, before the untrusted process exists. */
+static void seal_init(const struct sbx_launch_plan *plan)
+{
+	int r;
+	begin(SBX_STEP_CLOSE_FDS);
+	if ((r = close_inherited(plan)) < 0)
+		fail(r, NULL);
+	begin(SBX_STEP_NON_DUMPABLE);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail(errno, "PR_SET_DUMPABLE");
+	begin(SBX_STEP_INIT_SIGNALS);
+	if ((r = sbx_init_prepare()) < 0)
+		fail(r, NULL);
+	begin(SBX_STEP_FILTER);
+	if ((r = receive_filter(plan)) < 0)
+		fail(r, NULL);
+}
+
+/* SESSION to EXEC, in the program's process. */
 _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 {
 	int r;
 	const char *which = NULL;
 
+	begin(SBX_STEP_SESSION);
 	sbx_init_reset_signals();
 	if (setsid() < 0)
-		FAIL(plan, SBX_STEP_SESSION, errno, NULL);
-	/* The resources are the only fds besides stdio that cross the exec (and, for a script,
+		fail(errno, NULL);
+	/* The fd slots are the only fds besides stdio that cross the exec (and, for a script,
 	 * the script itself, just before the exec). */
+	begin(SBX_STEP_EXEC_FDS);
 	for (size_t i = 0; i < plan->n_slots; i++)
 		if (fcntl(plan->slots[i].target, F_SETFD, 0) < 0)
-			FAIL(plan, SBX_STEP_FDS, errno, "resource fds");
+			fail(errno, "resource fds");
 	/* The interpreter of a script opens /dev/fd/N: that fd must survive the exec. */
 	if (plan->program_is_script && fcntl(SBX_PROGRAM_FD, F_SETFD, 0) < 0)
-		FAIL(plan, SBX_STEP_FDS, errno, "script fd");
+		fail(errno, "script fd");
+	begin(SBX_STEP_RLIMITS);
 	if ((r = sbx_rlimits_apply(&plan->rlimits, &which)) < 0)
-		FAIL(plan, SBX_STEP_RLIMITS, r, which);
+		fail(r, which);
+	begin(SBX_STEP_CAPS);
 	if ((r = sbx_caps_drop_all()) < 0)
-		FAIL(plan, SBX_STEP_CAPS, r, NULL);
+		fail(r, NULL);
+	begin(SBX_STEP_NO_NEW_PRIVS);
 	if ((r = sbx_caps_no_new_privs()) < 0)
-		FAIL(plan, SBX_STEP_NO_NEW_PRIVS, r, NULL);
-	trace(plan, "capabilities dropped, securebits locked, no_new_privs set");
+		fail(r, NULL);
+	trace("capabilities dropped, securebits locked, no_new_privs set");
+	begin(SBX_STEP_LANDLOCK);
 	if (plan->landlock && (r = sbx_landlock_apply(plan->landlock)) < 0)
-		FAIL(plan, SBX_STEP_LANDLOCK, r, NULL);
+		fail(r, NULL);
 
+	/* The filter need not allow write(2): the steps after it are traced before it. */
+	begin(SBX_STEP_SECCOMP);
+	if (plan->seccomp)
+		trace("loading the seccomp filter; exec follows");
+	announce(SBX_STEP_HANDOFF);
+	announce(SBX_STEP_EXEC);
 	struct sbx_launch_msg msg;
 	memset(&msg, 0, sizeof(msg));
 	msg.type = SBX_LAUNCH_EXEC;
 	int listener = -1;
 	if (plan->seccomp) {
-		trace(plan, "loading the seccomp filter; exec follows");
 		struct sock_fprog prog = { .len = (unsigned short)filter_msg.n_insns,
 					   .filter = (struct sock_filter *)filter_msg.insns };
 		listener = sbx_seccomp_load(&prog);
 		if (listener < 0)
-			FAIL(plan, SBX_STEP_SECCOMP, listener, NULL);
+			fail(listener, NULL);
 	}
 	/* From here on only sendmsg(launch_fd), exit_group and the one exec are certain to be
 	 * allowed: the broker answers anything else as a violation. */
-	if (send_msg(SBX_LAUNCH_FD, &msg, listener) < 0)
-		_exit(125); /* without the listener the broker could not answer: never exec */
+	step_now = SBX_STEP_HANDOFF;
+	if ((r = send_msg(SBX_LAUNCH_FD, &msg, listener)) < 0)
+		fail(r, NULL); /* without the listener the broker could not answer: never exec */
+	step_now = SBX_STEP_EXEC;
 	syscall(SYS_execveat, SBX_PROGRAM_FD, "", plan->argv, plan->envp, AT_EMPTY_PATH);
 	int err = errno;
 	report_error(SBX_LAUNCH_FD, SBX_STEP_EXEC, err, NULL);
@@ -191,101 +389,32 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 {
 	int r;
-	char detail[SBX_LAUNCH_DETAIL_MAX];
 
 	launch_fd = plan->launch_fd;
+	verbose = plan->verbose;
 	if (plan->broker_fd >= 0)
 		close(plan->broker_fd);
 
-	/* 1. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		FAIL(plan, SBX_STEP_PDEATHSIG, errno, NULL);
-	/* 1b. */
-	if ((r = fix_fds(plan)) < 0)
-		FAIL(plan, SBX_STEP_FDS, r, "moving to fixed fd numbers");
-	launch_fd = SBX_LAUNCH_FD;
-	/* 1c. */
-	if (unshare(CLONE_NEWNET) < 0)
-		FAIL(plan, SBX_STEP_NETNS, errno, NULL);
+	enter_namespaces(plan);
+	build_filesystem(plan);
+	seal_init(plan);
 
-	/* 2. If the broker died before step 1 took effect, its end is closed: recv sees EOF. */
-	struct sbx_launch_msg go;
-	ssize_t n;
-	do
-		n = recv(SBX_LAUNCH_FD, &go, sizeof(go), 0);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(go) || go.type != SBX_LAUNCH_GO)
-		_exit(125);
-
-	/* 3. */
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		FAIL(plan, SBX_STEP_CGROUPNS, errno, NULL);
-	/* 4. */
-	if ((r = sbx_uts_setup(plan->hostname)) < 0)
-		FAIL(plan, SBX_STEP_HOSTNAME, r, plan->hostname);
-	/* 5. */
-	struct sbx_mount_sources sources;
-	if ((r = sbx_mount_open_sources(plan->mounts, &sources, detail, sizeof(detail))) < 0)
-		FAIL(plan, SBX_STEP_MOUNTS, r, detail);
-	/* 5b. The program and read-only grants through read-only mounts (see mount.h). */
-	if (plan->program_path &&
-	    (r = sbx_mount_reopen_ro(plan->program_path, SBX_PROGRAM_FD, plan->program_is_script ? O_RDONLY : O_PATH)) < 0)
-		FAIL(plan, SBX_STEP_MOUNTS, r, "reopening the program read-only");
-	for (int fd = 0; fd < 3; fd++) {
-		if (!plan->stdio_ro_path[fd])
-			continue;
-		/* A fresh open file description: carry the caller's offset over. */
-		off_t pos = lseek(fd, 0, SEEK_CUR);
-		if ((r = sbx_mount_reopen_ro(plan->stdio_ro_path[fd], fd, O_RDONLY)) < 0 ||
-		    (pos > 0 && lseek(fd, pos, SEEK_SET) < 0))
-			FAIL(plan, SBX_STEP_MOUNTS, r < 0 ? r : -errno, plan->stdio_ro_path[fd]);
-		/* dup3 set close-on-exec on it: stdio must cross the exec. */
-		if (fcntl(fd, F_SETFD, 0) < 0)
-			FAIL(plan, SBX_STEP_FDS, errno, "stdio");
-	}
-	for (size_t i = 0; i < plan->n_slots; i++)
-		if (plan->slots[i].ro_path &&
-		    (r = sbx_mount_reopen_ro(plan->slots[i].ro_path, plan->slots[i].target, plan->slots[i].ro_flags)) < 0)
-			FAIL(plan, SBX_STEP_MOUNTS, r, plan->slots[i].ro_path);
-	/* 6. */
-	if ((r = sbx_userns_become(plan->uid, plan->gid, plan->drop_groups)) < 0)
-		FAIL(plan, SBX_STEP_IDENTITY, r, NULL);
-	/* The kernel clears the parent-death signal when the euid changes (as root, 0 -> 65534):
-	 * arm it again, and look whether the broker died in between. */
-	if ((r = arm_pdeathsig()) < 0)
-		FAIL(plan, SBX_STEP_PDEATHSIG, r, NULL);
-	/* 7. */
-	if ((r = sbx_mount_build_root(plan->mounts, &sources, detail, sizeof(detail))) < 0)
-		FAIL(plan, SBX_STEP_MOUNTS, r, detail);
-	trace(plan, "namespaces entered, minimal root built, pivoted");
-	if ((r = sbx_userns_forbid_nested()) < 0)
-		FAIL(plan, SBX_STEP_USERNS_LIMIT, r, "/proc/sys/user/max_user_namespaces");
-	/* 8. */
-	int keep[2] = { SBX_LAUNCH_FD, SBX_PROGRAM_FD };
-	if ((r = sbx_fds_close_except(plan->n_slots, keep, 2)) < 0)
-		FAIL(plan, SBX_STEP_FDS, r, NULL);
-	/* 9. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		FAIL(plan, SBX_STEP_FORK, errno, "PR_SET_DUMPABLE");
-	if ((r = sbx_init_prepare()) < 0)
-		FAIL(plan, SBX_STEP_FORK, r, "signals");
-	/* 9b. */
-	if ((r = receive_filter(plan)) < 0)
-		FAIL(plan, SBX_STEP_SECCOMP, r, "receiving the filter");
-	/* 10. */
+	begin(SBX_STEP_FORK);
 	/* A raw fork: libc's fork() would run atfork handlers that take locks another thread of
 	 * the broker may have held at clone time. */
 	pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0)
-		FAIL(plan, SBX_STEP_FORK, errno, NULL);
+		fail(errno, NULL);
 	if (pid == 0)
 		run_program(plan);
+
+	begin(SBX_STEP_INIT_CAPS);
 	close(SBX_PROGRAM_FD);
-	/* Init needs no capability to supervise: once the program's process exists (it drops its
-	 * own), init gives up every one too, so nothing inside holds any. */
+	/* Once the program's process exists (it drops its own), init gives up every capability
+	 * too: it needs none to supervise. */
 	if ((r = sbx_caps_drop_all()) < 0) {
 		(void)kill(pid, SIGKILL);
-		FAIL(plan, SBX_STEP_CAPS, r, "init");
+		fail(r, "init");
 	}
 	sbx_init_run(pid, SBX_LAUNCH_FD);
 }

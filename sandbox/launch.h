@@ -12,14 +12,15 @@
 #include "mount.h"
 #include "rlimits.h"
 
-#define SBX_LAUNCH_MAX_EXTRA 128 /* fds 3..130, well below SBX_LAUNCH_FD */
+#define SBX_LAUNCH_MAX_SLOTS 128 /* fds 3..130 as the broker numbers them, below SBX_LAUNCH_FD */
 
-/* One fd the sandbox receives: the broker's fd, and the number it gets inside, decided once by
- * the broker's plan (broker/plan.c); the sandbox side never computes a number itself. */
+/* One fd that crosses into the sandbox and over the exec (a resource, the request channel).
+ * Its number inside is the broker's decision, made once in its plan; the sandbox side applies
+ * it and never derives a number of its own. */
 struct sbx_fd_slot {
-	int fd;                   /* the broker's fd, before the clone */
-	int target;               /* its number inside; crosses the program's exec */
-	const char *ro_path;      /* reopen through a read-only mount of this path (NULL: keep) */
+	int fd;                   /* the broker's fd before the clone */
+	int target;               /* its number inside: >= 3, below SBX_LAUNCH_FD, distinct */
+	const char *ro_path;      /* reopen through a read-only mount (sandbox/mount.h), NULL: keep */
 	int ro_flags;             /* open flags for that reopen */
 };
 
@@ -28,8 +29,8 @@ struct sbx_launch_plan {
 	                             to SBX_LAUNCH_FD inside */
 	int broker_fd;            /* broker end: closed first thing in the child */
 	int program_fd;           /* the program, opened by the broker; moved to SBX_PROGRAM_FD */
-	const struct sbx_fd_slot *slots; /* resources and the request channel, at 3, 4, ... */
-	size_t n_slots;           /* at most SBX_LAUNCH_MAX_EXTRA */
+	const struct sbx_fd_slot *slots; /* each moved to its target, which crosses the exec */
+	size_t n_slots;           /* at most SBX_LAUNCH_MAX_SLOTS */
 	const char *program_path; /* canonical host path: the program is reopened read-only too */
 	const char *stdio_ro_path[3]; /* stdio fds that are read-only regular files: reopened read-only */
 	bool program_is_script;   /* keep program_fd open across exec: the interpreter reads /dev/fd/N */
@@ -46,10 +47,11 @@ struct sbx_launch_plan {
 
 	bool seccomp;             /* a filter follows GO (SBX_LAUNCH_FILTER); false: --no-seccomp */
 	const struct sbx_ll_plan *landlock; /* what the program may open (paths inside, fds) */
-	bool verbose;             /* child-side steps are logged to stderr */
+	bool verbose;             /* each step is traced on stderr as it begins */
 };
 
-/* Runs in the freshly cloned child (new user, mount, pid, ipc, uts, net namespaces): becomes
- * the sandbox's init, forks the program's process and supervises it. Never returns. Every
- * failure is reported to the broker over plan->launch_fd as SBX_LAUNCH_ERROR with the step. */
+/* Runs in the freshly cloned child (new user, mount, pid, ipc and uts namespaces; it makes its
+ * network and cgroup namespaces itself): becomes the sandbox's init, forks the program's process
+ * and supervises it. Never returns. Every failure is reported to the broker over the launch
+ * channel as SBX_LAUNCH_ERROR with the step (enum sbx_step) that was running. */
 _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan);

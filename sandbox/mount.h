@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The worker's filesystem: a fresh tmpfs root holding read-only binds of what programs need,
  * a fresh /proc, a minimal /dev and a small /tmp, entered with pivot_root. The broker writes
- * the plan (sbx_mount_plan); the child applies it with sbx_mount_setup(). */
+ * the plan (sbx_mount_plan); the child applies it in two phases, sbx_mount_open_sources() and
+ * sbx_mount_build_root(), with the read-only reopens (sbx_mount_reopen_ro()) in between. */
 #pragma once
 
 #include <stdbool.h>
@@ -53,10 +54,11 @@ void sbx_mount_sources_close(struct sbx_mount_sources *src);
 
 /* Child side, before the pivot: replace the fd at number `fd` by the same file (checked: same
  * device and inode) opened through a private read-only clone of its mount (recursive, so that
- * mounts below a directory stay covered). The clone is detached: ".." at its root goes nowhere. A worker that reopens
- * it through /proc/self/fd/N or /proc/self/exe then gets EROFS for writing, even when the file
- * is its own by uid, as an unprivileged caller's files are. flags: open flags (O_PATH, O_RDONLY,
- * O_PATH | O_DIRECTORY). Returns 0 or -errno (-ESTALE when path no longer is that file). */
+ * mounts below a directory stay covered). The clone is detached: ".." at its root goes nowhere.
+ * A worker that reopens it through /proc/self/fd/N or /proc/self/exe then gets EROFS for
+ * writing, even when the file is its own by uid, as an unprivileged caller's files are. flags:
+ * open flags (O_PATH, O_RDONLY, O_PATH | O_DIRECTORY, optionally SBX_REOPEN_WRITABLE). Returns 0
+ * or -errno (-ESTALE when path no longer is that file). */
 int sbx_mount_reopen_ro(const char *path, int fd, int flags);
 
 /* In flags for sbx_mount_reopen_ro: keep the clone writable (a directory grant with write

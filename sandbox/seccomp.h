@@ -4,6 +4,6 @@
 
 #include <linux/filter.h>
 
-/* Child side, the last step before exec (no_new_privs must be set). Loads prog with a new
+/* Child side, the last restriction before exec (no_new_privs must be set). Loads prog with a new
  * user-notification listener and returns the listener fd (close-on-exec) or -errno. */
 int sbx_seccomp_load(const struct sock_fprog *prog);
