@@ -10,7 +10,10 @@
  *   broker -> init  SBX_LAUNCH_FILTER  the compiled seccomp filter (struct sbx_launch_filter),
  *                                      sent while init builds the root: compiling it (~1 ms)
  *                                      overlaps the sandbox's own setup instead of preceding it
- *   init   -> broker SBX_LAUNCH_ERROR   a setup step failed (step, errno, detail); init exits
+ *   init   -> broker SBX_LAUNCH_ERROR   one of init's setup steps failed (step, errno, detail);
+ *                                      init exits
+ *   child  -> broker SBX_LAUNCH_ERROR   one of the program process's steps failed before its exec;
+ *                                      it exits, and init follows with its STATUS
  *   child  -> broker SBX_LAUNCH_EXEC    about to exec; with seccomp, carries the listener fd
  *   child  -> broker SBX_LAUNCH_ERROR   exec failed (step SBX_STEP_EXEC, errno)
  *   init   -> broker SBX_LAUNCH_STATUS  the program ended with wait status `status`; init exits
