@@ -77,6 +77,17 @@ else
         set -- "$@" :: sbx "$sbx" -- "$true_bin"
 fi
 
+# --- an earlier sbx, to compare a change against (SBX_BASELINE=/path/to/old/sbx) ---------
+base=${SBX_BASELINE:-}
+if [ -n "$base" ]; then
+        if "$base" -- "$true_bin" >/dev/null 2>"$tmp/base.err"; then
+                set -- "$@" :: base "$base" -- "$true_bin"
+        else
+                echo "SBX_BASELINE=$base does not work, skipping it: $(head -c 300 "$tmp/base.err")"
+                base=
+        fi
+fi
+
 echo "launch latency of /bin/true, $iterations runs each, interleaved; $(nproc) CPUs, $(uname -r), uid $(id -u)"
 "$timer" -n "$iterations" "$@" | tee "$tmp/out" | grep -v '^RESULT '
 
@@ -97,4 +108,13 @@ if [ -n "$sbx_us" ] && [ -n "$bwrap_us" ]; then
         }'
 else
         echo "ratio sbx/bwrap: not measured (needs both sbx and bwrap working); goal: <= $GOAL"
+fi
+base_us=$(med base)
+if [ -n "$base_us" ] && [ -n "$sbx_us" ]; then
+        awk -v s="$sbx_us" -v b="$base_us" -v w="${bwrap_us:-0}" 'BEGIN {
+                printf "ratio sbx/baseline (medians): %.2f", s / b
+                if (w > 0)
+                        printf "   baseline/bwrap: %.2f", b / w
+                printf "\n"
+        }'
 fi
