@@ -828,25 +828,11 @@ static int open_resources(struct sbx_worker *w, const struct sbx_config *cfg, in
 		if (!w->res || !w->res_fds || !w->res_opens)
 			return -ENOMEM;
 	}
-	static const enum sbx_resource_kind kinds[] = {
-		[SBX_PRES_FILE] = SBX_RES_FILE, [SBX_PRES_DIR] = SBX_RES_DIR, [SBX_PRES_CAPTURE] = SBX_RES_CAPTURE,
-		[SBX_PRES_CONNECT] = SBX_RES_CONNECT, [SBX_PRES_LISTEN] = SBX_RES_LISTEN,
-	};
-	for (size_t i = 0; i < n_pr; i++) {
-		struct sbx_resource *r = &w->res[w->n_res++];
-		r->kind = kinds[pr[i].kind];
-		sbx_strlcpy(r->name, pr[i].name, sizeof(r->name));
-		r->target = (char *)pr[i].target;
-		r->flags = pr[i].access;
-		r->pattern = (char *)pr[i].pattern;
-		r->max_opens = pr[i].max_opens;
-		r->promisc = pr[i].promisc;
-		r->filter = (char *)pr[i].filter;
-		r->fd = -1;
-	}
+	for (size_t i = 0; i < n_pr; i++)
+		w->res[w->n_res++] = pr[i].res; /* shallow: the strings stay the policy's */
 	for (size_t i = 0; i < cfg->n_res; i++) {
 		for (size_t j = 0; j < n_pr; j++) {
-			if (strcmp(pr[j].name, cfg->res[i].name) == 0) {
+			if (strcmp(pr[j].res.name, cfg->res[i].name) == 0) {
 				sbx_error_set(err, -EEXIST, "resource %s: also declared by the policy (%s:%u)", cfg->res[i].name,
 					      pr[j].file, pr[j].line);
 				return -EEXIST;
