@@ -3,12 +3,238 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/spec.h"
 #include "common/util.h"
 #include "sbx.h"
+
+struct cli_opt;
+typedef int (*cli_set_fn)(struct sbx_cli *cli, const struct cli_opt *o, char *arg);
+
+/* One option: how its value is parsed and what --help says of it. */
+struct cli_opt {
+	const char *name;    /* the long option without "--"; NULL: a heading in --help */
+	char short_name;     /* 0: none */
+	const char *metavar; /* its value in --help; NULL: none (a resource: its spec) */
+	cli_set_fn set;
+	size_t field;        /* opt_true, opt_string: offsetof(struct sbx_cli, ...) */
+	enum sbx_resource_kind kind; /* opt_resource */
+	const char *help;    /* "\n" continues under the first line */
+};
+
+static int bad(const struct cli_opt *o, const char *value, const char *why)
+{
+	fprintf(stderr, "sbx: error: --%s '%s': %s (see sbx --help)\n", o->name, value, why);
+	return -EINVAL;
+}
+
+static int opt_true(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	(void)arg;
+	*(bool *)((char *)cli + o->field) = true;
+	return 0;
+}
+
+static int opt_string(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	*(const char **)((char *)cli + o->field) = arg;
+	return 0;
+}
+
+static int opt_verbose(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	(void)o, (void)arg;
+	cli->verbose++;
+	return 0;
+}
+
+static int opt_policy(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	if (cli->policy)
+		return bad(o, arg, "given twice");
+	cli->policy = arg;
+	return 0;
+}
+
+static int opt_param(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	if (!strchr(arg, '=') || arg[0] == '=')
+		return bad(o, arg, "expected NAME=VALUE");
+	if (cli->n_params >= SBX_CLI_MAX_PARAMS)
+		return bad(o, arg, "too many parameters");
+	cli->params[cli->n_params++] = arg;
+	return 0;
+}
+
+static int opt_path(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	if (arg[0] != '/')
+		return bad(o, arg, "must be an absolute path");
+	if (cli->n_ro + cli->n_rw >= SBX_CLI_MAX_PATHS)
+		return bad(o, arg, "too many paths");
+	if (strcmp(o->name, "ro") == 0)
+		cli->ro[cli->n_ro++] = arg;
+	else
+		cli->rw[cli->n_rw++] = arg;
+	return 0;
+}
+
+static int opt_time(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	struct sbx_spec_error e;
+	if (sbx_spec_duration_ms(arg, &cli->time_limit_ms, &e) < 0)
+		return bad(o, arg, e.text);
+	return 0;
+}
+
+static int opt_memory(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	/* Below 1 MiB not even the dynamic loader fits. */
+	if (sbx_parse_size(arg, &cli->memory) < 0 || cli->memory < (1 << 20))
+		return bad(o, arg, "expected a size of at least 1M (K/M/G suffixes)");
+	return 0;
+}
+
+static int opt_pids(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	if (sbx_parse_u64(arg, &cli->pids) < 0 || cli->pids == 0 || cli->pids > 4194304)
+		return bad(o, arg, "expected a number from 1 to 4194304");
+	return 0;
+}
+
+static int opt_json(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	uint64_t v;
+	if (sbx_parse_u64(arg, &v) < 0 || v > INT32_MAX)
+		return bad(o, arg, "expected a file descriptor number");
+	cli->json_fd = (int)v;
+	return 0;
+}
+
+static int opt_user(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	char buf[64];
+	uint64_t u, g;
+	if (sbx_strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
+		return bad(o, arg, "expected UID[:GID], not 0");
+	char *colon = strchr(buf, ':');
+	if (colon)
+		*colon = '\0';
+	if (sbx_parse_u64(buf, &u) < 0 || u == 0 || u >= UINT32_MAX)
+		return bad(o, arg, "expected UID[:GID], not 0");
+	g = u;
+	if (colon && (sbx_parse_u64(colon + 1, &g) < 0 || g == 0 || g >= UINT32_MAX))
+		return bad(o, arg, "expected UID[:GID], not 0");
+	cli->uid = (uid_t)u;
+	cli->gid = (gid_t)g;
+	cli->user_set = true;
+	return 0;
+}
+
+static int opt_id_range(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	unsigned long long u, g, n;
+	char tail;
+	if (sscanf(arg, "%llu:%llu:%llu%c", &u, &g, &n, &tail) != 3 || u == 0 || g == 0 || n == 0 ||
+	    u + n > UINT32_MAX || g + n > UINT32_MAX)
+		return bad(o, arg, "expected UID:GID:COUNT, ids above 0");
+	cli->range_set = true;
+	cli->range_uid = (uid_t)u;
+	cli->range_gid = (gid_t)g;
+	cli->range_count = (uint32_t)n;
+	return 0;
+}
+
+static int opt_resource(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	struct sbx_spec_error e;
+	if (cli->n_res >= SBX_CLI_MAX_PATHS)
+		return bad(o, arg, "too many resources");
+	if (sbx_spec_resource(o->kind, arg, &cli->res[cli->n_res], &e) < 0)
+		return bad(o, arg, e.text);
+	cli->n_res++;
+	return 0;
+}
+
+static int opt_capture_filter(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	if (cli->n_res == 0 || cli->res[cli->n_res - 1].kind != SBX_RES_CAPTURE)
+		return bad(o, arg, "must follow a --capture");
+	cli->res[cli->n_res - 1].filter = arg;
+	return 0;
+}
+
+#define FIELD(f) .field = offsetof(struct sbx_cli, f)
+
+static const struct cli_opt options[] = {
+	{ .help = "Options:" },
+	{ "policy", 0, "FILE|NAME", opt_policy, .help = "policy file, or a shipped policy name (default: built-in)" },
+	{ "param", 0, "NAME=VALUE", opt_param, .help = "set a policy parameter ${NAME}" },
+	{ "ro", 0, "PATH", opt_path, .help = "make host PATH visible read-only at the same place" },
+	{ "rw", 0, "PATH", opt_path, .help = "make host PATH visible read-write at the same place" },
+	{ "time-limit", 0, "DURATION", opt_time,
+	  .help = "kill the sandbox after DURATION (exit status 124):\nseconds (1.5) or with a unit (500ms, 10s, 2m, 1h)" },
+	{ "memory-limit", 0, "SIZE", opt_memory, .help = "address-space limit and memory cgroup (K/M/G suffixes)" },
+	{ "pids-limit", 0, "N", opt_pids, .help = "process limit (rlimit and pids cgroup)" },
+	{ "user", 0, "UID[:GID]", opt_user, .help = "host uid/gid of the worker when sbx runs as root (default 65534)" },
+	{ "subid", 0, "NAME|self", opt_string, FIELD(subid),
+	  .help = "a host uid/gid per worker from NAME's (or your own) range in\n/etc/subuid and /etc/subgid" },
+	{ "id-range", 0, "UID:GID:N", opt_id_range,
+	  .help = "host uid/gid from this range (root; unprivileged via newuidmap)" },
+	{ "learn", 0, "OUT.policy", opt_string, FIELD(learn),
+	  .help = "allow and record every system call, write a policy to OUT" },
+	{ "json-status-fd", 0, "FD", opt_json, .help = "write JSON lines (start, violations, exit) to FD" },
+	{ "no-seccomp", 0, NULL, opt_true, FIELD(no_seccomp), .help = "DIAGNOSIS ONLY: run without the seccomp layer" },
+	{ "verbose", 'v', NULL, opt_verbose, .help = "log each setup step to stderr" },
+	{ "quiet", 'q', NULL, opt_true, FIELD(quiet), .help = "print only errors" },
+	{ "help", 'h', NULL, opt_true, FIELD(help), .help = "show this help" },
+	{ "version", 'V', NULL, opt_true, FIELD(version), .help = "show the version" },
+	{ .help = "Resources (opened by sbx, handed over as fds 3, 4, ...; SBX_FD_NAME=N in the environment):" },
+	{ "file", 0, NULL, opt_resource, .kind = SBX_RES_FILE,
+	  .help = "a file; MODE of r, w, c (create), t (truncate); default r" },
+	{ "dir", 0, NULL, opt_resource, .kind = SBX_RES_DIR,
+	  .help = "a directory (O_PATH); the worker may ask to open\npaths below it matching PATTERN with at most MODE" },
+	{ "capture", 0, NULL, opt_resource, .kind = SBX_RES_CAPTURE, .help = "an AF_PACKET socket on IFACE ('any': all)" },
+	{ "capture-filter", 0, "EXPR", opt_capture_filter,
+	  .help = "pcap filter for the last --capture, locked on the socket" },
+	{ "connect", 0, NULL, opt_resource, .kind = SBX_RES_CONNECT,
+	  .help = "a connected socket: tcp:HOST:PORT, udp:HOST:PORT, unix:PATH" },
+	{ "listen", 0, NULL, opt_resource, .kind = SBX_RES_LISTEN, .help = "a listening socket" },
+	{ "fd", 0, NULL, opt_resource, .kind = SBX_RES_FD, .help = "an fd sbx inherited (NAME: FD_N by default)" },
+	{ "requests", 0, NULL, opt_true, FIELD(requests),
+	  .help = "a request channel to the broker (SBX_FD_BROKER) even\nwithout --dir or --capture" },
+};
+
+static bool takes_value(const struct cli_opt *o)
+{
+	return o->metavar || o->set == opt_resource;
+}
+
+/* "-v, --verbose", "--file NAME=PATH[:MODE]" */
+static int left_column(const struct cli_opt *o, char *buf, size_t len)
+{
+	char sh[8] = "";
+	if (o->short_name)
+		snprintf(sh, sizeof(sh), "-%c, ", o->short_name);
+	const char *mv = o->metavar ? o->metavar : o->set == opt_resource ? sbx_spec_resource_usage(o->kind) : NULL;
+	return snprintf(buf, len, "%s--%s%s%s", sh, o->name, mv ? " " : "", mv ? mv : "");
+}
+
+/* The help column of the section after heading h: past its longest option, within reason. */
+static int section_column(const struct cli_opt *h)
+{
+	char buf[96];
+	int w = 0;
+	for (const struct cli_opt *o = h + 1; o < options + SBX_ARRAY_SIZE(options) && o->name; o++) {
+		int n = left_column(o, buf, sizeof(buf));
+		if (n > w && n <= 27)
+			w = n;
+	}
+	return 4 + w;
+}
 
 void sbx_cli_usage(FILE *out)
 {
@@ -16,333 +242,87 @@ void sbx_cli_usage(FILE *out)
 	      "       sbx policy check FILE...\n"
 	      "       sbx policy explain [--bpf] FILE\n"
 	      "\n"
-	      "Run PROGRAM as a zero-capability worker in fresh namespaces, under a seccomp policy.\n"
-	      "\n"
-	      "Options:\n"
-	      "  --policy FILE|NAME     policy file, or a shipped policy name (default: built-in)\n"
-	      "  --param NAME=VALUE     set a policy parameter ${NAME}\n"
-	      "  --ro PATH              make host PATH visible read-only at the same place\n"
-	      "  --rw PATH              make host PATH visible read-write at the same place\n"
-	      "  --time-limit SECONDS   kill the sandbox after SECONDS (exit status 124)\n"
-	      "  --memory-limit SIZE    address-space limit and memory cgroup (K/M/G suffixes)\n"
-	      "  --pids-limit N         process limit (rlimit and pids cgroup)\n"
-	      "  --user UID[:GID]       host uid/gid of the worker when sbx runs as root (default 65534)\n"
-	      "  --subid NAME|self      a host uid/gid per worker from NAME's (or your own) range in\n"
-	      "                         /etc/subuid and /etc/subgid\n"
-	      "  --id-range UID:GID:N   host uid/gid from this range (root; unprivileged via newuidmap)\n"
-	      "  --learn OUT.policy     allow and record every system call, write a policy to OUT\n"
-	      "\n"
-	      "Resources (opened by sbx, handed over as fds 3, 4, ...; SBX_FD_NAME=N in the environment):\n"
-	      "  --file NAME=PATH[:MODE]      a file; MODE of r, w, c (create), t (truncate); default r\n"
-	      "  --dir NAME=PATH[:MODE[:PATTERN]]  a directory (O_PATH); the worker may ask to open\n"
-	      "                               paths below it matching PATTERN with at most MODE\n"
-	      "  --capture NAME=IFACE[:promisc]  an AF_PACKET socket on IFACE ('any': all)\n"
-	      "  --capture-filter EXPR        pcap filter for the last --capture, locked on the socket\n"
-	      "  --connect NAME=ADDR          a connected socket: tcp:HOST:PORT, udp:HOST:PORT, unix:PATH\n"
-	      "  --listen NAME=ADDR           a listening socket\n"
-	      "  --fd N | --fd NAME=N         an fd sbx inherited\n"
-	      "  --requests                   a request channel to the broker (SBX_FD_BROKER) even\n"
-	      "                               without --dir or --capture\n"
-	      "  --json-status-fd FD    write JSON lines (start, violations, exit) to FD\n"
-	      "  --no-seccomp           DIAGNOSIS ONLY: run without the seccomp layer\n"
-	      "  -v, --verbose          log each setup step to stderr\n"
-	      "  -q, --quiet            print only errors\n"
-	      "  -h, --help             show this help\n"
-	      "  -V, --version          show the version\n"
-	      "\n"
-	      "Exit status: the program's own; 128+N if it died of signal N; 159 if the seccomp layer\n"
+	      "Run PROGRAM as a zero-capability worker in fresh namespaces, under a seccomp policy.\n",
+	      out);
+	int col = 0;
+	for (const struct cli_opt *o = options; o < options + SBX_ARRAY_SIZE(options); o++) {
+		if (!o->name) {
+			fprintf(out, "\n%s\n", o->help);
+			col = section_column(o);
+			continue;
+		}
+		char left[96];
+		int n = left_column(o, left, sizeof(left)) + 2;
+		fprintf(out, "  %s%*s", left, n + 2 > col ? 2 : col - n, "");
+		for (const char *h = o->help; *h; h++) {
+			fputc(*h, out);
+			if (*h == '\n')
+				fprintf(out, "%*s", col, "");
+		}
+		fputc('\n', out);
+	}
+	fputs("\nExit status: the program's own; 128+N if it died of signal N; 159 if the seccomp layer\n"
 	      "stopped it; 124 on the time limit; 125 if sbx failed; 126 not executable; 127 not found.\n",
 	      out);
 }
 
-static int bad(const char *opt, const char *value, const char *why)
+/* getopt_long's view of the table: long-only options answer 256 + their index. */
+static void getopt_tables(struct option *longopts, char *shortopts)
 {
-	fprintf(stderr, "sbx: error: %s '%s': %s (see sbx --help)\n", opt, value, why);
-	return -EINVAL;
+	char *s = shortopts;
+	*s++ = '+'; /* stop at the first non-option, so the program's own options stay its own */
+	*s++ = ':'; /* report a missing value as ':' */
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(options); i++) {
+		const struct cli_opt *o = &options[i];
+		if (!o->name)
+			continue;
+		int val = o->short_name ? o->short_name : 256 + (int)i;
+		*longopts++ = (struct option){ o->name, takes_value(o) ? required_argument : no_argument, NULL, val };
+		if (o->short_name)
+			*s++ = o->short_name;
+	}
+	*longopts = (struct option){ NULL, 0, NULL, 0 };
+	*s = '\0';
 }
 
-static int parse_seconds(const char *s, uint64_t *ms)
+static const struct cli_opt *find_opt(int c)
 {
-	char *end = NULL;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 1e9)
-		return -EINVAL;
-	*ms = (uint64_t)(v * 1000.0 + 0.5);
-	if (*ms == 0)
-		*ms = 1;
-	return 0;
-}
-
-static int parse_ids(const char *s, uid_t *uid, gid_t *gid)
-{
-	char buf[64];
-	if (sbx_strlcpy(buf, s, sizeof(buf)) >= sizeof(buf))
-		return -EINVAL;
-	char *colon = strchr(buf, ':');
-	if (colon)
-		*colon = '\0';
-	uint64_t u, g;
-	if (sbx_parse_u64(buf, &u) < 0 || u == 0 || u >= UINT32_MAX)
-		return -EINVAL;
-	g = u;
-	if (colon && (sbx_parse_u64(colon + 1, &g) < 0 || g == 0 || g >= UINT32_MAX))
-		return -EINVAL;
-	*uid = (uid_t)u;
-	*gid = (gid_t)g;
-	return 0;
-}
-
-static int parse_access(const char *s, unsigned *ret)
-{
-	unsigned a = 0;
-	for (; *s; s++) {
-		switch (*s) {
-		case 'r': a |= SBX_ACCESS_READ; break;
-		case 'w': a |= SBX_ACCESS_WRITE; break;
-		case 'c': a |= SBX_ACCESS_CREATE | SBX_ACCESS_WRITE; break;
-		case 't': a |= SBX_ACCESS_TRUNC | SBX_ACCESS_WRITE; break;
-		default: return -EINVAL;
-		}
-	}
-	*ret = a;
-	return 0;
-}
-
-enum {
-	OPT_POLICY = 256, OPT_RO, OPT_RW, OPT_TIME, OPT_MEM, OPT_PIDS, OPT_NO_SECCOMP,
-	OPT_USER, OPT_PARAM, OPT_LEARN, OPT_JSON, OPT_FILE, OPT_DIR, OPT_CAPTURE, OPT_CAPTURE_FILTER,
-	OPT_CONNECT, OPT_LISTEN, OPT_FD, OPT_REQUESTS, OPT_SUBID, OPT_ID_RANGE,
-};
-
-/* NAME=VALUE[:...] for the resource options. */
-static int parse_resource(int opt, char *arg, struct sbx_cli *cli)
-{
-	const char *optname = opt == OPT_FILE ? "--file" : opt == OPT_DIR ? "--dir" : opt == OPT_CAPTURE ? "--capture"
-			    : opt == OPT_CONNECT ? "--connect" : opt == OPT_LISTEN ? "--listen" : "--fd";
-	if (cli->n_res >= SBX_CLI_MAX_PATHS)
-		return bad(optname, arg, "too many resources");
-	struct sbx_cli_res *r = &cli->res[cli->n_res];
-	memset(r, 0, sizeof(*r));
-	r->fd = -1;
-	char *eq = strchr(arg, '=');
-	if (opt == OPT_FD && !eq) {
-		/* --fd N: named FD_N */
-		uint64_t n;
-		if (sbx_parse_u64(arg, &n) < 0 || n < 3 || n > INT32_MAX)
-			return bad(optname, arg, "expected N or NAME=N, an inherited fd >= 3");
-		r->kind = CLI_RES_FD;
-		r->fd = (int)n;
-		snprintf(r->name, sizeof(r->name), "FD_%d", r->fd);
-		cli->n_res++;
-		return 0;
-	}
-	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(r->name))
-		return bad(optname, arg, "expected NAME=VALUE");
-	memcpy(r->name, arg, (size_t)(eq - arg));
-	r->name[eq - arg] = '\0';
-	char *value = eq + 1;
-	if (!*value)
-		return bad(optname, arg, "empty value");
-	r->value = value;
-	switch (opt) {
-	case OPT_FILE:
-	case OPT_DIR: {
-		r->kind = opt == OPT_FILE ? CLI_RES_FILE : CLI_RES_DIR;
-		r->access = SBX_ACCESS_READ;
-		char *colon = strchr(value, ':');
-		if (colon) {
-			*colon = '\0';
-			char *pattern = opt == OPT_DIR ? strchr(colon + 1, ':') : NULL;
-			if (pattern) {
-				*pattern = '\0';
-				r->pattern = pattern + 1;
-			}
-			if (parse_access(colon + 1, &r->access) < 0 || !r->access)
-				return bad(optname, arg, "MODE is made of r, w, c, t");
-		}
-		if (value[0] != '/')
-			return bad(optname, arg, "PATH must be absolute");
-		break;
-	}
-	case OPT_CAPTURE: {
-		r->kind = CLI_RES_CAPTURE;
-		char *colon = strchr(value, ':');
-		if (colon) {
-			*colon = '\0';
-			if (strcmp(colon + 1, "promisc") != 0)
-				return bad(optname, arg, "expected NAME=IFACE or NAME=IFACE:promisc");
-			r->promisc = true;
-		}
-		break;
-	}
-	case OPT_CONNECT:
-		r->kind = CLI_RES_CONNECT;
-		break;
-	case OPT_LISTEN:
-		r->kind = CLI_RES_LISTEN;
-		break;
-	case OPT_FD: {
-		uint64_t n;
-		if (sbx_parse_u64(value, &n) < 0 || n > INT32_MAX)
-			return bad(optname, arg, "expected NAME=N");
-		r->kind = CLI_RES_FD;
-		r->fd = (int)n;
-		break;
-	}
-	}
-	cli->n_res++;
-	return 0;
+	if (c >= 256 && (size_t)(c - 256) < SBX_ARRAY_SIZE(options))
+		return &options[c - 256];
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(options); i++)
+		if (options[i].name && options[i].short_name == c)
+			return &options[i];
+	return NULL;
 }
 
 int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 {
-	static const struct option opts[] = {
-		{ "policy", required_argument, NULL, OPT_POLICY },
-		{ "ro", required_argument, NULL, OPT_RO },
-		{ "rw", required_argument, NULL, OPT_RW },
-		{ "time-limit", required_argument, NULL, OPT_TIME },
-		{ "memory-limit", required_argument, NULL, OPT_MEM },
-		{ "pids-limit", required_argument, NULL, OPT_PIDS },
-		{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
-		{ "user", required_argument, NULL, OPT_USER },
-		{ "param", required_argument, NULL, OPT_PARAM },
-		{ "learn", required_argument, NULL, OPT_LEARN },
-		{ "json-status-fd", required_argument, NULL, OPT_JSON },
-		{ "file", required_argument, NULL, OPT_FILE },
-		{ "dir", required_argument, NULL, OPT_DIR },
-		{ "capture", required_argument, NULL, OPT_CAPTURE },
-		{ "capture-filter", required_argument, NULL, OPT_CAPTURE_FILTER },
-		{ "connect", required_argument, NULL, OPT_CONNECT },
-		{ "listen", required_argument, NULL, OPT_LISTEN },
-		{ "fd", required_argument, NULL, OPT_FD },
-		{ "requests", no_argument, NULL, OPT_REQUESTS },
-		{ "subid", required_argument, NULL, OPT_SUBID },
-		{ "id-range", required_argument, NULL, OPT_ID_RANGE },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option longopts[SBX_ARRAY_SIZE(options) + 1];
+	char shortopts[SBX_ARRAY_SIZE(options) + 3];
+	getopt_tables(longopts, shortopts);
 	memset(cli, 0, sizeof(*cli));
 	cli->json_fd = -1;
 	opterr = 0;
 	optind = 1;
 	int c;
-	uint64_t v;
-	/* '+': stop at the first non-option, so the program's own options stay its own. */
-	while ((c = getopt_long(argc, argv, "+:vqhV", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_POLICY:
-			if (cli->policy)
-				return bad("--policy", optarg, "given twice");
-			cli->policy = optarg;
-			break;
-		case OPT_RO:
-		case OPT_RW: {
-			const char *opt = c == OPT_RO ? "--ro" : "--rw";
-			if (optarg[0] != '/')
-				return bad(opt, optarg, "must be an absolute path");
-			if (cli->n_ro + cli->n_rw >= SBX_CLI_MAX_PATHS)
-				return bad(opt, optarg, "too many paths");
-			if (c == OPT_RO)
-				cli->ro[cli->n_ro++] = optarg;
-			else
-				cli->rw[cli->n_rw++] = optarg;
-			break;
-		}
-		case OPT_TIME:
-			if (parse_seconds(optarg, &cli->time_limit_ms) < 0)
-				return bad("--time-limit", optarg, "expected a positive number of seconds");
-			break;
-		case OPT_MEM:
-			if (sbx_parse_size(optarg, &v) < 0 || v < (1 << 20))
-				return bad("--memory-limit", optarg, "expected a size of at least 1M (K/M/G suffixes)");
-			cli->memory = v;
-			break;
-		case OPT_PIDS:
-			if (sbx_parse_u64(optarg, &v) < 0 || v == 0 || v > 4194304)
-				return bad("--pids-limit", optarg, "expected a number from 1 to 4194304");
-			cli->pids = v;
-			break;
-		case OPT_NO_SECCOMP:
-			cli->no_seccomp = true;
-			break;
-		case OPT_USER:
-			if (parse_ids(optarg, &cli->uid, &cli->gid) < 0)
-				return bad("--user", optarg, "expected UID[:GID], not 0");
-			cli->user_set = true;
-			break;
-		case OPT_PARAM:
-			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return bad("--param", optarg, "expected NAME=VALUE");
-			if (cli->n_params >= SBX_CLI_MAX_PARAMS)
-				return bad("--param", optarg, "too many parameters");
-			cli->params[cli->n_params++] = optarg;
-			break;
-		case OPT_LEARN:
-			cli->learn = optarg;
-			break;
-		case OPT_JSON:
-			if (sbx_parse_u64(optarg, &v) < 0 || v > INT32_MAX)
-				return bad("--json-status-fd", optarg, "expected a file descriptor number");
-			cli->json_fd = (int)v;
-			break;
-		case OPT_FILE:
-		case OPT_DIR:
-		case OPT_CAPTURE:
-		case OPT_CONNECT:
-		case OPT_LISTEN:
-		case OPT_FD:
-			if (parse_resource(c, optarg, cli) < 0)
-				return -EINVAL;
-			break;
-		case OPT_CAPTURE_FILTER:
-			if (cli->n_res == 0 || cli->res[cli->n_res - 1].kind != CLI_RES_CAPTURE)
-				return bad("--capture-filter", optarg, "must follow a --capture");
-			cli->res[cli->n_res - 1].filter = optarg;
-			break;
-		case OPT_REQUESTS:
-			cli->requests = true;
-			break;
-		case OPT_SUBID:
-			cli->subid = optarg;
-			break;
-		case OPT_ID_RANGE: {
-			unsigned long long u, g, n;
-			char tail;
-			if (sscanf(optarg, "%llu:%llu:%llu%c", &u, &g, &n, &tail) != 3 || u == 0 || g == 0 || n == 0 ||
-			    u + n > UINT32_MAX || g + n > UINT32_MAX)
-				return bad("--id-range", optarg, "expected UID:GID:COUNT, ids above 0");
-			cli->range_set = true;
-			cli->range_uid = (uid_t)u;
-			cli->range_gid = (gid_t)g;
-			cli->range_count = (uint32_t)n;
-			break;
-		}
-		case 'v':
-			cli->verbose++;
-			break;
-		case 'q':
-			cli->quiet = true;
-			break;
-		case 'h':
-			cli->help = true;
-			return 0;
-		case 'V':
-			cli->version = true;
-			return 0;
-		case ':':
-			return bad("option", argv[optind - 1], "needs a value");
-		case '?':
-		default:
-			if (optopt)
-				fprintf(stderr, "sbx: error: unknown option '-%c' (see sbx --help)\n", optopt);
-			else
-				fprintf(stderr, "sbx: error: unknown option '%s' (see sbx --help)\n", argv[optind - 1]);
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (c == ':') {
+			fprintf(stderr, "sbx: error: option '%s': needs a value (see sbx --help)\n", argv[optind - 1]);
 			return -EINVAL;
 		}
+		const struct cli_opt *o = find_opt(c);
+		if (!o && optopt) {
+			fprintf(stderr, "sbx: error: unknown option '-%c' (see sbx --help)\n", optopt);
+			return -EINVAL;
+		}
+		if (!o) {
+			fprintf(stderr, "sbx: error: unknown option '%s' (see sbx --help)\n", argv[optind - 1]);
+			return -EINVAL;
+		}
+		if (o->set(cli, o, optarg) < 0)
+			return -EINVAL;
+		if (cli->help || cli->version)
+			return 0;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "sbx: error: missing PROGRAM (see sbx --help)\n");

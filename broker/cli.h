@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The sbx command line: parsed into one options struct, no globals. */
+/* The sbx command line: parsed into one options struct, no globals. One table describes
+ * every option: how its value is parsed and its line in --help. */
 #pragma once
 
 #include <stdbool.h>
@@ -7,10 +8,10 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "common/resource.h"
+
 #define SBX_CLI_MAX_PATHS 64
 #define SBX_CLI_MAX_PARAMS 64
-
-enum sbx_cli_res_kind { CLI_RES_FILE, CLI_RES_DIR, CLI_RES_CAPTURE, CLI_RES_CONNECT, CLI_RES_LISTEN, CLI_RES_FD };
 
 struct sbx_cli {
 	const char *policy;
@@ -28,16 +29,7 @@ struct sbx_cli {
 	uid_t uid;
 	gid_t gid;
 	const char *learn;          /* --learn OUT.policy */
-	struct sbx_cli_res {
-		int kind;           /* enum sbx_cli_res_kind */
-		char name[64];
-		const char *value;  /* path, interface or address */
-		unsigned access;    /* SBX_ACCESS_* */
-		const char *pattern;
-		bool promisc;
-		const char *filter;
-		int fd;
-	} res[SBX_CLI_MAX_PATHS];
+	struct sbx_resource res[SBX_CLI_MAX_PATHS]; /* strings point into argv */
 	size_t n_res;
 	bool requests;
 	const char *subid;          /* --subid NAME */

@@ -13,11 +13,7 @@
 #include "common/util.h"
 #include "config.h"
 #include "broker/idrange.h"
-#include "common/protocol.h"
-
-_Static_assert(SBX_ACCESS_READ == SBX_OPEN_READ && SBX_ACCESS_WRITE == SBX_OPEN_WRITE &&
-	       SBX_ACCESS_CREATE == SBX_OPEN_CREATE && SBX_ACCESS_TRUNC == SBX_OPEN_TRUNC,
-	       "public access bits are the wire bits");
+#include "common/spec.h"
 
 void sbx_error_set(struct sbx_error *err, int code, const char *fmt, ...)
 {
@@ -144,13 +140,8 @@ SBX_EXPORT void sbx_config_free(struct sbx_config *cfg)
 	for (size_t i = 0; i < cfg->n_paths; i++)
 		free(cfg->paths[i].path);
 	free(cfg->paths);
-	for (size_t i = 0; i < cfg->n_res; i++) {
-		free(cfg->res[i].target);
-		free(cfg->res[i].pattern);
-		free(cfg->res[i].filter);
-		if (cfg->res[i].kind == SBX_RES_FD && cfg->res[i].fd >= 0)
-			close(cfg->res[i].fd);
-	}
+	for (size_t i = 0; i < cfg->n_res; i++)
+		sbx_resource_clear(&cfg->res[i]);
 	free(cfg->res);
 	if (cfg->cache)
 		free(cfg->cache->insns);
@@ -287,26 +278,32 @@ static int add_resource(struct sbx_config *cfg, const struct sbx_resource *tmpl,
 
 SBX_EXPORT int sbx_config_add_file(struct sbx_config *cfg, const char *name, const char *path, unsigned access)
 {
-	if (!path || !access || (access & ~(SBX_OPEN_READ | SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC)) ||
-	    ((access & (SBX_OPEN_CREATE | SBX_OPEN_TRUNC)) && !(access & SBX_OPEN_WRITE)))
+	if (!path || !access || (access & ~SBX_RES_ACCESS_ALL) ||
+	    ((access & (SBX_ACCESS_CREATE | SBX_ACCESS_TRUNC)) && !(access & SBX_ACCESS_WRITE)))
 		return -EINVAL;
-	struct sbx_resource t = { .kind = SBX_RES_FILE, .flags = access, .fd = -1 };
+	struct sbx_resource t;
+	sbx_resource_init(&t, SBX_RES_FILE);
+	t.flags = access;
 	return add_resource(cfg, &t, name, path, NULL, NULL);
 }
 
 SBX_EXPORT int sbx_config_add_dir(struct sbx_config *cfg, const char *name, const char *path, unsigned access,
 				  const char *pattern)
 {
-	if (!path || (access & ~(SBX_OPEN_READ | SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC)))
+	if (!path || (access & ~SBX_RES_ACCESS_ALL))
 		return -EINVAL;
-	struct sbx_resource t = { .kind = SBX_RES_DIR, .flags = access, .fd = -1 };
+	struct sbx_resource t;
+	sbx_resource_init(&t, SBX_RES_DIR);
+	t.flags = access;
 	return add_resource(cfg, &t, name, path, pattern, NULL);
 }
 
 SBX_EXPORT int sbx_config_add_capture(struct sbx_config *cfg, const char *name, const char *iface, bool promisc,
 				      const char *filter)
 {
-	struct sbx_resource t = { .kind = SBX_RES_CAPTURE, .promisc = promisc, .fd = -1 };
+	struct sbx_resource t;
+	sbx_resource_init(&t, SBX_RES_CAPTURE);
+	t.promisc = promisc;
 	return add_resource(cfg, &t, name, iface ? iface : "any", NULL, filter);
 }
 
@@ -314,7 +311,8 @@ SBX_EXPORT int sbx_config_add_socket(struct sbx_config *cfg, const char *name, c
 {
 	if (!address)
 		return -EINVAL;
-	struct sbx_resource t = { .kind = listen ? SBX_RES_LISTEN : SBX_RES_CONNECT, .fd = -1 };
+	struct sbx_resource t;
+	sbx_resource_init(&t, listen ? SBX_RES_LISTEN : SBX_RES_CONNECT);
 	return add_resource(cfg, &t, name, address, NULL, NULL);
 }
 
@@ -325,7 +323,9 @@ SBX_EXPORT int sbx_config_add_fd(struct sbx_config *cfg, const char *name, int f
 	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (copy < 0)
 		return -errno;
-	struct sbx_resource t = { .kind = SBX_RES_FD, .fd = copy };
+	struct sbx_resource t;
+	sbx_resource_init(&t, SBX_RES_FD);
+	t.fd = copy;
 	int e = add_resource(cfg, &t, name, NULL, NULL, NULL);
 	if (e < 0)
 		close(copy);

@@ -61,25 +61,11 @@ static int merge(struct sbx_grants *g, const struct sbx_policy *policy, const st
 		return -ENOMEM;
 	for (size_t i = 0; i < total; i++)
 		g->fds[i] = -1;
-	static const enum sbx_resource_kind kinds[] = {
-		[SBX_PRES_FILE] = SBX_RES_FILE, [SBX_PRES_DIR] = SBX_RES_DIR, [SBX_PRES_CAPTURE] = SBX_RES_CAPTURE,
-		[SBX_PRES_CONNECT] = SBX_RES_CONNECT, [SBX_PRES_LISTEN] = SBX_RES_LISTEN,
-	};
-	for (size_t i = 0; i < n_pr; i++) {
-		struct sbx_resource *r = &g->res[g->n++];
-		r->kind = kinds[pr[i].kind];
-		sbx_strlcpy(r->name, pr[i].name, sizeof(r->name));
-		r->target = (char *)pr[i].target;
-		r->flags = pr[i].access;
-		r->pattern = (char *)pr[i].pattern;
-		r->max_opens = pr[i].max_opens;
-		r->promisc = pr[i].promisc;
-		r->filter = (char *)pr[i].filter;
-		r->fd = -1;
-	}
+	for (size_t i = 0; i < n_pr; i++)
+		g->res[g->n++] = pr[i].res; /* shallow: the strings stay the policy's */
 	for (size_t i = 0; i < cfg->n_res; i++) {
 		for (size_t j = 0; j < n_pr; j++) {
-			if (strcmp(pr[j].name, cfg->res[i].name) == 0) {
+			if (strcmp(pr[j].res.name, cfg->res[i].name) == 0) {
 				sbx_error_set(err, -EEXIST, "resource %s: also declared by the policy (%s:%u)", cfg->res[i].name,
 					      pr[j].file, pr[j].line);
 				return -EEXIST;
@@ -119,7 +105,7 @@ static struct sbx_fd_slot *add_slot(struct sbx_plan *p, int fd, int grant)
  * sandbox's root; at the root of a detached clone it goes nowhere. */
 static void reopen_rule(struct sbx_fd_slot *s, const struct sbx_resource *res)
 {
-	bool ro = !(res->flags & (SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC));
+	bool ro = !(res->flags & (SBX_ACCESS_WRITE | SBX_ACCESS_CREATE | SBX_ACCESS_TRUNC));
 	if (res->kind == SBX_RES_FILE && ro) {
 		s->ro_path = res->target;
 		s->ro_flags = O_RDONLY;

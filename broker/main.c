@@ -219,14 +219,14 @@ int main(int argc, char **argv)
 	}
 
 	for (size_t i = 0; i < cli.n_res; i++) {
-		const struct sbx_cli_res *res = &cli.res[i];
+		const struct sbx_resource *res = &cli.res[i];
 		switch (res->kind) {
-		case CLI_RES_FILE: r = sbx_config_add_file(cfg, res->name, res->value, res->access); break;
-		case CLI_RES_DIR: r = sbx_config_add_dir(cfg, res->name, res->value, res->access, res->pattern); break;
-		case CLI_RES_CAPTURE: r = sbx_config_add_capture(cfg, res->name, res->value, res->promisc, res->filter); break;
-		case CLI_RES_CONNECT: r = sbx_config_add_socket(cfg, res->name, res->value, false); break;
-		case CLI_RES_LISTEN: r = sbx_config_add_socket(cfg, res->name, res->value, true); break;
-		case CLI_RES_FD: r = sbx_config_add_fd(cfg, res->name, res->fd); break;
+		case SBX_RES_FILE: r = sbx_config_add_file(cfg, res->name, res->target, res->flags); break;
+		case SBX_RES_DIR: r = sbx_config_add_dir(cfg, res->name, res->target, res->flags, res->pattern); break;
+		case SBX_RES_CAPTURE: r = sbx_config_add_capture(cfg, res->name, res->target, res->promisc, res->filter); break;
+		case SBX_RES_CONNECT: r = sbx_config_add_socket(cfg, res->name, res->target, false); break;
+		case SBX_RES_LISTEN: r = sbx_config_add_socket(cfg, res->name, res->target, true); break;
+		case SBX_RES_FD: r = sbx_config_add_fd(cfg, res->name, res->fd); break;
 		default: r = -EINVAL;
 		}
 		if (r < 0) {

@@ -217,8 +217,8 @@ void sbx_fs_plan_landlock(struct sbx_fs_plan *fs, const struct sbx_fd_slot *slot
 		if (slot_grant[i] < 0)
 			continue; /* the request channel: a socket */
 		const struct sbx_resource *r = &g->res[slot_grant[i]];
-		bool w = r->flags & (SBX_OPEN_WRITE | SBX_OPEN_CREATE | SBX_OPEN_TRUNC);
-		bool rd = r->flags & SBX_OPEN_READ;
+		bool w = r->flags & (SBX_ACCESS_WRITE | SBX_ACCESS_CREATE | SBX_ACCESS_TRUNC);
+		bool rd = r->flags & SBX_ACCESS_READ;
 		if (r->kind == SBX_RES_DIR)
 			ll_add(fs, NULL, slots[i].target, w ? SBX_LL_RW : SBX_LL_RO);
 		else if (r->kind == SBX_RES_FILE)

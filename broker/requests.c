@@ -113,8 +113,8 @@ int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res,
 	const char *pattern = dir->pattern ? dir->pattern : "*";
 	unsigned allowed = dir->flags;
 	char mode[8];
-	snprintf(mode, sizeof(mode), "%s%s%s", allowed & SBX_OPEN_READ ? "r" : "", allowed & SBX_OPEN_WRITE ? "w" : "",
-		 allowed & SBX_OPEN_CREATE ? "c" : "");
+	snprintf(mode, sizeof(mode), "%s%s%s", allowed & SBX_ACCESS_READ ? "r" : "", allowed & SBX_ACCESS_WRITE ? "w" : "",
+		 allowed & SBX_ACCESS_CREATE ? "c" : "");
 	snprintf(rule, rule_len, "dir %s=%s:%s pattern '%s'", dir->name, dir->target, mode, pattern);
 
 	unsigned want = req->flags;

@@ -20,34 +20,20 @@
 #include <unistd.h>
 
 #include "broker/internal.h"
-#include "common/protocol.h"
 #include "common/util.h"
 
 #ifndef SO_LOCK_FILTER
 #define SO_LOCK_FILTER 44
 #endif
 
-bool sbx_resource_name_valid(const char *name)
-{
-	size_t n = strlen(name);
-	if (n == 0 || n >= 64 || (name[0] >= '0' && name[0] <= '9') || strcmp(name, "BROKER") == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-			return false;
-	}
-	return true;
-}
-
 static int open_file(const struct sbx_resource *res, struct sbx_error *err)
 {
 	int flags = O_CLOEXEC | O_NOCTTY;
-	bool rd = res->flags & SBX_OPEN_READ, wr = res->flags & SBX_OPEN_WRITE;
+	bool rd = res->flags & SBX_ACCESS_READ, wr = res->flags & SBX_ACCESS_WRITE;
 	flags |= rd && wr ? O_RDWR : wr ? O_WRONLY : O_RDONLY;
-	if (res->flags & SBX_OPEN_CREATE)
+	if (res->flags & SBX_ACCESS_CREATE)
 		flags |= O_CREAT;
-	if (res->flags & SBX_OPEN_TRUNC)
+	if (res->flags & SBX_ACCESS_TRUNC)
 		flags |= O_TRUNC;
 	int fd = open(res->target, flags, 0644);
 	if (fd < 0) {

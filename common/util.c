@@ -40,9 +40,7 @@ int sbx_write_file_at(int dirfd, const char *path, const char *text)
 	return 0;
 }
 
-/* The leading decimal digits of s: no sign, no space (strtoull would take both). *end gets
- * what follows them. */
-static int parse_digits(const char *s, uint64_t *ret, const char **end)
+int sbx_parse_digits(const char *s, uint64_t *ret, const char **end)
 {
 	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
@@ -60,7 +58,7 @@ int sbx_parse_u64(const char *s, uint64_t *ret)
 {
 	const char *end;
 	uint64_t v;
-	int r = parse_digits(s, &v, &end);
+	int r = sbx_parse_digits(s, &v, &end);
 	if (r < 0)
 		return r;
 	if (*end != '\0')
@@ -73,7 +71,7 @@ int sbx_parse_size(const char *s, uint64_t *ret)
 {
 	const char *end;
 	uint64_t v;
-	int r = parse_digits(s, &v, &end);
+	int r = sbx_parse_digits(s, &v, &end);
 	if (r < 0)
 		return r;
 	unsigned shift = 0;

@@ -60,6 +60,10 @@ int sbx_write_all(int fd, const void *buf, size_t len);
  * some of these to arrive in a single call. Returns 0 or -errno. */
 int sbx_write_file_at(int dirfd, const char *path, const char *text);
 
+/* The leading decimal digits of s: no sign, no space (strtoull would take both). *end gets
+ * what follows them. Returns 0, -EINVAL when s does not start with a digit, or -ERANGE. */
+int sbx_parse_digits(const char *s, uint64_t *ret, const char **end);
+
 /* Parse a size with an optional K/M/G/T suffix (powers of 1024). Returns 0 or -EINVAL/-ERANGE. */
 int sbx_parse_size(const char *s, uint64_t *ret);
 

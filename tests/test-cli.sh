@@ -221,10 +221,45 @@ group_verbosity() {
 	err_has '[Ss]eccomp' "--no-seccomp warns on stderr"
 }
 
+# The command line and a policy parse access letters and resource names with one parser
+# (common/spec.c): the same mistake gets the same words from both.
+group_same_errors() {
+	local rw=$T/data/rw d=$T/data/spec-$MODE
+	mkdir -p "$rw" "$d"
+	chmod 0777 "$rw"
+	chmod 0755 "$d"
+	rm -f "$rw/ran"
+	local prog=("$P" write "$rw/ran")
+	# what: the message after its prefix ("sbx: error: --file '...': " or "FILE:LINE:COL: ").
+	what() { sed -n "s/.*\(bad [a-z ]*'[^']*': .*\)/\1/p" <<<"$ERR" | sed 's/ (see sbx --help)$//' | head -n 1; }
+	local cli_msg pol_msg name spec line
+	for spec in "IN=/etc/passwd:rx|resource IN file /etc/passwd rx" \
+		"IN=/etc/passwd:R|resource IN file /etc/passwd R" \
+		"9IN=/etc/passwd|resource 9IN file /etc/passwd" \
+		"BROKER=/etc/passwd|resource BROKER file /etc/passwd" \
+		"A-B=/etc/passwd|resource A-B file /etc/passwd"; do
+		name=${spec%%|*}
+		line=${spec#*|}
+		sbx_bad "--file $name" 125 --rw "$rw" --file "$name" "${prog[@]}"
+		cli_msg=$(what)
+		printf 'include default\n%s\n' "$line" >"$d/spec.policy"
+		chmod 0644 "$d/spec.policy"
+		sbx_bad "policy '$line'" 125 --rw "$rw" --policy "$d/spec.policy" "${prog[@]}"
+		err_has 'spec\.policy:2:' "policy '$line': the message names file:line"
+		pol_msg=$(what)
+		if [ -n "$cli_msg" ] && [ "$cli_msg" = "$pol_msg" ]; then
+			pass "--file $name and '$line': the same error ($cli_msg)"
+		else
+			fail "--file $name and '$line': the same error" "cli:    '$cli_msg'" "policy: '$pol_msg'"
+		fi
+	done
+}
+
 for_each_mode group_help_version
 for_each_mode group_bad_input
 for_each_mode group_user_option
 for_each_mode group_policy
 for_each_mode group_args_and_lookup
 for_each_mode group_verbosity
+for_each_mode group_same_errors
 done_testing

@@ -108,6 +108,49 @@ group_fsize() {
 for_each_mode group_rlimits
 for_each_mode group_memory
 for_each_mode group_pids
+# One duration syntax on the command line and in a policy (common/spec.c): plain seconds with
+# a fraction and numbers with a unit, both places.
+group_time_syntax() {
+	local start end ms d=$T/data/time-$MODE
+	mkdir -p "$d"
+	chmod 0755 "$d"
+	start=$(date +%s%N)
+	sbx_run --time-limit 1.5 "$P" sleep 100
+	end=$(date +%s%N)
+	ms=$(((end - start) / 1000000))
+	expect_rc 124 "--time-limit 1.5: exit 124"
+	# Past 1.4 s: the fraction counts (1.5 is not cut to 1 s).
+	if [ "$ms" -ge 1400 ] && [ "$ms" -le 10000 ]; then
+		pass "--time-limit 1.5: ended after 1.5 s ($ms ms)"
+	else
+		fail "--time-limit 1.5: ended after 1.5 s, within 10 s" "took $ms ms"
+	fi
+	sbx_run --time-limit 2s "$P" sleep 100
+	expect_rc 124 "--time-limit 2s: exit 124"
+	sbx_run --time-limit 500ms "$P" exit 6
+	expect_rc 6 "--time-limit 500ms on a quick program: its own status"
+	local v
+	for v in 1.5 10s; do
+		printf 'include default\nlimit time %s\n' "$v" >"$d/time.policy"
+		chmod 0644 "$d/time.policy"
+		run_plain "$S" policy check "$d/time.policy"
+		expect_rc 0 "policy 'limit time $v' parses"
+		sbx_run --policy "$d/time.policy" "$P" exit 7
+		expect_rc 7 "policy 'limit time $v': a quick program keeps its status"
+	done
+	printf 'include default\nlimit time 1.5\n' >"$d/time.policy"
+	sbx_run --policy "$d/time.policy" "$P" sleep 100
+	expect_rc 124 "policy 'limit time 1.5': the program is ended, exit 124"
+	printf 'include default\nlimit time 10x\n' >"$d/time.policy"
+	sbx_run --policy "$d/time.policy" "$P" exit 7
+	expect_rc 125 "policy 'limit time 10x' is refused"
+	err_has "bad value '10x' for limit time" "policy 'limit time 10x': the message names the value"
+	sbx_run --time-limit 10x "$P" exit 7
+	expect_rc 125 "--time-limit 10x is refused"
+	err_has "unknown unit 'x'" "--time-limit 10x: the message names the unit"
+}
+
 for_each_mode group_time
+for_each_mode group_time_syntax
 for_each_mode group_fsize
 done_testing

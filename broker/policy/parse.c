@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/spec.h"
 #include "common/util.h"
 
-static const char *const resource_kinds[] = { "file", "dir", "capture", "connect", "listen", NULL };
 static const char *const limit_names[] = { "time", "memory", "pids", "nofile", "fsize", NULL };
 
 /* ---- The filesystem, limits and resources ---- */
@@ -107,8 +107,11 @@ static int parse_tmpfs(struct ctx *c, struct lexer *lx, const struct token *kw)
 			return ERR(c, &v, "expected a size after 'size' (e.g. 64M)");
 		if ((r = expand(c, lx, &v, buf, sizeof(buf))) < 0)
 			return r;
-		if (sbx_parse_size(buf, &size) < 0 || size == 0)
-			return ERR(c, &v, "bad size '%s' (e.g. 512K, 64M, 1G)", buf);
+		struct sbx_spec_error e;
+		if (sbx_spec_size(buf, &size, &e) < 0)
+			return ERR(c, &v, "%s", e.text);
+		if (size == 0)
+			return ERR(c, &v, "a tmpfs size must be above zero (e.g. 512K, 64M, 1G)");
 		if ((r = expect_end(c, lx, "the tmpfs size")) < 0)
 			return r;
 	} else if (s.k != T_NL && s.k != T_EOF) {
@@ -118,145 +121,120 @@ static int parse_tmpfs(struct ctx *c, struct lexer *lx, const struct token *kw)
 	return add_mount(c, lx, &tk, SBX_MOUNT_TMPFS, path, size);
 }
 
+/* One word after a resource's target (the nth): MODE, PATTERN, `max N`, `promisc`,
+ * `filter "EXPR"`. */
+static int resource_option(struct ctx *c, struct lexer *lx, struct sbx_resource *res, unsigned nth,
+			   const struct token *tk, const char *word)
+{
+	struct sbx_spec_error e;
+	int r = 0;
+	if ((res->kind == SBX_RES_FILE || res->kind == SBX_RES_DIR) && nth == 0) {
+		if (sbx_spec_access(word, &res->flags, &e) < 0)
+			return ERR(c, tk, "%s", e.text);
+	} else if (res->kind == SBX_RES_DIR && strcmp(word, "max") == 0 && tk->k == T_WORD) {
+		struct token v;
+		char nb[32];
+		uint64_t mx;
+		if ((r = lex_next(c, lx, &v)) < 0)
+			return r;
+		if (v.k != T_WORD || (r = expand(c, lx, &v, nb, sizeof(nb))) < 0 || sbx_parse_u64(nb, &mx) < 0 ||
+		    mx == 0 || mx > 1000000)
+			return r < 0 ? r : ERR(c, &v, "expected a count from 1 to 1000000 after 'max'");
+		res->max_opens = (unsigned)mx;
+	} else if (res->kind == SBX_RES_DIR && nth == 1) {
+		if (word[0] && !(res->pattern = strdup(word)))
+			return -ENOMEM;
+	} else if (res->kind == SBX_RES_CAPTURE && strcmp(word, "promisc") == 0) {
+		res->promisc = true;
+	} else if (res->kind == SBX_RES_CAPTURE && strcmp(word, "filter") == 0) {
+		struct token f;
+		char filter[1024];
+		if ((r = lex_next(c, lx, &f)) < 0)
+			return r;
+		if (f.k != T_STRING && f.k != T_WORD)
+			return ERR(c, tk, "expected a filter expression after 'filter' (quote it)");
+		if ((r = expand(c, lx, &f, filter, sizeof(filter))) < 0)
+			return r;
+		free(res->filter); /* the last one counts */
+		res->filter = NULL;
+		if (filter[0] && !(res->filter = strdup(filter)))
+			return -ENOMEM;
+	} else {
+		return ERR(c, tk, "unexpected '%s' in a %s resource", word, sbx_resource_kind_name(res->kind));
+	}
+	return 0;
+}
+
 /* resource NAME file PATH [MODE]
  * resource NAME dir PATH [MODE [PATTERN]] [max N]
  * resource NAME capture IFACE [promisc] [filter "EXPR"]
  * resource NAME connect|listen ADDRESS
- * MODE: letters r (read), w (write), c (create), t (truncate); default r. */
+ * MODE and NAME as on the command line (common/spec.h). */
 static int parse_resource(struct ctx *c, struct lexer *lx, const struct token *kw)
 {
 	struct sbx_policy *p = c->p;
 	struct token name, kind, target;
 	char nbuf[80], kbuf[32], tbuf[PATH_MAX], d[96];
+	struct sbx_spec_error e;
 	int r;
 	if ((r = lex_next(c, lx, &name)) < 0)
 		return r;
 	if (name.k != T_WORD)
 		return ERR(c, kw, "expected a resource name after 'resource', found %s", tok_desc(&name, d, sizeof(d)));
 	tok_str(&name, nbuf, sizeof(nbuf));
-	bool valid = name.len > 0 && name.len < 64 && !isdigit((unsigned char)nbuf[0]) && strcmp(nbuf, "BROKER") != 0;
-	for (size_t i = 0; valid && nbuf[i]; i++)
-		valid = isalnum((unsigned char)nbuf[i]) || nbuf[i] == '_';
-	if (!valid)
-		return ERR(c, &name, "bad resource name '%s' (letters, digits and '_', not starting with a digit; not BROKER)", nbuf);
+	if (sbx_spec_name(nbuf, &e) < 0)
+		return ERR(c, &name, "%s", e.text);
 	for (size_t i = 0; i < p->n_resources; i++)
-		if (strcmp(p->resources[i].name, nbuf) == 0)
+		if (strcmp(p->resources[i].res.name, nbuf) == 0)
 			return ERR(c, &name, "resource '%s' declared twice (first at %s:%u)", nbuf, p->resources[i].file,
 				   p->resources[i].line);
 	if ((r = lex_next(c, lx, &kind)) < 0)
 		return r;
 	tok_str(&kind, kbuf, sizeof(kbuf));
-	int k = -1;
-	for (int i = 0; resource_kinds[i]; i++)
-		if (kind.k == T_WORD && strcmp(kbuf, resource_kinds[i]) == 0)
-			k = i;
-	if (k < 0)
+	int k = kind.k == T_WORD ? sbx_resource_kind_from_name(kbuf) : -EINVAL;
+	if (k < 0 || k == SBX_RES_FD) /* an fd is the caller's to give, not a policy's */
 		return ERR(c, &kind, "expected a resource kind (file, dir, capture, connect, listen), found %s",
 			   tok_desc(&kind, d, sizeof(d)));
+	bool path = k == SBX_RES_FILE || k == SBX_RES_DIR;
+	const char *what = path ? "a path" : k == SBX_RES_CAPTURE ? "an interface" : "an address";
 	if ((r = lex_next(c, lx, &target)) < 0)
 		return r;
 	if (target.k == T_NL || target.k == T_EOF)
-		return ERR(c, &kind, "expected %s after '%s'", k <= 1 ? "a path" : k == 2 ? "an interface" : "an address", kbuf);
-	if (k <= 1) {
+		return ERR(c, &kind, "expected %s after '%s'", what, kbuf);
+	if (path) {
 		if ((r = get_path(c, lx, &target, tbuf, sizeof(tbuf))) < 0)
 			return r;
 	} else {
 		if (target.k != T_WORD && target.k != T_STRING)
-			return ERR(c, &target, "expected %s, found %s", k == 2 ? "an interface" : "an address",
-				   tok_desc(&target, d, sizeof(d)));
+			return ERR(c, &target, "expected %s, found %s", what, tok_desc(&target, d, sizeof(d)));
 		if ((r = expand(c, lx, &target, tbuf, sizeof(tbuf))) < 0)
 			return r;
 	}
-	struct sbx_policy_resource res = { .kind = (enum sbx_policy_resource_kind)k, .access = 0x1u,
-					   .file = lx->file, .line = name.line };
-	char pattern[PATH_MAX] = "", filter[1024] = "";
+	_cleanup_resource_ struct sbx_resource res;
+	sbx_resource_init(&res, (enum sbx_resource_kind)k);
+	sbx_strlcpy(res.name, nbuf, sizeof(res.name));
+	if (!(res.target = strdup(tbuf)))
+		return -ENOMEM;
 	for (unsigned nth = 0;; nth++) {
 		struct token tk;
+		char buf[1024];
 		if ((r = lex_next(c, lx, &tk)) < 0)
 			return r;
 		if (tk.k == T_NL || tk.k == T_EOF)
 			break;
-		char buf[1024];
 		if (tk.k != T_WORD && tk.k != T_STRING)
 			return ERR(c, &tk, "unexpected %s in a resource", tok_desc(&tk, d, sizeof(d)));
 		if ((r = expand(c, lx, &tk, buf, sizeof(buf))) < 0)
 			return r;
-		if ((k == 0 || k == 1) && nth == 0) {
-			unsigned a = 0;
-			for (const char *m = buf; *m; m++) {
-				if (*m == 'r') a |= 0x1u;
-				else if (*m == 'w') a |= 0x2u;
-				else if (*m == 'c') a |= 0x4u | 0x2u;
-				else if (*m == 't') a |= 0x8u | 0x2u;
-				else
-					return ERR(c, &tk, "bad access mode '%s' (letters r, w, c, t)", buf);
-			}
-			if (!a)
-				return ERR(c, &tk, "empty access mode");
-			res.access = a;
-		} else if (k == 1 && strcmp(buf, "max") == 0 && tk.k == T_WORD) {
-			struct token v;
-			char nb[32];
-			uint64_t mx;
-			if ((r = lex_next(c, lx, &v)) < 0)
-				return r;
-			if (v.k != T_WORD || (r = expand(c, lx, &v, nb, sizeof(nb))) < 0 || sbx_parse_u64(nb, &mx) < 0 ||
-			    mx == 0 || mx > 1000000)
-				return r < 0 ? r : ERR(c, &v, "expected a count from 1 to 1000000 after 'max'");
-			res.max_opens = (unsigned)mx;
-		} else if (k == 1 && nth == 1) {
-			sbx_strlcpy(pattern, buf, sizeof(pattern));
-		} else if (k == 2 && strcmp(buf, "promisc") == 0) {
-			res.promisc = true;
-		} else if (k == 2 && strcmp(buf, "filter") == 0) {
-			struct token f;
-			if ((r = lex_next(c, lx, &f)) < 0)
-				return r;
-			if (f.k != T_STRING && f.k != T_WORD)
-				return ERR(c, &tk, "expected a filter expression after 'filter' (quote it)");
-			if ((r = expand(c, lx, &f, filter, sizeof(filter))) < 0)
-				return r;
-		} else {
-			return ERR(c, &tk, "unexpected '%s' in a %s resource", buf, kbuf);
-		}
+		if ((r = resource_option(c, lx, &res, nth, &tk, buf)) < 0)
+			return r;
 	}
 	struct sbx_policy_resource *n = realloc(p->resources, (p->n_resources + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	p->resources = n;
-	res.name = strdup(nbuf);
-	res.target = strdup(tbuf);
-	res.pattern = pattern[0] ? strdup(pattern) : NULL;
-	res.filter = filter[0] ? strdup(filter) : NULL;
-	p->resources[p->n_resources++] = res;
-	if (!res.name || !res.target || (pattern[0] && !res.pattern) || (filter[0] && !res.filter))
-		return -ENOMEM;
-	return 0;
-}
-
-static int parse_duration_ms(const char *s, uint64_t *ret)
-{
-	char *end = NULL;
-	if (!isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return -ERANGE;
-	uint64_t mult;
-	if (!*end || strcmp(end, "s") == 0)
-		mult = 1000;
-	else if (strcmp(end, "ms") == 0)
-		mult = 1;
-	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-		mult = 60000;
-	else if (strcmp(end, "h") == 0)
-		mult = 3600000;
-	else
-		return -EINVAL;
-	if (v > UINT64_MAX / mult)
-		return -ERANGE;
-	*ret = v * mult;
+	p->resources[p->n_resources++] = (struct sbx_policy_resource){ res, lx->file, name.line };
+	sbx_resource_init(&res, res.kind); /* the policy owns its strings now */
 	return 0;
 }
 
@@ -288,7 +266,7 @@ static int parse_limit(struct ctx *c, struct lexer *lx, const struct token *kw)
 		return r;
 	uint64_t v = 0;
 	switch (idx) {
-	case 0: r = parse_duration_ms(buf, &v); break;
+	case 0: r = sbx_spec_duration_ms(buf, &v, NULL); break;
 	case 1: case 4: r = sbx_parse_size(buf, &v); break;
 	default: r = sbx_parse_u64(buf, &v); break;
 	}

@@ -59,12 +59,8 @@ void sbx_policy_free(struct sbx_policy *p)
 	for (size_t i = 0; i < p->n_mounts; i++)
 		free((char *)p->mounts[i].path);
 	free(p->mounts);
-	for (size_t i = 0; i < p->n_resources; i++) {
-		free((char *)p->resources[i].name);
-		free((char *)p->resources[i].target);
-		free((char *)p->resources[i].pattern);
-		free((char *)p->resources[i].filter);
-	}
+	for (size_t i = 0; i < p->n_resources; i++)
+		sbx_resource_clear(&p->resources[i].res);
 	free(p->resources);
 	for (size_t i = 0; i < p->n_params; i++) {
 		free(p->params[i].name);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/resource.h"
+
 struct sbx_policy;
 
 /* Where a parse or compile error was found. file is "" for errors without a location. */
@@ -65,19 +67,12 @@ struct sbx_policy_mount {
 size_t sbx_policy_mounts(const struct sbx_policy *p, const struct sbx_policy_mount **ret);
 
 /* Resources the policy declares (`resource NAME KIND ...`): the broker opens them and hands
- * them to the worker, like the command line's --file, --dir, --capture, --connect, --listen. */
-enum sbx_policy_resource_kind { SBX_PRES_FILE, SBX_PRES_DIR, SBX_PRES_CAPTURE, SBX_PRES_CONNECT, SBX_PRES_LISTEN };
-
+ * them to the worker, like the command line's --file, --dir, --capture, --connect, --listen.
+ * The resource is the one model (common/resource.h; never SBX_RES_FD here); the policy adds
+ * where it was declared, for messages. */
 struct sbx_policy_resource {
-	enum sbx_policy_resource_kind kind;
-	const char *name;
-	const char *target;   /* path, interface or address */
-	unsigned access;      /* FILE, DIR: SBX_OPEN_READ/WRITE/CREATE/TRUNC bits */
-	const char *pattern;  /* DIR: NULL for all */
-	unsigned max_opens;   /* DIR: `max N`, 0 when unlimited */
-	bool promisc;         /* CAPTURE */
-	const char *filter;   /* CAPTURE: pcap expression or NULL */
-	const char *file;     /* where it was declared */
+	struct sbx_resource res; /* owned by the policy */
+	const char *file;        /* where it was declared */
 	unsigned line;
 };
 
