@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/export.h"
 #include "broker/internal.h"
 #include "broker/policy/policy.h"
 #include "common/util.h"

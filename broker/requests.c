@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/export.h"
 #include "broker/worker.h"
 #include "common/fdpass.h"
 #include "common/util.h"

@@ -20,6 +20,7 @@
 #include "broker/chan.h"
 #include "broker/filter.h"
 #include "broker/idrange.h"
+#include "broker/export.h"
 #include "broker/plan.h"
 #include "broker/policy/policy.h"
 #include "broker/worker.h"
