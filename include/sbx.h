@@ -5,10 +5,37 @@
  * Conventions:
  *  - Every function returns 0 (or a non-negative value) on success and a negative errno on
  *    failure; an optional struct sbx_error receives a human-readable message naming the step.
- *  - The library never prints, never exits, never blocks the caller's loop.
- *  - Handles are opaque. *_free() accepts NULL.
- *  - Ownership of every pointer parameter is stated: "borrowed" means the library copies what
- *    it needs before returning; "taken" means the library frees it.
+ *    On failure, output parameters are left untouched.
+ *  - The library never prints, never exits, never blocks the caller's loop. (One exception,
+ *    named as such: sbx_policy_cli(), which is a command.)
+ *  - Handles are opaque. Ownership of every pointer parameter is stated: "borrowed" means the
+ *    library copies what it needs before returning; "taken" means the library frees it.
+ *
+ * Verbs:
+ *  - sbx_THING_new(..., struct sbx_THING **ret): a new handle, the caller's on success;
+ *    sbx_THING_new_VARIANT() where there is more than one way to make one
+ *    (sbx_policy_new_default). sbx_worker_spawn() is the worker's constructor: a worker
+ *    exists only as a running process, so making one is starting it.
+ *  - sbx_THING_free(): releases a handle and everything it owns. Accepts NULL.
+ *  - sbx_config_set_X(): replaces one setting; sbx_config_add_X(): appends to a list.
+ *  - sbx_THING_NOUN(): reads a property (sbx_worker_pid, sbx_learn_count, sbx_version).
+ *  - Any other verb acts on a handle (sbx_worker_signal, sbx_worker_send_fd,
+ *    sbx_learn_record, sbx_learn_write).
+ *
+ * Threads: libsbx starts no threads and keeps no global state but the per-worker ids it holds
+ * (sbx_config_set_id_range), which are behind a lock.
+ *  - A worker belongs to the event_base it was spawned on: its callbacks run in the thread
+ *    dispatching that base, and sbx_worker_*() must be called from that thread (or while no
+ *    thread dispatches it). Each thread may run its own base with its own workers.
+ *  - Handles are not locked: one shared between threads needs the caller's lock. That holds
+ *    for a config given to sbx_worker_spawn() from two threads too, since spawning caches the
+ *    compiled filter in the config.
+ *  - sbx_worker_spawn() is safe while other threads run: the sandbox's first process is cloned
+ *    from the calling thread alone and, until it executes the program, makes only system calls
+ *    and formats into its own stack (no malloc, no stdio, no lock another thread might hold).
+ *  - No process-wide state is touched: no signal handler or mask (writes use MSG_NOSIGNAL, a
+ *    worker's end is seen through a pidfd, no SIGCHLD is asked for), no environment, no
+ *    working directory, no umask.
  */
 #pragma once
 
@@ -25,6 +52,7 @@ struct event_base;
 struct sbx_policy;
 struct sbx_config;
 struct sbx_worker;
+struct sbx_learn;
 
 struct sbx_error {
 	int code;          /* negative errno */
@@ -36,15 +64,43 @@ struct sbx_error {
 /* ---- Policies ---- */
 
 /* Load a policy file, or a shipped policy by name ("default", "pcap"). params is a
- * NULL-terminated array of "name=value" strings (borrowed) or NULL. *ret is owned by the caller. */
-int sbx_policy_open(const char *path_or_name, const char *const *params,
-		    struct sbx_policy **ret, struct sbx_error *err);
+ * NULL-terminated array of "name=value" strings (borrowed) or NULL. On success *ret is the
+ * caller's (until given to sbx_config_set_policy). */
+int sbx_policy_new(const char *path_or_name, const char *const *params, struct sbx_policy **ret,
+		   struct sbx_error *err);
 /* The built-in default policy. */
-int sbx_policy_open_default(struct sbx_policy **ret, struct sbx_error *err);
-void sbx_policy_close(struct sbx_policy *p);
+int sbx_policy_new_default(struct sbx_policy **ret, struct sbx_error *err);
+void sbx_policy_free(struct sbx_policy *p);
+
+/* `sbx policy check [--param N=V]... FILE...` and `sbx policy explain [--bpf] [--param N=V]...
+ * FILE`, for a host that offers sbx's command line. argv[0] is "policy" (argv[1] may be too:
+ * main's own argc/argv are accepted); argv and its strings are borrowed. The one function that
+ * prints: results to stdout, diagnostics to stderr. Returns an exit status: 0 when every file
+ * parsed and compiled, 1 on a policy error, 2 on a usage error. */
+int sbx_policy_cli(int argc, char **argv);
+
+/* ---- Learn mode: a policy written from what one run did ---- */
+
+/* An empty recorder. On success *ret is the caller's. */
+int sbx_learn_new(struct sbx_learn **ret);
+/* Record one system call as the learn-mode callback reports it (sbx_callbacks.syscall; args:
+ * borrowed). Calls are kept in order. -ENOMEM when this one could not be kept, -E2BIG past
+ * 16M calls: the recording is cut short there and what it holds stays usable. */
+int sbx_learn_record(struct sbx_learn *l, uint32_t arch, int nr, const uint64_t args[6]);
+/* The number of calls recorded. */
+size_t sbx_learn_count(const struct sbx_learn *l);
+/* Write a minimal policy that lets the recorded run succeed: whole groups where every member
+ * was used, argument conditions for ioctl requests and socket families, `exec none` unless the
+ * program executed something after its own launch (the first execve is the launcher's). Calls
+ * of a foreign architecture are listed as comments (they are always killed). fd: borrowed,
+ * written with write(2), neither closed nor synced. Returns 0, -ENOMEM or write's errno. */
+int sbx_learn_write(const struct sbx_learn *l, int fd);
+void sbx_learn_free(struct sbx_learn *l);
 
 /* ---- Launch configuration ---- */
 
+/* A configuration with the defaults: the built-in policy, seccomp on, host uid/gid 65534.
+ * On success *ret is the caller's. */
 int sbx_config_new(struct sbx_config **ret);
 void sbx_config_free(struct sbx_config *cfg);
 
