@@ -24,6 +24,15 @@ static bool nul_terminated(const char *s, size_t size)
 	return memchr(s, '\0', size) != NULL;
 }
 
+/* The audit line for a version mismatch. Per thread: brokers in several threads decode at once. */
+static const char *version_why(unsigned worker)
+{
+	static _Thread_local char why[80];
+	snprintf(why, sizeof(why), "worker speaks request protocol version %u, broker speaks %u", worker,
+		 SBX_REQ_VERSION);
+	return why;
+}
+
 int sbx_req_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, enum sbx_req_state state,
 		   union sbx_req *out, const char **why)
 {
@@ -44,6 +53,13 @@ int sbx_req_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, enu
 	if (h.len != len) {
 		*why = "header length does not match the datagram";
 		return -EPROTO;
+	}
+	/* Nothing past the header means anything in another version: no further checks. */
+	if (h.version != SBX_REQ_VERSION) {
+		memset(out, 0, sizeof(*out));
+		out->h = h;
+		*why = version_why(h.version);
+		return -EPROTONOSUPPORT;
 	}
 	if (h.type >= 32 || (unsigned)state > SBX_REQ_STATE_LOCKED || !(sbx_req_allowed[state] & (1u << h.type))) {
 		*why = h.type == SBX_REQ_OPEN || h.type == SBX_REQ_CAPTURE || h.type == SBX_REQ_DONE
@@ -93,6 +109,21 @@ int sbx_req_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, enu
 		break;
 	}
 	return 0;
+}
+
+int sbx_req_refuse_version(int fd, const struct sbx_req_hdr *req)
+{
+	struct sbx_rep rep;
+	memset(&rep, 0, sizeof(rep));
+	/* In the worker's version, so that its client reads the refusal as an answer to its
+	 * request; the header and struct sbx_rep have not changed since version 0. */
+	rep.h = (struct sbx_req_hdr){ .type = SBX_REP_ERROR, .version = req->version, .len = sizeof(rep), .id = req->id };
+	rep.error = EPROTONOSUPPORT;
+	/* Never blocking, like every reply: a worker that does not read them is flooding. */
+	ssize_t n = send(fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)sizeof(rep) ? 0 : -EIO;
 }
 
 int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res, size_t n_res,
