@@ -246,6 +246,7 @@ static int send_reply(struct sbx_worker *w, uint32_t type, uint64_t id, int erro
 	struct sbx_rep rep;
 	memset(&rep, 0, sizeof(rep));
 	rep.h.type = type;
+	rep.h.version = SBX_REQ_VERSION;
 	rep.h.len = sizeof(rep);
 	rep.h.id = id;
 	rep.error = error;
@@ -389,7 +390,15 @@ static void on_request(evutil_socket_t fd, short what, void *arg)
 			return request_violation(w, "request quota exceeded (flooding)");
 		union sbx_req req;
 		const char *why = NULL;
-		if (sbx_req_decode(buf, (size_t)n, n_fds, rv.truncated ? MSG_TRUNC : 0, w->req.state, &req, &why) < 0)
+		r = sbx_req_decode(buf, (size_t)n, n_fds, rv.truncated ? MSG_TRUNC : 0, w->req.state, &req, &why);
+		if (r == -EPROTONOSUPPORT) {
+			/* Another libsbx-client: told, in its own version, rather than killed. */
+			audit(w, "protocol", why, false, EPROTONOSUPPORT, "the broker's request protocol version");
+			if (sbx_req_refuse_version(w->req.fd, &req.h) < 0)
+				return request_violation(w, "worker does not read its replies");
+			continue;
+		}
+		if (r < 0)
 			return request_violation(w, why);
 		if (req.h.type >= SBX_ARRAY_SIZE(answers) || !answers[req.h.type])
 			return request_violation(w, "request type without a handler"); /* the decoder let it by */
