@@ -5,7 +5,7 @@
  * Conventions:
  *  - Every function returns 0 (or a non-negative value) on success and a negative errno on
  *    failure; an optional struct sbx_error receives a human-readable message naming the step.
- *    On failure, output parameters are left untouched.
+ *    On failure, the other output parameters (*ret) are left untouched.
  *  - The library never prints, never exits, never blocks the caller's loop. (One exception,
  *    named as such: sbx_policy_cli(), which is a command.)
  *  - Handles are opaque. Ownership of every pointer parameter is stated: "borrowed" means the
@@ -22,8 +22,12 @@
  *  - Any other verb acts on a handle (sbx_worker_signal, sbx_worker_send_fd,
  *    sbx_learn_record, sbx_learn_write).
  *
- * Threads: libsbx starts no threads and keeps no global state but the per-worker ids it holds
- * (sbx_config_set_id_range), which are behind a lock.
+ * Threads: libsbx starts no threads. Its global state is the per-worker ids it holds
+ * (sbx_config_set_id_range), behind a lock, and two caches filled on first use without one:
+ * the system call names behind a policy error's "did you mean", and libpcap, loaded for the
+ * first capture filter. Until those are made safe, the first policy error and the first
+ * capture filter must not happen in two threads at once (load a policy and spawn a capture
+ * worker once before starting threads, or serialise those calls).
  *  - A worker belongs to the event_base it was spawned on: its callbacks run in the thread
  *    dispatching that base, and sbx_worker_*() must be called from that thread (or while no
  *    thread dispatches it). Each thread may run its own base with its own workers.
