@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The launch configuration handle and its setters, and the public policy wrappers. */
+/* The launch configuration handle and its setters, and the public policy constructors (the
+ * destructor, sbx_policy_free, is the policy module's own). */
 #include <errno.h>
 #include <pwd.h>
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/export.h"
 #include "broker/internal.h"
 #include "broker/policy/policy.h"
 #include "common/util.h"
@@ -52,8 +54,8 @@ static int policy_error(int r, const struct sbx_policy_diag *d, struct sbx_error
 	return r;
 }
 
-SBX_EXPORT int sbx_policy_open(const char *path_or_name, const char *const *params,
-			       struct sbx_policy **ret, struct sbx_error *err)
+SBX_EXPORT int sbx_policy_new(const char *path_or_name, const char *const *params, struct sbx_policy **ret,
+			      struct sbx_error *err)
 {
 	struct sbx_policy_param p[64];
 	size_t n = 0;
@@ -97,7 +99,7 @@ SBX_EXPORT int sbx_policy_open(const char *path_or_name, const char *const *para
 	return 0;
 }
 
-SBX_EXPORT int sbx_policy_open_default(struct sbx_policy **ret, struct sbx_error *err)
+SBX_EXPORT int sbx_policy_new_default(struct sbx_policy **ret, struct sbx_error *err)
 {
 	struct sbx_policy_diag d;
 	memset(&d, 0, sizeof(d));
@@ -105,11 +107,6 @@ SBX_EXPORT int sbx_policy_open_default(struct sbx_policy **ret, struct sbx_error
 	if (r < 0)
 		return policy_error(r, &d, err);
 	return 0;
-}
-
-SBX_EXPORT void sbx_policy_close(struct sbx_policy *p)
-{
-	sbx_policy_free(p);
 }
 
 SBX_EXPORT int sbx_config_new(struct sbx_config **ret)

@@ -158,7 +158,9 @@ static int open_request_channel(struct sbx_plan *p, struct sbx_worker *w, struct
 	w->req.fd = pair[0];
 	struct sbx_fd_slot *s = add_slot(p, pair[1], -1);
 	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "request channel: fd %d inside", s->target);
-	return add_env(p, "SBX_FD_BROKER=%d", s->target);
+	int r = add_env(p, "SBX_FD_BROKER=%d", s->target);
+	/* So that the worker's client can tell a version mismatch before it sends anything. */
+	return r < 0 ? r : add_env(p, "SBX_BROKER_PROTOCOL=%u", SBX_REQ_VERSION);
 }
 
 int sbx_plan_open_grants(struct sbx_plan *p, struct sbx_worker *w, struct sbx_error *err)

@@ -5,27 +5,29 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "broker/cli.h"
-#include "broker/policy/policy.h"
 #include "sbx.h"
 
 #define EXIT_SBX_FAILED 125
+#define N_FORWARDED 3 /* SIGINT, SIGTERM, SIGHUP */
 
 struct run {
-	struct event_base *base;
-	struct sbx_worker *worker;
 	struct sbx_cli *cli;
+	struct sbx_config *cfg;
+	struct event_base *base;
+	struct event *sigev[N_FORWARDED]; /* the signals forwarded to the worker */
+	struct sbx_worker *worker;
 	int status;
 	bool done;
 	FILE *json;                      /* --json-status-fd */
-	struct sbx_learned_call *learned;/* --learn */
-	size_t n_learned, cap_learned;
-	bool learn_oom;
+	struct sbx_learn *learn;         /* --learn */
+	bool learn_cut_short;
 };
 
 /* JSON string body, escaped; control characters as \u00XX. */
@@ -70,24 +72,8 @@ static void on_syscall_cb(struct sbx_worker *w, uint32_t arch, int nr, const uin
 {
 	(void)w;
 	struct run *run = userdata;
-	if (run->n_learned == run->cap_learned) {
-		size_t cap = run->cap_learned ? run->cap_learned * 2 : 1024;
-		if (cap > (1u << 24)) { /* 16M calls: enough to learn from; keep memory bounded */
-			run->learn_oom = true;
-			return;
-		}
-		struct sbx_learned_call *n = realloc(run->learned, cap * sizeof(*n));
-		if (!n) {
-			run->learn_oom = true;
-			return;
-		}
-		run->learned = n;
-		run->cap_learned = cap;
-	}
-	struct sbx_learned_call *c = &run->learned[run->n_learned++];
-	c->arch = arch;
-	c->nr = nr;
-	memcpy(c->args, args, sizeof(c->args));
+	if (run->learn && sbx_learn_record(run->learn, arch, nr, args) < 0)
+		run->learn_cut_short = true;
 }
 
 static void log_cb(enum sbx_log_level level, const char *message, void *userdata)
@@ -151,6 +137,227 @@ static int sanitize_stdio(void)
 	return 0;
 }
 
+static int fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "sbx: error: ..." and return r, so a failing step is one line. */
+static int fail(int r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("sbx: error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return r;
+}
+
+static int set_policy(const struct sbx_cli *cli, struct sbx_config *cfg)
+{
+	if (!cli->policy)
+		return cli->n_params ? fail(-EINVAL, "--param given without --policy") : 0;
+	struct sbx_error err;
+	memset(&err, 0, sizeof(err));
+	struct sbx_policy *policy = NULL;
+	int r = sbx_policy_new(cli->policy, cli->n_params ? cli->params : NULL, &policy, &err);
+	if (r < 0)
+		return fail(r, "policy: %s", err.message);
+	sbx_config_set_policy(cfg, policy); /* taken */
+	return 0;
+}
+
+static int add_paths(const struct sbx_cli *cli, struct sbx_config *cfg)
+{
+	for (size_t i = 0; i < cli->n_ro + cli->n_rw; i++) {
+		bool rw = i >= cli->n_ro;
+		const char *path = rw ? cli->rw[i - cli->n_ro] : cli->ro[i];
+		int r = sbx_config_add_path(cfg, path, rw);
+		if (r < 0)
+			return fail(r, "%s %s: %s", rw ? "--rw" : "--ro", path, strerror(-r));
+	}
+	return 0;
+}
+
+static int set_limits(const struct sbx_cli *cli, struct sbx_config *cfg)
+{
+	sbx_config_set_time_limit_ms(cfg, cli->time_limit_ms);
+	sbx_config_set_memory_limit(cfg, cli->memory);
+	sbx_config_set_pids_limit(cfg, cli->pids);
+	int r;
+	if (cli->user_set && (r = sbx_config_set_host_id(cfg, cli->uid, cli->gid)) < 0)
+		return fail(r, "--user: %s", strerror(-r));
+	if (cli->no_seccomp) {
+		fprintf(stderr, "sbx: WARNING: --no-seccomp: the seccomp layer is OFF. The program may make any "
+				"system call the kernel offers. Use this for diagnosis only.\n");
+		sbx_config_set_seccomp(cfg, false);
+	}
+	return 0;
+}
+
+static int add_resource(struct sbx_config *cfg, const struct sbx_resource *res)
+{
+	switch (res->kind) {
+	case SBX_RES_FILE: return sbx_config_add_file(cfg, res->name, res->target, res->flags);
+	case SBX_RES_DIR: return sbx_config_add_dir(cfg, res->name, res->target, res->flags, res->pattern);
+	case SBX_RES_CAPTURE: return sbx_config_add_capture(cfg, res->name, res->target, res->promisc, res->filter);
+	case SBX_RES_CONNECT: return sbx_config_add_socket(cfg, res->name, res->target, false);
+	case SBX_RES_LISTEN: return sbx_config_add_socket(cfg, res->name, res->target, true);
+	case SBX_RES_FD: return sbx_config_add_fd(cfg, res->name, res->fd);
+	}
+	return -EINVAL;
+}
+
+static int add_resources(const struct sbx_cli *cli, struct sbx_config *cfg)
+{
+	for (size_t i = 0; i < cli->n_res; i++) {
+		int r = add_resource(cfg, &cli->res[i]);
+		if (r < 0)
+			return fail(r, "resource %s: %s", cli->res[i].name,
+				    r == -EEXIST ? "name used twice"
+				    : r == -EINVAL ? "invalid name or value (names: [A-Za-z0-9_])"
+						   : strerror(-r));
+	}
+	if (cli->requests)
+		sbx_config_set_requests(cfg, true);
+	return 0;
+}
+
+static int set_ids(const struct sbx_cli *cli, struct sbx_config *cfg)
+{
+	int r;
+	if (cli->subid && (r = sbx_config_set_subid(cfg, cli->subid)) < 0)
+		return fail(r, "--subid %s: %s", cli->subid,
+			    r == -ENOENT ? "no range for that name in /etc/subuid and /etc/subgid" : strerror(-r));
+	if (cli->range_set && (r = sbx_config_set_id_range(cfg, cli->range_uid, cli->range_gid, cli->range_count)) < 0)
+		return fail(r, "--id-range: %s", strerror(-r));
+	return 0;
+}
+
+static int set_learn(struct run *run)
+{
+	if (!run->cli->learn)
+		return 0;
+	int r = sbx_learn_new(&run->learn);
+	if (r < 0)
+		return fail(r, "--learn: %s", strerror(-r));
+	sbx_config_set_learn(run->cfg, true);
+	return 0;
+}
+
+/* The command line, turned into a libsbx configuration, in the order the options are checked. */
+static int make_config(struct run *run)
+{
+	const struct sbx_cli *cli = run->cli;
+	int r = sbx_config_new(&run->cfg);
+	if (r < 0)
+		return fail(r, "%s", strerror(-r));
+	sbx_config_set_log(run->cfg, log_cb, run->cli);
+	sbx_config_set_verbose(run->cfg, cli->verbose > 0);
+	if ((r = set_policy(cli, run->cfg)) < 0 || (r = add_paths(cli, run->cfg)) < 0 ||
+	    (r = set_limits(cli, run->cfg)) < 0 || (r = add_resources(cli, run->cfg)) < 0 ||
+	    (r = set_ids(cli, run->cfg)) < 0 || (r = set_learn(run)) < 0)
+		return r;
+	return 0;
+}
+
+static int open_json(struct run *run)
+{
+	int json_fd = run->cli->json_fd;
+	if (json_fd < 0)
+		return 0;
+	int jfd = fcntl(json_fd, F_DUPFD_CLOEXEC, 3);
+	if (jfd < 0 || !(run->json = fdopen(jfd, "w"))) {
+		int e = errno;
+		if (jfd >= 0)
+			close(jfd);
+		return fail(-e, "--json-status-fd %d: %s", json_fd, strerror(e));
+	}
+	/* Our copy is close-on-exec; the original must not reach the worker either. */
+	if (json_fd > 2)
+		close(json_fd);
+	return 0;
+}
+
+static int make_loop(struct run *run)
+{
+	run->base = event_base_new();
+	if (!run->base)
+		return fail(-ENOMEM, "cannot create the event loop");
+	/* The broker must not die of a write to a closed pipe: the worker's end would go with it. */
+	signal(SIGPIPE, SIG_IGN);
+	static const int forward[N_FORWARDED] = { SIGINT, SIGTERM, SIGHUP };
+	for (size_t i = 0; i < N_FORWARDED; i++) {
+		run->sigev[i] = evsignal_new(run->base, forward[i], on_signal, run);
+		if (!run->sigev[i] || event_add(run->sigev[i], NULL) < 0)
+			return fail(-ENOMEM, "cannot watch signal %d", forward[i]);
+	}
+	return 0;
+}
+
+static int spawn(struct run *run)
+{
+	static const struct sbx_callbacks callbacks = { .exit = on_exit_cb, .syscall = on_syscall_cb,
+							.audit = on_audit_cb };
+	struct sbx_error err;
+	memset(&err, 0, sizeof(err));
+	char **argv = run->cli->argv;
+	int r = sbx_worker_spawn(run->base, run->cfg, argv[0], argv, &callbacks, run, &run->worker, &err);
+	if (r < 0) {
+		run->status = err.status ? err.status : EXIT_SBX_FAILED;
+		return fail(r, "%s", err.message);
+	}
+	if (run->json) {
+		fprintf(run->json, "{\"event\":\"start\",\"pid\":%d,\"program\":", (int)sbx_worker_pid(run->worker));
+		json_str(run->json, argv[0]);
+		fputs("}\n", run->json);
+		fflush(run->json);
+	}
+	return 0;
+}
+
+static void wait_for_exit(struct run *run)
+{
+	if (event_base_dispatch(run->base) < 0 || !run->done) {
+		fprintf(stderr, "sbx: error: event loop failed\n");
+		run->status = EXIT_SBX_FAILED;
+	}
+}
+
+/* Written next to the target and renamed, so a failed run never leaves half a policy. */
+static void write_learned(struct run *run)
+{
+	const char *path = run->cli->learn;
+	if (!path || !run->done)
+		return;
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	int r = fd >= 0 ? sbx_learn_write(run->learn, fd) : -errno;
+	if (fd >= 0 && close(fd) < 0 && r == 0)
+		r = -EIO;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		run->status = fail(EXIT_SBX_FAILED, "--learn %s: %s", path, strerror(-r));
+	} else if (!run->cli->quiet) {
+		fprintf(stderr, "sbx: learned policy from %zu system calls written to %s%s\n", sbx_learn_count(run->learn),
+			path, run->learn_cut_short ? " (recording was cut short: out of memory)" : "");
+	}
+}
+
+static void run_free(struct run *run)
+{
+	sbx_worker_free(run->worker);
+	for (size_t i = 0; i < N_FORWARDED; i++)
+		if (run->sigev[i])
+			event_free(run->sigev[i]);
+	if (run->base)
+		event_base_free(run->base);
+	sbx_config_free(run->cfg);
+	sbx_learn_free(run->learn);
+	if (run->json)
+		fclose(run->json);
+}
+
 int main(int argc, char **argv)
 {
 	if (sanitize_stdio() < 0)
@@ -170,167 +377,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	struct sbx_error err;
-	memset(&err, 0, sizeof(err));
-	struct sbx_config *cfg = NULL;
-	struct sbx_policy *policy = NULL;
-	int r;
-	if ((r = sbx_config_new(&cfg)) < 0) {
-		fprintf(stderr, "sbx: error: %s\n", strerror(-r));
-		return EXIT_SBX_FAILED;
-	}
-	sbx_config_set_log(cfg, log_cb, &cli);
-	sbx_config_set_verbose(cfg, cli.verbose > 0);
-
-	if (cli.policy) {
-		r = sbx_policy_open(cli.policy, cli.n_params ? cli.params : NULL, &policy, &err);
-		if (r < 0) {
-			fprintf(stderr, "sbx: error: policy: %s\n", err.message);
-			sbx_config_free(cfg);
-			return EXIT_SBX_FAILED;
-		}
-		sbx_config_set_policy(cfg, policy); /* taken */
-	} else if (cli.n_params) {
-		fprintf(stderr, "sbx: error: --param given without --policy\n");
-		sbx_config_free(cfg);
-		return EXIT_SBX_FAILED;
-	}
-	for (size_t i = 0; i < cli.n_ro + cli.n_rw; i++) {
-		bool rw = i >= cli.n_ro;
-		const char *path = rw ? cli.rw[i - cli.n_ro] : cli.ro[i];
-		if ((r = sbx_config_add_path(cfg, path, rw)) < 0) {
-			fprintf(stderr, "sbx: error: %s %s: %s\n", rw ? "--rw" : "--ro", path, strerror(-r));
-			sbx_config_free(cfg);
-			return EXIT_SBX_FAILED;
-		}
-	}
-	sbx_config_set_time_limit_ms(cfg, cli.time_limit_ms);
-	sbx_config_set_memory_limit(cfg, cli.memory);
-	sbx_config_set_pids_limit(cfg, cli.pids);
-	if (cli.user_set && (r = sbx_config_set_host_id(cfg, cli.uid, cli.gid)) < 0) {
-		fprintf(stderr, "sbx: error: --user: %s\n", strerror(-r));
-		sbx_config_free(cfg);
-		return EXIT_SBX_FAILED;
-	}
-	if (cli.no_seccomp) {
-		fprintf(stderr, "sbx: WARNING: --no-seccomp: the seccomp layer is OFF. The program may make any "
-				"system call the kernel offers. Use this for diagnosis only.\n");
-		sbx_config_set_seccomp(cfg, false);
-	}
-
-	for (size_t i = 0; i < cli.n_res; i++) {
-		const struct sbx_resource *res = &cli.res[i];
-		switch (res->kind) {
-		case SBX_RES_FILE: r = sbx_config_add_file(cfg, res->name, res->target, res->flags); break;
-		case SBX_RES_DIR: r = sbx_config_add_dir(cfg, res->name, res->target, res->flags, res->pattern); break;
-		case SBX_RES_CAPTURE: r = sbx_config_add_capture(cfg, res->name, res->target, res->promisc, res->filter); break;
-		case SBX_RES_CONNECT: r = sbx_config_add_socket(cfg, res->name, res->target, false); break;
-		case SBX_RES_LISTEN: r = sbx_config_add_socket(cfg, res->name, res->target, true); break;
-		case SBX_RES_FD: r = sbx_config_add_fd(cfg, res->name, res->fd); break;
-		default: r = -EINVAL;
-		}
-		if (r < 0) {
-			fprintf(stderr, "sbx: error: resource %s: %s\n", res->name,
-				r == -EEXIST ? "name used twice" : r == -EINVAL ? "invalid name or value (names: [A-Za-z0-9_])"
-									       : strerror(-r));
-			sbx_config_free(cfg);
-			return EXIT_SBX_FAILED;
-		}
-	}
-	if (cli.requests)
-		sbx_config_set_requests(cfg, true);
-	if (cli.subid && (r = sbx_config_set_subid(cfg, cli.subid)) < 0) {
-		fprintf(stderr, "sbx: error: --subid %s: %s\n", cli.subid,
-			r == -ENOENT ? "no range for that name in /etc/subuid and /etc/subgid" : strerror(-r));
-		sbx_config_free(cfg);
-		return EXIT_SBX_FAILED;
-	}
-	if (cli.range_set && (r = sbx_config_set_id_range(cfg, cli.range_uid, cli.range_gid, cli.range_count)) < 0) {
-		fprintf(stderr, "sbx: error: --id-range: %s\n", strerror(-r));
-		sbx_config_free(cfg);
-		return EXIT_SBX_FAILED;
-	}
-	if (cli.learn)
-		sbx_config_set_learn(cfg, true);
-
 	struct run run = { .cli = &cli, .status = EXIT_SBX_FAILED };
-	if (cli.json_fd >= 0) {
-		int jfd = fcntl(cli.json_fd, F_DUPFD_CLOEXEC, 3);
-		if (jfd < 0 || !(run.json = fdopen(jfd, "w"))) {
-			fprintf(stderr, "sbx: error: --json-status-fd %d: %s\n", cli.json_fd, strerror(errno));
-			if (jfd >= 0)
-				close(jfd);
-			sbx_config_free(cfg);
-			return EXIT_SBX_FAILED;
-		}
-		/* Our copy is close-on-exec; the original must not reach the worker either. */
-		if (cli.json_fd > 2)
-			close(cli.json_fd);
+	if (make_config(&run) == 0 && open_json(&run) == 0 && make_loop(&run) == 0 && spawn(&run) == 0) {
+		wait_for_exit(&run);
+		write_learned(&run);
 	}
-	run.base = event_base_new();
-	if (!run.base) {
-		fprintf(stderr, "sbx: error: cannot create the event loop\n");
-		sbx_config_free(cfg);
-		return EXIT_SBX_FAILED;
-	}
-	/* The broker must not die of a write to a closed pipe: the worker's end would go with it. */
-	signal(SIGPIPE, SIG_IGN);
-	static const int forward[] = { SIGINT, SIGTERM, SIGHUP };
-	struct event *sigev[3] = { NULL, NULL, NULL };
-	for (size_t i = 0; i < 3; i++) {
-		sigev[i] = evsignal_new(run.base, forward[i], on_signal, &run);
-		if (!sigev[i] || event_add(sigev[i], NULL) < 0) {
-			fprintf(stderr, "sbx: error: cannot watch signal %d\n", forward[i]);
-			goto out;
-		}
-	}
-
-	static const struct sbx_callbacks callbacks = { .exit = on_exit_cb, .syscall = on_syscall_cb,
-							.audit = on_audit_cb };
-	r = sbx_worker_spawn(run.base, cfg, cli.argv[0], cli.argv, &callbacks, &run, &run.worker, &err);
-	if (r < 0) {
-		fprintf(stderr, "sbx: error: %s\n", err.message);
-		run.status = err.status ? err.status : EXIT_SBX_FAILED;
-		goto out;
-	}
-	if (run.json) {
-		fprintf(run.json, "{\"event\":\"start\",\"pid\":%d,\"program\":", (int)sbx_worker_pid(run.worker));
-		json_str(run.json, cli.argv[0]);
-		fputs("}\n", run.json);
-		fflush(run.json);
-	}
-	if (event_base_dispatch(run.base) < 0 || !run.done) {
-		fprintf(stderr, "sbx: error: event loop failed\n");
-		run.status = EXIT_SBX_FAILED;
-	}
-	if (cli.learn && run.done) {
-		/* Write next to the target and rename, so a failed run never leaves half a policy. */
-		char tmp[4096];
-		snprintf(tmp, sizeof(tmp), "%s.tmp.%d", cli.learn, (int)getpid());
-		FILE *out = fopen(tmp, "wxe");
-		int lr = out ? sbx_policy_learn_write(run.learned, run.n_learned, out) : -errno;
-		if (out && fclose(out) != 0 && lr == 0)
-			lr = -EIO;
-		if (lr == 0 && rename(tmp, cli.learn) < 0)
-			lr = -errno;
-		if (lr < 0) {
-			unlink(tmp);
-			fprintf(stderr, "sbx: error: --learn %s: %s\n", cli.learn, strerror(-lr));
-			run.status = EXIT_SBX_FAILED;
-		} else if (!cli.quiet) {
-			fprintf(stderr, "sbx: learned policy from %zu system calls written to %s%s\n", run.n_learned,
-				cli.learn, run.learn_oom ? " (recording was cut short: out of memory)" : "");
-		}
-	}
-out:
-	sbx_worker_free(run.worker);
-	for (size_t i = 0; i < 3; i++)
-		if (sigev[i])
-			event_free(sigev[i]);
-	event_base_free(run.base);
-	sbx_config_free(cfg);
-	free(run.learned);
-	if (run.json)
-		fclose(run.json);
+	run_free(&run);
 	return run.status;
 }

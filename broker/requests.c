@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/export.h"
 #include "broker/worker.h"
 #include "common/fdpass.h"
 #include "common/util.h"
@@ -21,6 +22,15 @@
 static bool nul_terminated(const char *s, size_t size)
 {
 	return memchr(s, '\0', size) != NULL;
+}
+
+/* The audit line for a version mismatch. Per thread: brokers in several threads decode at once. */
+static const char *version_why(unsigned worker)
+{
+	static _Thread_local char why[80];
+	snprintf(why, sizeof(why), "worker speaks request protocol version %u, broker speaks %u", worker,
+		 SBX_REQ_VERSION);
+	return why;
 }
 
 int sbx_req_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, enum sbx_req_state state,
@@ -43,6 +53,13 @@ int sbx_req_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, enu
 	if (h.len != len) {
 		*why = "header length does not match the datagram";
 		return -EPROTO;
+	}
+	/* Nothing past the header means anything in another version: no further checks. */
+	if (h.version != SBX_REQ_VERSION) {
+		memset(out, 0, sizeof(*out));
+		out->h = h;
+		*why = version_why(h.version);
+		return -EPROTONOSUPPORT;
 	}
 	if (h.type >= 32 || (unsigned)state > SBX_REQ_STATE_LOCKED || !(sbx_req_allowed[state] & (1u << h.type))) {
 		*why = h.type == SBX_REQ_OPEN || h.type == SBX_REQ_CAPTURE || h.type == SBX_REQ_DONE
@@ -92,6 +109,21 @@ int sbx_req_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, enu
 		break;
 	}
 	return 0;
+}
+
+int sbx_req_refuse_version(int fd, const struct sbx_req_hdr *req)
+{
+	struct sbx_rep rep;
+	memset(&rep, 0, sizeof(rep));
+	/* In the worker's version, so that its client reads the refusal as an answer to its
+	 * request; the header and struct sbx_rep have not changed since version 0. */
+	rep.h = (struct sbx_req_hdr){ .type = SBX_REP_ERROR, .version = req->version, .len = sizeof(rep), .id = req->id };
+	rep.error = EPROTONOSUPPORT;
+	/* Never blocking, like every reply: a worker that does not read them is flooding. */
+	ssize_t n = send(fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)sizeof(rep) ? 0 : -EIO;
 }
 
 int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res, size_t n_res,
@@ -214,6 +246,7 @@ static int send_reply(struct sbx_worker *w, uint32_t type, uint64_t id, int erro
 	struct sbx_rep rep;
 	memset(&rep, 0, sizeof(rep));
 	rep.h.type = type;
+	rep.h.version = SBX_REQ_VERSION;
 	rep.h.len = sizeof(rep);
 	rep.h.id = id;
 	rep.error = error;
@@ -357,7 +390,15 @@ static void on_request(evutil_socket_t fd, short what, void *arg)
 			return request_violation(w, "request quota exceeded (flooding)");
 		union sbx_req req;
 		const char *why = NULL;
-		if (sbx_req_decode(buf, (size_t)n, n_fds, rv.truncated ? MSG_TRUNC : 0, w->req.state, &req, &why) < 0)
+		r = sbx_req_decode(buf, (size_t)n, n_fds, rv.truncated ? MSG_TRUNC : 0, w->req.state, &req, &why);
+		if (r == -EPROTONOSUPPORT) {
+			/* Another libsbx-client: told, in its own version, rather than killed. */
+			audit(w, "protocol", why, false, EPROTONOSUPPORT, "the broker's request protocol version");
+			if (sbx_req_refuse_version(w->req.fd, &req.h) < 0)
+				return request_violation(w, "worker does not read its replies");
+			continue;
+		}
+		if (r < 0)
 			return request_violation(w, why);
 		if (req.h.type >= SBX_ARRAY_SIZE(answers) || !answers[req.h.type])
 			return request_violation(w, "request type without a handler"); /* the decoder let it by */

@@ -18,10 +18,17 @@ union sbx_req {
 };
 
 /* Validate one datagram exactly as received (buf/len, the number of fds that came with it and
- * the recvmsg flags) in the given state. Returns 0 and copies it to *out, or -EPROTO with *why
- * set to a static description. Never trusts anything it has not checked. */
+ * the recvmsg flags) in the given state. Returns 0 and copies it to *out; -EPROTO, a violation,
+ * with *why set to a static description; or -EPROTONOSUPPORT for a well-framed request of
+ * another protocol version, with only out->h filled in (for the refusal) and *why saying which
+ * versions met (valid until this thread's next call). Never trusts anything it has not checked. */
 int sbx_req_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, enum sbx_req_state state,
 		   union sbx_req *out, const char **why);
+
+/* Answer a request that sbx_req_decode() found to be of another version: SBX_REP_ERROR with
+ * EPROTONOSUPPORT, in the worker's version, on the request channel fd, without blocking.
+ * Returns 0 or -errno (-EAGAIN: the worker does not read its replies). */
+int sbx_req_refuse_version(int fd, const struct sbx_req_hdr *req);
 
 /* The decision on an OPEN request: the rule that decided is described in rule. Returns an fd
  * (O_CLOEXEC) or -errno (EACCES when refused by the grants). Paths are opened with openat2()

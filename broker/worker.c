@@ -20,6 +20,7 @@
 #include "broker/chan.h"
 #include "broker/filter.h"
 #include "broker/idrange.h"
+#include "broker/export.h"
 #include "broker/plan.h"
 #include "broker/policy/policy.h"
 #include "broker/worker.h"
@@ -142,7 +143,7 @@ static int choose_policy(struct sbx_worker *w, struct sbx_error *err)
 	w->prebuilt = !w->policy && !w->learn && sbx_filter_prebuilt_usable();
 	if (w->policy || w->prebuilt)
 		return 0;
-	int r = sbx_policy_open_default(&w->owned_policy, err);
+	int r = sbx_policy_new_default(&w->owned_policy, err);
 	w->policy = w->owned_policy;
 	return r;
 }

@@ -183,7 +183,20 @@ static inline const char *sbx_step_name(uint32_t step)
  * allowed in the current state, strings NUL-terminated within their field, no fds attached
  * (a worker never sends fds), no truncation. A worker that breaks any of this, exceeds its
  * quotas (SBX_REQ_QUOTA requests, SBX_REQ_FD_QUOTA fds granted) or sends faster than the broker
- * allows is killed and reported; the broker and every other worker carry on. */
+ * allows is killed and reported; the broker and every other worker carry on.
+ *
+ * Versions: every datagram, either way, starts with struct sbx_req_hdr, whose layout no version
+ * may change, and its version field names the layout of the rest. A request of another version
+ * (after the checks above that need no layout: size, header length, fds, truncation) is not a
+ * violation but a worker linked against another libsbx-client: the broker answers it
+ * SBX_REP_ERROR with EPROTONOSUPPORT and the worker's own version in the header, which any
+ * client turns into -EPROTONOSUPPORT, and audits "worker speaks request protocol version N,
+ * broker speaks M". Clients before versioning sent a 32-bit type where type and version now
+ * are, which reads as version 0 (little-endian, as on every machine sbx supports). The broker
+ * also announces its version in the worker's environment, SBX_BROKER_PROTOCOL=N, so that a
+ * client can refuse before sending anything. */
+
+#define SBX_REQ_VERSION 1
 
 #define SBX_REQ_MAX 4096
 #define SBX_REQ_NAME_MAX 64      /* resource names, NUL included */
@@ -222,10 +235,12 @@ static const uint32_t sbx_req_allowed[2] = {
 #define SBX_OPEN_ALL 0x1fu
 
 struct sbx_req_hdr {
-	uint32_t type;
-	uint32_t len;    /* of the whole datagram */
-	uint64_t id;     /* chosen by the worker, echoed in the reply */
+	uint16_t type;    /* enum sbx_req_type */
+	uint16_t version; /* SBX_REQ_VERSION; a reply carries the version of its request */
+	uint32_t len;     /* of the whole datagram */
+	uint64_t id;      /* chosen by the worker, echoed in the reply */
 };
+_Static_assert(sizeof(struct sbx_req_hdr) == 16, "the header is the same in every version");
 
 struct sbx_req_open {
 	struct sbx_req_hdr h;
@@ -248,7 +263,8 @@ struct sbx_req_log {
 };
 
 struct sbx_rep {
-	struct sbx_req_hdr h;            /* type SBX_REP_* or SBX_PUSH_FD; id echoes the request */
+	struct sbx_req_hdr h;            /* type SBX_REP_* or SBX_PUSH_FD; id and version echo the
+	                                    request (a push: SBX_REQ_VERSION) */
 	int32_t error;                   /* SBX_REP_ERROR: positive errno */
 	uint32_t reserved;
 	char name[SBX_REQ_NAME_MAX];     /* SBX_PUSH_FD: the name the host gave the fd */

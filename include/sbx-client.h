@@ -5,6 +5,8 @@
  *   -ENOTCONN  there is no broker channel (SBX_FD_BROKER unset)
  *   -EACCES    the broker refused by its grants (the audit log says which rule)
  *   -EPROTO    the broker's answer did not make sense
+ *   -EPROTONOSUPPORT  the broker speaks another version of the request protocol (this
+ *              program was built against a libsbx-client older or newer than the broker)
  * A worker that sends malformed requests, too many, or too fast is killed by the broker. */
 #pragma once
 
@@ -26,7 +28,8 @@ struct sbx_client {
 	char pushed_name[SBX_CLIENT_PUSH_QUEUE][64];
 };
 
-/* Find the broker channel from the environment (SBX_FD_BROKER). */
+/* Find the broker channel from the environment (SBX_FD_BROKER), and check that the broker
+ * speaks this library's protocol version (SBX_BROKER_PROTOCOL): -EPROTONOSUPPORT if not. */
 int sbx_client_init(struct sbx_client *c);
 
 /* The fd number of resource NAME (SBX_FD_<NAME>), or -ENOENT. */

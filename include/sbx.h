@@ -5,10 +5,41 @@
  * Conventions:
  *  - Every function returns 0 (or a non-negative value) on success and a negative errno on
  *    failure; an optional struct sbx_error receives a human-readable message naming the step.
- *  - The library never prints, never exits, never blocks the caller's loop.
- *  - Handles are opaque. *_free() accepts NULL.
- *  - Ownership of every pointer parameter is stated: "borrowed" means the library copies what
- *    it needs before returning; "taken" means the library frees it.
+ *    On failure, the other output parameters (*ret) are left untouched.
+ *  - The library never prints, never exits, never blocks the caller's loop. (One exception,
+ *    named as such: sbx_policy_cli(), which is a command.)
+ *  - Handles are opaque. Ownership of every pointer parameter is stated: "borrowed" means the
+ *    library copies what it needs before returning; "taken" means the library frees it.
+ *
+ * Verbs:
+ *  - sbx_THING_new(..., struct sbx_THING **ret): a new handle, the caller's on success;
+ *    sbx_THING_new_VARIANT() where there is more than one way to make one
+ *    (sbx_policy_new_default). sbx_worker_spawn() is the worker's constructor: a worker
+ *    exists only as a running process, so making one is starting it.
+ *  - sbx_THING_free(): releases a handle and everything it owns. Accepts NULL.
+ *  - sbx_config_set_X(): replaces one setting; sbx_config_add_X(): appends to a list.
+ *  - sbx_THING_NOUN(): reads a property (sbx_worker_pid, sbx_learn_count, sbx_version).
+ *  - Any other verb acts on a handle (sbx_worker_signal, sbx_worker_send_fd,
+ *    sbx_learn_record, sbx_learn_write).
+ *
+ * Threads: libsbx starts no threads. Its global state is the per-worker ids it holds
+ * (sbx_config_set_id_range), behind a lock, and two caches filled on first use without one:
+ * the system call names behind a policy error's "did you mean", and libpcap, loaded for the
+ * first capture filter. Until those are made safe, the first policy error and the first
+ * capture filter must not happen in two threads at once (load a policy and spawn a capture
+ * worker once before starting threads, or serialise those calls).
+ *  - A worker belongs to the event_base it was spawned on: its callbacks run in the thread
+ *    dispatching that base, and sbx_worker_*() must be called from that thread (or while no
+ *    thread dispatches it). Each thread may run its own base with its own workers.
+ *  - Handles are not locked: one shared between threads needs the caller's lock. That holds
+ *    for a config given to sbx_worker_spawn() from two threads too, since spawning caches the
+ *    compiled filter in the config.
+ *  - sbx_worker_spawn() is safe while other threads run: the sandbox's first process is cloned
+ *    from the calling thread alone and, until it executes the program, makes only system calls
+ *    and formats into its own stack (no malloc, no stdio, no lock another thread might hold).
+ *  - No process-wide state is touched: no signal handler or mask (writes use MSG_NOSIGNAL, a
+ *    worker's end is seen through a pidfd, no SIGCHLD is asked for), no environment, no
+ *    working directory, no umask.
  */
 #pragma once
 
@@ -21,12 +52,11 @@
 extern "C" {
 #endif
 
-#define SBX_EXPORT __attribute__((visibility("default")))
-
 struct event_base;
 struct sbx_policy;
 struct sbx_config;
 struct sbx_worker;
+struct sbx_learn;
 
 struct sbx_error {
 	int code;          /* negative errno */
@@ -38,49 +68,77 @@ struct sbx_error {
 /* ---- Policies ---- */
 
 /* Load a policy file, or a shipped policy by name ("default", "pcap"). params is a
- * NULL-terminated array of "name=value" strings (borrowed) or NULL. *ret is owned by the caller. */
-SBX_EXPORT int sbx_policy_open(const char *path_or_name, const char *const *params,
-			       struct sbx_policy **ret, struct sbx_error *err);
+ * NULL-terminated array of "name=value" strings (borrowed) or NULL. On success *ret is the
+ * caller's (until given to sbx_config_set_policy). */
+int sbx_policy_new(const char *path_or_name, const char *const *params, struct sbx_policy **ret,
+		   struct sbx_error *err);
 /* The built-in default policy. */
-SBX_EXPORT int sbx_policy_open_default(struct sbx_policy **ret, struct sbx_error *err);
-SBX_EXPORT void sbx_policy_close(struct sbx_policy *p);
+int sbx_policy_new_default(struct sbx_policy **ret, struct sbx_error *err);
+void sbx_policy_free(struct sbx_policy *p);
+
+/* `sbx policy check [--param N=V]... FILE...` and `sbx policy explain [--bpf] [--param N=V]...
+ * FILE`, for a host that offers sbx's command line. argv[0] is "policy" (argv[1] may be too:
+ * main's own argc/argv are accepted); argv and its strings are borrowed. The one function that
+ * prints: results to stdout, diagnostics to stderr. Returns an exit status: 0 when every file
+ * parsed and compiled, 1 on a policy error, 2 on a usage error. */
+int sbx_policy_cli(int argc, char **argv);
+
+/* ---- Learn mode: a policy written from what one run did ---- */
+
+/* An empty recorder. On success *ret is the caller's. */
+int sbx_learn_new(struct sbx_learn **ret);
+/* Record one system call as the learn-mode callback reports it (sbx_callbacks.syscall; args:
+ * borrowed). Calls are kept in order. -ENOMEM when this one could not be kept, -E2BIG past
+ * 16M calls: the recording is cut short there and what it holds stays usable. */
+int sbx_learn_record(struct sbx_learn *l, uint32_t arch, int nr, const uint64_t args[6]);
+/* The number of calls recorded. */
+size_t sbx_learn_count(const struct sbx_learn *l);
+/* Write a minimal policy that lets the recorded run succeed: whole groups where every member
+ * was used, argument conditions for ioctl requests and socket families, `exec none` unless the
+ * program executed something after its own launch (the first execve is the launcher's). Calls
+ * of a foreign architecture are listed as comments (they are always killed). fd: borrowed,
+ * written with write(2), neither closed nor synced. Returns 0, -ENOMEM or write's errno. */
+int sbx_learn_write(const struct sbx_learn *l, int fd);
+void sbx_learn_free(struct sbx_learn *l);
 
 /* ---- Launch configuration ---- */
 
-SBX_EXPORT int sbx_config_new(struct sbx_config **ret);
-SBX_EXPORT void sbx_config_free(struct sbx_config *cfg);
+/* A configuration with the defaults: the built-in policy, seccomp on, host uid/gid 65534.
+ * On success *ret is the caller's. */
+int sbx_config_new(struct sbx_config **ret);
+void sbx_config_free(struct sbx_config *cfg);
 
 /* The policy is taken: the config frees it. NULL selects the built-in default policy. */
-SBX_EXPORT int sbx_config_set_policy(struct sbx_config *cfg, struct sbx_policy *policy);
+int sbx_config_set_policy(struct sbx_config *cfg, struct sbx_policy *policy);
 /* Make a host path visible at the same place inside, read-only or writable. path: borrowed. */
-SBX_EXPORT int sbx_config_add_path(struct sbx_config *cfg, const char *path, bool writable);
+int sbx_config_add_path(struct sbx_config *cfg, const char *path, bool writable);
 /* These override the policy's limits; 0: no override (the policy's limit, else the default). */
-SBX_EXPORT int sbx_config_set_time_limit_ms(struct sbx_config *cfg, uint64_t ms);
-SBX_EXPORT int sbx_config_set_memory_limit(struct sbx_config *cfg, uint64_t bytes);
-SBX_EXPORT int sbx_config_set_pids_limit(struct sbx_config *cfg, uint64_t n);
+int sbx_config_set_time_limit_ms(struct sbx_config *cfg, uint64_t ms);
+int sbx_config_set_memory_limit(struct sbx_config *cfg, uint64_t bytes);
+int sbx_config_set_pids_limit(struct sbx_config *cfg, uint64_t n);
 /* Diagnosis only: run without the seccomp layer. */
-SBX_EXPORT int sbx_config_set_seccomp(struct sbx_config *cfg, bool enabled);
+int sbx_config_set_seccomp(struct sbx_config *cfg, bool enabled);
 /* The host uid/gid the worker runs as when the broker runs as root (default 65534). Refuses 0. */
-SBX_EXPORT int sbx_config_set_host_id(struct sbx_config *cfg, uid_t uid, gid_t gid);
+int sbx_config_set_host_id(struct sbx_config *cfg, uid_t uid, gid_t gid);
 /* Give each worker its own host uid/gid: base + k for the lowest k in [0, count) no other
  * worker of this process holds. As root the broker maps them itself; unprivileged, through
  * newuidmap/newgidmap, which only accept ranges /etc/subuid and /etc/subgid grant the caller. */
-SBX_EXPORT int sbx_config_set_id_range(struct sbx_config *cfg, uid_t uid_base, gid_t gid_base, uint32_t count);
+int sbx_config_set_id_range(struct sbx_config *cfg, uid_t uid_base, gid_t gid_base, uint32_t count);
 /* The same, with the range /etc/subuid and /etc/subgid give NAME (e.g. "sbx"); NULL or "self":
  * the caller's own (by user name or uid), which is what an unprivileged caller can use.
  * -ENOENT if there is none. */
-SBX_EXPORT int sbx_config_set_subid(struct sbx_config *cfg, const char *name);
+int sbx_config_set_subid(struct sbx_config *cfg, const char *name);
 /* Learn mode: let every system call through and report each one (see sbx_callbacks.syscall). */
-SBX_EXPORT int sbx_config_set_learn(struct sbx_config *cfg, bool learn);
+int sbx_config_set_learn(struct sbx_config *cfg, bool learn);
 
 enum sbx_log_level { SBX_LOG_ERROR, SBX_LOG_WARNING, SBX_LOG_NOTICE, SBX_LOG_DEBUG };
 /* Setup steps and notices are reported through this function (called from the event loop).
  * userdata: borrowed, must outlive the config and every worker spawned from it. */
 typedef void (*sbx_log_fn)(enum sbx_log_level level, const char *message, void *userdata);
-SBX_EXPORT int sbx_config_set_log(struct sbx_config *cfg, sbx_log_fn fn, void *userdata);
+int sbx_config_set_log(struct sbx_config *cfg, sbx_log_fn fn, void *userdata);
 
 /* The sandbox side also writes its setup steps to the worker's stderr (for sbx -v). */
-SBX_EXPORT int sbx_config_set_verbose(struct sbx_config *cfg, bool verbose);
+int sbx_config_set_verbose(struct sbx_config *cfg, bool verbose);
 
 /* ---- Resources: opened by the broker, handed to the worker as fds ----
  * Each appears inside at a fixed fd number (3, 4, ... in the order added), announced in the
@@ -93,28 +151,28 @@ SBX_EXPORT int sbx_config_set_verbose(struct sbx_config *cfg, bool verbose);
 #define SBX_ACCESS_TRUNC 0x8u
 
 /* A file, opened with access (SBX_ACCESS_*). */
-SBX_EXPORT int sbx_config_add_file(struct sbx_config *cfg, const char *name, const char *path, unsigned access);
+int sbx_config_add_file(struct sbx_config *cfg, const char *name, const char *path, unsigned access);
 /* A directory. The worker may ask the broker (sbx-client.h) to open regular files below it
  * with at most `access`, matching `pattern` (fnmatch, '*' does not cross '/'; NULL: "*").
  * Without a pattern (NULL or "*") the worker also gets the directory itself, O_PATH, through a
  * private clone of its mount (read-only unless access has write): openat() below it works, and
  * ".." stops at it. With a pattern it is served by requests only (no fd), since a directory fd
  * would reach every file below it whatever the pattern says. */
-SBX_EXPORT int sbx_config_add_dir(struct sbx_config *cfg, const char *name, const char *path, unsigned access,
-				  const char *pattern);
+int sbx_config_add_dir(struct sbx_config *cfg, const char *name, const char *path, unsigned access,
+		       const char *pattern);
 /* An AF_PACKET capture socket on iface ("any" or NULL: all), optionally promiscuous, with an
  * optional pcap filter expression compiled by the broker and locked onto the socket. Needs
  * CAP_NET_RAW in the broker. The worker may ask for further sockets like it. */
-SBX_EXPORT int sbx_config_add_capture(struct sbx_config *cfg, const char *name, const char *iface, bool promisc,
-				      const char *filter);
+int sbx_config_add_capture(struct sbx_config *cfg, const char *name, const char *iface, bool promisc,
+			   const char *filter);
 /* A socket: "tcp:HOST:PORT", "udp:HOST:PORT" or "unix:PATH"; connected, or bound and
  * listening when listen is true. */
-SBX_EXPORT int sbx_config_add_socket(struct sbx_config *cfg, const char *name, const char *address, bool listen);
+int sbx_config_add_socket(struct sbx_config *cfg, const char *name, const char *address, bool listen);
 /* An fd the caller holds (duplicated now; the caller keeps its own). */
-SBX_EXPORT int sbx_config_add_fd(struct sbx_config *cfg, const char *name, int fd);
+int sbx_config_add_fd(struct sbx_config *cfg, const char *name, int fd);
 /* Give the worker a request channel to the broker even without dir or capture resources (so
  * that sbx_worker_send_fd() can hand it fds later). */
-SBX_EXPORT int sbx_config_set_requests(struct sbx_config *cfg, bool enabled);
+int sbx_config_set_requests(struct sbx_config *cfg, bool enabled);
 
 /* ---- Workers ---- */
 
@@ -164,23 +222,23 @@ struct sbx_callbacks {
  * the workers first, then the config). The call is synchronous up to the clone (about a
  * millisecond); everything after happens in the loop.
  * The worker's events are added to base. On success *ret is owned by the caller. */
-SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config *cfg,
-				const char *program, char *const argv[],
-				const struct sbx_callbacks *cb, void *userdata,
-				struct sbx_worker **ret, struct sbx_error *err);
+int sbx_worker_spawn(struct event_base *base, const struct sbx_config *cfg,
+		     const char *program, char *const argv[],
+		     const struct sbx_callbacks *cb, void *userdata,
+		     struct sbx_worker **ret, struct sbx_error *err);
 /* Host pid of the worker's init (pid 1 inside). */
-SBX_EXPORT pid_t sbx_worker_pid(const struct sbx_worker *w);
+pid_t sbx_worker_pid(const struct sbx_worker *w);
 /* Forward a signal to the program inside. SIGKILL ends the whole sandbox. */
-SBX_EXPORT int sbx_worker_signal(struct sbx_worker *w, int sig);
+int sbx_worker_signal(struct sbx_worker *w, int sig);
 /* Hand a running worker one more fd (a new capture, an accepted connection). fd is borrowed
  * (duplicated into the message); name (borrowed) is what the worker's client sees. Needs the
  * request channel (a dir or capture resource, or sbx_config_set_requests). */
-SBX_EXPORT int sbx_worker_send_fd(struct sbx_worker *w, const char *name, int fd);
+int sbx_worker_send_fd(struct sbx_worker *w, const char *name, int fd);
 
 /* Free a worker; a running one is killed first and its cgroups removed. */
-SBX_EXPORT void sbx_worker_free(struct sbx_worker *w);
+void sbx_worker_free(struct sbx_worker *w);
 
-SBX_EXPORT const char *sbx_version(void);
+const char *sbx_version(void);
 
 #ifdef __cplusplus
 }

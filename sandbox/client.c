@@ -19,7 +19,7 @@ _Static_assert(SBX_CLIENT_READ == SBX_OPEN_READ && SBX_CLIENT_WRITE == SBX_OPEN_
 		       SBX_CLIENT_DIRECTORY == SBX_OPEN_DIRECTORY,
 	       "client flags are the wire flags");
 
-static int parse_fd(const char *s)
+static int parse_number(const char *s)
 {
 	if (!s || !*s)
 		return -ENOENT;
@@ -40,7 +40,7 @@ int sbx_client_resource(const char *name)
 		return -EINVAL;
 	memcpy(var, "SBX_FD_", 7);
 	memcpy(var + 7, name, n + 1);
-	return parse_fd(getenv(var));
+	return parse_number(getenv(var));
 }
 
 int sbx_client_init(struct sbx_client *c)
@@ -48,9 +48,13 @@ int sbx_client_init(struct sbx_client *c)
 	c->fd = -1;
 	c->next_id = 1;
 	c->n_pushed = 0;
-	int fd = parse_fd(getenv("SBX_FD_BROKER"));
+	int fd = parse_number(getenv("SBX_FD_BROKER"));
 	if (fd < 0)
 		return fd == -ENOENT ? -ENOTCONN : fd;
+	/* Unset: a broker from before versioning; it answers our first request with the error. */
+	int version = parse_number(getenv("SBX_BROKER_PROTOCOL"));
+	if (version != -ENOENT && version != SBX_REQ_VERSION)
+		return -EPROTONOSUPPORT;
 	c->fd = fd;
 	return 0;
 }
@@ -72,8 +76,8 @@ static int recv_rep(struct sbx_client *c, struct sbx_rep *rep, int *fd)
 		return r;
 	if (rv.len == 0 && rv.n_fds == 0)
 		return -ECONNRESET;
-	if (rv.len != (ssize_t)sizeof(*rep) || rep->h.len != sizeof(*rep) || rv.truncated || rv.bad_control ||
-	    rv.n_fds > 1 || memchr(rep->name, '\0', sizeof(rep->name)) == NULL) {
+	if (rv.len != (ssize_t)sizeof(*rep) || rep->h.len != sizeof(*rep) || rep->h.version != SBX_REQ_VERSION ||
+	    rv.truncated || rv.bad_control || rv.n_fds > 1 || memchr(rep->name, '\0', sizeof(rep->name)) == NULL) {
 		sbx_recv_close(&rv);
 		return -EPROTO;
 	}
@@ -89,6 +93,7 @@ static int recv_rep(struct sbx_client *c, struct sbx_rep *rep, int *fd)
 static int transact(struct sbx_client *c, void *req, size_t len, bool want_fd)
 {
 	struct sbx_req_hdr *h = req;
+	h->version = SBX_REQ_VERSION;
 	h->len = (uint32_t)len;
 	h->id = c->next_id++;
 	int r = send_req(c, req, len);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "broker/export.h"
 #include "common/util.h"
 #include "config.h"
 
@@ -47,7 +48,7 @@ void sbx_policy_diag_format(const struct sbx_policy_diag *d, char *buf, size_t l
 		snprintf(buf, len, "%s", d->message);
 }
 
-void sbx_policy_free(struct sbx_policy *p)
+SBX_EXPORT void sbx_policy_free(struct sbx_policy *p)
 {
 	if (!p)
 		return;

@@ -46,7 +46,7 @@ int sbx_policy_parse(const char *name, const char *text, size_t len,
 /* The built-in default policy (policies/default.policy, compiled into the binary). */
 int sbx_policy_default(struct sbx_policy **ret, struct sbx_policy_diag *diag);
 
-void sbx_policy_free(struct sbx_policy *p); /* accepts NULL */
+void sbx_policy_free(struct sbx_policy *p); /* accepts NULL; exported (sbx.h) */
 
 /* ---- What the launcher reads from a policy ---- */
 
@@ -135,12 +135,6 @@ int sbx_policy_explain(const struct sbx_policy *p, FILE *out);
 /* Write libseccomp's pseudo-code of the compiled filter (`sbx policy explain --bpf`). */
 int sbx_policy_export_pfc(const struct sbx_policy *p, const struct sbx_compile_opts *opts, int fd,
 			  struct sbx_policy_diag *diag);
-
-/* `sbx policy check FILE...` and `sbx policy explain [--bpf] [--param N=V]... FILE`.
- * argv[0] is "policy" (pass main's argc - 1, argv + 1; main's own argc/argv, where argv[1] is
- * "policy", is accepted too). Prints to stdout/stderr: this is CLI code. Returns the exit
- * status: 0 when every file parsed and compiled, 1 on a policy error, 2 on a usage error. */
-int sbx_policy_cli(int argc, char **argv);
 
 /* Learn mode: one system call as the broker saw it (struct seccomp_data's fields). */
 struct sbx_learned_call {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* `sbx policy check` and `sbx policy explain`: CLI code, so it prints. */
+/* `sbx policy check` and `sbx policy explain`: a command, exported as sbx_policy_cli() (sbx.h)
+ * so that the sbx binary stays a client of the public API. Command code, so it prints. */
 #include "policy-internal.h"
 
 #include <errno.h>
@@ -7,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker/export.h"
 #include "common/util.h"
+#include "sbx.h"
 
 #define CLI_MAX_PARAMS SBX_POLICY_MAX_PARAMS
 
@@ -51,7 +54,7 @@ static int load_and_compile(const char *file, const struct sbx_policy_param *par
 	return 0;
 }
 
-int sbx_policy_cli(int argc, char **argv)
+SBX_EXPORT int sbx_policy_cli(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "policy") == 0) {
 		argc--;

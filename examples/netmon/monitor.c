@@ -377,7 +377,7 @@ int monitor_new(struct event_base *base, const char *iface, const struct monitor
 		snprintf(err, errlen, "sbx_config_new: %s", strerror(-r));
 		goto fail;
 	}
-	if ((r = sbx_policy_open(opts->policy, NULL, &policy, &e)) < 0) {
+	if ((r = sbx_policy_new(opts->policy, NULL, &policy, &e)) < 0) {
 		snprintf(err, errlen, "policy %s: %s", opts->policy, e.message[0] ? e.message : strerror(-r));
 		goto fail;
 	}

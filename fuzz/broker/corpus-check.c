@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The seed corpus says what it holds in its names: valid-* and path-* must decode, bad-* must
- * be refused. Keeps the seeds honest when the protocol changes (regenerate with make-seeds.py).
+ * be refused as violations (-EPROTO), version-* as another protocol version (-EPROTONOSUPPORT).
+ * Keeps the seeds honest when the protocol changes (regenerate with make-seeds.py).
  * TAP. Usage: corpus-check CORPUS-DIR */
 #include <dirent.h>
 #include <errno.h>
@@ -27,7 +28,8 @@ int main(int argc, char **argv)
 		const char *name = names[i]->d_name;
 		bool want_ok = strncmp(name, "valid-", 6) == 0 || strncmp(name, "path-", 5) == 0;
 		bool want_bad = strncmp(name, "bad-", 4) == 0;
-		if (!want_ok && !want_bad) {
+		bool want_version = strncmp(name, "version-", 8) == 0;
+		if (!want_ok && !want_bad && !want_version) {
 			free(names[i]);
 			continue;
 		}
@@ -47,8 +49,9 @@ int main(int argc, char **argv)
 			enum sbx_req_state st = (enum sbx_req_state)(buf[0] < 4 ? buf[0] : (signed char)buf[0]);
 			r = sbx_req_decode(buf + 3, len - 3, n_fds, flags, st, &out, &why);
 		}
-		bool ok = len >= 3 && (want_ok ? r == 0 : r == -EPROTO);
-		printf("%sok %u - %s %s%s%s\n", ok ? "" : "not ", ++t, name, want_ok ? "decodes" : "is refused",
+		bool ok = len >= 3 && r == (want_ok ? 0 : want_version ? -EPROTONOSUPPORT : -EPROTO);
+		printf("%sok %u - %s %s%s%s\n", ok ? "" : "not ", ++t, name,
+		       want_ok ? "decodes" : want_version ? "is told apart as another version" : "is refused",
 		       why ? ": " : "", why ? why : "");
 		failed += !ok;
 		free(names[i]);

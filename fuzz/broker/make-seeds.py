@@ -4,7 +4,7 @@
 
 Each file is 3 prefix bytes (state, fd byte, recvmsg flags; see fuzz-broker.c) followed by one
 datagram as a worker would send it. Layouts follow common/protocol.h (little-endian x86-64):
-  hdr     = u32 type, u32 len, u64 id                               16 bytes
+  hdr     = u16 type, u16 version, u32 len, u64 id                  16 bytes
   open    = hdr, u32 flags, u32 mode, char dir[64], char path[1024]  1112 bytes
   capture = hdr, char name[64]                                       80 bytes
   log     = hdr, u32 level, u32 reserved, char text[512]             536 bytes
@@ -21,6 +21,7 @@ REP_FD, PUSH_FD = 0x81, 0x84
 RUN, LOCKED = 0, 1
 R, W, C, T, D = 0x1, 0x2, 0x4, 0x8, 0x10
 REQ_MAX = 4096
+VERSION = 1  # SBX_REQ_VERSION
 
 
 def field(s, size, terminate=True):
@@ -32,8 +33,17 @@ def field(s, size, terminate=True):
     return b
 
 
-def hdr(typ, length, rid=1):
+def hdr(typ, length, rid=1, version=VERSION):
+    return struct.pack("<HHIQ", typ, version, length, rid)
+
+
+def old_hdr(typ, length, rid=1):
+    # A client from before versioning: a 32-bit type where type and version are now.
     return struct.pack("<IIQ", typ, length, rid)
+
+
+def with_version(b, version):
+    return b[:2] + struct.pack("<H", version) + b[4:]
 
 
 def req_open(dir_="DATA", path="a.txt", flags=R, mode=0o644, length=None, typ=OPEN):
@@ -98,12 +108,22 @@ SEEDS = {
     "bad-type-33": prefix() + hdr(33, 16),
     "bad-type-rep-fd": prefix() + hdr(REP_FD, 16),
     "bad-type-push": prefix() + hdr(PUSH_FD, 16),
-    "bad-type-max": prefix() + hdr(0xFFFFFFFF, 16),
+    "bad-type-max": prefix() + hdr(0xFFFF, 16),
     "bad-open-locked": prefix(LOCKED) + req_open(),
     "bad-capture-locked": prefix(LOCKED) + req_capture(),
     "bad-done-locked": prefix(LOCKED) + req_done(),
     "bad-state-2": prefix(2) + req_log(),
     "bad-state-negative": prefix(0xFF) + req_log(),
+    # Other protocol versions: well framed, so told (EPROTONOSUPPORT), not killed.
+    "version-0-done": prefix() + old_hdr(DONE, 16),
+    "version-0-open": prefix() + with_version(req_open(), 0),
+    "version-0-locked-open": prefix(LOCKED) + with_version(req_open(), 0),
+    "version-next-log": prefix() + with_version(req_log(), VERSION + 1),
+    "version-next-other-size": prefix() + fix_len(with_version(req_done(), VERSION + 1) + b"\0" * 40),
+    "version-max": prefix() + hdr(DONE, 16, version=0xFFFF),
+    # ... but framing comes first in every version.
+    "bad-version-0-len-mismatch": prefix() + old_hdr(DONE, 32) + bytes(8),
+    "bad-version-0-fd-attached": prefix(fds=1) + old_hdr(DONE, 16),
     # Fields.
     "bad-open-dir-nonul": prefix() + req_open(dir_=b"D" * 64).replace(b"D" * 63 + b"\0", b"D" * 64),
     "bad-open-path-nonul": prefix() + req_open()[:24] + field("DATA", 64) + b"p" * 1024,

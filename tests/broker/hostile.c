@@ -181,9 +181,10 @@ static void expect_killed(void)
 	bail(2, "still alive 5 s after a protocol violation");
 }
 
-static void fill_hdr(struct sbx_req_hdr *h, uint32_t type, size_t len)
+static void fill_hdr(struct sbx_req_hdr *h, uint16_t type, size_t len)
 {
 	h->type = type;
+	h->version = SBX_REQ_VERSION;
 	h->len = (uint32_t)len;
 	h->id = next_id++;
 }
@@ -547,7 +548,7 @@ static void violate(const char *what)
 		h.type = SBX_PUSH_FD;
 		send_raw(&h, sizeof(h));
 	} else if (strcmp(what, "type-huge") == 0) {
-		h.type = 0xffffffffu;
+		h.type = 0xffff;
 		send_raw(&h, sizeof(h));
 	} else if (strcmp(what, "type-bit") == 0) {
 		h.type = 32 + SBX_REQ_OPEN; /* 1u << 33 would wrap to the OPEN bit */
@@ -651,6 +652,31 @@ static void violate(const char *what)
 	expect_killed();
 }
 
+/* A request of another protocol version (0: a client from before versioning, whose 32-bit type
+ * reads as type and version 0; or a newer one): answered EPROTONOSUPPORT in that version, which
+ * is what lets the old client report it, and not killed. */
+static int cmd_version(uint16_t version)
+{
+	struct sbx_req_log l = mk_log("from another version");
+	l.h.version = version;
+	send_raw(&l, sizeof(l));
+	struct reply rep;
+	wait_reply(l.h.id, &rep, 10000);
+	if (version == 0) {
+		uint32_t type32;
+		memcpy(&type32, &rep.rep.h, sizeof(type32));
+		if (type32 != SBX_REP_ERROR)
+			bail(1, "the refusal does not read as SBX_REP_ERROR in the 32-bit type of version 0 (0x%x)", type32);
+	}
+	if (rep.rep.h.type != SBX_REP_ERROR || rep.rep.h.version != version || rep.rep.error != EPROTONOSUPPORT ||
+	    rep.fd >= 0)
+		bail(1, "version %u: got type 0x%x version %u error %d, expected EPROTONOSUPPORT in version %u", version,
+		     rep.rep.h.type, rep.rep.h.version, rep.rep.error, version);
+	struct sbx_req_log ok = mk_log("and now in the broker's version");
+	raw_ok(&ok, sizeof(ok));
+	return 0;
+}
+
 /* More fds than SBX_REQ_FD_QUOTA: refused (EMFILE), not killed. */
 static int cmd_fd_quota(void)
 {
@@ -675,6 +701,28 @@ static int cmd_client(const char *what)
 {
 	struct sbx_client c;
 	int r = sbx_client_init(&c);
+	if (strcmp(what, "version") == 0) {
+		char want[16];
+		snprintf(want, sizeof(want), "%u", SBX_REQ_VERSION);
+		const char *v = getenv("SBX_BROKER_PROTOCOL");
+		if (!v || strcmp(v, want) != 0)
+			bail(1, "SBX_BROKER_PROTOCOL is '%s', expected '%s'", v ? v : "(unset)", want);
+		if (r < 0)
+			bail(1, "sbx_client_init with the broker's version: %s", strerror(-r));
+		/* A broker of the next version: refused before anything is sent. */
+		snprintf(want, sizeof(want), "%u", SBX_REQ_VERSION + 1);
+		setenv("SBX_BROKER_PROTOCOL", want, 1);
+		struct sbx_client c2;
+		if ((r = sbx_client_init(&c2)) != -EPROTONOSUPPORT)
+			bail(1, "sbx_client_init against a broker of version %s: %d, expected -EPROTONOSUPPORT", want, r);
+		if (sbx_client_log(&c2, 0, "never sent") != -ENOTCONN)
+			bail(1, "a client that failed to init still sends");
+		/* A broker from before versioning says nothing: the client tries, the broker answers. */
+		unsetenv("SBX_BROKER_PROTOCOL");
+		if ((r = sbx_client_init(&c2)) != 0 || (r = sbx_client_log(&c2, 0, "unannounced")) != 0)
+			bail(1, "without SBX_BROKER_PROTOCOL: %d", r);
+		return 0;
+	}
 	if (strcmp(what, "noenv") == 0) {
 		unsetenv("SBX_FD_BROKER");
 		struct sbx_client c2;
@@ -820,6 +868,10 @@ int main(int argc, char **argv)
 		return cmd_dirfd_escape();
 	if (strcmp(cmd, "fd-quota") == 0)
 		return cmd_fd_quota();
+	if (strcmp(cmd, "version-old") == 0)
+		return cmd_version(0);
+	if (strcmp(cmd, "version-next") == 0)
+		return cmd_version(SBX_REQ_VERSION + 1);
 	violate(cmd);
 	return 1;
 }

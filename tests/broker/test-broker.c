@@ -24,12 +24,12 @@
 #include "tests/tap.h"
 #include "tree.h"
 
-enum expect { EXPECT_EXIT0, EXPECT_KILL };
+enum expect { EXPECT_EXIT0, EXPECT_KILL, EXPECT_TOLD /* refused with EPROTONOSUPPORT, audited, served on */ };
 
 struct test_case {
 	const char *args[3];  /* hostile's subcommand (and its argument) */
 	enum expect expect;
-	const char *why;      /* EXPECT_KILL: a part of the violation's description */
+	const char *why;      /* EXPECT_KILL, EXPECT_TOLD: a part of the refusal's description */
 	const char *about;
 };
 
@@ -50,6 +50,12 @@ static const struct test_case cases[] = {
 	{ { "client", "receive" }, EXPECT_EXIT0, NULL, "client library: receive a pushed fd" },
 	{ { "client", "noenv" }, EXPECT_EXIT0, NULL, "client library: no channel" },
 	{ { "client", "push-race" }, EXPECT_EXIT0, NULL, "client library: a pushed fd queued before a reply" },
+	{ { "client", "version" }, EXPECT_EXIT0, NULL, "client library: SBX_BROKER_PROTOCOL of another version is -EPROTONOSUPPORT" },
+	/* Another protocol version: told, not killed. */
+	{ { "version-old" }, EXPECT_TOLD, "worker speaks request protocol version 0, broker speaks 1",
+	  "a request from a client before versioning: EPROTONOSUPPORT it can read" },
+	{ { "version-next" }, EXPECT_TOLD, "worker speaks request protocol version 2, broker speaks 1",
+	  "a request of the next version: EPROTONOSUPPORT" },
 	/* Protocol violations: killed. */
 	{ { "empty" }, EXPECT_KILL, "empty", "an empty datagram" },
 	{ { "short" }, EXPECT_KILL, "datagram size out of range", "a datagram shorter than the header" },
@@ -63,7 +69,7 @@ static const struct test_case cases[] = {
 	{ { "type-zero" }, EXPECT_KILL, "unknown request type", "type 0" },
 	{ { "type-reply" }, EXPECT_KILL, "unknown request type", "a reply type (REP_FD) sent to the broker" },
 	{ { "type-push" }, EXPECT_KILL, "unknown request type", "PUSH_FD sent to the broker" },
-	{ { "type-huge" }, EXPECT_KILL, "unknown request type", "type 0xffffffff" },
+	{ { "type-huge" }, EXPECT_KILL, "unknown request type", "type 0xffff" },
 	{ { "type-bit" }, EXPECT_KILL, "unknown request type", "type 33 (1 << 33 must not wrap to OPEN)" },
 	{ { "open-as-log" }, EXPECT_KILL, "wrong size for the request type", "a LOG header on an OPEN body" },
 	{ { "open-after-done" }, EXPECT_KILL, "not allowed in this state", "OPEN after DONE" },
@@ -329,6 +335,14 @@ static void check_bad(const struct wstate *ws)
 	snprintf(label, sizeof(label), "%s%s%s", tc->args[0], tc->args[1] ? " " : "", tc->args[1] ? tc->args[1] : "");
 	if (!ws->exited || !ws->w) {
 		tap_ok(false, "%s (%s): the worker ran", label, tc->about);
+		return;
+	}
+	if (tc->expect == EXPECT_TOLD) {
+		tap_ok(e->kind == SBX_EXIT_EXITED && e->code == 0, "%s: %s, then served (%s %d%s%s)", label, tc->about,
+		       kind_name(e->kind), e->kind == SBX_EXIT_EXITED ? e->code : e->signal, e->message[0] ? ": " : "",
+		       e->message);
+		tap_ok(ws->protocol_audits == 1 && ws->protocol_error == EPROTONOSUPPORT && strstr(ws->protocol_why, tc->why),
+		       "%s: the audit says which versions met (%u, '%s')", label, ws->protocol_audits, ws->protocol_why);
 		return;
 	}
 	if (tc->expect == EXPECT_EXIT0) {

@@ -39,6 +39,7 @@ static struct sbx_req_open mk_open(void)
 	struct sbx_req_open o;
 	memset(&o, 0, sizeof(o));
 	o.h.type = SBX_REQ_OPEN;
+	o.h.version = SBX_REQ_VERSION;
 	o.h.len = sizeof(o);
 	o.h.id = 42;
 	o.flags = SBX_OPEN_READ;
@@ -52,14 +53,14 @@ static void test_decode(void)
 	struct sbx_req_open o = mk_open();
 	struct sbx_req_capture c;
 	memset(&c, 0, sizeof(c));
-	c.h = (struct sbx_req_hdr){ .type = SBX_REQ_CAPTURE, .len = sizeof(c), .id = 7 };
+	c.h = (struct sbx_req_hdr){ .type = SBX_REQ_CAPTURE, .version = SBX_REQ_VERSION, .len = sizeof(c), .id = 7 };
 	strcpy(c.name, "CAP");
 	struct sbx_req_log l;
 	memset(&l, 0, sizeof(l));
-	l.h = (struct sbx_req_hdr){ .type = SBX_REQ_LOG, .len = sizeof(l), .id = 8 };
+	l.h = (struct sbx_req_hdr){ .type = SBX_REQ_LOG, .version = SBX_REQ_VERSION, .len = sizeof(l), .id = 8 };
 	l.level = 2;
 	strcpy(l.text, "text");
-	struct sbx_req_hdr d = { .type = SBX_REQ_DONE, .len = sizeof(d), .id = 9 };
+	struct sbx_req_hdr d = { .type = SBX_REQ_DONE, .version = SBX_REQ_VERSION, .len = sizeof(d), .id = 9 };
 	const enum sbx_req_state RUN = SBX_REQ_STATE_RUN, LOCKED = SBX_REQ_STATE_LOCKED;
 
 	/* Valid, in the states that allow them. */
@@ -126,8 +127,8 @@ static void test_decode(void)
 	refused(dd, sizeof(dd), 0, 0, RUN, "wrong size", "DONE with a body");
 
 	/* Types. */
-	static const uint32_t bad_types[] = { 0, 5, 9, 31, 32, 33, 63, 64, SBX_REP_FD, SBX_REP_ERROR, SBX_REP_OK,
-					      SBX_PUSH_FD, 0x80000001u, 0xffffffffu };
+	static const uint16_t bad_types[] = { 0, 5, 9, 31, 32, 33, 63, 64, SBX_REP_FD, SBX_REP_ERROR, SBX_REP_OK,
+					      SBX_PUSH_FD, 0x8001, 0xffff };
 	for (size_t i = 0; i < sizeof(bad_types) / sizeof(bad_types[0]); i++) {
 		struct sbx_req_hdr h = d;
 		h.type = bad_types[i];
@@ -168,6 +169,71 @@ static void test_decode(void)
 	refused(&l, sizeof(l), 0, 0, RUN, "malformed log", "LOG reserved field set");
 }
 
+/* ---- protocol versions ---- */
+
+/* A request of another version: -EPROTONOSUPPORT, not a violation, with the header kept for
+ * the refusal and the versions named. */
+static void version_refused(const void *buf, size_t len, uint16_t version, const char *name)
+{
+	char want[96];
+	snprintf(want, sizeof(want), "worker speaks request protocol version %u, broker speaks %u", version,
+		 SBX_REQ_VERSION);
+	int r = decode(buf, len, 0, 0, SBX_REQ_STATE_RUN);
+	tap_ok(r == -EPROTONOSUPPORT && why && strcmp(why, want) == 0 && out.h.version == version && out.h.id == 42,
+	       "decode tells %s apart from a violation (%d, %s)", name, r, why ? why : "no reason");
+}
+
+static void test_version(void)
+{
+	struct sbx_req_open o = mk_open();
+	o.h.version = 0;
+	version_refused(&o, sizeof(o), 0, "an OPEN of version 0");
+	/* What a client from before versioning sent: a 32-bit type, then len and id. */
+	struct {
+		uint32_t type, len;
+		uint64_t id;
+	} old = { SBX_REQ_DONE, 16, 42 };
+	version_refused(&old, sizeof(old), 0, "a DONE of the unversioned layout");
+	o.h.version = SBX_REQ_VERSION + 1;
+	version_refused(&o, sizeof(o), SBX_REQ_VERSION + 1, "an OPEN of the next version");
+	/* Past the header nothing is read: a different layout is not judged by ours. */
+	static char other[200];
+	memcpy(other, &o, sizeof(o.h));
+	((struct sbx_req_hdr *)other)->len = sizeof(other);
+	version_refused(other, sizeof(other), SBX_REQ_VERSION + 1, "a request of the next version and a size ours lacks");
+	/* The framing is checked first, in every version. */
+	o.h.len = 0;
+	refused(&o, sizeof(o), 0, 0, SBX_REQ_STATE_RUN, "header length", "a bad header length, whatever the version");
+	o = mk_open();
+	o.h.version = 0;
+	refused(&o, sizeof(o), 1, 0, SBX_REQ_STATE_RUN, "file descriptors", "an fd attached, whatever the version");
+
+	/* The refusal, as the worker receives it. */
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		tap_ok(false, "socketpair: %s", strerror(errno));
+		return;
+	}
+	struct sbx_req_hdr h = { .type = SBX_REQ_LOG, .version = 0, .len = sizeof(struct sbx_req_log), .id = 77 };
+	int r = sbx_req_refuse_version(sv[0], &h);
+	struct sbx_rep rep;
+	memset(&rep, 0, sizeof(rep));
+	ssize_t n = recv(sv[1], &rep, sizeof(rep), MSG_DONTWAIT | MSG_TRUNC);
+	uint32_t type32;
+	memcpy(&type32, &rep.h, sizeof(type32));
+	tap_ok(r == 0 && n == (ssize_t)sizeof(rep) && rep.h.type == SBX_REP_ERROR && rep.h.version == 0 &&
+		       type32 == SBX_REP_ERROR && rep.h.len == sizeof(rep) && rep.h.id == 77 && rep.error == EPROTONOSUPPORT,
+	       "the refusal is SBX_REP_ERROR EPROTONOSUPPORT with the worker's id, in its version (0: a 32-bit type)");
+	/* A worker that does not read: refused without blocking. */
+	int sent = 0;
+	while (sbx_req_refuse_version(sv[0], &h) == 0 && sent < 100000)
+		sent++;
+	tap_ok(sbx_req_refuse_version(sv[0], &h) == -EAGAIN, "a full channel: -EAGAIN after %d refusals, never blocking",
+	       sent);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* ---- sbx_req_open ---- */
 
 static struct tree t;
@@ -195,6 +261,7 @@ static int req_open(const char *dir, const char *path, unsigned flags)
 	struct sbx_req_open o;
 	memset(&o, 0, sizeof(o));
 	o.h.type = SBX_REQ_OPEN;
+	o.h.version = SBX_REQ_VERSION;
 	o.h.len = sizeof(o);
 	o.flags = flags;
 	o.mode = 0666;
@@ -340,6 +407,7 @@ int main(void)
 {
 	umask(022);
 	test_decode();
+	test_version();
 	if (tree_make(&t) < 0) {
 		tap_ok(false, "building the test tree");
 		return tap_done();

@@ -1,20 +1,30 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The shared library exports exactly the SBX_EXPORT functions of include/sbx.h, and a program
-# built against it with pkg-config (uninstalled .pc) runs a worker. TAP.
+# The shared library exports exactly the functions include/sbx.h declares, the sources mark
+# exactly those SBX_EXPORT (broker/export.h, private), and a program built against the library
+# with pkg-config (uninstalled .pc) runs a worker. TAP.
 set -u
 src=$1 build=$2
 n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
-echo "1..3"
-want=$(grep -oE 'SBX_EXPORT [^(]*\(' "$src/include/sbx.h" | grep -oE 'sbx_[a-z_0-9]+' | sort -u)
+echo "1..5"
+# Preprocessed, so comments do not count; "NAME(" is a function declaration (the typedef of a
+# function pointer reads "(*NAME)(").
+want=$(cc -E -P "$src/include/sbx.h" | grep -oE '\bsbx_[a-z_0-9]+\(' | tr -d '(' | sort -u)
 have=$(nm -D --defined-only "$build/libsbx.so" | awk '$2 == "T" { print $3 }' | sort -u)
-if [ "$want" = "$have" ]; then
-	ok 0 "libsbx.so exports exactly the SBX_EXPORT functions ($(wc -l <<<"$have"))"
-else
-	ok 1 "libsbx.so exports exactly the SBX_EXPORT functions"
-	diff <(echo "$want") <(echo "$have") | sed 's/^/# /'
-fi
+marked=$(grep -rhoE --include='*.c' 'SBX_EXPORT [^(]*\(' "$src/broker" "$src/sandbox" "$src/common" |
+	grep -oE 'sbx_[a-z_0-9]+\($' | tr -d '(' | sort -u)
+same() { # expected actual description
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3 ($(wc -l <<<"$2"))"
+	else
+		ok 1 "$3"
+		diff <(echo "$1") <(echo "$2") | sed 's/^/# /'
+	fi
+}
+same "$want" "$have" "libsbx.so exports exactly the functions sbx.h declares"
+same "$want" "$marked" "the sources mark exactly those SBX_EXPORT"
+if grep -q 'SBX_EXPORT' "$src/include/sbx.h"; then ok 1 "sbx.h does not define SBX_EXPORT"; else ok 0 "sbx.h does not define SBX_EXPORT"; fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat >"$tmp/user.c" <<'C'

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* `sbx policy ...` without the rest of the CLI, so the tests can run it on its own. */
-#include "broker/policy/policy.h"
+#include "sbx.h"
 
 int main(int argc, char **argv)
 {

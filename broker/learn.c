@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* The public learn-mode recorder (sbx_learn_*, sbx.h): keeps the calls a learn-mode run
+ * reports, in order, and hands them to the policy module's writer (sbx_policy_learn_write,
+ * broker/policy/describe.c). The writer wants them all at once: which exec came first, and
+ * whether every member of a group was used, are only known at the end of the run. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/export.h"
+#include "broker/policy/policy.h"
+#include "common/util.h"
+#include "sbx.h"
+
+/* 16M calls (1 GiB) is plenty to learn from; a program looping on a call must not take all
+ * of the host's memory with it. */
+#define LEARN_MAX_CALLS (1u << 24)
+
+struct sbx_learn {
+	struct sbx_learned_call *calls;
+	size_t n, cap;
+};
+
+SBX_EXPORT int sbx_learn_new(struct sbx_learn **ret)
+{
+	if (!ret)
+		return -EINVAL;
+	struct sbx_learn *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	*ret = l;
+	return 0;
+}
+
+SBX_EXPORT void sbx_learn_free(struct sbx_learn *l)
+{
+	if (!l)
+		return;
+	free(l->calls);
+	free(l);
+}
+
+SBX_EXPORT int sbx_learn_record(struct sbx_learn *l, uint32_t arch, int nr, const uint64_t args[6])
+{
+	if (!l || !args)
+		return -EINVAL;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		if (cap > LEARN_MAX_CALLS)
+			return -E2BIG;
+		struct sbx_learned_call *n = realloc(l->calls, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		l->calls = n;
+		l->cap = cap;
+	}
+	struct sbx_learned_call *c = &l->calls[l->n++];
+	c->arch = arch;
+	c->nr = nr;
+	memcpy(c->args, args, sizeof(c->args));
+	return 0;
+}
+
+SBX_EXPORT size_t sbx_learn_count(const struct sbx_learn *l)
+{
+	return l ? l->n : 0;
+}
+
+SBX_EXPORT int sbx_learn_write(const struct sbx_learn *l, int fd)
+{
+	if (!l || fd < 0)
+		return -EINVAL;
+	/* Written in memory first: the writer speaks stdio, and the fd is the caller's, not ours
+	 * to wrap in a FILE that would close it. */
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return -ENOMEM;
+	int r = sbx_policy_learn_write(l->calls, l->n, f);
+	if (fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0)
+		return r == -EIO ? -ENOMEM : r; /* a memory stream fails only for want of memory */
+	return sbx_write_all(fd, text, len);
+}

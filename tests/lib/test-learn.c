@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* The public learn-mode recorder (sbx_learn_*, sbx.h), used the way sbx --learn uses it: only
+ * through sbx.h. TAP. */
+#include <errno.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sbx.h"
+#include "tests/tap.h"
+
+/* What sbx_learn_write wrote to a memfd, NUL-terminated (static, overwritten by each call). */
+static const char *written(const struct sbx_learn *l, int *r)
+{
+	static char buf[16384];
+	buf[0] = '\0';
+	int fd = memfd_create("learned", MFD_CLOEXEC);
+	*r = fd < 0 ? -errno : sbx_learn_write(l, fd);
+	if (*r == 0) {
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+	}
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+int main(void)
+{
+	const uint64_t none[6] = { 0 }, tty[6] = { 1, TCGETS }, unix_sock[6] = { AF_UNIX, SOCK_STREAM };
+	uint32_t arch = seccomp_arch_native();
+	struct sbx_learn *l = NULL;
+	int r;
+
+	tap_ok(sbx_learn_new(NULL) == -EINVAL, "sbx_learn_new(NULL) is refused");
+	tap_ok(sbx_learn_new(&l) == 0 && l, "a new recorder");
+	tap_ok(sbx_learn_count(l) == 0, "it starts empty");
+	const char *text = written(l, &r);
+	tap_ok(r == 0 && strstr(text, "exec none\n"), "an empty recording writes a policy that allows no exec");
+
+	tap_ok(sbx_learn_record(l, arch, SCMP_SYS(execve), none) == 0, "record the launcher's execve");
+	tap_ok(sbx_learn_record(l, arch, SCMP_SYS(read), none) == 0 &&
+		       sbx_learn_record(l, arch, SCMP_SYS(ioctl), tty) == 0 &&
+		       sbx_learn_record(l, arch, SCMP_SYS(socket), unix_sock) == 0 &&
+		       sbx_learn_record(l, arch, SCMP_SYS(exit_group), none) == 0,
+	       "record read, ioctl(TCGETS), socket(AF_UNIX), exit_group");
+	tap_ok(sbx_learn_record(l, arch, SCMP_SYS(read), NULL) == -EINVAL && sbx_learn_record(NULL, arch, 0, none) == -EINVAL,
+	       "NULL recorder or args are refused");
+	tap_ok(sbx_learn_count(l) == 5, "five calls counted (%zu)", sbx_learn_count(l));
+
+	text = written(l, &r);
+	tap_ok(r == 0, "written to an fd (%d)", r);
+	tap_ok(strstr(text, "exec none\n") != NULL, "the first execve is the launcher's: exec none");
+	tap_ok(strstr(text, "ioctl: arg1 == TCGETS\n") != NULL, "ioctl with the request it used");
+	tap_ok(strstr(text, "socket: arg0 == AF_UNIX\n") != NULL, "socket with the family it used");
+	tap_ok(strstr(text, "read") && strstr(text, "exit_group"), "the plain calls are listed");
+	if (tap_failed)
+		tap_diag("%s", text);
+
+	tap_ok(sbx_learn_record(l, arch, SCMP_SYS(execve), none) == 0 && strstr(written(l, &r), "exec allow\n"),
+	       "a second execve: exec allow");
+	tap_ok(sbx_learn_write(l, -1) == -EINVAL, "a negative fd is refused");
+	int p[2];
+	if (pipe(p) == 0) {
+		close(p[0]);
+		signal(SIGPIPE, SIG_IGN);
+		tap_ok(sbx_learn_write(l, p[1]) == -EPIPE, "a write error is returned (EPIPE)");
+		close(p[1]);
+	}
+	sbx_learn_free(l);
+	sbx_learn_free(NULL);
+	tap_ok(true, "sbx_learn_free accepts NULL");
+	return tap_done();
+}
