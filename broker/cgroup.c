@@ -47,24 +47,25 @@ static int add_dir(struct sbx_cgroup *cg, char **dir)
 	return 0;
 }
 
+struct own_cgroup {
+	const char *mnt;
+	char **ret;
+};
+
+static int own_cgroup_line(char *line, void *ctx)
+{
+	struct own_cgroup *o = ctx;
+	if (strncmp(line, "0::", 3) != 0)
+		return 0;
+	return asprintf(o->ret, "%s%s", o->mnt, line + 3) < 0 ? -ENOMEM : 1;
+}
+
 /* The cgroup v2 directory this process lives in, from /proc/self/cgroup ("0::/path"). */
 static int own_v2_cgroup(const char *mnt, char **ret)
 {
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	if (!f)
-		return -errno;
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	int r = -ENOENT;
-	while (getline(&line, &cap, f) > 0) {
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			r = asprintf(ret, "%s%s", mnt, line + 3) < 0 ? -ENOMEM : 0;
-			break;
-		}
-	}
-	fclose(f);
-	return r;
+	struct own_cgroup o = { mnt, ret };
+	int r = sbx_each_line("/proc/self/cgroup", own_cgroup_line, &o);
+	return r < 0 ? r : 0;
 }
 
 static bool controller_enabled(const char *dir, const char *controller)

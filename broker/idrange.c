@@ -18,34 +18,40 @@
 
 extern char **environ;
 
+struct range_lookup {
+	const char *name, *uid_str;
+	unsigned long base, count;
+};
+
+/* One line of /etc/subuid or /etc/subgid: NAME:START:COUNT, by name or numeric uid. */
+static int range_line(char *line, void *ctx)
+{
+	struct range_lookup *l = ctx;
+	char *save = NULL;
+	char *who = strtok_r(line, ":", &save);
+	char *start = strtok_r(NULL, ":", &save);
+	char *cnt = strtok_r(NULL, ":", &save);
+	if (!who || !start || !cnt)
+		return 0;
+	if (strcmp(who, l->name) != 0 && (!l->uid_str || strcmp(who, l->uid_str) != 0))
+		return 0;
+	uint64_t b, c;
+	if (sbx_parse_u64(start, &b) < 0 || sbx_parse_u64(cnt, &c) < 0 || c == 0 || b == 0 || b + c > UINT32_MAX)
+		return 0;
+	l->base = (unsigned long)b;
+	l->count = (unsigned long)c;
+	return 1;
+}
+
 static int lookup_file(const char *file, const char *name, const char *uid_str, unsigned long *base, unsigned long *count)
 {
-	FILE *f = fopen(file, "re");
-	if (!f)
-		return -errno;
-	/* Whole lines, however long: a line cut in two could read as an entry of its own. */
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	int r = -ENOENT;
-	while (getline(&line, &cap, f) > 0) {
-		char *save = NULL;
-		char *who = strtok_r(line, ":\n", &save);
-		char *start = strtok_r(NULL, ":\n", &save);
-		char *cnt = strtok_r(NULL, ":\n", &save);
-		if (!who || !start || !cnt)
-			continue;
-		if (strcmp(who, name) != 0 && (!uid_str || strcmp(who, uid_str) != 0))
-			continue;
-		uint64_t b, c;
-		if (sbx_parse_u64(start, &b) < 0 || sbx_parse_u64(cnt, &c) < 0 || c == 0 || b == 0 || b + c > UINT32_MAX)
-			continue;
-		*base = (unsigned long)b;
-		*count = (unsigned long)c;
-		r = 0;
-		break;
-	}
-	fclose(f);
-	return r;
+	struct range_lookup l = { name, uid_str, 0, 0 };
+	int r = sbx_each_line(file, range_line, &l);
+	if (r < 0)
+		return r;
+	*base = l.base;
+	*count = l.count;
+	return 0;
 }
 
 int sbx_idrange_lookup(const char *name, uid_t *uid_base, gid_t *gid_base, uint32_t *count)

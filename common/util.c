@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 
 int sbx_write_all(int fd, const void *buf, size_t len)
 {
@@ -107,4 +108,25 @@ size_t sbx_strlcpy(char *dst, const char *src, size_t size)
 		dst[n] = '\0';
 	}
 	return len;
+}
+
+int sbx_each_line(const char *path, int (*fn)(char *line, void *ctx), void *ctx)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	/* Whole lines: a line cut in two could read as an entry of its own. */
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	int r = -ENOENT;
+	while (getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		int v = fn(line, ctx);
+		if (v) {
+			r = v;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
 }

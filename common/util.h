@@ -70,5 +70,10 @@ int sbx_parse_size(const char *s, uint64_t *ret);
 /* Parse a non-negative decimal integer with no trailing garbage. Returns 0 or -EINVAL/-ERANGE. */
 int sbx_parse_u64(const char *s, uint64_t *ret);
 
+/* Call fn on each whole line of path (however long; the newline stripped) until it returns
+ * non-zero, and return that value; -ENOENT when no line made fn return anything, or -errno
+ * when the file cannot be read. */
+int sbx_each_line(const char *path, int (*fn)(char *line, void *ctx), void *ctx);
+
 /* strlcpy-like: copies at most size-1 bytes, always NUL-terminates, returns strlen(src). */
 size_t sbx_strlcpy(char *dst, const char *src, size_t size);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The number parsers every limit on the command line and in policies goes through. TAP. */
+/* The number parsers every limit on the command line and in policies goes through, and the line
+ * reader of the files the broker parses (/etc/subuid, /proc/self/cgroup). TAP. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,46 @@ static void u64_is(const char *s, int want_r, uint64_t want)
 	uint64_t v = 0;
 	int r = sbx_parse_u64(s, &v);
 	tap_ok(r == want_r && (r < 0 || v == want), "parse_u64(\"%s\") = %d, %llu", s, r, (unsigned long long)v);
+}
+
+struct lines_seen {
+	int n;
+	char last[64];
+	int stop_at;
+};
+
+static int count_line(char *line, void *ctx)
+{
+	struct lines_seen *l = ctx;
+	l->n++;
+	snprintf(l->last, sizeof(l->last), "%.63s", line);
+	return l->n == l->stop_at ? 7 : 0;
+}
+
+/* sbx_each_line: whole lines (one longer than any stdio buffer), newlines stripped, the first
+ * non-zero answer ends the walk and is returned, -ENOENT when none came, -errno when unreadable. */
+static void each_line(void)
+{
+	char path[] = "/tmp/sbx-test-util.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		tap_ok(0, "sbx_each_line: temp file");
+		return;
+	}
+	fprintf(f, "first\n");
+	for (int i = 0; i < 10000; i++)
+		fputc('x', f);
+	fprintf(f, "\nthird\nlast without newline");
+	fclose(f);
+	struct lines_seen l = { 0, "", 0 };
+	tap_ok(sbx_each_line(path, count_line, &l) == -ENOENT && l.n == 4, "sbx_each_line: every line, -ENOENT when none answered (%d lines)", l.n);
+	tap_ok(strcmp(l.last, "last without newline") == 0, "sbx_each_line: the last line without its newline ('%s')", l.last);
+	l = (struct lines_seen){ 0, "", 2 };
+	tap_ok(sbx_each_line(path, count_line, &l) == 7 && l.n == 2 && strlen(l.last) == 63 && l.last[0] == 'x',
+	       "sbx_each_line: a 10000-byte line whole; the first non-zero answer ends the walk");
+	unlink(path);
+	tap_ok(sbx_each_line(path, count_line, &l) == -ENOENT && l.n == 2, "sbx_each_line: a missing file is -ENOENT");
 }
 
 int main(void)
@@ -47,5 +88,6 @@ int main(void)
 	u64_is("12a", -EINVAL, 0);
 	u64_is("-3", -EINVAL, 0);
 	u64_is("", -EINVAL, 0);
+	each_line();
 	return tap_done();
 }
