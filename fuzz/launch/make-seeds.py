@@ -7,17 +7,34 @@ the sandbox would send it. The layout follows common/protocol.h (little-endian):
   struct sbx_launch_msg = u32 type, u32 step, i32 error, i32 status, char detail[192]  208 bytes
 valid-* must decode, bad-* must be refused; between them the bad-* seeds reach every refusal
 in sbx_launch_decode() (corpus-check verifies both).
+The step numbers are read from enum sbx_step in common/protocol.h: renumbering the steps wants
+the corpus regenerated (corpus-check fails until it is).
 Run from anywhere: python3 fuzz/launch/make-seeds.py
 """
 import os
+import re
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "corpus")
+PROTOCOL_H = os.path.join(HERE, "..", "..", "common", "protocol.h")
 
+
+def steps():
+    """enum sbx_step as a dict NAME -> value (the enum counts from SBX_STEP_NONE = 0)."""
+    with open(PROTOCOL_H) as f:
+        body = re.search(r"enum sbx_step \{(.*?)\};", f.read(), re.S).group(1)
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    names = re.findall(r"SBX_STEP_(\w+)", body)
+    return {name: i for i, name in enumerate(names)}
+
+
+STEPS = steps()
 GO, ERROR, EXEC, STATUS, FILTER = 1, 2, 3, 4, 5
 SETUP, RUNNING, FAILED, ENDED = 0, 1, 2, 3
-STEP_SYNC, STEP_MOUNTS, STEP_LANDLOCK, STEP_EXEC, STEP_MAX = 1, 6, 15, 17, 18
+STEP_SYNC, STEP_HOSTNAME, STEP_LANDLOCK = STEPS["SYNC"], STEPS["HOSTNAME"], STEPS["LANDLOCK"]
+STEP_EXEC, STEP_MAX = STEPS["EXEC"], STEPS["MAX_"]
+assert STEPS["NONE"] == 0 and STEP_EXEC == STEP_MAX - 1
 TRUNC, CTRUNC, SECCOMP = 1, 2, 4
 ENOENT, EACCES, EPERM = 2, 13, 1
 DETAIL = 192
@@ -33,7 +50,7 @@ def msg(typ, step=0, error=0, status=0, text=""):
     return struct.pack("<IIii", typ, step, error, status) + detail(text)
 
 
-def error(step=STEP_MOUNTS, errno=ENOENT, text="/srv/data"):
+def error(step=STEP_HOSTNAME, errno=ENOENT, text="sbx"):
     return msg(ERROR, step, errno, 0, text)
 
 
@@ -77,7 +94,7 @@ SEEDS = {
     "bad-state-negative": prefix(-1) + status(),
     "bad-state-min": prefix(-128) + error(),
     # Detail.
-    "bad-detail-nonul": prefix() + msg(ERROR, STEP_MOUNTS, ENOENT, 0, "d" * DETAIL),
+    "bad-detail-nonul": prefix() + msg(ERROR, STEP_HOSTNAME, ENOENT, 0, "d" * DETAIL),
     "bad-detail-nonul-exec": prefix() + msg(EXEC, text="x" * DETAIL),
     "bad-detail-nonul-status": prefix(RUNNING) + msg(STATUS, text=b"\xff" * DETAIL),
     # Fds.
@@ -95,7 +112,7 @@ SEEDS = {
     "bad-error-errno-negative": prefix() + error(errno=-ENOENT),
     "bad-error-errno-4096": prefix() + error(errno=4096),
     "bad-error-errno-min": prefix(RUNNING) + error(STEP_EXEC, -0x80000000),
-    "bad-error-running-setup-step": prefix(RUNNING) + error(STEP_MOUNTS),
+    "bad-error-running-setup-step": prefix(RUNNING) + error(STEP_HOSTNAME),
     "bad-error-running-landlock": prefix(RUNNING) + error(STEP_LANDLOCK, EPERM, ""),
     # Types.
     "bad-type-zero": prefix() + msg(0),

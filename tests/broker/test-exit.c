@@ -175,19 +175,19 @@ static void request_violation_and_time(void)
 static void protocol_and_setup(void)
 {
 	struct sbx_exit_facts f = { .protocol_error = true, .protocol_why = "setup ERROR after EXEC",
-				    .setup_error = true, .err_step = SBX_STEP_MOUNTS, .err_errno = ENOENT,
-				    .err_detail = "/srv/data" };
+				    .setup_error = true, .err_step = SBX_STEP_HOSTNAME, .err_errno = EINVAL,
+				    .err_detail = "sbx" };
 	add_init_killed(&f);
 	decide_is(&f,
 		  WANT(SBX_EXIT_SETUP_FAILED, 125, 0, 0, EPROTO,
 		       "launch protocol violation (setup ERROR after EXEC); the sandbox was killed"),
 		  "launch protocol error before a setup error: 125, EPROTO");
-	f = (struct sbx_exit_facts){ .setup_error = true, .err_step = SBX_STEP_MOUNTS, .err_errno = ENOENT,
-				     .err_detail = "/srv/data" };
+	f = (struct sbx_exit_facts){ .setup_error = true, .err_step = SBX_STEP_IDENTITY, .err_errno = EPERM,
+				     .err_detail = "uid 1000" };
 	add_status(&f, EXITED(0));
 	decide_is(&f,
-		  WANT(SBX_EXIT_SETUP_FAILED, 125, 0, 0, ENOENT,
-		       "sandbox setup failed at step 'mounts' /srv/data: No such file or directory"),
+		  WANT(SBX_EXIT_SETUP_FAILED, 125, 0, 0, EPERM,
+		       "sandbox setup failed at step 'taking on the worker's uid/gid' uid 1000: Operation not permitted"),
 		  "setup error before the status: 125, the step and its detail");
 	f = (struct sbx_exit_facts){ .setup_error = true, .err_step = SBX_STEP_LANDLOCK, .err_errno = EPERM,
 				     .killed = true };

@@ -353,14 +353,14 @@ static void landlock_rules(void)
 
 	/* Grants by hand, and slots that point at them out of order. */
 	struct sbx_resource res[] = {
-		{ .kind = SBX_RES_FILE, .name = "R", .flags = SBX_OPEN_READ },
-		{ .kind = SBX_RES_FILE, .name = "W", .flags = SBX_OPEN_WRITE },
-		{ .kind = SBX_RES_FILE, .name = "RW", .flags = SBX_OPEN_READ | SBX_OPEN_WRITE },
-		{ .kind = SBX_RES_FILE, .name = "C", .flags = SBX_OPEN_CREATE },
-		{ .kind = SBX_RES_FILE, .name = "RT", .flags = SBX_OPEN_READ | SBX_OPEN_TRUNC },
-		{ .kind = SBX_RES_DIR, .name = "DR", .flags = SBX_OPEN_READ },
-		{ .kind = SBX_RES_DIR, .name = "DRW", .flags = SBX_OPEN_READ | SBX_OPEN_WRITE },
-		{ .kind = SBX_RES_DIR, .name = "DC", .flags = SBX_OPEN_READ | SBX_OPEN_CREATE },
+		{ .kind = SBX_RES_FILE, .name = "R", .flags = SBX_ACCESS_READ },
+		{ .kind = SBX_RES_FILE, .name = "W", .flags = SBX_ACCESS_WRITE },
+		{ .kind = SBX_RES_FILE, .name = "RW", .flags = SBX_ACCESS_READ | SBX_ACCESS_WRITE },
+		{ .kind = SBX_RES_FILE, .name = "C", .flags = SBX_ACCESS_CREATE },
+		{ .kind = SBX_RES_FILE, .name = "RT", .flags = SBX_ACCESS_READ | SBX_ACCESS_TRUNC },
+		{ .kind = SBX_RES_DIR, .name = "DR", .flags = SBX_ACCESS_READ },
+		{ .kind = SBX_RES_DIR, .name = "DRW", .flags = SBX_ACCESS_READ | SBX_ACCESS_WRITE },
+		{ .kind = SBX_RES_DIR, .name = "DC", .flags = SBX_ACCESS_READ | SBX_ACCESS_CREATE },
 		{ .kind = SBX_RES_CAPTURE, .name = "CAP" },
 		{ .kind = SBX_RES_CONNECT, .name = "SOCK" },
 		{ .kind = SBX_RES_FD, .name = "FD" },
