@@ -38,6 +38,12 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 	memcpy(&m, buf, sizeof(m)); /* one copy: what is checked is what is used */
 	if (memchr(m.detail, '\0', sizeof(m.detail)) == NULL)
 		return refuse(why, "detail not NUL-terminated");
+	/* The fields another type carries are zero (protocol.h): no message smuggles anything. */
+	static const char zero[SBX_LAUNCH_DETAIL_MAX];
+	bool error_fields = m.step || m.error || memcmp(m.detail, zero, sizeof(zero)) != 0;
+	if ((m.type != SBX_LAUNCH_ERROR && error_fields) || (m.type != SBX_LAUNCH_STATUS && m.status))
+		if (m.type == SBX_LAUNCH_ERROR || m.type == SBX_LAUNCH_EXEC || m.type == SBX_LAUNCH_STATUS)
+			return refuse(why, "field set that the message type does not carry");
 	switch (m.type) {
 	case SBX_LAUNCH_ERROR:
 		if (n_fds)

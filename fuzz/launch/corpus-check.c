@@ -19,6 +19,7 @@ static const char *const refusals[] = {
 	"fd passed with ERROR",     "malformed ERROR",       "setup ERROR after EXEC",
 	"EXEC with the wrong number of fds", "fd passed with STATUS", "unknown message type",
 	"ERROR out of state",       "EXEC out of state",     "STATUS out of state",
+	"field set that the message type does not carry",
 };
 
 /* Decode one seed file; *why is the refusal or NULL. Returns the decoder's result, or 1 when

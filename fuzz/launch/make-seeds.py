@@ -98,6 +98,10 @@ SEEDS = {
     "bad-detail-nonul-exec": prefix() + msg(EXEC, text="x" * DETAIL),
     "bad-detail-nonul-status": prefix(RUNNING) + msg(STATUS, text=b"\xff" * DETAIL),
     # Fds.
+    "bad-exec-with-detail": prefix() + msg(EXEC, text="leftover"),
+    "bad-exec-with-status": prefix() + msg(EXEC, status=7),
+    "bad-status-with-step": prefix(RUNNING) + msg(STATUS, STEP_HOSTNAME, ENOENT, 0),
+    "bad-error-with-status": prefix() + msg(ERROR, STEP_HOSTNAME, ENOENT, 9),
     "bad-error-fd": prefix(fds=1) + error(),
     "bad-status-fd": prefix(RUNNING, fds=1, flags=SECCOMP) + status(),
     "bad-exec-seccomp-no-fd": prefix(flags=SECCOMP) + msg(EXEC),
