@@ -71,8 +71,8 @@ static bool is_launcher_exec(const struct seccomp_notif *req)
 
 static void record_call(struct sbx_worker *w, const struct seccomp_notif *req)
 {
-	if (w->cb && w->cb->syscall)
-		w->cb->syscall(w, req->data.arch, req->data.nr, (const uint64_t *)req->data.args, w->userdata);
+	if (w->cb.syscall)
+		w->cb.syscall(w, req->data.arch, req->data.nr, (const uint64_t *)req->data.args, w->userdata);
 }
 
 /* Let a call through (the launcher's exec, learn mode); a listener that fails ends the worker. */
