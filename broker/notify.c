@@ -21,7 +21,14 @@ int sbx_notify_init(struct sbx_notify *n)
 	n->req = NULL;
 	n->resp = NULL;
 	int r = seccomp_notify_alloc(&n->req, &n->resp);
-	return r < 0 ? r : 0;
+	if (r < 0) {
+		/* When the second allocation fails, libseccomp frees the first but leaves the
+		 * pointer to it behind: forget both, or sbx_notify_done frees it again. */
+		n->req = NULL;
+		n->resp = NULL;
+		return r;
+	}
+	return 0;
 }
 
 void sbx_notify_done(struct sbx_notify *n)
