@@ -75,7 +75,7 @@ SBX_EXPORT const char *sbx_version(void)
 
 static int policy_error(int r, const struct sbx_policy_diag *d, struct sbx_error *err)
 {
-	char buf[700];
+	char buf[sizeof(d->file) + sizeof(d->message) + 32]; /* "FILE:LINE:COL: message", never cut */
 	sbx_policy_diag_format(d, buf, sizeof(buf));
 	/* Out of memory is the one failure the policy module does not describe. */
 	sbx_error_set(err, r, "%s", buf[0] ? buf : strerror(-r));
