@@ -4,8 +4,9 @@
  *
  * Conventions:
  *  - Every function returns 0 (or a non-negative value) on success and a negative errno on
- *    failure; an optional struct sbx_error receives a human-readable message naming the step.
- *    On failure, the other output parameters (*ret) are left untouched.
+ *    failure; an optional struct sbx_error (SBX_ERROR_INIT, then sbx_error_free()) receives
+ *    a human-readable message naming the step. On failure, the other output parameters (*ret)
+ *    are left untouched; on success, the struct sbx_error is.
  *  - ABI: the structs the caller fills carry their size (struct sbx_callbacks) or are fixed for
  *    good (struct sbx_error); the structs the library hands to a callback (struct sbx_exit,
  *    struct sbx_audit) may gain members at their end, so never allocate one yourself. No
