@@ -235,8 +235,7 @@ static int broker_round(const char *self, const char *dir, struct result *res)
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -1;
 	struct sbx_config *cfg = NULL;
-	struct sbx_error err;
-	memset(&err, 0, sizeof(err));
+	struct sbx_error err = SBX_ERROR_INIT;
 	int r = sbx_config_new(&cfg);
 	if (r == 0)
 		r = sbx_config_add_dir(cfg, "DATA", dir, SBX_ACCESS_READ, "*");
@@ -244,24 +243,26 @@ static int broker_round(const char *self, const char *dir, struct result *res)
 		r = sbx_config_add_fd(cfg, "OUT", pipefd[1]);
 	close(pipefd[1]);
 	struct broker_run b = { .base = event_base_new() };
-	static const struct sbx_callbacks cb = { .exit = on_exit_cb };
+	static const struct sbx_callbacks cb = { .size = sizeof(cb), .exit = on_exit_cb };
 	struct sbx_worker *w = NULL;
 	char *argv[] = { (char *)"fdpass", (char *)"--worker", NULL };
 	if (r == 0)
 		r = sbx_worker_spawn(b.base, cfg, self, argv, &cb, &b, &w, &err);
 	if (r < 0) {
-		fprintf(stderr, "fdpass: starting the worker: %s\n", err.message[0] ? err.message : strerror(-r));
+		fprintf(stderr, "fdpass: starting the worker: %s\n", err.message ? err.message : strerror(-r));
 	} else {
 		event_base_dispatch(b.base);
 		if (!b.done || b.exit.kind != SBX_EXIT_EXITED || b.exit.code != 0) {
-			fprintf(stderr, "fdpass: the worker failed (kind %d, code %d): %s\n", b.exit.kind, b.exit.code,
-				b.exit.message);
+			/* The exit's strings are the worker's: read before sbx_worker_free() below. */
+			fprintf(stderr, "fdpass: the worker failed (kind %d, code %d): %s\n", (int)b.exit.kind, b.exit.code,
+				b.done ? b.exit.message : "no exit seen");
 			r = -1;
 		} else if (read_all(pipefd[0], res, sizeof(*res)) < 0) {
 			fprintf(stderr, "fdpass: no result from the worker\n");
 			r = -1;
 		}
 	}
+	sbx_error_free(&err);
 	sbx_worker_free(w);
 	sbx_config_free(cfg);
 	event_base_free(b.base);

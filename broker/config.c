@@ -17,16 +17,43 @@
 #include "broker/idrange.h"
 #include "common/spec.h"
 
+/* What a message becomes when there is no memory to format it: static, so never freed. */
+static const char error_nomem[] = "out of memory (describing an error)";
+
 void sbx_error_set(struct sbx_error *err, int code, const char *fmt, ...)
 {
 	if (!err)
 		return;
-	err->code = code;
-	err->status = 125; /* program lookup errors set 126/127 after this */
+	char *message;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	int n = vasprintf(&message, fmt, ap);
 	va_end(ap);
+	/* Formatted before the old message is freed: the arguments may quote it. */
+	sbx_error_free(err);
+	err->code = code;
+	err->status = 125; /* program lookup errors set 126/127 after this */
+	err->message = n >= 0 ? message : error_nomem;
+}
+
+void sbx_error_move(struct sbx_error *dst, struct sbx_error *src)
+{
+	if (dst) {
+		sbx_error_free(dst);
+		*dst = *src;
+		*src = (struct sbx_error)SBX_ERROR_INIT;
+	} else {
+		sbx_error_free(src);
+	}
+}
+
+SBX_EXPORT void sbx_error_free(struct sbx_error *err)
+{
+	if (!err)
+		return;
+	if (err->message != error_nomem)
+		free((char *)err->message);
+	*err = (struct sbx_error)SBX_ERROR_INIT;
 }
 
 void sbx_logf(sbx_log_fn fn, void *userdata, enum sbx_log_level level, const char *fmt, ...)
@@ -48,9 +75,10 @@ SBX_EXPORT const char *sbx_version(void)
 
 static int policy_error(int r, const struct sbx_policy_diag *d, struct sbx_error *err)
 {
-	char buf[700];
+	char buf[sizeof(d->file) + sizeof(d->message) + 32]; /* "FILE:LINE:COL: message", never cut */
 	sbx_policy_diag_format(d, buf, sizeof(buf));
-	sbx_error_set(err, r, "%s", buf);
+	/* Out of memory is the one failure the policy module does not describe. */
+	sbx_error_set(err, r, "%s", buf[0] ? buf : strerror(-r));
 	return r;
 }
 
@@ -59,8 +87,10 @@ SBX_EXPORT int sbx_policy_new(const char *path_or_name, const char *const *param
 {
 	struct sbx_policy_param p[64];
 	size_t n = 0;
-	if (!path_or_name || !ret)
+	if (!path_or_name || !ret) {
+		sbx_error_set(err, -EINVAL, "sbx_policy_new: no policy or no place for it (invalid argument)");
 		return -EINVAL;
+	}
 	for (; params && params[n]; n++) {
 		if (n >= SBX_ARRAY_SIZE(p)) {
 			sbx_error_set(err, -E2BIG, "too many parameters (at most %zu)", SBX_ARRAY_SIZE(p));
@@ -74,8 +104,10 @@ SBX_EXPORT int sbx_policy_new(const char *path_or_name, const char *const *param
 		total += strlen(params[i]) + 1;
 	if (n) {
 		copy = malloc(total);
-		if (!copy)
+		if (!copy) {
+			sbx_error_set(err, -ENOMEM, "copying the policy's parameters: %s", strerror(ENOMEM));
 			return -ENOMEM;
+		}
 	}
 	char *cur = copy;
 	for (size_t i = 0; i < n; i++) {
@@ -101,6 +133,10 @@ SBX_EXPORT int sbx_policy_new(const char *path_or_name, const char *const *param
 
 SBX_EXPORT int sbx_policy_new_default(struct sbx_policy **ret, struct sbx_error *err)
 {
+	if (!ret) {
+		sbx_error_set(err, -EINVAL, "sbx_policy_new_default: no place for the policy (invalid argument)");
+		return -EINVAL;
+	}
 	struct sbx_policy_diag d;
 	memset(&d, 0, sizeof(d));
 	int r = sbx_policy_default(ret, &d);

@@ -4,30 +4,43 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
-static void exec_failed(const struct sbx_exit_facts *f, const char *program, struct sbx_exit *e)
+/* The one line for the user. Without memory the exit is still decided, just not described. */
+static void say(struct sbx_exit_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct sbx_exit_report *r, const char *fmt, ...)
 {
-	/* Our own code failed to exec (a violation after it can only be its _exit). */
-	e->kind = SBX_EXIT_EXEC_FAILED;
-	e->error = f->err_errno;
-	e->status = f->err_errno == ENOENT ? 127 : 126;
-	snprintf(e->message, sizeof(e->message), "%s: cannot execute inside the sandbox: %s%s", program,
-		 strerror(f->err_errno),
-		 f->err_errno == ENOENT ? " (for a script: is its interpreter visible inside? see --ro)" : "");
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&r->message, fmt, ap) < 0)
+		r->message = NULL;
+	va_end(ap);
+	r->exit.message = r->message ? r->message : "";
 }
 
-static void violation(const struct sbx_exit_facts *f, const char *program, struct sbx_exit *e)
+static void exec_failed(const struct sbx_exit_facts *f, const char *program, struct sbx_exit_report *r)
 {
-	e->kind = SBX_EXIT_VIOLATION;
-	e->signal = SIGSYS;
-	e->status = 128 + SIGSYS;
-	snprintf(e->syscall, sizeof(e->syscall), "%s", f->call);
-	snprintf(e->suggestion, sizeof(e->suggestion), "%s", f->suggestion);
-	snprintf(e->message, sizeof(e->message), "%s: system call %s not allowed by the policy; to allow it, add: %s",
-		 program, f->call, f->suggestion[0] ? f->suggestion : "(unknown)");
+	/* Our own code failed to exec (a violation after it can only be its _exit). */
+	r->exit.kind = SBX_EXIT_EXEC_FAILED;
+	r->exit.error = f->err_errno;
+	r->exit.status = f->err_errno == ENOENT ? 127 : 126;
+	say(r, "%s: cannot execute inside the sandbox: %s%s", program, strerror(f->err_errno),
+	    f->err_errno == ENOENT ? " (for a script: is its interpreter visible inside? see --ro)" : "");
+}
+
+static void violation(const struct sbx_exit_facts *f, const char *program, struct sbx_exit_report *r)
+{
+	r->exit.kind = SBX_EXIT_VIOLATION;
+	r->exit.signal = SIGSYS;
+	r->exit.status = 128 + SIGSYS;
+	snprintf(r->syscall, sizeof(r->syscall), "%s", f->call);
+	snprintf(r->suggestion, sizeof(r->suggestion), "%s", f->suggestion);
+	say(r, "%s: system call %s not allowed by the policy; to allow it, add: %s", program, f->call,
+	    f->suggestion[0] ? f->suggestion : "(unknown)");
 }
 
 static void killed(struct sbx_exit *e)
@@ -44,8 +57,9 @@ static void setup_failed(struct sbx_exit *e, int error)
 	e->error = error;
 }
 
-static void program_ended(const struct sbx_exit_facts *f, const char *program, struct sbx_exit *e)
+static void program_ended(const struct sbx_exit_facts *f, const char *program, struct sbx_exit_report *r)
 {
+	struct sbx_exit *e = &r->exit;
 	if (WIFEXITED(f->status)) {
 		e->kind = SBX_EXIT_EXITED;
 		e->code = WEXITSTATUS(f->status);
@@ -56,42 +70,49 @@ static void program_ended(const struct sbx_exit_facts *f, const char *program, s
 	e->signal = WTERMSIG(f->status);
 	e->status = 128 + e->signal;
 	if (e->signal == SIGSYS)
-		snprintf(e->message, sizeof(e->message),
-			 "%s: killed by the seccomp filter (a system call of another architecture, e.g. int 0x80, "
-			 "or a rule with the kill action)", program);
+		say(r, "%s: killed by the seccomp filter (a system call of another architecture, e.g. int 0x80, "
+		       "or a rule with the kill action)", program);
 }
 
-void sbx_exit_decide(const struct sbx_exit_facts *f, const char *program, struct sbx_exit *e)
+void sbx_exit_decide(const struct sbx_exit_facts *f, const char *program, struct sbx_exit_report *r)
 {
-	memset(e, 0, sizeof(*e));
+	memset(r, 0, sizeof(*r));
+	struct sbx_exit *e = &r->exit;
+	e->message = "";
+	e->syscall = r->syscall;
+	e->suggestion = r->suggestion;
 	if (f->setup_error && f->err_step == SBX_STEP_EXEC) {
-		exec_failed(f, program, e);
+		exec_failed(f, program, r);
 	} else if (f->violation) {
-		violation(f, program, e);
+		violation(f, program, r);
 	} else if (f->req_violation) {
 		killed(e);
-		snprintf(e->message, sizeof(e->message), "%s: killed for breaking the broker protocol: %s", program,
-			 f->req_why);
+		say(r, "%s: killed for breaking the broker protocol: %s", program, f->req_why);
 	} else if (f->timed_out) {
 		e->kind = SBX_EXIT_TIMEOUT;
 		e->status = 124;
-		snprintf(e->message, sizeof(e->message), "%s: time limit reached; the sandbox was killed", program);
+		say(r, "%s: time limit reached; the sandbox was killed", program);
 	} else if (f->protocol_error) {
 		setup_failed(e, EPROTO);
-		snprintf(e->message, sizeof(e->message), "launch protocol violation (%s); the sandbox was killed",
-			 f->protocol_why);
+		say(r, "launch protocol violation (%s); the sandbox was killed", f->protocol_why);
 	} else if (f->setup_error) {
 		setup_failed(e, f->err_errno);
-		snprintf(e->message, sizeof(e->message), "sandbox setup failed at step '%s'%s%s: %s",
-			 sbx_step_name(f->err_step), f->err_detail[0] ? " " : "", f->err_detail, strerror(f->err_errno));
+		say(r, "sandbox setup failed at step '%s'%s%s: %s", sbx_step_name(f->err_step), f->err_detail[0] ? " " : "",
+		    f->err_detail, strerror(f->err_errno));
 	} else if (f->have_status && (WIFEXITED(f->status) || WIFSIGNALED(f->status))) {
-		program_ended(f, program, e);
+		program_ended(f, program, r);
 	} else if (f->killed) {
 		killed(e);
-		snprintf(e->message, sizeof(e->message), "%s: killed", program);
+		say(r, "%s: killed", program);
 	} else {
 		setup_failed(e, ECHILD);
-		snprintf(e->message, sizeof(e->message), "the sandbox's init ended unexpectedly (%s %d)",
-			 f->init_code == CLD_EXITED ? "exit" : "signal", f->init_status);
+		say(r, "the sandbox's init ended unexpectedly (%s %d)", f->init_code == CLD_EXITED ? "exit" : "signal",
+		    f->init_status);
 	}
+}
+
+void sbx_exit_report_clear(struct sbx_exit_report *r)
+{
+	free(r->message);
+	memset(r, 0, sizeof(*r));
 }

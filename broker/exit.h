@@ -31,8 +31,20 @@ struct sbx_exit_facts {
 	int init_status;               /* and si_status */
 };
 
+/* The decided exit and the text its strings point to, kept in the worker: the exit callback's
+ * struct sbx_exit is valid as long as this is (sbx.h promises until sbx_worker_free()). */
+struct sbx_exit_report {
+	struct sbx_exit exit;          /* message, syscall, suggestion: into this struct, never NULL */
+	char *message;                 /* owned; NULL when there is none or no memory (exit.message "") */
+	char syscall[sizeof(((struct sbx_exit_facts *)0)->call)];
+	char suggestion[sizeof(((struct sbx_exit_facts *)0)->suggestion)];
+};
+
 /* Decide the exit from the facts, in this order: the launcher's exec failed; the policy was
  * violated; the request protocol was broken; the time limit; the launch protocol was broken;
  * a setup step failed; the program's own status; killed by the host; init ended unexpectedly.
- * program: the host path, for messages. Pure: no system calls. */
-void sbx_exit_decide(const struct sbx_exit_facts *f, const char *program, struct sbx_exit *e);
+ * program: the host path, for messages. r is overwritten: clear a report decided before. No
+ * system calls; the message is allocated, whatever its length. */
+void sbx_exit_decide(const struct sbx_exit_facts *f, const char *program, struct sbx_exit_report *r);
+/* Free the message; r reads as nothing decided yet. */
+void sbx_exit_report_clear(struct sbx_exit_report *r);

@@ -63,6 +63,13 @@ struct sbx_filter_cache {
 /* "Not said" for a limit, in the configuration and in a policy alike. */
 #define SBX_UNSET UINT64_MAX
 
+/* The one place a struct sbx_error is filled: replaces what err held (NULL: nothing to fill),
+ * code a negative errno, status 125 (program.c refines it). A message that cannot be allocated
+ * becomes a static "out of memory" that sbx_error_free() knows not to free. */
 void sbx_error_set(struct sbx_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Hand what src holds to dst (freed first; NULL: src is just freed); src is left zeroed. A call
+ * that fills a private error while it works moves it to the caller's only when it fails, so the
+ * caller's is left alone on success. */
+void sbx_error_move(struct sbx_error *dst, struct sbx_error *src);
 void sbx_logf(sbx_log_fn fn, void *userdata, enum sbx_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -154,12 +154,14 @@ static int set_policy(const struct sbx_cli *cli, struct sbx_config *cfg)
 {
 	if (!cli->policy)
 		return cli->n_params ? fail(-EINVAL, "--param given without --policy") : 0;
-	struct sbx_error err;
-	memset(&err, 0, sizeof(err));
+	struct sbx_error err = SBX_ERROR_INIT;
 	struct sbx_policy *policy = NULL;
 	int r = sbx_policy_new(cli->policy, cli->n_params ? cli->params : NULL, &policy, &err);
-	if (r < 0)
-		return fail(r, "policy: %s", err.message);
+	if (r < 0) {
+		fail(r, "policy: %s", err.message);
+		sbx_error_free(&err);
+		return r;
+	}
 	sbx_config_set_policy(cfg, policy); /* taken */
 	return 0;
 }
@@ -294,15 +296,16 @@ static int make_loop(struct run *run)
 
 static int spawn(struct run *run)
 {
-	static const struct sbx_callbacks callbacks = { .exit = on_exit_cb, .syscall = on_syscall_cb,
-							.audit = on_audit_cb };
-	struct sbx_error err;
-	memset(&err, 0, sizeof(err));
+	static const struct sbx_callbacks callbacks = { .size = sizeof(callbacks), .exit = on_exit_cb,
+							.syscall = on_syscall_cb, .audit = on_audit_cb };
+	struct sbx_error err = SBX_ERROR_INIT;
 	char **argv = run->cli->argv;
 	int r = sbx_worker_spawn(run->base, run->cfg, argv[0], argv, &callbacks, run, &run->worker, &err);
 	if (r < 0) {
 		run->status = err.status ? err.status : EXIT_SBX_FAILED;
-		return fail(r, "%s", err.message);
+		fail(r, "%s", err.message);
+		sbx_error_free(&err);
+		return r;
 	}
 	if (run->json) {
 		fprintf(run->json, "{\"event\":\"start\",\"pid\":%d,\"program\":", (int)sbx_worker_pid(run->worker));

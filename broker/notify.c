@@ -21,7 +21,14 @@ int sbx_notify_init(struct sbx_notify *n)
 	n->req = NULL;
 	n->resp = NULL;
 	int r = seccomp_notify_alloc(&n->req, &n->resp);
-	return r < 0 ? r : 0;
+	if (r < 0) {
+		/* When the second allocation fails, libseccomp frees the first but leaves the
+		 * pointer to it behind: forget both, or sbx_notify_done frees it again. */
+		n->req = NULL;
+		n->resp = NULL;
+		return r;
+	}
+	return 0;
 }
 
 void sbx_notify_done(struct sbx_notify *n)
@@ -71,8 +78,8 @@ static bool is_launcher_exec(const struct seccomp_notif *req)
 
 static void record_call(struct sbx_worker *w, const struct seccomp_notif *req)
 {
-	if (w->cb && w->cb->syscall)
-		w->cb->syscall(w, req->data.arch, req->data.nr, (const uint64_t *)req->data.args, w->userdata);
+	if (w->cb.syscall)
+		w->cb.syscall(w, req->data.arch, req->data.nr, (const uint64_t *)req->data.args, w->userdata);
 }
 
 /* Let a call through (the launcher's exec, learn mode); a listener that fails ends the worker. */

@@ -153,7 +153,7 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
 		return r;
 	plan_limits(p, w);
 	if ((r = sbx_fs_plan_build(&p->fs, w->cfg, w->policy, p->uid, p->gid, have_tty, err)) < 0) {
-		if (!err || !err->message[0])
+		if (!err || !err->message)
 			sbx_error_set(err, r, "preparing mounts: %s", strerror(-r));
 		return r;
 	}

@@ -225,8 +225,8 @@ static void audit(struct sbx_worker *w, const char *request, const char *target,
 	struct sbx_audit a = { .request = request, .target = target, .granted = granted, .error = error, .rule = rule };
 	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "audit: %s %s: %s%s%s (%s)", request, target,
 		 granted ? "granted" : "refused", error ? ": " : "", error ? strerror(error) : "", rule ? rule : "");
-	if (w->cb && w->cb->audit)
-		w->cb->audit(w, &a, w->userdata);
+	if (w->cb.audit)
+		w->cb.audit(w, &a, w->userdata);
 }
 
 static void request_violation(struct sbx_worker *w, const char *why)
@@ -309,11 +309,9 @@ static void answer_capture(struct sbx_worker *w, const union sbx_req *req)
 		snprintf(rule, sizeof(rule), "no capture resource named '%s'", req->capture.name);
 		fd = -EACCES;
 	} else {
-		struct sbx_error e;
-		memset(&e, 0, sizeof(e));
 		snprintf(rule, sizeof(rule), "capture %s=%s%s%s", res->name, res->target, res->filter ? " filter " : "",
 			 res->filter ? res->filter : "");
-		fd = sbx_capture_open(res->target, res->promisc, res->filter, &e);
+		fd = sbx_capture_open(res->target, res->promisc, res->filter, NULL); /* answered by its errno */
 	}
 	answer_fd(w, req, "capture", req->capture.name, fd, rule);
 }

@@ -71,17 +71,35 @@ struct pcap_api {
 	void (*close)(pcap_t *);
 };
 
-static int load_pcap(struct pcap_api *api, char *msg, size_t len)
+/* The handle is kept for the life of the process, published atomically: two threads' first
+ * filters may both load the library, and the one that loses the race drops its reference (the
+ * same library, counted twice). A failed load is tried again next time, once it is installed. */
+static void *pcap_handle(char *msg, size_t len)
 {
 	static void *handle;
-	if (!handle)
-		handle = dlopen("libpcap.so.0.8", RTLD_NOW | RTLD_LOCAL);
-	if (!handle)
-		handle = dlopen("libpcap.so", RTLD_NOW | RTLD_LOCAL);
-	if (!handle) {
+	void *h = __atomic_load_n(&handle, __ATOMIC_ACQUIRE);
+	if (h)
+		return h;
+	h = dlopen("libpcap.so.0.8", RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		h = dlopen("libpcap.so", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
 		snprintf(msg, len, "libpcap is needed to compile filter expressions: %s", dlerror());
-		return -ENOENT;
+		return NULL;
 	}
+	void *first = NULL;
+	if (!__atomic_compare_exchange_n(&handle, &first, h, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		dlclose(h);
+		h = first;
+	}
+	return h;
+}
+
+static int load_pcap(struct pcap_api *api, char *msg, size_t len)
+{
+	void *handle = pcap_handle(msg, len);
+	if (!handle)
+		return -ENOENT;
 	api->open_dead = (pcap_t * (*)(int, int)) dlsym(handle, "pcap_open_dead");
 	api->compile = (int (*)(pcap_t *, struct bpf_program *, const char *, int, bpf_u_int32))dlsym(handle, "pcap_compile");
 	api->freecode = (void (*)(struct bpf_program *))dlsym(handle, "pcap_freecode");

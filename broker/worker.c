@@ -8,6 +8,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,7 @@ static void worker_destroy(struct sbx_worker *w)
 	sbx_cgroup_destroy(&w->cg);
 	sbx_notify_done(&w->listener.n);
 	sbx_policy_free(w->owned_policy);
+	sbx_exit_report_clear(&w->exit);
 	if (w->id_offset >= 0)
 		sbx_idrange_release(w->cfg->range_uid, w->id_offset, w->id_lock);
 	free(w->program);
@@ -97,8 +99,8 @@ static void on_pid(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct sbx_worker *w = arg;
 	worker_reap(w);
-	if (w->cb && w->cb->exit)
-		w->cb->exit(w, &w->exit, w->userdata);
+	if (w->cb.exit)
+		w->cb.exit(w, &w->exit.exit, w->userdata);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -115,6 +117,34 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- spawning: the steps ---- */
 
+/* The first struct sbx_callbacks ended with audit: no caller's may be shorter. Members added
+ * later go after it, and this stays as it is. */
+#define CALLBACKS_MIN_SIZE (offsetof(struct sbx_callbacks, audit) + sizeof(((struct sbx_callbacks *)0)->audit))
+
+/* The caller's callbacks, completed with NULL for the members its sbx.h did not have yet. */
+static int copy_callbacks(const struct sbx_callbacks *cb, struct sbx_callbacks *ret, struct sbx_error *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (!cb)
+		return 0;
+	if (cb->size < CALLBACKS_MIN_SIZE) {
+		sbx_error_set(err, -EINVAL,
+			      "struct sbx_callbacks: size %zu is too small (at least %zu; set .size = "
+			      "sizeof(struct sbx_callbacks))",
+			      cb->size, (size_t)CALLBACKS_MIN_SIZE);
+		return -EINVAL;
+	}
+	if (cb->size > sizeof(*ret)) {
+		sbx_error_set(err, -EINVAL,
+			      "struct sbx_callbacks: size %zu is larger than this libsbx %s knows (%zu): built "
+			      "against a newer sbx.h?",
+			      cb->size, sbx_version(), sizeof(*ret));
+		return -EINVAL;
+	}
+	memcpy(ret, cb, cb->size);
+	return 0;
+}
+
 static int worker_new(struct event_base *base, const struct sbx_config *cfg, const char *program,
 		      const struct sbx_callbacks *cb, void *userdata, struct sbx_worker **ret)
 {
@@ -123,7 +153,7 @@ static int worker_new(struct event_base *base, const struct sbx_config *cfg, con
 		return -ENOMEM;
 	w->base = base;
 	w->cfg = cfg;
-	w->cb = cb;
+	w->cb = *cb;
 	w->userdata = userdata;
 	w->log = cfg->log;
 	w->log_userdata = cfg->log_userdata;
@@ -266,11 +296,13 @@ static int watch_requests(struct sbx_worker *w, struct sbx_error *err)
 	return r;
 }
 
-/* A failed spawn: the sandbox (if it was started) is killed and reaped, everything released. */
-static int spawn_failed(struct sbx_worker *w, int r, struct sbx_error *err)
+/* A failed spawn: the sandbox (if it was started) is killed and reaped, everything released,
+ * and the error the steps filled handed to the caller's. */
+static int spawn_failed(struct sbx_worker *w, int r, struct sbx_error *err, struct sbx_error *ret_err)
 {
-	if (err && err->code == 0)
+	if (err->code == 0)
 		sbx_error_set(err, r, "%s", strerror(-r));
+	sbx_error_move(ret_err, err);
 	if (w && w->pidfd >= 0) {
 		sbx_worker_kill(w);
 		worker_reap(w);
@@ -289,13 +321,13 @@ static void close_pair(int (*sp)[2])
 SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config *cfg,
 				const char *program, char *const argv[],
 				const struct sbx_callbacks *cb, void *userdata,
-				struct sbx_worker **ret, struct sbx_error *err)
+				struct sbx_worker **ret, struct sbx_error *ret_err)
 {
-	if (!base || !cfg || !program || !argv || !argv[0] || !ret) {
-		sbx_error_set(err, -EINVAL, "invalid argument");
-		return -EINVAL;
-	}
+	/* Filled as the steps go and handed to the caller's only on failure: a caller's error
+	 * from an earlier call is neither kept nor freed by a spawn that succeeds. */
+	struct sbx_error error = SBX_ERROR_INIT, *err = &error;
 	struct sbx_worker *w = NULL;
+	struct sbx_callbacks callbacks;
 	__attribute__((cleanup(sbx_plan_free))) struct sbx_plan plan = { .prog.fd = -1 };
 	struct sbx_plan *pp = &plan;
 	__attribute__((cleanup(close_pair))) int sp[2] = { -1, -1 };
@@ -304,21 +336,26 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	struct sbx_ll_plan landlock;
 	int r;
 
-	if ((r = worker_new(base, cfg, program, cb, userdata, &w)) < 0 ||
+	if (!base || !cfg || !program || !argv || !argv[0] || !ret) {
+		sbx_error_set(err, -EINVAL, "invalid argument");
+		return spawn_failed(w, -EINVAL, err, ret_err);
+	}
+	if ((r = copy_callbacks(cb, &callbacks, err)) < 0 ||
+	    (r = worker_new(base, cfg, program, &callbacks, userdata, &w)) < 0 ||
 	    (r = choose_policy(w, err)) < 0 ||
 	    (r = sbx_plan_build(pp, w, program, err)) < 0)
-		return spawn_failed(w, r, err);
+		return spawn_failed(w, r, err, ret_err);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 		r = -errno;
 		sbx_error_set(err, r, "socketpair: %s", strerror(-r));
-		return spawn_failed(w, r, err);
+		return spawn_failed(w, r, err, ret_err);
 	}
 	if ((r = prepare_seccomp(w, err)) < 0 ||
 	    (r = create_cgroups(w, pp, err)) < 0)
-		return spawn_failed(w, r, err);
+		return spawn_failed(w, r, err, ret_err);
 	sbx_plan_launch_view(pp, w, argv, sp[1], sp[0], &lp, &mounts, &landlock);
 	if ((r = clone_sandbox(w, &lp, err)) < 0)
-		return spawn_failed(w, r, err);
+		return spawn_failed(w, r, err, ret_err);
 	sbx_close(&sp[1]);
 	w->chan.fd = sbx_steal_fd(&sp[0]);
 	if ((r = map_and_attach(w, pp, err)) < 0 ||
@@ -326,7 +363,7 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 	    (r = send_go(w, err)) < 0 ||
 	    (r = sbx_filter_send(w, err)) < 0 ||
 	    (r = watch_requests(w, err)) < 0)
-		return spawn_failed(w, r, err);
+		return spawn_failed(w, r, err, ret_err);
 	*ret = w;
 	return 0;
 }

@@ -23,7 +23,7 @@
 struct sbx_worker {
 	struct event_base *base;
 	const struct sbx_config *cfg;  /* borrowed: must outlive the worker */
-	const struct sbx_callbacks *cb;
+	struct sbx_callbacks cb;       /* the caller's, copied; members it lacked are NULL */
 	void *userdata;
 	sbx_log_fn log;
 	void *log_userdata;
@@ -68,7 +68,8 @@ struct sbx_worker {
 
 	bool done;                     /* reaped: exit is final */
 	struct sbx_exit_facts facts;   /* what happened, as it happened */
-	struct sbx_exit exit;          /* decided from facts once the worker is reaped */
+	struct sbx_exit_report exit;   /* decided from facts once the worker is reaped; its
+	                                  strings live as long as the worker (sbx.h) */
 };
 
 /* worker.c */

@@ -4,8 +4,15 @@
  *
  * Conventions:
  *  - Every function returns 0 (or a non-negative value) on success and a negative errno on
- *    failure; an optional struct sbx_error receives a human-readable message naming the step.
- *    On failure, the other output parameters (*ret) are left untouched.
+ *    failure; an optional struct sbx_error (SBX_ERROR_INIT, then sbx_error_free()) receives
+ *    a human-readable message naming the step. On failure, the other output parameters (*ret)
+ *    are left untouched; on success, the struct sbx_error is.
+ *  - ABI: the structs the caller fills carry their size (struct sbx_callbacks) or are fixed for
+ *    good (struct sbx_error); the structs the library hands to a callback (struct sbx_exit,
+ *    struct sbx_audit) may gain members at their end, so never allocate one yourself. No
+ *    struct holds an enum (its width is the compiler's choice, -fshort-enums): a field that
+ *    carries an enum's values is an int32_t and names the enum. Strings in structs are
+ *    pointers, valid for the time stated at the struct, never fixed arrays.
  *  - The library never prints, never exits, never blocks the caller's loop. (One exception,
  *    named as such: sbx_policy_cli(), which is a command.)
  *  - Handles are opaque. Ownership of every pointer parameter is stated: "borrowed" means the
@@ -23,11 +30,10 @@
  *    sbx_learn_record, sbx_learn_write).
  *
  * Threads: libsbx starts no threads. Its global state is the per-worker ids it holds
- * (sbx_config_set_id_range), behind a lock, and two caches filled on first use without one:
- * the system call names behind a policy error's "did you mean", and libpcap, loaded for the
- * first capture filter. Until those are made safe, the first policy error and the first
- * capture filter must not happen in two threads at once (load a policy and spawn a capture
- * worker once before starting threads, or serialise those calls).
+ * (sbx_config_set_id_range), behind a lock, and two tables filled on first use, safely from
+ * any thread (once, or published atomically): the system call names behind a policy error's
+ * "did you mean", and libpcap, loaded for the first capture filter (libpcap compiles filters
+ * in several threads at once from its version 1.8).
  *  - A worker belongs to the event_base it was spawned on: its callbacks run in the thread
  *    dispatching that base, and sbx_worker_*() must be called from that thread (or while no
  *    thread dispatches it). Each thread may run its own base with its own workers.
@@ -58,12 +64,28 @@ struct sbx_config;
 struct sbx_worker;
 struct sbx_learn;
 
+/* A failure, described. Initialise with SBX_ERROR_INIT (or zero it) before its first use and
+ * release it with sbx_error_free(). A failing call that takes one replaces what it held (the
+ * previous message is freed); a succeeding call leaves it alone; so one struct may serve many
+ * calls, with one sbx_error_free() at the end.
+ * Why a pointer rather than a char array: a message quotes paths and policy text of any
+ * length, and an array would either cut it or freeze its length into the ABI (the way of
+ * systemd's sd_bus_error). The struct itself is the caller's, so its layout is fixed for good:
+ * these three members, nothing added later. */
 struct sbx_error {
-	int code;          /* negative errno */
-	int status;        /* the sbx(1) exit status it maps to: 127 program not found, 126 not
-	                      executable, else 125 */
-	char message[768]; /* e.g. "policy.policy:3:7: unknown system call 'opne'" */
+	int code;            /* negative errno */
+	int status;          /* the sbx(1) exit status it maps to: 127 program not found, 126 not
+	                        executable, else 125 */
+	const char *message; /* e.g. "policy.policy:3:7: unknown system call 'opne'"; NULL until a
+	                        call fails, then never NULL; owned by the struct, valid until the
+	                        next failing call that is given the struct, or sbx_error_free() */
 };
+
+#define SBX_ERROR_INIT { 0, 0, NULL }
+
+/* Free the message and zero the struct (reusable as after SBX_ERROR_INIT). Accepts NULL, a
+ * zeroed struct, and a struct already freed. */
+void sbx_error_free(struct sbx_error *err);
 
 /* ---- Policies ---- */
 
@@ -176,25 +198,30 @@ int sbx_config_set_requests(struct sbx_config *cfg, bool enabled);
 
 /* ---- Workers ---- */
 
+/* The values of struct sbx_exit.kind; fixed, new ones only added at the end. */
 enum sbx_exit_kind {
-	SBX_EXIT_EXITED,      /* the program exited; code holds its status */
-	SBX_EXIT_SIGNALED,    /* the program died of signal `signal` */
-	SBX_EXIT_VIOLATION,   /* the seccomp layer stopped it; see syscall, suggestion */
-	SBX_EXIT_TIMEOUT,     /* the time limit ended it */
-	SBX_EXIT_SETUP_FAILED,/* the sandbox could not be set up; message names the step */
-	SBX_EXIT_EXEC_FAILED, /* the program could not be executed inside; error holds the errno */
-	SBX_EXIT_KILLED,      /* sbx_worker_kill() or the broker ended it */
+	SBX_EXIT_EXITED = 0,       /* the program exited; code holds its status */
+	SBX_EXIT_SIGNALED = 1,     /* the program died of signal `signal` */
+	SBX_EXIT_VIOLATION = 2,    /* the seccomp layer stopped it; see syscall, suggestion */
+	SBX_EXIT_TIMEOUT = 3,      /* the time limit ended it */
+	SBX_EXIT_SETUP_FAILED = 4, /* the sandbox could not be set up; message names the step */
+	SBX_EXIT_EXEC_FAILED = 5,  /* the program could not be executed inside; error holds the errno */
+	SBX_EXIT_KILLED = 6,       /* sbx_worker_kill() or the broker ended it */
 };
 
+/* How a worker ended, as the exit callback sees it. Owned by the worker: the strings (never
+ * NULL, "" when there is nothing to say) stay valid during the exit callback and after it, until
+ * sbx_worker_free() of that worker; a copy of the struct shares them, so copy the strings too
+ * to keep them longer. */
 struct sbx_exit {
-	enum sbx_exit_kind kind;
-	int code;            /* exit status (EXITED) */
-	int signal;          /* signal number (SIGNALED, VIOLATION: SIGSYS) */
-	int error;           /* positive errno (SETUP_FAILED, EXEC_FAILED) */
-	int status;          /* the sbx(1) exit status this maps to: code, 128+N, 159, 124, 125-127 */
-	char message[768];   /* one line for the user, "" for a normal exit */
-	char syscall[256];   /* VIOLATION: the call, e.g. "socket(AF_INET, SOCK_STREAM, 0)" */
-	char suggestion[256];/* VIOLATION: the policy line that would allow it */
+	int32_t kind;           /* enum sbx_exit_kind */
+	int code;               /* exit status (EXITED) */
+	int signal;             /* signal number (SIGNALED, VIOLATION: SIGSYS) */
+	int error;              /* positive errno (SETUP_FAILED, EXEC_FAILED) */
+	int status;             /* the sbx(1) exit status this maps to: code, 128+N, 159, 124, 125-127 */
+	const char *message;    /* one line for the user, "" for a normal exit */
+	const char *syscall;    /* VIOLATION: the call, e.g. "socket(AF_INET, SOCK_STREAM, 0)"; else "" */
+	const char *suggestion; /* VIOLATION: the policy line that would allow it; else "" */
 };
 
 /* One decision of the broker on a worker's request, for the audit log. */
@@ -206,21 +233,28 @@ struct sbx_audit {
 	const char *rule;      /* what decided, e.g. "dir in=/srv/in:r pattern '*.pcap'" */
 };
 
+/* What the library calls back. The struct grows at its end as libsbx learns new events: set
+ * size to sizeof(struct sbx_callbacks) as your sbx.h declares it, and a newer library treats
+ * the members your struct lacks as NULL. sbx_worker_spawn() refuses (-EINVAL) a size smaller
+ * than this first version's or larger than the library's own (a program built against a newer
+ * sbx.h than the library it runs with). Any member may be NULL. */
 struct sbx_callbacks {
+	size_t size;
 	/* The worker has ended; called once. The worker handle stays valid until freed; freeing it
 	 * from inside this callback is allowed. */
 	void (*exit)(struct sbx_worker *w, const struct sbx_exit *e, void *userdata);
 	/* Learn mode: one call per system call the program made (arch, nr, args). */
 	void (*syscall)(struct sbx_worker *w, uint32_t arch, int nr, const uint64_t args[6], void *userdata);
-	/* Every decision on a worker's request (granted, refused, with the rule). */
+	/* Every decision on a worker's request (granted, refused, with the rule); a's strings are
+	 * valid during the callback only. */
 	void (*audit)(struct sbx_worker *w, const struct sbx_audit *a, void *userdata);
 };
 
 /* Start PROGRAM with argv (both borrowed; argv NULL-terminated, argv[0] is passed as is).
  * PROGRAM is resolved like a shell would (PATH of the calling process) and opened here, then
- * executed by fd inside. cfg, cb and userdata are borrowed and must outlive the worker (free
- * the workers first, then the config). The call is synchronous up to the clone (about a
- * millisecond); everything after happens in the loop.
+ * executed by fd inside. cfg and userdata are borrowed and must outlive the worker (free the
+ * workers first, then the config); cb (NULL: no callbacks) is copied. The call is synchronous
+ * up to the clone (about a millisecond); everything after happens in the loop.
  * The worker's events are added to base. On success *ret is owned by the caller. */
 int sbx_worker_spawn(struct event_base *base, const struct sbx_config *cfg,
 		     const char *program, char *const argv[],

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/sockios.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -358,20 +359,24 @@ static const char *suggest_result(const struct suggest_state *s)
 	return s->best_d <= limit ? s->best : NULL;
 }
 
+/* The names are stable strings for the life of the process: libseccomp returns copies, so
+ * keep one table of them, built once on first use. Policies are parsed in any thread (sbx.h):
+ * pthread_once makes the first two parses wait for one table rather than race to build it. */
+static char *syscall_names[1024];
+
+static void load_syscall_names(void)
+{
+	for (int nr = 0; nr < (int)SBX_ARRAY_SIZE(syscall_names); nr++)
+		syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+}
+
 const char *sbx_suggest_syscall(const char *word)
 {
-	/* The names are stable strings for the life of the process: libseccomp returns copies,
-	 * so keep one table of them. Built on first use; policy code runs single-threaded. */
-	static char *names[1024];
-	static bool loaded;
-	if (!loaded) {
-		for (int nr = 0; nr < 1024; nr++)
-			names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-		loaded = true;
-	}
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	(void)pthread_once(&once, load_syscall_names);
 	struct suggest_state s = { word, NULL, SIZE_MAX };
-	for (int nr = 0; nr < 1024; nr++)
-		suggest_try(&s, names[nr]);
+	for (size_t nr = 0; nr < SBX_ARRAY_SIZE(syscall_names); nr++)
+		suggest_try(&s, syscall_names[nr]);
 	return suggest_result(&s);
 }
 

@@ -247,6 +247,7 @@ static void on_audit(struct sbx_worker *w, const struct sbx_audit *a, void *user
 }
 
 static const struct sbx_callbacks callbacks = {
+	.size = sizeof(struct sbx_callbacks),
 	.exit = on_worker_exit,
 	.audit = on_audit,
 };
@@ -282,13 +283,13 @@ static void spawn(struct monitor *m)
 	m->worker = NULL;
 	m->starts++;
 	m->started_ms = now_ms();
-	struct sbx_error err;
-	memset(&err, 0, sizeof(err));
+	struct sbx_error err = SBX_ERROR_INIT;
 	int r = sbx_worker_spawn(m->base, m->cfg, m->opts->decoder, argv, &callbacks, m, &m->worker, &err);
 	if (r < 0) {
 		m->worker = NULL;
 		output_printf(m->out, "netmon: %s: cannot start the decoder: %s", m->iface,
-			      err.message[0] ? err.message : strerror(-r));
+			      err.message ? err.message : strerror(-r));
+		sbx_error_free(&err);
 		/* A first start that fails is a configuration error (no such interface, a bad
 		 * filter, no CAP_NET_RAW): retrying will not help. Later it may be transient. */
 		if (m->starts == 1) {
@@ -370,15 +371,15 @@ int monitor_new(struct event_base *base, const char *iface, const struct monitor
 	int r;
 	int p[2] = { -1, -1 };
 	struct sbx_policy *policy = NULL;
-	struct sbx_error e;
-	memset(&e, 0, sizeof(e));
+	struct sbx_error e = SBX_ERROR_INIT;
 
 	if ((r = sbx_config_new(&m->cfg)) < 0) {
 		snprintf(err, errlen, "sbx_config_new: %s", strerror(-r));
 		goto fail;
 	}
 	if ((r = sbx_policy_new(opts->policy, NULL, &policy, &e)) < 0) {
-		snprintf(err, errlen, "policy %s: %s", opts->policy, e.message[0] ? e.message : strerror(-r));
+		snprintf(err, errlen, "policy %s: %s", opts->policy, e.message ? e.message : strerror(-r));
+		sbx_error_free(&e);
 		goto fail;
 	}
 	sbx_config_set_policy(m->cfg, policy); /* taken */

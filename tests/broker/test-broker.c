@@ -101,7 +101,7 @@ struct wstate {
 	const struct test_case *tc; /* NULL: the good worker */
 	struct sbx_worker *w;
 	bool exited;
-	struct sbx_exit exit;
+	struct sbx_exit exit;       /* its strings are the worker's: read them before free_run() */
 	unsigned grants, refusals, protocol_audits;
 	int protocol_error;
 	char protocol_why[128];
@@ -202,7 +202,7 @@ static void on_audit_cb(struct sbx_worker *w, const struct sbx_audit *a, void *u
 	}
 }
 
-static const struct sbx_callbacks callbacks = { .exit = on_exit_cb, .audit = on_audit_cb };
+static const struct sbx_callbacks callbacks = { .size = sizeof(callbacks), .exit = on_exit_cb, .audit = on_audit_cb };
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
@@ -222,12 +222,12 @@ static int spawn(struct run *run, struct wstate *ws, const char *const *args)
 	char *argv[4] = { (char *)"hostile", NULL, NULL, NULL };
 	for (int i = 0; i < 2 && args[i]; i++)
 		argv[1 + i] = (char *)args[i];
-	struct sbx_error err;
-	memset(&err, 0, sizeof(err));
+	struct sbx_error err = SBX_ERROR_INIT;
 	ws->run = run;
 	int r = sbx_worker_spawn(run->base, cfg, hostile, argv, &callbacks, ws, &ws->w, &err);
 	if (r < 0) {
 		tap_diag("spawning hostile %s: %s", argv[1], err.message);
+		sbx_error_free(&err);
 		ws->exited = true;
 		return r;
 	}
@@ -320,6 +320,12 @@ static void free_run(struct run *run)
 	event_base_free(run->base);
 }
 
+/* A worker whose spawn failed has no exit: its struct is zeroed, message NULL. */
+static const char *exit_message(const struct sbx_exit *e)
+{
+	return e->message ? e->message : "";
+}
+
 static const char *kind_name(enum sbx_exit_kind k)
 {
 	static const char *const names[] = { "exited", "signaled", "violation", "timeout", "setup failed",
@@ -339,8 +345,8 @@ static void check_bad(const struct wstate *ws)
 	}
 	if (tc->expect == EXPECT_TOLD) {
 		tap_ok(e->kind == SBX_EXIT_EXITED && e->code == 0, "%s: %s, then served (%s %d%s%s)", label, tc->about,
-		       kind_name(e->kind), e->kind == SBX_EXIT_EXITED ? e->code : e->signal, e->message[0] ? ": " : "",
-		       e->message);
+		       kind_name(e->kind), e->kind == SBX_EXIT_EXITED ? e->code : e->signal, exit_message(e)[0] ? ": " : "",
+		       exit_message(e));
 		tap_ok(ws->protocol_audits == 1 && ws->protocol_error == EPROTONOSUPPORT && strstr(ws->protocol_why, tc->why),
 		       "%s: the audit says which versions met (%u, '%s')", label, ws->protocol_audits, ws->protocol_why);
 		return;
@@ -348,17 +354,17 @@ static void check_bad(const struct wstate *ws)
 	if (tc->expect == EXPECT_EXIT0) {
 		tap_ok(e->kind == SBX_EXIT_EXITED && e->code == 0 && ws->protocol_audits == 0,
 		       "%s: %s (%s %d%s%s)", label, tc->about, kind_name(e->kind), e->kind == SBX_EXIT_EXITED ? e->code : e->signal,
-		       e->message[0] ? ": " : "", e->message);
+		       exit_message(e)[0] ? ": " : "", exit_message(e));
 		return;
 	}
-	bool killed = e->kind == SBX_EXIT_KILLED && strstr(e->message, "killed for breaking the broker protocol") &&
-		      strstr(e->message, tc->why);
+	bool killed = e->kind == SBX_EXIT_KILLED && strstr(exit_message(e), "killed for breaking the broker protocol") &&
+		      strstr(exit_message(e), tc->why);
 	tap_ok(killed, "%s: %s kills the worker (%s%s%s%s)", label, tc->about, kind_name(e->kind),
 	       e->kind == SBX_EXIT_EXITED ? (e->code == 2 ? ", exit 2: survived the violation"
 					   : e->code == 1 ? ", exit 1: the broker answered it"
 							  : ", other exit")
 					  : "",
-	       e->message[0] ? ": " : "", e->message);
+	       exit_message(e)[0] ? ": " : "", exit_message(e));
 	tap_ok(ws->protocol_audits == 1 && ws->protocol_error == EPROTO && strstr(ws->protocol_why, tc->why),
 	       "%s: the audit callback saw the refusal once (%u, '%s')", label, ws->protocol_audits, ws->protocol_why);
 }
@@ -369,8 +375,8 @@ static void check_good(const struct run *run, const char *label)
 	tap_ok(!run->timed_out, "%s: finished within the time limit", label);
 	tap_ok(g->exited && g->exit.kind == SBX_EXIT_EXITED && g->exit.code == 0 && run->push_result == 0,
 	       "%s: the good worker kept being served and read the fd pushed by sbx_worker_send_fd (%s %d, push %d)%s%s",
-	       label, kind_name(g->exit.kind), g->exit.code, run->push_result, g->exit.message[0] ? ": " : "",
-	       g->exit.message);
+	       label, kind_name(g->exit.kind), g->exit.code, run->push_result, exit_message(&g->exit)[0] ? ": " : "",
+	       exit_message(&g->exit));
 	tap_ok(g->grants >= run->grants_at_bad_end + 3 && g->max_gap_ms < 1500,
 	       "%s: the good worker got %u fds after the other ended (%u in all), never waiting more than 1.5 s "
 	       "(longest %llu ms)",
@@ -462,11 +468,11 @@ int main(int argc, char **argv)
 		size_t n_killed = 0;
 		for (size_t i = 0; i < n; i++) {
 			const struct wstate *ws = &run.bad[i];
-			if (ws->exited && ws->exit.kind == SBX_EXIT_KILLED && strstr(ws->exit.message, tcs[i]->why) &&
+			if (ws->exited && ws->exit.kind == SBX_EXIT_KILLED && strstr(exit_message(&ws->exit), tcs[i]->why) &&
 			    ws->protocol_audits == 1)
 				n_killed++;
 			else
-				tap_diag("at once: %s: %s (%s)", tcs[i]->args[0], kind_name(ws->exit.kind), ws->exit.message);
+				tap_diag("at once: %s: %s (%s)", tcs[i]->args[0], kind_name(ws->exit.kind), exit_message(&ws->exit));
 		}
 		tap_ok(n_killed == n, "at once: %zu hostile workers in one loop, %zu killed for their own violation", n,
 		       n_killed);
@@ -494,7 +500,7 @@ int main(int argc, char **argv)
 		tap_ok(e == 0 && run.good.w && run.bad[0].exited && run.bad[0].exit.kind == SBX_EXIT_EXITED &&
 			       run.bad[0].exit.code == 0,
 		       "a read-only --dir grant over a tree with a mount inside launches (%s)",
-		       e < 0 ? strerror(-e) : run.good.exit.message[0] ? run.good.exit.message : "ok");
+		       e < 0 ? strerror(-e) : exit_message(&run.good.exit)[0] ? exit_message(&run.good.exit) : "ok");
 		if (e == 0)
 			free_run(&run);
 		sbx_config_free(cfg);

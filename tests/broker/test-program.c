@@ -106,11 +106,12 @@ static ino_t ino_of_path(const char *path)
 static bool found(const char *name, const char *search, const char *want_path, bool want_script, bool want_opath)
 {
 	struct sbx_program p;
-	struct sbx_error err = { 0 };
+	struct sbx_error err = SBX_ERROR_INIT;
 	memset(&p, 0xa5, sizeof(p));
 	int r = sbx_program_open(name, search, &p, &err);
 	if (r < 0) {
-		tap_diag("%s in \"%s\": %d (%s)", name, search ? search : "(default)", r, err.message);
+		tap_diag("%s in \"%s\": %d (%s)", name, search ? search : "(default)", r, err.message ? err.message : "");
+		sbx_error_free(&err);
 		return false;
 	}
 	struct stat st;
@@ -130,17 +131,18 @@ static bool found(const char *name, const char *search, const char *want_path, b
 static bool refused(const char *name, const char *search, int want_r, int want_status, const char *phrase)
 {
 	struct sbx_program p;
-	struct sbx_error err = { 0 };
+	struct sbx_error err = SBX_ERROR_INIT;
 	memset(&p, 0xa5, sizeof(p));
 	int r = sbx_program_open(name, search, &p, &err);
-	bool ok = r == want_r && err.code == want_r && err.status == want_status && p.fd == -1 &&
+	bool ok = r == want_r && err.code == want_r && err.status == want_status && p.fd == -1 && err.message &&
 		  strstr(err.message, phrase);
 	if (!ok)
 		tap_diag("%s in \"%s\": %d, code %d, status %d, fd %d, \"%s\"; expected %d, %d, \"...%s...\"",
 			 name ? name : "(null)", search ? search : "(default)", r, err.code, err.status, p.fd,
-			 err.message, want_r, want_status, phrase);
+			 err.message ? err.message : "(no message)", want_r, want_status, phrase);
 	if (r == 0)
 		close(p.fd);
+	sbx_error_free(&err);
 	return ok;
 }
 

@@ -43,8 +43,8 @@ int main(void)
 	struct event_base *base = event_base_new();
 	struct sbx_config *cfg;
 	struct sbx_worker *w;
-	struct sbx_error err;
-	static const struct sbx_callbacks cb = { .exit = on_exit_cb };
+	struct sbx_error err = SBX_ERROR_INIT;
+	static const struct sbx_callbacks cb = { .size = sizeof(cb), .exit = on_exit_cb };
 	char *argv[] = { "sh", "-c", "exit 42", NULL };
 	if (sbx_config_new(&cfg) < 0 || sbx_worker_spawn(base, cfg, "/bin/sh", argv, &cb, base, &w, &err) < 0) {
 		fprintf(stderr, "spawn: %s\n", err.message);

@@ -74,7 +74,7 @@ int main(void)
 	struct sbx_config *cfg[2];
 	struct sbx_worker *w[2] = { NULL, NULL };
 	struct wctx wc[2] = { { &c, 0 }, { &c, 1 } };
-	static const struct sbx_callbacks cb = { .exit = on_exit_cb };
+	static const struct sbx_callbacks cb = { .size = sizeof(cb), .exit = on_exit_cb };
 	int fds_before = 0;
 	for (int fd = 0; fd < 256; fd++)
 		if (fcntl(fd, F_GETFD) >= 0)
@@ -87,12 +87,12 @@ int main(void)
 		sbx_config_add_file(cfg[i], "OUT", out[i], SBX_ACCESS_WRITE | SBX_ACCESS_CREATE | SBX_ACCESS_TRUNC);
 		/* Both run at once: the second starts while the first still holds its id. */
 		char *argv[] = { "sh", "-c", "id -u >&3; sleep 0.5", NULL };
-		struct sbx_error err;
-		memset(&err, 0, sizeof(err));
+		struct sbx_error err = SBX_ERROR_INIT;
 		int r = sbx_worker_spawn(c.base, cfg[i], "/bin/sh", argv, &cb, &wc[i], &w[i], &err);
 		ok(r == 0, "spawn worker ", i ? "2" : "1");
 		if (r < 0)
 			fprintf(stderr, "# %s\n", err.message);
+		sbx_error_free(&err);
 	}
 	struct timeval limit = { 20, 0 };
 	event_base_loopexit(c.base, &limit);
