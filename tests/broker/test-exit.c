@@ -48,9 +48,10 @@ static bool int_is(const char *what, int got, int want)
 
 static void decide_is(const struct sbx_exit_facts *f, const struct want *w, const char *name)
 {
-	struct sbx_exit e;
-	memset(&e, 0x5a, sizeof(e)); /* every field must be decided, none left over */
-	sbx_exit_decide(f, PROG, &e);
+	struct sbx_exit_report r;
+	memset(&r, 0x5a, sizeof(r)); /* every field must be decided, none left over */
+	sbx_exit_decide(f, PROG, &r);
+	const struct sbx_exit e = r.exit;
 	bool ok = int_is("kind", (int)e.kind, (int)w->kind);
 	ok &= int_is("status", e.status, w->status);
 	ok &= int_is("code", e.code, w->code);
@@ -60,6 +61,7 @@ static void decide_is(const struct sbx_exit_facts *f, const struct want *w, cons
 	ok &= field_is("syscall", e.syscall, w->syscall);
 	ok &= field_is("suggestion", e.suggestion, w->suggestion);
 	tap_ok(ok, "%s", name);
+	sbx_exit_report_clear(&r);
 }
 
 /* The facts of the common cases. */
@@ -282,7 +284,7 @@ static void program_statuses(void)
 		  "SIGSYS without a violation: 159 with the reason");
 }
 
-/* The message is cut, never overrun, whatever the lengths of what it quotes. */
+/* The message is whole, whatever the lengths of what it quotes (allocated, not cut). */
 static void long_strings(void)
 {
 	char program[1024];
@@ -292,12 +294,16 @@ static void long_strings(void)
 	f.violation = true;
 	memset(f.call, 'c', sizeof(f.call) - 1);
 	memset(f.suggestion, 's', sizeof(f.suggestion) - 1);
-	struct sbx_exit e;
-	memset(&e, 0x5a, sizeof(e));
-	sbx_exit_decide(&f, program, &e);
-	tap_ok(strlen(e.message) == sizeof(e.message) - 1 && strncmp(e.message, program, 100) == 0 &&
-		       strlen(e.syscall) == 255 && strlen(e.suggestion) == 255,
-	       "a 1023-byte program path and full call and suggestion: message cut at 767 bytes");
+	struct sbx_exit_report r;
+	memset(&r, 0x5a, sizeof(r));
+	sbx_exit_decide(&f, program, &r);
+	size_t want = strlen(program) + strlen(": system call ") + 255 +
+		      strlen(" not allowed by the policy; to allow it, add: ") + 255;
+	tap_ok(strlen(r.exit.message) == want && strncmp(r.exit.message, program, strlen(program)) == 0 &&
+		       strlen(r.exit.syscall) == 255 && strlen(r.exit.suggestion) == 255,
+	       "a 1023-byte program path and full call and suggestion: the message is whole (%zu bytes)",
+	       strlen(r.exit.message));
+	sbx_exit_report_clear(&r);
 }
 
 int main(void)
