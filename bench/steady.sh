@@ -29,9 +29,9 @@ timer=$build/bench/launch-timer
 sbx=$build/sbx
 [ -x "$sbx" ] || { echo "steady.sh: build $sbx first" >&2; exit 1; }
 
-echo "generating a ${size_mb} MB capture and a 300-page PDF in $tmp"
+echo "generating a ${size_mb} MB capture and a 3000-page PDF in $tmp"
 python3 "$here/make-inputs.py" pcap "$tmp/in.pcap" "$size_mb"
-python3 "$here/make-inputs.py" pdf "$tmp/in.pdf" 300
+python3 "$here/make-inputs.py" pdf "$tmp/in.pdf" 3000
 chmod 644 "$tmp/in.pcap" "$tmp/in.pdf"
 
 bwrap=$(command -v bwrap 2>/dev/null || true)
@@ -80,7 +80,7 @@ bench() {
 echo "steady state, $(nproc) CPUs, $(uname -r), uid $(id -u), TZ unset"
 bench "tcpdump -nn -r (${size_mb} MB)" pcap "tcpdump -nn -r $tmp/in.pcap"
 if command -v pdftotext >/dev/null 2>&1; then
-        bench "pdftotext (300 pages)" pdftotext "pdftotext $tmp/in.pdf -"
+        bench "pdftotext (3000 pages)" pdftotext "pdftotext $tmp/in.pdf -"
 else
         echo "pdftotext missing: skipped (Debian package poppler-utils)"
 fi

@@ -124,9 +124,10 @@ static void want_fixed(const char *passwd, const char *group, bool have_tty)
 	want_add(SBX_MNT_FILE, "/etc/group", group, 0, 0, false);
 	want_add(SBX_MNT_FILE, "/etc/hosts", "127.0.0.1 localhost sbx\n::1 localhost\n", 0, 0, false);
 	want_add(SBX_MNT_FILE, "/etc/hostname", "sbx\n", 0, 0, false);
-	struct stat st;
-	if (lstat("/etc/localtime", &st) == 0 && S_ISLNK(st.st_mode))
-		want_add(SBX_MNT_SYMLINK, "/etc/localtime", link_target("/etc/localtime"), 0, 0, false);
+	/* The zone file itself, bound read-only (no symlink hop on every localtime()). */
+	char *zone = realpath("/etc/localtime", NULL);
+	if (zone)
+		want_add(SBX_MNT_BIND_RO, "/etc/localtime", zone, 0, 0, true);
 	want_add(SBX_MNT_PROC, "/proc", NULL, 0, 0, false);
 	want_add(SBX_MNT_DIR, "/dev", NULL, 0, 0, false);
 	want_add(SBX_MNT_DEV, "/dev/null", "/dev/null", 0, 0, false);
