@@ -26,7 +26,7 @@ static bool is_fs(const char *path, long magic)
 static int write_knob(const char *dir, const char *knob, const char *value)
 {
 	_cleanup_free_ char *path = NULL;
-	if (asprintf(&path, "%s/%s", dir, knob) < 0)
+	if (sbx_asprintf(&path, "%s/%s", dir, knob) < 0)
 		return -ENOMEM;
 	return sbx_write_file_at(AT_FDCWD, path, value);
 }
@@ -57,7 +57,7 @@ static int own_cgroup_line(char *line, void *ctx)
 	struct own_cgroup *o = ctx;
 	if (strncmp(line, "0::", 3) != 0)
 		return 0;
-	return asprintf(o->ret, "%s%s", o->mnt, line + 3) < 0 ? -ENOMEM : 1;
+	return sbx_asprintf(o->ret, "%s%s", o->mnt, line + 3) < 0 ? -ENOMEM : 1;
 }
 
 /* The cgroup v2 directory this process lives in, from /proc/self/cgroup ("0::/path"). */
@@ -72,7 +72,7 @@ static bool controller_enabled(const char *dir, const char *controller)
 {
 	_cleanup_free_ char *path = NULL;
 	char buf[512]; /* the names of every controller the kernel has fit many times over */
-	if (asprintf(&path, "%s/cgroup.subtree_control", dir) < 0)
+	if (sbx_asprintf(&path, "%s/cgroup.subtree_control", dir) < 0)
 		return false;
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -142,7 +142,7 @@ static int create_v2(const char *name, uint64_t memory, uint64_t pids, struct sb
 		return 0;
 	}
 	collect_stale(base);
-	if (asprintf(&dir, "%s/%s", base, name) < 0) {
+	if (sbx_asprintf(&dir, "%s/%s", base, name) < 0) {
 		snprintf(info, info_len, "cgroup setup: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
@@ -167,7 +167,7 @@ static int create_v1_one(const char *controller, const char *name, const char *k
 {
 	_cleanup_free_ char *parent = NULL, *dir = NULL;
 	int r;
-	if (asprintf(&parent, "/sys/fs/cgroup/%s", controller) < 0 || asprintf(&dir, "%s/%s", parent, name) < 0) {
+	if (sbx_asprintf(&parent, "/sys/fs/cgroup/%s", controller) < 0 || sbx_asprintf(&dir, "%s/%s", parent, name) < 0) {
 		snprintf(info, info_len, "cgroup setup: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}

@@ -90,9 +90,14 @@ __attribute__((format(printf, 2, 3))) static int add_env(struct sbx_plan *p, con
 	return 0;
 }
 
-/* The next slot: fd lands at 3, 4, ... inside, in the order of the slots. */
+/* The next slot: fd lands at 3, 4, ... inside, in the order of the slots. NULL when full (the
+ * fd is closed): merge() caps the resources below it, so only a bug gets there. */
 static struct sbx_fd_slot *add_slot(struct sbx_plan *p, int fd, int grant)
 {
+	if (p->n_slots >= SBX_ARRAY_SIZE(p->slots)) {
+		close(fd);
+		return NULL;
+	}
 	struct sbx_fd_slot *s = &p->slots[p->n_slots];
 	*s = (struct sbx_fd_slot){ .fd = fd, .target = 3 + (int)p->n_slots };
 	p->slot_grant[p->n_slots++] = grant;
@@ -139,6 +144,8 @@ static int open_grant(struct sbx_plan *p, struct sbx_worker *w, size_t i, char *
 		}
 	}
 	struct sbx_fd_slot *s = add_slot(p, fd, (int)i);
+	if (!s)
+		return -E2BIG;
 	reopen_rule(s, res);
 	if (names[0])
 		strcat(names, ":");
@@ -157,6 +164,8 @@ static int open_request_channel(struct sbx_plan *p, struct sbx_worker *w, struct
 	}
 	w->req.fd = pair[0];
 	struct sbx_fd_slot *s = add_slot(p, pair[1], -1);
+	if (!s)
+		return -E2BIG;
 	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "request channel: fd %d inside", s->target);
 	int r = add_env(p, "SBX_FD_BROKER=%d", s->target);
 	/* So that the worker's client can tell a version mismatch before it sends anything. */

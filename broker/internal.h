@@ -60,8 +60,6 @@ struct sbx_filter_cache {
 #define SBX_DEFAULT_TMP_SIZE (64ULL << 20)
 #define SBX_DEFAULT_HOST_ID 65534
 
-/* "Not said" for a limit, in the configuration and in a policy alike. */
-#define SBX_UNSET UINT64_MAX
 
 /* The one place a struct sbx_error is filled: replaces what err held (NULL: nothing to fill),
  * code a negative errno, status 125 (program.c refines it). A message that cannot be allocated

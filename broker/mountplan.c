@@ -60,8 +60,11 @@ static int add_top_dir(struct sbx_fs_plan *fs, const char *path)
 	if (lstat(path, &st) < 0)
 		return 0;
 	if (S_ISLNK(st.st_mode)) {
-		const char *target = keep(fs, read_link(path));
-		return target ? add_entry(fs, SBX_MNT_SYMLINK, path, target, 0, 0, false) : 0;
+		char *link = read_link(path);
+		if (!link)
+			return 0; /* changed since lstat: leave it out */
+		const char *target = keep(fs, link);
+		return target ? add_entry(fs, SBX_MNT_SYMLINK, path, target, 0, 0, false) : -ENOMEM;
 	}
 	if (S_ISDIR(st.st_mode))
 		return add_entry(fs, SBX_MNT_BIND_RO, path, path, 0, 0, true);
@@ -98,8 +101,14 @@ static int add_etc(struct sbx_fs_plan *fs, uid_t uid, gid_t gid)
 	/* The zone file itself, bound where glibc looks: with TZ unset, localtime() stats
 	 * /etc/localtime on every call (tcpdump: once per packet), and a symlink on the tmpfs root
 	 * into the /usr bind made each of those lookups cost half as much again as outside. */
-	const char *localtime = keep(fs, realpath("/etc/localtime", NULL));
-	return localtime ? add_entry(fs, SBX_MNT_BIND_RO, "/etc/localtime", localtime, 0, 0, true) : 0;
+	char *zone = realpath("/etc/localtime", NULL);
+	struct stat st;
+	if (!zone || stat(zone, &st) < 0 || !S_ISREG(st.st_mode)) {
+		free(zone); /* no zone, or not a zone file: UTC inside, as glibc does without one */
+		return 0;
+	}
+	const char *localtime = keep(fs, zone);
+	return localtime ? add_entry(fs, SBX_MNT_BIND_RO, "/etc/localtime", localtime, 0, 0, true) : -ENOMEM;
 }
 
 /* A minimal /dev: device nodes bound from the host (a user namespace cannot mknod), on mount
@@ -164,6 +173,7 @@ int sbx_fs_plan_build(struct sbx_fs_plan *fs, const struct sbx_config *cfg, cons
 	static const char *const tops[] = { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32" };
 	int r;
 
+	memset(fs, 0, sizeof(*fs));
 	if ((r = add_entry(fs, SBX_MNT_BIND_RO, "/usr", "/usr", 0, 0, false)) < 0)
 		return r;
 	for (size_t i = 0; i < SBX_ARRAY_SIZE(tops); i++)
@@ -178,12 +188,14 @@ int sbx_fs_plan_build(struct sbx_fs_plan *fs, const struct sbx_config *cfg, cons
 	/* Then what the policy and the caller add, in that order (the caller's word is last). */
 	const struct sbx_policy_mount *pm = NULL;
 	size_t n_pm = policy ? sbx_policy_mounts(policy, &pm) : 0;
-	for (size_t i = 0; i < n_pm; i++)
-		if ((r = add_path(fs, &pm[i], NULL, err)) < 0)
+	for (size_t i = 0; i < n_pm + cfg->n_paths; i++) {
+		r = i < n_pm ? add_path(fs, &pm[i], NULL, err) : add_path(fs, NULL, &cfg->paths[i - n_pm], err);
+		if (r == -E2BIG)
+			sbx_error_set(err, r, "%s: too many paths (the sandbox holds at most %d mounts in all)",
+				      i < n_pm ? pm[i].path : cfg->paths[i - n_pm].path, SBX_MOUNT_MAX);
+		if (r < 0)
 			return r;
-	for (size_t i = 0; i < cfg->n_paths; i++)
-		if ((r = add_path(fs, NULL, &cfg->paths[i], err)) < 0)
-			return r;
+	}
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 struct sbx_worker;
 
 #define SBX_MAX_SLOTS (SBX_MAX_RESOURCES + 1) /* the resources and the request channel */
+_Static_assert(SBX_MAX_SLOTS <= SBX_LAUNCH_MAX_SLOTS, "the sandbox side takes every slot the plan makes");
 
 struct sbx_plan {
 	uid_t uid, gid;                /* inside == on the host */

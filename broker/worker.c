@@ -169,7 +169,9 @@ static int worker_new(struct event_base *base, const struct sbx_config *cfg, con
  * (it is parsed only to explain a violation). */
 static int choose_policy(struct sbx_worker *w, struct sbx_error *err)
 {
-	w->policy = w->cfg->policy;
+	/* Our own reference: the configuration may be given another policy while we run, and our
+	 * grants and violation messages point into this one. */
+	w->policy = w->owned_policy = sbx_policy_ref(w->cfg->policy);
 	w->prebuilt = !w->policy && !w->learn && sbx_filter_prebuilt_usable();
 	if (w->policy || w->prebuilt)
 		return 0;

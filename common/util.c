@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 int sbx_write_all(int fd, const void *buf, size_t len)
@@ -129,4 +130,17 @@ int sbx_each_line(const char *path, int (*fn)(char *line, void *ctx), void *ctx)
 	}
 	fclose(f);
 	return r;
+}
+
+int sbx_asprintf(char **ret, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(ret, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		*ret = NULL;
+		return -ENOMEM;
+	}
+	return n;
 }

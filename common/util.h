@@ -13,6 +13,10 @@
 
 #define SBX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* "Not said" for a limit, in the configuration and in a policy alike (broker/plan.c resolves
+ * them: the caller's word, else the policy's, else the default). */
+#define SBX_UNSET UINT64_MAX
+
 static inline void sbx_closep(int *fd)
 {
 	if (fd && *fd >= 0) {
@@ -69,6 +73,10 @@ int sbx_parse_size(const char *s, uint64_t *ret);
 
 /* Parse a non-negative decimal integer with no trailing garbage. Returns 0 or -EINVAL/-ERANGE. */
 int sbx_parse_u64(const char *s, uint64_t *ret);
+
+/* asprintf() that leaves *ret NULL when it fails (asprintf leaves it undefined), so that a
+ * cleanup attribute on *ret never frees garbage. Returns the length or -ENOMEM. */
+int sbx_asprintf(char **ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Call fn on each whole line of path (however long; the newline stripped) until it returns
  * non-zero, and return that value; -ENOENT when no line made fn return anything, or -errno

@@ -5,8 +5,9 @@
  *   -ENOTCONN  there is no broker channel (SBX_FD_BROKER unset)
  *   -EACCES    the broker refused by its grants (the audit log says which rule)
  *   -EPROTO    the broker's answer did not make sense
- *   -EPROTONOSUPPORT  the broker speaks another version of the request protocol (this
- *              program was built against a libsbx-client older or newer than the broker)
+ *   -EPROTONOSUPPORT  the broker speaks another version of the request protocol, or
+ *              announces none (a broker from before versioning): this program was built
+ *              against a libsbx-client older or newer than the broker
  * A worker that sends malformed requests, too many, or too fast is killed by the broker. */
 #pragma once
 

@@ -51,9 +51,11 @@ int sbx_client_init(struct sbx_client *c)
 	int fd = parse_number(getenv("SBX_FD_BROKER"));
 	if (fd < 0)
 		return fd == -ENOENT ? -ENOTCONN : fd;
-	/* Unset: a broker from before versioning; it answers our first request with the error. */
+	/* Every versioned broker announces its version beside SBX_FD_BROKER. Unset: a broker from
+	 * before versioning, which would kill us for our first request (it reads our version field
+	 * as part of an unknown type): refuse here instead. */
 	int version = parse_number(getenv("SBX_BROKER_PROTOCOL"));
-	if (version != -ENOENT && version != SBX_REQ_VERSION)
+	if (version != SBX_REQ_VERSION)
 		return -EPROTONOSUPPORT;
 	c->fd = fd;
 	return 0;

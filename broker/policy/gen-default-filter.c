@@ -8,6 +8,7 @@
 
 #include "broker/policy/policy.h"
 #include "common/protocol.h"
+#include "common/util.h"
 
 int main(int argc, char **argv)
 {
@@ -36,8 +37,8 @@ int main(int argc, char **argv)
 	sbx_policy_limits(p, &l);
 	/* Only a default policy without mounts or limits can skip the parse at launch. */
 	const struct sbx_policy_resource *res;
-	int plain = sbx_policy_mounts(p, &m) == 0 && sbx_policy_resources(p, &res) == 0 && l.time_ms == UINT64_MAX && l.memory == UINT64_MAX &&
-		    l.pids == UINT64_MAX && l.nofile == UINT64_MAX && l.fsize == UINT64_MAX;
+	int plain = sbx_policy_mounts(p, &m) == 0 && sbx_policy_resources(p, &res) == 0 && l.time_ms == SBX_UNSET && l.memory == SBX_UNSET &&
+		    l.pids == SBX_UNSET && l.nofile == SBX_UNSET && l.fsize == SBX_UNSET;
 	FILE *f = fopen(argv[1], "w");
 	if (!f) {
 		perror(argv[1]);

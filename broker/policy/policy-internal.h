@@ -69,6 +69,7 @@ struct sbx_param_value {
 };
 
 struct sbx_policy {
+	unsigned extra_refs;     /* owners besides the first (sbx_policy_ref); freed at 0 */
 	char file[512];          /* the top-level file or name */
 	char **files;            /* every file read (for rule origins), owned */
 	size_t n_files;

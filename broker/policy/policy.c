@@ -48,10 +48,23 @@ void sbx_policy_diag_format(const struct sbx_policy_diag *d, char *buf, size_t l
 		snprintf(buf, len, "%s", d->message);
 }
 
+struct sbx_policy *sbx_policy_ref(struct sbx_policy *p)
+{
+	if (p)
+		__atomic_add_fetch(&p->extra_refs, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
 SBX_EXPORT void sbx_policy_free(struct sbx_policy *p)
 {
 	if (!p)
 		return;
+	/* Another owner (a worker spawned under this policy) still uses it. */
+	unsigned refs = __atomic_load_n(&p->extra_refs, __ATOMIC_ACQUIRE);
+	while (refs > 0)
+		if (__atomic_compare_exchange_n(&p->extra_refs, &refs, refs - 1, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return;
 	for (size_t i = 0; i < p->n_rules; i++) {
 		free(p->rules[i].alts);
 		free(p->rules[i].cond);
@@ -122,9 +135,10 @@ int sbx_policy_resolve(const char *path_or_name, const char *relative_to_dir, ch
 	size_t nl = strlen(path_or_name);
 	const char *suffix = nl > 7 && strcmp(path_or_name + nl - 7, ".policy") == 0 ? "" : ".policy";
 	if (explicit_path) {
-		if (path_or_name[0] == '/' || !relative_to_dir)
-			sbx_strlcpy(buf, path_or_name, len);
-		else if ((size_t)snprintf(buf, len, "%s/%s", relative_to_dir, path_or_name) >= len)
+		if (path_or_name[0] == '/' || !relative_to_dir) {
+			if (sbx_strlcpy(buf, path_or_name, len) >= len)
+				return -ENAMETOOLONG; /* a cut path could name another file */
+		} else if ((size_t)snprintf(buf, len, "%s/%s", relative_to_dir, path_or_name) >= len)
 			return -ENAMETOOLONG;
 		if (is_file(buf))
 			return 0;
@@ -141,8 +155,7 @@ int sbx_policy_resolve(const char *path_or_name, const char *relative_to_dir, ch
 			return 0;
 	} else if (is_file(path_or_name)) {
 		/* `sbx --policy my.policy` names a file in the current directory. */
-		sbx_strlcpy(buf, path_or_name, len);
-		return 0;
+		return sbx_strlcpy(buf, path_or_name, len) < len ? 0 : -ENAMETOOLONG;
 	}
 	char dirs[4096];
 	sbx_strlcpy(dirs, SBX_POLICY_DIRS, sizeof(dirs));
@@ -163,7 +176,7 @@ static struct sbx_policy *policy_new(const char *name)
 		return NULL;
 	sbx_strlcpy(p->file, name, sizeof(p->file));
 	p->exec = -1;
-	p->limits = (struct sbx_policy_limits){ UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
+	p->limits = (struct sbx_policy_limits){ SBX_UNSET, SBX_UNSET, SBX_UNSET, SBX_UNSET, SBX_UNSET };
 	return p;
 }
 

@@ -46,7 +46,10 @@ int sbx_policy_parse(const char *name, const char *text, size_t len,
 /* The built-in default policy (policies/default.policy, compiled into the binary). */
 int sbx_policy_default(struct sbx_policy **ret, struct sbx_policy_diag *diag);
 
-void sbx_policy_free(struct sbx_policy *p); /* accepts NULL; exported (sbx.h) */
+void sbx_policy_free(struct sbx_policy *p); /* accepts NULL; exported (sbx.h); drops one owner */
+/* One more owner: a worker keeps the policy it was spawned under (its grants point into it)
+ * even when the configuration is given another one. Returns p. */
+struct sbx_policy *sbx_policy_ref(struct sbx_policy *p);
 
 /* ---- What the launcher reads from a policy ---- */
 
@@ -79,7 +82,7 @@ struct sbx_policy_resource {
 /* In declaration order. Pointers stay valid until sbx_policy_free. */
 size_t sbx_policy_resources(const struct sbx_policy *p, const struct sbx_policy_resource **ret);
 
-/* Limits; a field is UINT64_MAX when the policy does not set it. */
+/* Limits; a field is SBX_UNSET (common/util.h) when the policy does not set it. */
 struct sbx_policy_limits {
 	uint64_t time_ms, memory, pids, nofile, fsize;
 };

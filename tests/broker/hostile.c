@@ -717,10 +717,11 @@ static int cmd_client(const char *what)
 			bail(1, "sbx_client_init against a broker of version %s: %d, expected -EPROTONOSUPPORT", want, r);
 		if (sbx_client_log(&c2, 0, "never sent") != -ENOTCONN)
 			bail(1, "a client that failed to init still sends");
-		/* A broker from before versioning says nothing: the client tries, the broker answers. */
+		/* A broker from before versioning says nothing, and would kill us for the first request
+		 * (it reads the version as part of an unknown type): refused before anything is sent. */
 		unsetenv("SBX_BROKER_PROTOCOL");
-		if ((r = sbx_client_init(&c2)) != 0 || (r = sbx_client_log(&c2, 0, "unannounced")) != 0)
-			bail(1, "without SBX_BROKER_PROTOCOL: %d", r);
+		if ((r = sbx_client_init(&c2)) != -EPROTONOSUPPORT)
+			bail(1, "without SBX_BROKER_PROTOCOL: %d, expected -EPROTONOSUPPORT", r);
 		return 0;
 	}
 	if (strcmp(what, "noenv") == 0) {

@@ -189,7 +189,7 @@ static int build(struct sbx_fs_plan *fs, const char *const *paths, uid_t uid, gi
 {
 	struct sbx_config *cfg = config_of(paths);
 	memset(fs, 0, sizeof(*fs));
-	memset(err, 0, sizeof(*err));
+	sbx_error_free(err); /* the previous case's message */
 	int r = sbx_fs_plan_build(fs, cfg, NULL, uid, gid, have_tty, err);
 	sbx_config_free(cfg);
 	return r;
@@ -200,7 +200,7 @@ static int build(struct sbx_fs_plan *fs, const char *const *paths, uid_t uid, gi
 static void fixed_entries(void)
 {
 	static struct sbx_fs_plan fs;
-	struct sbx_error err;
+	struct sbx_error err = SBX_ERROR_INIT;
 	int r = build(&fs, NULL, 1000, 1001, false, &err);
 	want_fixed(PASSWD_ROOT "sbx:x:1000:1001:sbx worker:/tmp:/bin/sh\n"
 			       "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
@@ -231,7 +231,7 @@ static void fixed_entries(void)
 static void caller_paths(void)
 {
 	static struct sbx_fs_plan fs;
-	struct sbx_error err;
+	struct sbx_error err = SBX_ERROR_INIT;
 	char ro[256], rw[256], ro_dirty[256];
 	snprintf(ro, sizeof(ro), "%s/ro", canon_top);
 	snprintf(rw, sizeof(rw), "%s/rw", canon_top);
@@ -257,7 +257,7 @@ static void caller_paths(void)
 static void refused_paths(void)
 {
 	static struct sbx_fs_plan fs;
-	struct sbx_error err;
+	struct sbx_error err = SBX_ERROR_INIT;
 	char plus[PATH_MAX + 1], dotdot[PATH_MAX], below_file[PATH_MAX], want_msg[PATH_MAX + 128];
 	struct {
 		const char *path;  /* '+': --rw */
@@ -344,7 +344,7 @@ static void landlock_with_stdio(struct sbx_fs_plan *fs, const struct sbx_fd_slot
 static void landlock_rules(void)
 {
 	static struct sbx_fs_plan fs;
-	struct sbx_error err;
+	struct sbx_error err = SBX_ERROR_INIT;
 	char rw[256], plus_rw[PATH_MAX + 1];
 	snprintf(rw, sizeof(rw), "%s/rw", canon_top);
 	snprintf(plus_rw, sizeof(plus_rw), "+%s", at(1, "rw"));
