@@ -20,7 +20,7 @@ static int add_entry(struct sbx_fs_plan *fs, enum sbx_mount_op op, const char *p
 {
 	if (fs->n >= SBX_MOUNT_MAX)
 		return -E2BIG;
-	fs->entries[fs->n++] = (struct sbx_mount_entry){ op, path, source, size, mode, optional };
+	fs->entries[fs->n++] = (struct sbx_mount_entry){ op, path, source, size, mode, optional, false };
 	return 0;
 }
 
@@ -119,6 +119,11 @@ static int add_dev(struct sbx_fs_plan *fs, bool have_tty)
 	for (size_t i = 0; i < SBX_ARRAY_SIZE(links); i++)
 		if ((r = add_entry(fs, SBX_MNT_SYMLINK, links[i][0], links[i][1], 0, 0, false)) < 0)
 			return r;
+	/* POSIX shared memory and semaphores (shm_open, sem_open: Python's multiprocessing): a
+	 * private tmpfs, nothing on it executable. */
+	if ((r = add_entry(fs, SBX_MNT_TMPFS, "/dev/shm", NULL, SBX_DEFAULT_TMP_SIZE, 01777, false)) < 0)
+		return r;
+	fs->entries[fs->n - 1].noexec = true;
 	return 0;
 }
 

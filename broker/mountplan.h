@@ -30,8 +30,8 @@ struct sbx_fs_plan {
 int sbx_fs_plan_build(struct sbx_fs_plan *fs, const struct sbx_config *cfg, const struct sbx_policy *policy,
 		      uid_t uid, gid_t gid, bool have_tty, struct sbx_error *err);
 
-/* Landlock rules: the sandbox's tree (read-only but for /tmp, /dev, /proc and the writable
- * mounts), the program, stdio, and each slot that holds a file or directory grant
+/* Landlock rules: the sandbox's tree (read-only but for /tmp, /dev/shm, /dev, /proc and the
+ * writable mounts), the program, stdio, and each slot that holds a file or directory grant
  * (slot_grant[i]: index into g, -1 for a slot that is no grant). */
 void sbx_fs_plan_landlock(struct sbx_fs_plan *fs, const struct sbx_fd_slot *slots, const int *slot_grant,
 			  size_t n_slots, const struct sbx_grants *g);

@@ -85,7 +85,7 @@ static void want_add(enum sbx_mount_op op, const char *path, const char *source,
 		     bool optional)
 {
 	if (n_want < SBX_ARRAY_SIZE(want))
-		want[n_want++] = (struct sbx_mount_entry){ op, path, source, size, mode, optional };
+		want[n_want++] = (struct sbx_mount_entry){ op, path, source, size, mode, optional, false };
 }
 
 static const char *link_target(const char *path)
@@ -140,6 +140,8 @@ static void want_fixed(const char *passwd, const char *group, bool have_tty)
 	want_add(SBX_MNT_SYMLINK, "/dev/stdin", "/proc/self/fd/0", 0, 0, false);
 	want_add(SBX_MNT_SYMLINK, "/dev/stdout", "/proc/self/fd/1", 0, 0, false);
 	want_add(SBX_MNT_SYMLINK, "/dev/stderr", "/proc/self/fd/2", 0, 0, false);
+	want_add(SBX_MNT_TMPFS, "/dev/shm", NULL, 64ULL << 20, 01777, false);
+	want[n_want - 1].noexec = true;
 	want_add(SBX_MNT_TMPFS, "/tmp", NULL, 64ULL << 20, 01777, false);
 }
 
@@ -153,7 +155,7 @@ static bool plan_is(const struct sbx_fs_plan *fs)
 	for (size_t i = 0; i < fs->n && i < n_want; i++) {
 		const struct sbx_mount_entry *g = &fs->entries[i], *w = &want[i];
 		if (g->op != w->op || !str_eq(g->path, w->path) || !str_eq(g->source, w->source) || g->size != w->size ||
-		    g->mode != w->mode || g->optional != w->optional) {
+		    g->mode != w->mode || g->optional != w->optional || g->noexec != w->noexec) {
 			tap_diag("entry %zu: op %d %s <- %s size %llu mode %#o%s", i, (int)g->op, g->path,
 				 g->source ? g->source : "(null)", (unsigned long long)g->size, g->mode,
 				 g->optional ? " optional" : "");
@@ -373,7 +375,8 @@ static void landlock_rules(void)
 		slots[i] = (struct sbx_fd_slot){ .fd = -1, .target = 3 + (int)i };
 
 #define TREE_RULES                                                                                   \
-	{ "/", -1, SBX_LL_RO }, { "/dev", -1, SBX_LL_DEV }, { "/proc", -1, SBX_LL_PROC }, { "/tmp", -1, SBX_LL_RW }
+	{ "/", -1, SBX_LL_RO }, { "/dev", -1, SBX_LL_DEV }, { "/proc", -1, SBX_LL_PROC }, { "/tmp", -1, SBX_LL_RW }, \
+		{ "/dev/shm", -1, SBX_LL_RW }
 #define FD_RULES                                                                                     \
 	{ NULL, SBX_PROGRAM_FD, SBX_LL_EXEC }, { NULL, 0, SBX_LL_READ }, { NULL, 1, SBX_LL_WRITE },   \
 		{ NULL, 2, SBX_LL_RDWR }
