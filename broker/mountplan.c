@@ -160,6 +160,45 @@ static int add_path(struct sbx_fs_plan *fs, const struct sbx_policy_mount *pm, c
 	return add_entry(fs, rw ? SBX_MNT_BIND_RW : SBX_MNT_BIND_RO, canon, canon, 0, 0, false);
 }
 
+/* How the i-th path of the policy (i < n_pm), else of the caller, was given, for messages. */
+static void describe_path(char *buf, size_t len, const struct sbx_policy_mount *pm, size_t n_pm,
+			  const struct sbx_config *cfg, size_t i)
+{
+	if (i < n_pm)
+		snprintf(buf, len, "%s:%u: %s %s", pm[i].file ? pm[i].file : "policy", pm[i].line,
+			 pm[i].kind == SBX_MOUNT_RW ? "rw" : "ro", pm[i].path);
+	else
+		snprintf(buf, len, "%s %s", cfg->paths[i - n_pm].writable ? "--rw" : "--ro", cfg->paths[i - n_pm].path);
+}
+
+/* The same path read-only and writable, whoever said each (--ro X --rw X, or a policy's `ro X`
+ * and --rw X): refused, not resolved by order. A policy's `ro` is a promise about what the
+ * program cannot change; a silent upgrade by a later word would break it. A path below
+ * another is no conflict (--ro /data --rw /data/out is how an output folder is given). The
+ * user paths start at entry `first`, one entry each, the policy's first. */
+static int refuse_conflicts(const struct sbx_fs_plan *fs, size_t first, const struct sbx_policy_mount *pm, size_t n_pm,
+			    const struct sbx_config *cfg, struct sbx_error *err)
+{
+	for (size_t j = first; j < fs->n; j++) {
+		const struct sbx_mount_entry *b = &fs->entries[j];
+		if (b->op != SBX_MNT_BIND_RO && b->op != SBX_MNT_BIND_RW)
+			continue;
+		for (size_t i = first; i < j; i++) {
+			const struct sbx_mount_entry *a = &fs->entries[i];
+			if ((a->op != SBX_MNT_BIND_RO && a->op != SBX_MNT_BIND_RW) || a->op == b->op ||
+			    strcmp(a->path, b->path) != 0)
+				continue;
+			char da[PATH_MAX + 64], db[PATH_MAX + 64];
+			describe_path(da, sizeof(da), pm, n_pm, cfg, i - first);
+			describe_path(db, sizeof(db), pm, n_pm, cfg, j - first);
+			sbx_error_set(err, -EINVAL, "%s and %s: %s cannot be both read-only and writable; give it once",
+				      da, db, a->path);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int sbx_fs_plan_build(struct sbx_fs_plan *fs, const struct sbx_config *cfg, const struct sbx_policy *policy,
 		      uid_t uid, gid_t gid, bool have_tty, struct sbx_error *err)
 {
@@ -180,13 +219,14 @@ int sbx_fs_plan_build(struct sbx_fs_plan *fs, const struct sbx_config *cfg, cons
 	/* Then what the policy and the caller add, in that order (the caller's word is last). */
 	const struct sbx_policy_mount *pm = NULL;
 	size_t n_pm = policy ? sbx_policy_mounts(policy, &pm) : 0;
+	size_t first = fs->n;
 	for (size_t i = 0; i < n_pm; i++)
 		if ((r = add_path(fs, &pm[i], NULL, err)) < 0)
 			return r;
 	for (size_t i = 0; i < cfg->n_paths; i++)
 		if ((r = add_path(fs, NULL, &cfg->paths[i], err)) < 0)
 			return r;
-	return 0;
+	return refuse_conflicts(fs, first, pm, n_pm, cfg, err);
 }
 
 static void ll_add(struct sbx_fs_plan *fs, const char *path, int fd, enum sbx_ll_class cls)

@@ -37,6 +37,31 @@ group_shm() {
 	fi
 }
 
+# One path read-only and writable at once is refused, not resolved by order.
+group_conflict() {
+	local d=$T/data/conflict-$MODE
+	mkdir -p "$d"
+	chmod 0777 "$d"
+	sbx_run --ro "$d" --rw "$d" -- /bin/sh -c 'echo x >'"$d"'/f'
+	expect_rc 125 "--ro X --rw X: refused (125)"
+	err_has "--ro $d and --rw $d: $d cannot be both read-only and writable" "the error names both options"
+	[ ! -e "$d/f" ] && pass "--ro X --rw X: nothing written" || fail "--ro X --rw X: nothing written"
+	sbx_run --rw "$d/." --ro "$d" -- true
+	expect_rc 125 "--rw X/. --ro X: refused in the other order and spelling too"
+	local pol=$T/data/conflict-$MODE.policy
+	printf 'include default\nro %s\n' "$d" >"$pol"
+	chmod 0644 "$pol"
+	sbx_run --policy "$pol" --rw "$d" -- /bin/sh -c 'echo x >'"$d"'/f'
+	expect_rc 125 "a policy's ro X and --rw X: refused (125)"
+	err_has "$pol:2: ro $d and --rw $d" "the error names the policy line and the option"
+	sbx_run --ro "$d" --rw "$d" --ro "$d" -- true
+	expect_rc 125 "--ro X --rw X --ro X: refused"
+	sbx_run --ro "$T/data" --rw "$d" -- /bin/sh -c 'echo x >'"$d"'/f'
+	expect_rc 0 "--ro DIR --rw DIR/SUB: no conflict, SUB is writable"
+	rm -rf "$d" "$pol"
+}
+
 for_each_mode group_mempolicy
 for_each_mode group_shm
+for_each_mode group_conflict
 done_testing

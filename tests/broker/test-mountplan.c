@@ -233,13 +233,14 @@ static void caller_paths(void)
 {
 	static struct sbx_fs_plan fs;
 	struct sbx_error err;
-	char ro[256], rw[256], ro_dirty[256];
+	char ro[256], rw[256], rw_dirty[256];
 	snprintf(ro, sizeof(ro), "%s/ro", canon_top);
 	snprintf(rw, sizeof(rw), "%s/rw", canon_top);
-	snprintf(ro_dirty, sizeof(ro_dirty), "+%s//rw/./../ro/", top);
+	/* Writable twice is no conflict; the same path read-only and writable is (conflicts()). */
+	snprintf(rw_dirty, sizeof(rw_dirty), "+%s//ro/./../rw/", top);
 	char plus_rw[PATH_MAX + 1];
 	snprintf(plus_rw, sizeof(plus_rw), "+%s", at(1, "rw"));
-	const char *const paths[] = { at(0, "ro"), plus_rw, at(2, "link"), ro_dirty, at(3, "file"), NULL };
+	const char *const paths[] = { at(0, "ro"), plus_rw, at(2, "link"), rw_dirty, at(3, "file"), NULL };
 	int r = build(&fs, paths, 1000, 1000, false, &err);
 	want_fixed(PASSWD_ROOT "sbx:x:1000:1000:sbx worker:/tmp:/bin/sh\n"
 			       "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
@@ -249,7 +250,7 @@ static void caller_paths(void)
 	want_add(SBX_MNT_BIND_RO, ro, ro, 0, 0, false);
 	want_add(SBX_MNT_BIND_RW, rw, rw, 0, 0, false);
 	want_add(SBX_MNT_BIND_RO, ro, ro, 0, 0, false); /* link -> ro */
-	want_add(SBX_MNT_BIND_RW, ro, ro, 0, 0, false); /* //rw/./../ro/ */
+	want_add(SBX_MNT_BIND_RW, rw, rw, 0, 0, false); /* //ro/./../rw/ */
 	want_add(SBX_MNT_BIND_RO, file, file, 0, 0, false);
 	tap_ok(r == 0 && plan_is(&fs), "caller paths after /tmp in their order, canonical, a symlink resolved");
 	sbx_fs_plan_free(&fs);
@@ -296,6 +297,38 @@ static void refused_paths(void)
 		tap_ok(ok, "%s", cases[i].name);
 		sbx_fs_plan_free(&fs);
 	}
+}
+
+/* The same path read-only and writable is refused, however it is spelled and in either order;
+ * a path below another is no conflict. */
+static void conflicts(void)
+{
+	static struct sbx_fs_plan fs;
+	struct sbx_error err;
+	char plus_ro[PATH_MAX + 1], plus_dirty[PATH_MAX + 1], plus_below[PATH_MAX + 1], want_msg[3 * PATH_MAX];
+	snprintf(plus_ro, sizeof(plus_ro), "+%s/ro", top);
+	snprintf(plus_dirty, sizeof(plus_dirty), "+%s//rw/./../ro/", top);
+	snprintf(plus_below, sizeof(plus_below), "+%s/ro", top);
+	const char *const same[] = { at(0, "ro"), plus_ro, NULL };
+	int r = build(&fs, same, 1000, 1000, false, &err);
+	snprintf(want_msg, sizeof(want_msg), "--ro %s/ro and --rw %s/ro: %s/ro cannot be both read-only and writable; "
+					      "give it once", top, top, canon_top);
+	tap_ok(r == -EINVAL && err.code == -EINVAL && strcmp(err.message, want_msg) == 0,
+	       "--ro X --rw X refused, naming both options");
+	if (strcmp(err.message, want_msg) != 0)
+		tap_diag("got \"%s\"\nwant \"%s\"", err.message, want_msg);
+	sbx_fs_plan_free(&fs);
+
+	const char *const reversed[] = { plus_dirty, at(1, "link"), NULL };
+	r = build(&fs, reversed, 1000, 1000, false, &err);
+	tap_ok(r == -EINVAL && strstr(err.message, "cannot be both read-only and writable"),
+	       "--rw X --ro SYMLINK-TO-X refused: canonical paths are compared");
+	sbx_fs_plan_free(&fs);
+
+	const char *const nested[] = { top, plus_below, NULL };
+	r = build(&fs, nested, 1000, 1000, false, &err);
+	tap_ok(r == 0, "--ro DIR --rw DIR/SUB is no conflict");
+	sbx_fs_plan_free(&fs);
 }
 
 /* ---- Landlock ---- */
@@ -422,6 +455,7 @@ int main(void)
 	fixed_entries();
 	caller_paths();
 	refused_paths();
+	conflicts();
 	landlock_rules();
 	for (size_t i = 0; i < n_links; i++)
 		free(links[i].target);
