@@ -229,6 +229,27 @@ int sbx_fs_plan_build(struct sbx_fs_plan *fs, const struct sbx_config *cfg, cons
 	return refuse_conflicts(fs, first, pm, n_pm, cfg, err);
 }
 
+/* Is `base` the path `path` or one of its ancestors? Both canonical. */
+static bool path_under(const char *path, const char *base)
+{
+	size_t n = strlen(base);
+	return strncmp(path, base, n) == 0 && (path[n] == '\0' || path[n] == '/' || (n == 1 && base[0] == '/'));
+}
+
+bool sbx_fs_plan_shows(const struct sbx_fs_plan *fs, const char *path)
+{
+	if (!path || path[0] != '/')
+		return false;
+	/* The entry applied last that covers path decides: a tmpfs or /proc over a bind hides it,
+	 * a bind over a tmpfs shows it again. */
+	const struct sbx_mount_entry *last = NULL;
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->entries[i].op != SBX_MNT_SYMLINK && path_under(path, fs->entries[i].path))
+			last = &fs->entries[i];
+	return last && (last->op == SBX_MNT_BIND_RO || last->op == SBX_MNT_BIND_RW) &&
+	       strcmp(last->path, last->source) == 0;
+}
+
 static void ll_add(struct sbx_fs_plan *fs, const char *path, int fd, enum sbx_ll_class cls)
 {
 	if (fs->n_ll < SBX_ARRAY_SIZE(fs->ll))

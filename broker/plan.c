@@ -132,6 +132,24 @@ static int plan_stdio(struct sbx_plan *p, struct sbx_error *err)
 	return 0;
 }
 
+/* The caller's working directory, when the sandbox shows it at the same path (a --ro/--rw or
+ * policy path, /usr): the program starts there, as it would outside; else at the root. */
+static void plan_cwd(struct sbx_plan *p, struct sbx_worker *w)
+{
+	struct stat here, there;
+	char *cwd = getcwd(NULL, 0);
+	/* getcwd names the directory canonically; a removed or unreachable one is left out. */
+	if (cwd && sbx_fs_plan_shows(&p->fs, cwd) && stat(".", &here) == 0 && stat(cwd, &there) == 0 &&
+	    here.st_dev == there.st_dev && here.st_ino == there.st_ino) {
+		p->cwd = cwd;
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "working directory: %s", cwd);
+		return;
+	}
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "working directory: / (%s is not visible inside)",
+		 cwd ? cwd : "the caller's");
+	free(cwd);
+}
+
 static int plan_env(struct sbx_plan *p, struct sbx_error *err)
 {
 	p->env[p->n_env] = NULL;
@@ -161,6 +179,7 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
 	if ((r = sbx_plan_open_grants(p, w, err)) < 0)
 		return r;
 	sbx_fs_plan_landlock(&p->fs, p->slots, p->slot_grant, p->n_slots, &w->grants);
+	plan_cwd(p, w);
 	if ((r = plan_stdio(p, err)) < 0 ||
 	    (r = plan_env(p, err)) < 0)
 		return r;
@@ -181,6 +200,7 @@ void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, 
 		.slots = p->slots,
 		.n_slots = p->n_slots,
 		.program_path = p->program_path,
+		.cwd = p->cwd,
 		.stdio_ro_path = { p->stdio_ro[0], p->stdio_ro[1], p->stdio_ro[2] },
 		.argv = argv,
 		.envp = p->envp,
@@ -216,4 +236,6 @@ void sbx_plan_free(struct sbx_plan *p)
 	sbx_close(&p->prog.fd);
 	free(p->program_path);
 	p->program_path = NULL;
+	free(p->cwd);
+	p->cwd = NULL;
 }

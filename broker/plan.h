@@ -34,6 +34,7 @@ struct sbx_plan {
 	char *stdio_ro[3];              /* stdio that is a read-only regular file: its path; owned */
 	struct sbx_program prog;        /* fd owned */
 	char *program_path;             /* canonical; owned */
+	char *cwd;                      /* the caller's directory when the sandbox shows it; owned */
 };
 
 /* Build w's plan for PROGRAM. Opens the resources into w->grants and the request channel into

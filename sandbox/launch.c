@@ -301,6 +301,10 @@ static void build_filesystem(const struct sbx_launch_plan *plan)
 	if ((r = sbx_mount_build_root(plan->mounts, &sources, detail, sizeof(detail))) < 0)
 		fail(r, detail);
 	trace("namespaces entered, minimal root built, pivoted");
+	/* The caller's directory, which the broker found visible inside; one the worker's uid may
+	 * not enter leaves the program at the root, as a shell whose cd failed would. */
+	if (plan->cwd && chdir(plan->cwd) < 0)
+		trace("the caller's working directory cannot be entered; starting at /");
 	begin(SBX_STEP_USERNS_LIMIT);
 	if ((r = sbx_userns_forbid_nested()) < 0)
 		fail(r, "/proc/sys/user/max_user_namespaces");

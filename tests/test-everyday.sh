@@ -61,7 +61,46 @@ group_conflict() {
 	rm -rf "$d" "$pol"
 }
 
+# sbx_run_in DIR [SBX ARGS...]: sbx_run from DIR instead of $T/cwd.
+sbx_run_in() {
+	local dir=$1
+	shift
+	(cd "$dir" && exec timeout -k 5 "$SBX_RUN_TIMEOUT" "${RUNAS[@]}" "$S" "$@") \
+		</dev/null >"$T/out" 2>"$T/err"
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
+
+# The program starts in the caller's directory when the sandbox shows it, else at /.
+group_cwd() {
+	local d=$T/data/cwd-$MODE
+	mkdir -p "$d/sub"
+	echo hello >"$d/file"
+	chmod -R a+rX "$d"
+	sbx_run_in "$d" --ro "$d" -- cat file
+	is "$RC:$OUT" "0:hello" "cd DIR && sbx --ro DIR -- cat file reads DIR/file"
+	sbx_run_in "$d/sub" --ro "$T/data" -- pwd
+	is "$OUT" "$d/sub" "a directory below a --ro path: the program starts there"
+	chmod 0777 "$d"
+	sbx_run_in "$d" --rw "$d" -- /bin/sh -c 'echo out >made'
+	is "$RC:$(cat "$d/made" 2>/dev/null)" "0:out" "a --rw directory: relative output lands in it"
+	sbx_run_in /usr/share -- pwd
+	is "$OUT" "/usr/share" "/usr/share is visible: the program starts there"
+	sbx_run_in "$d" -- pwd
+	is "$OUT" "/" "a directory not visible inside: the program starts at /"
+	sbx_run_in /tmp -- pwd
+	is "$OUT" "/" "the caller's /tmp is not the sandbox's /tmp: the program starts at /"
+	local pol=$T/data/cwd-$MODE.policy
+	printf 'include default\nro %s\ntmpfs %s\n' "$T/data" "$d" >"$pol"
+	chmod 0644 "$pol"
+	sbx_run_in "$d" --policy "$pol" -- pwd
+	is "$OUT" "/" "a directory under a policy's tmpfs is hidden: the program starts at /"
+	rm -rf "$d" "$pol"
+}
+
 for_each_mode group_mempolicy
 for_each_mode group_shm
 for_each_mode group_conflict
+for_each_mode group_cwd
 done_testing

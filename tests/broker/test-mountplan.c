@@ -331,6 +331,29 @@ static void conflicts(void)
 	sbx_fs_plan_free(&fs);
 }
 
+/* Which host paths the sandbox shows at the same place: the working directory's rule. */
+static void shown_paths(void)
+{
+	static struct sbx_fs_plan fs;
+	struct sbx_error err;
+	char ro[256], below[256], sibling[256];
+	snprintf(ro, sizeof(ro), "%s/ro", canon_top);
+	snprintf(below, sizeof(below), "%s/ro/a/b", canon_top);
+	snprintf(sibling, sizeof(sibling), "%s/rox", canon_top);
+	const char *const paths[] = { at(0, "ro"), NULL };
+	if (build(&fs, paths, 1000, 1000, false, &err) < 0)
+		die(err.message);
+	tap_ok(sbx_fs_plan_shows(&fs, ro) && sbx_fs_plan_shows(&fs, below), "a --ro path and below it are shown");
+	tap_ok(!sbx_fs_plan_shows(&fs, sibling) && !sbx_fs_plan_shows(&fs, canon_top),
+	       "its parent and a sibling with the same prefix are not");
+	tap_ok(sbx_fs_plan_shows(&fs, "/usr") && sbx_fs_plan_shows(&fs, "/usr/share"), "/usr is shown");
+	tap_ok(!sbx_fs_plan_shows(&fs, "/") && !sbx_fs_plan_shows(&fs, "/tmp") && !sbx_fs_plan_shows(&fs, "/tmp/x") &&
+		       !sbx_fs_plan_shows(&fs, "/proc/1") && !sbx_fs_plan_shows(&fs, "/dev/shm") &&
+		       !sbx_fs_plan_shows(&fs, "/etc") && !sbx_fs_plan_shows(&fs, "relative"),
+	       "the root, /tmp, /proc, /dev/shm, /etc and a relative path are not");
+	sbx_fs_plan_free(&fs);
+}
+
 /* ---- Landlock ---- */
 
 static bool rules_are(const struct sbx_fs_plan *fs, const struct sbx_ll_rule *w, size_t n)
@@ -456,6 +479,7 @@ int main(void)
 	caller_paths();
 	refused_paths();
 	conflicts();
+	shown_paths();
 	landlock_rules();
 	for (size_t i = 0; i < n_links; i++)
 		free(links[i].target);
