@@ -42,6 +42,59 @@ static int plan_program(struct sbx_plan *p, struct sbx_worker *w, const char *pr
 	return 0;
 }
 
+/* The sandbox's PATH (broker/env.c), where `#!/usr/bin/env NAME` looks inside. */
+#define INSIDE_PATH "/usr/local/bin:/usr/bin:/bin"
+
+/* " (e.g. /usr/bin/NAME)" when the program's own name is on the sandbox's PATH: usually what
+ * the user wanted instead of a wrapper; else "". */
+static void suggest_direct(const char *program, char *out, size_t len)
+{
+	const char *name = strrchr(program, '/');
+	name = name ? name + 1 : program;
+	out[0] = '\0';
+	for (const char *d = INSIDE_PATH, *e; *d; d = *e ? e + 1 : e) {
+		e = strchrnul(d, ':');
+		char c[4096];
+		struct stat st;
+		int k = snprintf(c, sizeof(c), "%.*s/%s", (int)(e - d), d, name);
+		if (k > 0 && (size_t)k < sizeof(c) && stat(c, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
+			snprintf(out, len, " (e.g. %.4000s)", c);
+			return;
+		}
+	}
+}
+
+/* A #! script whose interpreter (or the program a shim ends by exec'ing) the sandbox does not
+ * show would fail inside with a message about /dev/fd/N: say here what is missing (127). */
+static int plan_script(struct sbx_plan *p, struct sbx_error *err)
+{
+	char text[4096], need[2][4096];
+	ssize_t n = p->prog.is_script ? pread(p->prog.fd, text, sizeof(text), 0) : -1;
+	if (n <= 0)
+		return 0;
+	sbx_program_script_needs(text, (size_t)n, INSIDE_PATH, need[0], sizeof(need[0]), need[1], sizeof(need[1]));
+	for (int i = 0; i < 2; i++) {
+		if (!need[i][0])
+			continue;
+		_cleanup_free_ char *canon = strncmp(need[i], "env ", 4) == 0 ? NULL : realpath(need[i], NULL);
+		if (canon && sbx_fs_plan_shows(&p->fs, canon))
+			continue;
+		char direct[4096 + 16];
+		suggest_direct(p->prog.path, direct, sizeof(direct));
+		if (!canon && strncmp(need[i], "env ", 4) == 0)
+			sbx_error_set(err, -ENOENT, "%s: a script run by `%s`, which is not on the sandbox's PATH (%s); "
+						    "run the interpreter directly%s", p->prog.path, need[i], INSIDE_PATH, direct);
+		else
+			sbx_error_set(err, -ENOENT, "%s: a script whose interpreter %s is not visible inside the sandbox; "
+						    "add --ro %s or run the interpreter directly%s",
+				      p->prog.path, need[i], canon ? canon : need[i], direct);
+		if (err)
+			err->status = 127;
+		return -ENOENT;
+	}
+	return 0;
+}
+
 /* Identity: inside uid == host uid; the caller's own when unprivileged, never root. */
 static int plan_identity(struct sbx_plan *p, struct sbx_worker *w, struct sbx_error *err)
 {
@@ -175,6 +228,8 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
 			sbx_error_set(err, r, "preparing mounts: %s", strerror(-r));
 		return r;
 	}
+	if ((r = plan_script(p, err)) < 0)
+		return r;
 	/* Resources, opened here with the broker's privileges, numbered 3.. inside. */
 	if ((r = sbx_plan_open_grants(p, w, err)) < 0)
 		return r;

@@ -99,8 +99,35 @@ group_cwd() {
 	rm -rf "$d" "$pol"
 }
 
+# A #! wrapper whose interpreter, or the program it ends by exec'ing (a pyenv shim), the
+# sandbox does not show: 127, naming the script and what it needs.
+group_script_needs() {
+	local d=$T/data/shim-$MODE
+	mkdir -p "$d/libexec" "$d/shims"
+	printf '#!/bin/sh\necho "tool ran: $*"\n' >"$d/libexec/tool"
+	printf '#!/usr/bin/env sh\nset -e\nexec "%s" exec "$@"\n' "$d/libexec/tool" >"$d/shims/python3"
+	printf '#!%s\necho never\n' "$d/libexec/tool" >"$d/shims/direct"
+	printf '#!/usr/bin/env no-such-interp-sbx\necho never\n' >"$d/shims/envmissing"
+	chmod -R a+rX "$d"
+	chmod 0755 "$d/libexec/tool" "$d/shims/"*
+	sbx_run -- "$d/shims/python3" -c 1
+	expect_rc 127 "a shim that execs a path not visible inside: 127"
+	err_has "$d/shims/python3: a script whose interpreter $d/libexec/tool is not visible inside the sandbox; add --ro $d/libexec/tool or run the interpreter directly \(e.g. /usr/bin/python3\)" \
+		"the error names the script, what it needs, and the program on the sandbox's PATH"
+	sbx_run --ro "$d/libexec" -- "$d/shims/python3" -c 1
+	is "$RC:$OUT" "0:tool ran: exec -c 1" "with --ro for what it execs, the shim runs"
+	sbx_run -- "$d/shims/direct"
+	expect_rc 127 "a #! interpreter not visible inside: 127"
+	err_has "$d/shims/direct: a script whose interpreter $d/libexec/tool is not visible" "the error names the interpreter"
+	sbx_run -- "$d/shims/envmissing"
+	expect_rc 127 "#!/usr/bin/env NAME with NAME not on the sandbox's PATH: 127"
+	err_has "a script run by .env no-such-interp-sbx., which is not on the sandbox's PATH" "the error names env NAME"
+	rm -rf "$d"
+}
+
 for_each_mode group_mempolicy
 for_each_mode group_shm
 for_each_mode group_conflict
 for_each_mode group_cwd
+for_each_mode group_script_needs
 done_testing
