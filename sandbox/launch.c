@@ -323,6 +323,9 @@ static void seal_init(const struct sbx_launch_plan *plan)
 	begin(SBX_STEP_INIT_SIGNALS);
 	if ((r = sbx_init_prepare()) < 0)
 		fail(r, NULL);
+	/* The program sees "sbx-init" at pid 1, not the broker's path and command line. */
+	if (sbx_init_set_name() < 0)
+		trace("pid 1 keeps the broker's command line (PR_SET_MM_MAP refused)");
 	begin(SBX_STEP_FILTER);
 	if ((r = receive_filter(plan)) < 0)
 		fail(r, NULL);

@@ -125,9 +125,20 @@ group_script_needs() {
 	rm -rf "$d"
 }
 
+# pid 1 shows a short fixed name, not sbx's host path and command line.
+group_pid1_name() {
+	local marker
+	marker=$(new_marker)
+	sbx_run -- /bin/sh -c 'od -An -c /proc/1/cmdline | tr -s " "; cat /proc/1/comm; cat /proc/1/environ >/dev/null 2>&1 && echo environ-readable' "$marker"
+	is "$OUT" "$(printf ' s b x - i n i t \\0\nsbx-init')" "/proc/1/cmdline is sbx-init, /proc/1/comm sbx-init, /proc/1/environ unreadable"
+	sbx_run -- /bin/sh -c 'cat /proc/1/cmdline' "$marker"
+	out_lacks "$marker|$S" "pid 1's command line holds neither sbx's path nor its arguments"
+}
+
 for_each_mode group_mempolicy
 for_each_mode group_shm
 for_each_mode group_conflict
 for_each_mode group_cwd
 for_each_mode group_script_needs
+for_each_mode group_pid1_name
 done_testing
