@@ -63,13 +63,9 @@ group_conflict() {
 
 # sbx_run_in DIR [SBX ARGS...]: sbx_run from DIR instead of $T/cwd.
 sbx_run_in() {
-	local dir=$1
+	local SBX_CWD=$1
 	shift
-	(cd "$dir" && exec timeout -k 5 "$SBX_RUN_TIMEOUT" "${RUNAS[@]}" "$S" "$@") \
-		</dev/null >"$T/out" 2>"$T/err"
-	RC=$?
-	OUT=$(cat "$T/out")
-	ERR=$(cat "$T/err")
+	sbx_run "$@"
 }
 
 # The program starts in the caller's directory when the sandbox shows it, else at /.
