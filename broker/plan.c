@@ -230,6 +230,10 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
 	}
 	if ((r = plan_script(p, err)) < 0)
 		return r;
+	/* The program where the sandbox shows it (/usr, a granted path) is found there again
+	 * inside, so that /proc/self/exe and a script's $0 name it as outside (launch.c); a
+	 * hidden one stays hidden and runs by fd. */
+	p->program_shown = sbx_fs_plan_shows(&p->fs, p->program_path);
 	/* Resources, opened here with the broker's privileges, numbered 3.. inside. */
 	if ((r = sbx_plan_open_grants(p, w, err)) < 0)
 		return r;
@@ -252,9 +256,14 @@ void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, 
 		.broker_fd = broker_fd,
 		.program_fd = p->prog.fd,
 		.program_is_script = p->prog.is_script,
+		/* Under `exec none` the broker lets through exactly one exec, the launcher's by fd
+		 * (notify.c): a script keeps that, and $0 reads /dev/fd/N. */
+		.script_by_path = p->prog.is_script && (w->learn || !w->seccomp || !w->policy ||
+							sbx_policy_exec_allowed(w->policy)),
 		.slots = p->slots,
 		.n_slots = p->n_slots,
 		.program_path = p->program_path,
+		.program_shown = p->program_shown,
 		.cwd = p->cwd,
 		.stdio_ro_path = { p->stdio_ro[0], p->stdio_ro[1], p->stdio_ro[2] },
 		.argv = argv,

@@ -131,10 +131,48 @@ group_pid1_name() {
 	out_lacks "$marker|$S" "pid 1's command line holds neither sbx's path nor its arguments"
 }
 
+# The program's own path: /proc/self/exe and a script's $0 name it as outside when the sandbox
+# shows it; the file stays read-only through /proc/self/exe.
+group_own_path() {
+	if command -v perl >/dev/null; then
+		sbx_run -- perl -e 'print "$^X\n"; exec $^X, "-e", "print qq(again\n)"'
+		is "$RC:$OUT" "0:$(readlink -f "$(command -v perl)")"$'\n'"again" "perl's \$^X is its real path, and perl re-runs itself"
+	else
+		skip "perl's \$^X is its real path, and perl re-runs itself" "perl is not installed"
+	fi
+	local d=$T/data/own-$MODE
+	mkdir -p "$d"
+	echo "data next to the script" >"$d/data"
+	printf '#!/bin/sh\necho "$0"\ncat "$(dirname "$0")/data"\n' >"$d/run.sh"
+	cp "$P" "$d/probe"
+	chmod -R a+rX "$d"
+	chmod 0755 "$d/run.sh" "$d/probe"
+	chown "$WORKER_UID:$WORKER_UID" "$d/probe"
+	sbx_run --ro "$d" -- "$d/run.sh"
+	is "$RC:$OUT" "0:$d/run.sh"$'\n'"data next to the script" "a #! script's \$0 is its path: \$(dirname \"\$0\")/data works"
+	# A shell of our own in the granted folder, run by sbx itself: its /proc/self/exe.
+	cp "$(readlink -f /bin/sh)" "$d/mysh"
+	chmod 0755 "$d/mysh"
+	sbx_run --ro "$d" -- "$d/mysh" -c 'readlink /proc/$$/exe'
+	is "$RC:$OUT" "0:$d/mysh" "a granted program's /proc/self/exe is its real path"
+	sbx_run -- "$d/mysh" -c 'readlink /proc/$$/exe'
+	is "$RC:$OUT" "0:/" "a hidden program's /proc/self/exe reads / (its directory stays hidden)"
+	sbx_run --ro "$d" -- "$d/probe" tamper-exe
+	if cmp -s "$P" "$d/probe"; then
+		pass "a granted program owned by the worker cannot be written via /proc/self/exe"
+	else
+		fail "a granted program owned by the worker cannot be written via /proc/self/exe" "$(show_run)"
+	fi
+	sbx_run -- "$d/run.sh"
+	out_has '^/dev/fd/[0-9]+$' "a hidden script runs by fd (\$0 is /dev/fd/N): its directory stays hidden"
+	rm -rf "$d"
+}
+
 for_each_mode group_mempolicy
 for_each_mode group_shm
 for_each_mode group_conflict
 for_each_mode group_cwd
 for_each_mode group_script_needs
 for_each_mode group_pid1_name
+for_each_mode group_own_path
 done_testing
