@@ -20,7 +20,7 @@ static int add_entry(struct sbx_fs_plan *fs, enum sbx_mount_op op, const char *p
 {
 	if (fs->n >= SBX_MOUNT_MAX)
 		return -E2BIG;
-	fs->entries[fs->n++] = (struct sbx_mount_entry){ op, path, source, size, mode, optional };
+	fs->entries[fs->n++] = (struct sbx_mount_entry){ op, path, source, size, mode, optional, false };
 	return 0;
 }
 
@@ -131,6 +131,11 @@ static int add_dev(struct sbx_fs_plan *fs, bool have_tty)
 	for (size_t i = 0; i < SBX_ARRAY_SIZE(links); i++)
 		if ((r = add_entry(fs, SBX_MNT_SYMLINK, links[i][0], links[i][1], 0, 0, false)) < 0)
 			return r;
+	/* POSIX shared memory and semaphores (shm_open, sem_open: Python's multiprocessing): a
+	 * private tmpfs, nothing on it executable. */
+	if ((r = add_entry(fs, SBX_MNT_TMPFS, "/dev/shm", NULL, SBX_DEFAULT_TMP_SIZE, 01777, false)) < 0)
+		return r;
+	fs->entries[fs->n - 1].noexec = true;
 	return 0;
 }
 
@@ -167,6 +172,45 @@ static int add_path(struct sbx_fs_plan *fs, const struct sbx_policy_mount *pm, c
 	return add_entry(fs, rw ? SBX_MNT_BIND_RW : SBX_MNT_BIND_RO, canon, canon, 0, 0, false);
 }
 
+/* How the i-th path of the policy (i < n_pm), else of the caller, was given, for messages. */
+static void describe_path(char *buf, size_t len, const struct sbx_policy_mount *pm, size_t n_pm,
+			  const struct sbx_config *cfg, size_t i)
+{
+	if (i < n_pm)
+		snprintf(buf, len, "%s:%u: %s %s", pm[i].file ? pm[i].file : "policy", pm[i].line,
+			 pm[i].kind == SBX_MOUNT_RW ? "rw" : "ro", pm[i].path);
+	else
+		snprintf(buf, len, "%s %s", cfg->paths[i - n_pm].writable ? "--rw" : "--ro", cfg->paths[i - n_pm].path);
+}
+
+/* The same path read-only and writable, whoever said each (--ro X --rw X, or a policy's `ro X`
+ * and --rw X): refused, not resolved by order. A policy's `ro` is a promise about what the
+ * program cannot change; a silent upgrade by a later word would break it. A path below
+ * another is no conflict (--ro /data --rw /data/out is how an output folder is given). The
+ * user paths start at entry `first`, one entry each, the policy's first. */
+static int refuse_conflicts(const struct sbx_fs_plan *fs, size_t first, const struct sbx_policy_mount *pm, size_t n_pm,
+			    const struct sbx_config *cfg, struct sbx_error *err)
+{
+	for (size_t j = first; j < fs->n; j++) {
+		const struct sbx_mount_entry *b = &fs->entries[j];
+		if (b->op != SBX_MNT_BIND_RO && b->op != SBX_MNT_BIND_RW)
+			continue;
+		for (size_t i = first; i < j; i++) {
+			const struct sbx_mount_entry *a = &fs->entries[i];
+			if ((a->op != SBX_MNT_BIND_RO && a->op != SBX_MNT_BIND_RW) || a->op == b->op ||
+			    strcmp(a->path, b->path) != 0)
+				continue;
+			char da[PATH_MAX + 64], db[PATH_MAX + 64];
+			describe_path(da, sizeof(da), pm, n_pm, cfg, i - first);
+			describe_path(db, sizeof(db), pm, n_pm, cfg, j - first);
+			sbx_error_set(err, -EINVAL, "%s and %s: %s cannot be both read-only and writable; give it once",
+				      da, db, a->path);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int sbx_fs_plan_build(struct sbx_fs_plan *fs, const struct sbx_config *cfg, const struct sbx_policy *policy,
 		      uid_t uid, gid_t gid, bool have_tty, struct sbx_error *err)
 {
@@ -188,6 +232,7 @@ int sbx_fs_plan_build(struct sbx_fs_plan *fs, const struct sbx_config *cfg, cons
 	/* Then what the policy and the caller add, in that order (the caller's word is last). */
 	const struct sbx_policy_mount *pm = NULL;
 	size_t n_pm = policy ? sbx_policy_mounts(policy, &pm) : 0;
+	size_t first = fs->n;
 	for (size_t i = 0; i < n_pm + cfg->n_paths; i++) {
 		r = i < n_pm ? add_path(fs, &pm[i], NULL, err) : add_path(fs, NULL, &cfg->paths[i - n_pm], err);
 		if (r == -E2BIG)
@@ -196,7 +241,28 @@ int sbx_fs_plan_build(struct sbx_fs_plan *fs, const struct sbx_config *cfg, cons
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return refuse_conflicts(fs, first, pm, n_pm, cfg, err);
+}
+
+/* Is `base` the path `path` or one of its ancestors? Both canonical. */
+static bool path_under(const char *path, const char *base)
+{
+	size_t n = strlen(base);
+	return strncmp(path, base, n) == 0 && (path[n] == '\0' || path[n] == '/' || (n == 1 && base[0] == '/'));
+}
+
+bool sbx_fs_plan_shows(const struct sbx_fs_plan *fs, const char *path)
+{
+	if (!path || path[0] != '/')
+		return false;
+	/* The entry applied last that covers path decides: a tmpfs or /proc over a bind hides it,
+	 * a bind over a tmpfs shows it again. */
+	const struct sbx_mount_entry *last = NULL;
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->entries[i].op != SBX_MNT_SYMLINK && path_under(path, fs->entries[i].path))
+			last = &fs->entries[i];
+	return last && (last->op == SBX_MNT_BIND_RO || last->op == SBX_MNT_BIND_RW) &&
+	       strcmp(last->path, last->source) == 0;
 }
 
 static void ll_add(struct sbx_fs_plan *fs, const char *path, int fd, enum sbx_ll_class cls)

@@ -30,8 +30,14 @@ struct sbx_fs_plan {
 int sbx_fs_plan_build(struct sbx_fs_plan *fs, const struct sbx_config *cfg, const struct sbx_policy *policy,
 		      uid_t uid, gid_t gid, bool have_tty, struct sbx_error *err);
 
-/* Landlock rules: the sandbox's tree (read-only but for /tmp, /dev, /proc and the writable
- * mounts), the program, stdio, and each slot that holds a file or directory grant
+/* Does the sandbox show the host's `path` (canonical, absolute) at the same place? True when
+ * the last mount covering it is a bind of the host's tree at its own path (/usr, a policy
+ * path, --ro, --rw), false under the root's own tmpfs, /tmp, /dev, /proc. Whether the worker's
+ * uid may enter it is another question. */
+bool sbx_fs_plan_shows(const struct sbx_fs_plan *fs, const char *path);
+
+/* Landlock rules: the sandbox's tree (read-only but for /tmp, /dev/shm, /dev, /proc and the
+ * writable mounts), the program, stdio, and each slot that holds a file or directory grant
  * (slot_grant[i]: index into g, -1 for a slot that is no grant). */
 void sbx_fs_plan_landlock(struct sbx_fs_plan *fs, const struct sbx_fd_slot *slots, const int *slot_grant,
 			  size_t n_slots, const struct sbx_grants *g);

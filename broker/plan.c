@@ -42,6 +42,59 @@ static int plan_program(struct sbx_plan *p, struct sbx_worker *w, const char *pr
 	return 0;
 }
 
+/* The sandbox's PATH (broker/env.c), where `#!/usr/bin/env NAME` looks inside. */
+#define INSIDE_PATH "/usr/local/bin:/usr/bin:/bin"
+
+/* " (e.g. /usr/bin/NAME)" when the program's own name is on the sandbox's PATH: usually what
+ * the user wanted instead of a wrapper; else "". */
+static void suggest_direct(const char *program, char *out, size_t len)
+{
+	const char *name = strrchr(program, '/');
+	name = name ? name + 1 : program;
+	out[0] = '\0';
+	for (const char *d = INSIDE_PATH, *e; *d; d = *e ? e + 1 : e) {
+		e = strchrnul(d, ':');
+		char c[4096];
+		struct stat st;
+		int k = snprintf(c, sizeof(c), "%.*s/%s", (int)(e - d), d, name);
+		if (k > 0 && (size_t)k < sizeof(c) && stat(c, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
+			snprintf(out, len, " (e.g. %.4000s)", c);
+			return;
+		}
+	}
+}
+
+/* A #! script whose interpreter (or the program a shim ends by exec'ing) the sandbox does not
+ * show would fail inside with a message about /dev/fd/N: say here what is missing (127). */
+static int plan_script(struct sbx_plan *p, struct sbx_error *err)
+{
+	char text[4096], need[2][4096];
+	ssize_t n = p->prog.is_script ? pread(p->prog.fd, text, sizeof(text), 0) : -1;
+	if (n <= 0)
+		return 0;
+	sbx_program_script_needs(text, (size_t)n, INSIDE_PATH, need[0], sizeof(need[0]), need[1], sizeof(need[1]));
+	for (int i = 0; i < 2; i++) {
+		if (!need[i][0])
+			continue;
+		_cleanup_free_ char *canon = strncmp(need[i], "env ", 4) == 0 ? NULL : realpath(need[i], NULL);
+		if (canon && sbx_fs_plan_shows(&p->fs, canon))
+			continue;
+		char direct[4096 + 16];
+		suggest_direct(p->prog.path, direct, sizeof(direct));
+		if (!canon && strncmp(need[i], "env ", 4) == 0)
+			sbx_error_set(err, -ENOENT, "%s: a script run by `%s`, which is not on the sandbox's PATH (%s); "
+						    "run the interpreter directly%s", p->prog.path, need[i], INSIDE_PATH, direct);
+		else
+			sbx_error_set(err, -ENOENT, "%s: a script whose interpreter %s is not visible inside the sandbox; "
+						    "add --ro %s or run the interpreter directly%s",
+				      p->prog.path, need[i], canon ? canon : need[i], direct);
+		if (err)
+			err->status = 127;
+		return -ENOENT;
+	}
+	return 0;
+}
+
 /* Identity: inside uid == host uid; the caller's own when unprivileged, never root. */
 static int plan_identity(struct sbx_plan *p, struct sbx_worker *w, struct sbx_error *err)
 {
@@ -132,6 +185,24 @@ static int plan_stdio(struct sbx_plan *p, struct sbx_error *err)
 	return 0;
 }
 
+/* The caller's working directory, when the sandbox shows it at the same path (a --ro/--rw or
+ * policy path, /usr): the program starts there, as it would outside; else at the root. */
+static void plan_cwd(struct sbx_plan *p, struct sbx_worker *w)
+{
+	struct stat here, there;
+	char *cwd = getcwd(NULL, 0);
+	/* getcwd names the directory canonically; a removed or unreachable one is left out. */
+	if (cwd && sbx_fs_plan_shows(&p->fs, cwd) && stat(".", &here) == 0 && stat(cwd, &there) == 0 &&
+	    here.st_dev == there.st_dev && here.st_ino == there.st_ino) {
+		p->cwd = cwd;
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "working directory: %s", cwd);
+		return;
+	}
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "working directory: / (%s is not visible inside)",
+		 cwd ? cwd : "the caller's");
+	free(cwd);
+}
+
 static int plan_env(struct sbx_plan *p, struct sbx_error *err)
 {
 	p->env[p->n_env] = NULL;
@@ -157,10 +228,17 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
 			sbx_error_set(err, r, "preparing mounts: %s", strerror(-r));
 		return r;
 	}
+	if ((r = plan_script(p, err)) < 0)
+		return r;
+	/* The program where the sandbox shows it (/usr, a granted path) is found there again
+	 * inside, so that /proc/self/exe and a script's $0 name it as outside (launch.c); a
+	 * hidden one stays hidden and runs by fd. */
+	p->program_shown = sbx_fs_plan_shows(&p->fs, p->program_path);
 	/* Resources, opened here with the broker's privileges, numbered 3.. inside. */
 	if ((r = sbx_plan_open_grants(p, w, err)) < 0)
 		return r;
 	sbx_fs_plan_landlock(&p->fs, p->slots, p->slot_grant, p->n_slots, &w->grants);
+	plan_cwd(p, w);
 	if ((r = plan_stdio(p, err)) < 0 ||
 	    (r = plan_env(p, err)) < 0)
 		return r;
@@ -178,9 +256,15 @@ void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, 
 		.broker_fd = broker_fd,
 		.program_fd = p->prog.fd,
 		.program_is_script = p->prog.is_script,
+		/* Under `exec none` the broker lets through exactly one exec, the launcher's by fd
+		 * (notify.c): a script keeps that, and $0 reads /dev/fd/N. */
+		.script_by_path = p->prog.is_script && (w->learn || !w->seccomp || !w->policy ||
+							sbx_policy_exec_allowed(w->policy)),
 		.slots = p->slots,
 		.n_slots = p->n_slots,
 		.program_path = p->program_path,
+		.program_shown = p->program_shown,
+		.cwd = p->cwd,
 		.stdio_ro_path = { p->stdio_ro[0], p->stdio_ro[1], p->stdio_ro[2] },
 		.argv = argv,
 		.envp = p->envp,
@@ -216,4 +300,6 @@ void sbx_plan_free(struct sbx_plan *p)
 	sbx_close(&p->prog.fd);
 	free(p->program_path);
 	p->program_path = NULL;
+	free(p->cwd);
+	p->cwd = NULL;
 }

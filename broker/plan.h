@@ -35,6 +35,8 @@ struct sbx_plan {
 	char *stdio_ro[3];              /* stdio that is a read-only regular file: its path; owned */
 	struct sbx_program prog;        /* fd owned */
 	char *program_path;             /* canonical; owned */
+	bool program_shown;             /* the sandbox shows program_path at the same place */
+	char *cwd;                      /* the caller's directory when the sandbox shows it; owned */
 };
 
 /* Build w's plan for PROGRAM. Opens the resources into w->grants and the request channel into

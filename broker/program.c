@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "program.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -90,4 +91,93 @@ static int sbx_program_lookup(const char *name, const char *search_path, struct 
 	else
 		sbx_error_set(err, result, "%s: command not found", name);
 	return result;
+}
+
+/* The next whitespace-separated word of [*p, end) into out (cut to len); false at the end. */
+static bool next_word(const char **p, const char *end, char *out, size_t len)
+{
+	const char *s = *p;
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	const char *e = s;
+	while (e < end && !isspace((unsigned char)*e))
+		e++;
+	*p = e;
+	if (e == s || (size_t)(e - s) >= len)
+		return false;
+	memcpy(out, s, (size_t)(e - s));
+	out[e - s] = '\0';
+	return true;
+}
+
+/* NAME on path (a PATH value) as an executable regular file, into out; false if none. */
+static bool find_on(const char *path, const char *name, char *out, size_t len)
+{
+	for (const char *p = path;;) {
+		const char *end = strchrnul(p, ':');
+		struct stat st;
+		int k = snprintf(out, len, "%.*s/%s", (int)(end - p), p, name);
+		if (end > p && k > 0 && (size_t)k < len && stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (st.st_mode & 0111))
+			return true;
+		if (!*end)
+			return false;
+		p = end + 1;
+	}
+}
+
+/* The last line that is neither empty nor a comment: `exec "/PATH"` or `exec /PATH`. */
+static void last_exec(const char *text, size_t n, char *execs, size_t elen)
+{
+	const char *end = text + n;
+	while (end > text) {
+		const char *start = end;
+		while (start > text && start[-1] != '\n')
+			start--;
+		const char *s = start;
+		while (s < end && isspace((unsigned char)*s))
+			s++;
+		if (s == end || *s == '#') {
+			end = start > text ? start - 1 : text;
+			continue;
+		}
+		char word[8], path[4096];
+		if (!next_word(&s, end, word, sizeof(word)) || strcmp(word, "exec") != 0 ||
+		    !next_word(&s, end, path, sizeof(path)))
+			return;
+		char *q = path;
+		size_t l = strlen(q);
+		if (l >= 2 && (q[0] == '"' || q[0] == '\'') && q[l - 1] == q[0]) {
+			q[l - 1] = '\0';
+			q++;
+		}
+		if (q[0] == '/' && !strpbrk(q, "$`\"'"))
+			sbx_strlcpy(execs, q, elen);
+		return;
+	}
+}
+
+void sbx_program_script_needs(const char *text, size_t n, const char *env_path, char *interp, size_t ilen,
+			      char *execs, size_t elen)
+{
+	interp[0] = execs[0] = '\0';
+	if (n < 2 || text[0] != '#' || text[1] != '!')
+		return;
+	const char *eol = memchr(text, '\n', n);
+	const char *p = text + 2, *end = eol ? eol : text + n;
+	char word[4096], name[256] = "";
+	if (!next_word(&p, end, word, sizeof(word)))
+		return;
+	const char *base = strrchr(word, '/');
+	if (strcmp(base ? base + 1 : word, "env") != 0) {
+		sbx_strlcpy(interp, word, ilen);
+	} else {
+		/* env's options (-S, -i ...) are left alone: NAME is the first other word. */
+		while (next_word(&p, end, name, sizeof(name)) && name[0] == '-')
+			name[0] = '\0';
+		if (name[0] && name[0] != '-' && !strchr(name, '=') && !find_on(env_path, name, interp, ilen))
+			snprintf(interp, ilen, "env %s", name);
+	}
+	if (eol)
+		last_exec(eol + 1, n - (size_t)(eol + 1 - text), execs, elen);
 }

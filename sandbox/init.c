@@ -2,8 +2,14 @@
 #include "init.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/prctl.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,6 +57,79 @@ void sbx_init_reset_signals(void)
 	sigset_t none;
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* What /proc/1/cmdline reads (NUL-terminated, as an argv). */
+static const char init_cmdline[] = "sbx-init";
+
+/* Fields 26.. of /proc/self/stat into v (v[0] is field 26), after the comm, which may hold
+ * spaces and parentheses. No allocation: init is a clone of a possibly multithreaded broker. */
+static int read_stat_fields(unsigned long long *v, size_t n)
+{
+	char buf[2048];
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return -EIO;
+	buf[len] = '\0';
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -EIO;
+	/* p + 2 is field 3 (state): skip fields 3..25. */
+	p += 2;
+	for (int field = 3; field < 26; field++) {
+		p = strchr(p, ' ');
+		if (!p++)
+			return -EIO;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+		v[i] = strtoull(p, &end, 10);
+		if (end == p)
+			return -EIO;
+		p = end;
+	}
+	return 0;
+}
+
+int sbx_init_set_name(void)
+{
+	if (prctl(PR_SET_NAME, "sbx-init", 0, 0, 0) < 0)
+		return -errno;
+	/* PR_SET_MM_MAP, unlike the single PR_SET_MM_* fields, needs no CAP_SYS_RESOURCE in the
+	 * initial namespace: the whole map is written back as it is, but for the arguments. */
+	unsigned long long f[51 - 26 + 1];
+	int r = read_stat_fields(f, sizeof(f) / sizeof(f[0]));
+	if (r < 0)
+		return r;
+	/* The kernel reads the arguments from anonymous memory only (FOLL_ANON), not from our
+	 * binary's mapping: a page of its own, mapped for init's lifetime. */
+	char *args = mmap(NULL, sizeof(init_cmdline), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (args == MAP_FAILED)
+		return -errno;
+	memcpy(args, init_cmdline, sizeof(init_cmdline));
+#define STAT(n) f[(n) - 26]
+	struct prctl_mm_map map = {
+		.start_code = STAT(26),
+		.end_code = STAT(27),
+		.start_stack = STAT(28),
+		.start_data = STAT(45),
+		.end_data = STAT(46),
+		.start_brk = STAT(47),
+		.brk = (uint64_t)(uintptr_t)sbrk(0),
+		.arg_start = (uint64_t)(uintptr_t)args,
+		.arg_end = (uint64_t)(uintptr_t)(args + sizeof(init_cmdline)),
+		.env_start = STAT(50),
+		.env_end = STAT(51),
+		.exe_fd = (uint32_t)-1,
+	};
+#undef STAT
+	if (prctl(PR_SET_MM, PR_SET_MM_MAP, (unsigned long)&map, sizeof(map), 0) < 0)
+		return -errno;
+	return 0;
 }
 
 static void report(int launch_fd, int status)

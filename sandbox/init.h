@@ -14,6 +14,11 @@ int sbx_init_prepare(void);
  * nothing sbx or its caller set (an ignored SIGPIPE, say) leaks into the program. */
 void sbx_init_reset_signals(void);
 
+/* Show init as "sbx-init" in /proc/1/cmdline and /proc/1/comm: a clone of the broker would
+ * show the broker's host path and whole command line to the program. Cosmetic: returns 0 or
+ * -errno, and the launch goes on either way. */
+int sbx_init_set_name(void);
+
 /* Supervise the program until it ends, then send SBX_LAUNCH_STATUS on launch_fd and exit.
  * Leaving pid 1 ends every other process of the namespace. */
 _Noreturn void sbx_init_run(pid_t program, int launch_fd);

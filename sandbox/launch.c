@@ -76,6 +76,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -229,6 +230,41 @@ static void reopen_ro(const struct sbx_launch_plan *plan)
 	}
 }
 
+/* Whether the program's process executes program_path rather than SBX_PROGRAM_FD. */
+static bool exec_by_path;
+
+/* SBX_STEP_ROOT, after the pivot: a program the new root shows at its own path (/usr, a
+ * granted path) is opened there again, so that the kernel names it by that path in
+ * /proc/self/exe, and a script's interpreter gets that path as $0. The root is ours and
+ * read-only and nothing untrusted runs yet, so the file checked here is the one executed; it
+ * must be the one the broker opened. A hidden program, or one the worker's uid cannot reach,
+ * keeps the fd reopened at SBX_STEP_REOPEN_RO (/proc/self/exe then reads /). */
+static void program_at_path(const struct sbx_launch_plan *plan)
+{
+	struct stat want, got;
+	if (!plan->program_path || !plan->program_shown)
+		return;
+	int fd = open(plan->program_path, O_PATH | O_CLOEXEC);
+	if (fd < 0) {
+		trace("the program's path cannot be reached as the worker's uid: executed by fd");
+		return;
+	}
+	if (fstat(fd, &got) < 0 || fstat(SBX_PROGRAM_FD, &want) < 0 || got.st_dev != want.st_dev ||
+	    got.st_ino != want.st_ino) {
+		close(fd);
+		fail(ESTALE, plan->program_path);
+	}
+	/* A script executed by fd needs that fd readable by its interpreter: keep the old one. */
+	if (plan->program_is_script && !plan->script_by_path) {
+		close(fd);
+		return;
+	}
+	if (dup3(fd, SBX_PROGRAM_FD, O_CLOEXEC) < 0)
+		fail(errno, plan->program_path);
+	close(fd);
+	exec_by_path = plan->program_is_script;
+}
+
 /* SBX_STEP_CLOSE_FDS: only stdio, the fd slots and the two launch fds stay. */
 static int close_inherited(const struct sbx_launch_plan *plan)
 {
@@ -301,6 +337,11 @@ static void build_filesystem(const struct sbx_launch_plan *plan)
 	if ((r = sbx_mount_build_root(plan->mounts, &sources, detail, sizeof(detail))) < 0)
 		fail(r, detail);
 	trace("namespaces entered, minimal root built, pivoted");
+	/* The caller's directory, which the broker found visible inside; one the worker's uid may
+	 * not enter leaves the program at the root, as a shell whose cd failed would. */
+	program_at_path(plan);
+	if (plan->cwd && chdir(plan->cwd) < 0)
+		trace("the caller's working directory cannot be entered; starting at /");
 	begin(SBX_STEP_USERNS_LIMIT);
 	if ((r = sbx_userns_forbid_nested()) < 0)
 		fail(r, "/proc/sys/user/max_user_namespaces");
@@ -319,6 +360,9 @@ static void seal_init(const struct sbx_launch_plan *plan)
 	begin(SBX_STEP_INIT_SIGNALS);
 	if ((r = sbx_init_prepare()) < 0)
 		fail(r, NULL);
+	/* The program sees "sbx-init" at pid 1, not the broker's path and command line. */
+	if (sbx_init_set_name() < 0)
+		trace("pid 1 keeps the broker's command line (PR_SET_MM_MAP refused)");
 	begin(SBX_STEP_FILTER);
 	if ((r = receive_filter(plan)) < 0)
 		fail(r, NULL);
@@ -341,7 +385,7 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 		if (fcntl(plan->slots[i].target, F_SETFD, 0) < 0)
 			fail(errno, "resource fds");
 	/* The interpreter of a script opens /dev/fd/N: that fd must survive the exec. */
-	if (plan->program_is_script && fcntl(SBX_PROGRAM_FD, F_SETFD, 0) < 0)
+	if (plan->program_is_script && !exec_by_path && fcntl(SBX_PROGRAM_FD, F_SETFD, 0) < 0)
 		fail(errno, "script fd");
 	begin(SBX_STEP_RLIMITS);
 	if ((r = sbx_rlimits_apply(&plan->rlimits, &which)) < 0)
@@ -380,7 +424,10 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	if ((r = send_msg(SBX_LAUNCH_FD, &msg, listener)) < 0)
 		fail(r, NULL); /* without the listener the broker could not answer: never exec */
 	step_now = SBX_STEP_EXEC;
-	syscall(SYS_execveat, SBX_PROGRAM_FD, "", plan->argv, plan->envp, AT_EMPTY_PATH);
+	if (exec_by_path)
+		syscall(SYS_execve, plan->program_path, plan->argv, plan->envp);
+	else
+		syscall(SYS_execveat, SBX_PROGRAM_FD, "", plan->argv, plan->envp, AT_EMPTY_PATH);
 	int err = errno;
 	report_error(SBX_LAUNCH_FD, SBX_STEP_EXEC, err, NULL);
 	_exit(err == ENOENT ? 127 : 126);

@@ -32,8 +32,13 @@ struct sbx_launch_plan {
 	const struct sbx_fd_slot *slots; /* each moved to its target, which crosses the exec */
 	size_t n_slots;           /* at most SBX_LAUNCH_MAX_SLOTS */
 	const char *program_path; /* canonical host path: the program is reopened read-only too */
+	bool program_shown;       /* the new root shows program_path (/usr, a granted path): it is
+	                             found there again after the pivot, for /proc/self/exe and $0 */
+	const char *cwd;          /* the working directory inside (after the pivot); NULL: / */
 	const char *stdio_ro_path[3]; /* stdio fds that are read-only regular files: reopened read-only */
 	bool program_is_script;   /* keep program_fd open across exec: the interpreter reads /dev/fd/N */
+	bool script_by_path;      /* a script: exec it by program_path when the root shows it there
+	                             (its $0 is then that path, not /dev/fd/N) */
 	char *const *argv;
 	char *const *envp;
 

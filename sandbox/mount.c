@@ -208,7 +208,8 @@ int sbx_mount_build_root(const struct sbx_mount_plan *plan, struct sbx_mount_sou
 				goto out;
 			}
 			if (e->op == SBX_MNT_TMPFS)
-				m = new_fs_mount("tmpfs", e->size, e->mode, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+				m = new_fs_mount("tmpfs", e->size, e->mode,
+						 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (e->noexec ? MOUNT_ATTR_NOEXEC : 0));
 			else
 				m = new_fs_mount("proc", 0, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 			if (m < 0) {

@@ -16,7 +16,7 @@ enum sbx_mount_op {
 	SBX_MNT_BIND_RO,  /* host `source` at `path`, recursive, read-only, nosuid, nodev */
 	SBX_MNT_BIND_RW,  /* the same, writable */
 	SBX_MNT_DEV,      /* a host device node at `path` (bind without nodev) */
-	SBX_MNT_TMPFS,    /* tmpfs of `size` bytes and `mode`, nosuid, nodev */
+	SBX_MNT_TMPFS,    /* tmpfs of `size` bytes and `mode`, nosuid, nodev (noexec when asked) */
 	SBX_MNT_PROC,     /* proc of the new pid namespace, nosuid, nodev, noexec */
 	SBX_MNT_SYMLINK,  /* a symlink at `path` pointing to `source` */
 	SBX_MNT_FILE,     /* a file at `path` holding the text `source` (mode 0644) */
@@ -29,6 +29,7 @@ struct sbx_mount_entry {
 	uint64_t size;        /* tmpfs */
 	unsigned mode;        /* tmpfs */
 	bool optional;        /* skip quietly when the host source does not exist */
+	bool noexec;          /* tmpfs: nothing on it can be executed or mapped executable */
 };
 
 struct sbx_mount_plan {

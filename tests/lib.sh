@@ -207,9 +207,9 @@ only_root() {
 }
 
 # sbx_run [SBX ARGS...]: run sbx (as the current mode's user) with stdin from /dev/null.
-# Sets RC, OUT (stdout), ERR (stderr). Runs from $T/cwd.
+# Sets RC, OUT (stdout), ERR (stderr). Runs from $T/cwd, or from $SBX_CWD when set.
 sbx_run() {
-	(cd "$T/cwd" && exec timeout -k 5 "$SBX_RUN_TIMEOUT" "${RUNAS[@]}" "$S" "$@") \
+	(cd "${SBX_CWD:-$T/cwd}" && exec timeout -k 5 "$SBX_RUN_TIMEOUT" "${RUNAS[@]}" "$S" "$@") \
 		</dev/null >"$T/out" 2>"$T/err"
 	RC=$?
 	OUT=$(cat "$T/out")

@@ -690,9 +690,9 @@ static int cmd_tmp(int argc, char **argv)
 static int cmd_devices(int argc, char **argv)
 {
 	static const char *const required[] = { "null", "zero", "full", "random", "urandom",
-						"fd", "stdin", "stdout", "stderr" };
+						"fd", "stdin", "stdout", "stderr", "shm" };
 	static const char *const allowed[] = { "null", "zero", "full", "random", "urandom", "fd",
-					       "stdin", "stdout", "stderr", "tty" };
+					       "stdin", "stdout", "stderr", "shm", "tty" };
 	DIR *d = opendir("/dev");
 	struct dirent *de;
 	int extra = 0;

@@ -205,7 +205,7 @@ group_filesystem() {
 	expect_rc 1 "host /tmp files are not visible"
 
 	sbx_run "$P" devices
-	expect_held "/dev holds null zero full random urandom fd stdin stdout stderr (no tty) and they work"
+	expect_held "/dev holds null zero full random urandom fd stdin stdout stderr shm (no tty) and they work"
 }
 
 group_paths() {

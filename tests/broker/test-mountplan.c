@@ -85,7 +85,7 @@ static void want_add(enum sbx_mount_op op, const char *path, const char *source,
 		     bool optional)
 {
 	if (n_want < SBX_ARRAY_SIZE(want))
-		want[n_want++] = (struct sbx_mount_entry){ op, path, source, size, mode, optional };
+		want[n_want++] = (struct sbx_mount_entry){ op, path, source, size, mode, optional, false };
 }
 
 static const char *link_target(const char *path)
@@ -141,6 +141,8 @@ static void want_fixed(const char *passwd, const char *group, bool have_tty)
 	want_add(SBX_MNT_SYMLINK, "/dev/stdin", "/proc/self/fd/0", 0, 0, false);
 	want_add(SBX_MNT_SYMLINK, "/dev/stdout", "/proc/self/fd/1", 0, 0, false);
 	want_add(SBX_MNT_SYMLINK, "/dev/stderr", "/proc/self/fd/2", 0, 0, false);
+	want_add(SBX_MNT_TMPFS, "/dev/shm", NULL, 64ULL << 20, 01777, false);
+	want[n_want - 1].noexec = true;
 	want_add(SBX_MNT_TMPFS, "/tmp", NULL, 64ULL << 20, 01777, false);
 }
 
@@ -154,7 +156,7 @@ static bool plan_is(const struct sbx_fs_plan *fs)
 	for (size_t i = 0; i < fs->n && i < n_want; i++) {
 		const struct sbx_mount_entry *g = &fs->entries[i], *w = &want[i];
 		if (g->op != w->op || !str_eq(g->path, w->path) || !str_eq(g->source, w->source) || g->size != w->size ||
-		    g->mode != w->mode || g->optional != w->optional) {
+		    g->mode != w->mode || g->optional != w->optional || g->noexec != w->noexec) {
 			tap_diag("entry %zu: op %d %s <- %s size %llu mode %#o%s", i, (int)g->op, g->path,
 				 g->source ? g->source : "(null)", (unsigned long long)g->size, g->mode,
 				 g->optional ? " optional" : "");
@@ -232,13 +234,14 @@ static void caller_paths(void)
 {
 	static struct sbx_fs_plan fs;
 	struct sbx_error err = SBX_ERROR_INIT;
-	char ro[256], rw[256], ro_dirty[256];
+	char ro[256], rw[256], rw_dirty[256];
 	snprintf(ro, sizeof(ro), "%s/ro", canon_top);
 	snprintf(rw, sizeof(rw), "%s/rw", canon_top);
-	snprintf(ro_dirty, sizeof(ro_dirty), "+%s//rw/./../ro/", top);
+	/* Writable twice is no conflict; the same path read-only and writable is (conflicts()). */
+	snprintf(rw_dirty, sizeof(rw_dirty), "+%s//ro/./../rw/", top);
 	char plus_rw[PATH_MAX + 1];
 	snprintf(plus_rw, sizeof(plus_rw), "+%s", at(1, "rw"));
-	const char *const paths[] = { at(0, "ro"), plus_rw, at(2, "link"), ro_dirty, at(3, "file"), NULL };
+	const char *const paths[] = { at(0, "ro"), plus_rw, at(2, "link"), rw_dirty, at(3, "file"), NULL };
 	int r = build(&fs, paths, 1000, 1000, false, &err);
 	want_fixed(PASSWD_ROOT "sbx:x:1000:1000:sbx worker:/tmp:/bin/sh\n"
 			       "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
@@ -248,7 +251,7 @@ static void caller_paths(void)
 	want_add(SBX_MNT_BIND_RO, ro, ro, 0, 0, false);
 	want_add(SBX_MNT_BIND_RW, rw, rw, 0, 0, false);
 	want_add(SBX_MNT_BIND_RO, ro, ro, 0, 0, false); /* link -> ro */
-	want_add(SBX_MNT_BIND_RW, ro, ro, 0, 0, false); /* //rw/./../ro/ */
+	want_add(SBX_MNT_BIND_RW, rw, rw, 0, 0, false); /* //ro/./../rw/ */
 	want_add(SBX_MNT_BIND_RO, file, file, 0, 0, false);
 	tap_ok(r == 0 && plan_is(&fs), "caller paths after /tmp in their order, canonical, a symlink resolved");
 	sbx_fs_plan_free(&fs);
@@ -295,6 +298,61 @@ static void refused_paths(void)
 		tap_ok(ok, "%s", cases[i].name);
 		sbx_fs_plan_free(&fs);
 	}
+}
+
+/* The same path read-only and writable is refused, however it is spelled and in either order;
+ * a path below another is no conflict. */
+static void conflicts(void)
+{
+	static struct sbx_fs_plan fs;
+	struct sbx_error err = SBX_ERROR_INIT;
+	char plus_ro[PATH_MAX + 1], plus_dirty[PATH_MAX + 1], plus_below[PATH_MAX + 1], want_msg[3 * PATH_MAX];
+	snprintf(plus_ro, sizeof(plus_ro), "+%s/ro", top);
+	snprintf(plus_dirty, sizeof(plus_dirty), "+%s//rw/./../ro/", top);
+	snprintf(plus_below, sizeof(plus_below), "+%s/ro", top);
+	const char *const same[] = { at(0, "ro"), plus_ro, NULL };
+	int r = build(&fs, same, 1000, 1000, false, &err);
+	snprintf(want_msg, sizeof(want_msg), "--ro %s/ro and --rw %s/ro: %s/ro cannot be both read-only and writable; "
+					      "give it once", top, top, canon_top);
+	tap_ok(r == -EINVAL && err.code == -EINVAL && strcmp(err.message, want_msg) == 0,
+	       "--ro X --rw X refused, naming both options");
+	if (strcmp(err.message, want_msg) != 0)
+		tap_diag("got \"%s\"\nwant \"%s\"", err.message, want_msg);
+	sbx_fs_plan_free(&fs);
+
+	const char *const reversed[] = { plus_dirty, at(1, "link"), NULL };
+	r = build(&fs, reversed, 1000, 1000, false, &err);
+	tap_ok(r == -EINVAL && strstr(err.message, "cannot be both read-only and writable"),
+	       "--rw X --ro SYMLINK-TO-X refused: canonical paths are compared");
+	sbx_fs_plan_free(&fs);
+
+	const char *const nested[] = { top, plus_below, NULL };
+	r = build(&fs, nested, 1000, 1000, false, &err);
+	tap_ok(r == 0, "--ro DIR --rw DIR/SUB is no conflict");
+	sbx_fs_plan_free(&fs);
+}
+
+/* Which host paths the sandbox shows at the same place: the working directory's rule. */
+static void shown_paths(void)
+{
+	static struct sbx_fs_plan fs;
+	struct sbx_error err = SBX_ERROR_INIT;
+	char ro[256], below[256], sibling[256];
+	snprintf(ro, sizeof(ro), "%s/ro", canon_top);
+	snprintf(below, sizeof(below), "%s/ro/a/b", canon_top);
+	snprintf(sibling, sizeof(sibling), "%s/rox", canon_top);
+	const char *const paths[] = { at(0, "ro"), NULL };
+	if (build(&fs, paths, 1000, 1000, false, &err) < 0)
+		die(err.message);
+	tap_ok(sbx_fs_plan_shows(&fs, ro) && sbx_fs_plan_shows(&fs, below), "a --ro path and below it are shown");
+	tap_ok(!sbx_fs_plan_shows(&fs, sibling) && !sbx_fs_plan_shows(&fs, canon_top),
+	       "its parent and a sibling with the same prefix are not");
+	tap_ok(sbx_fs_plan_shows(&fs, "/usr") && sbx_fs_plan_shows(&fs, "/usr/share"), "/usr is shown");
+	tap_ok(!sbx_fs_plan_shows(&fs, "/") && !sbx_fs_plan_shows(&fs, "/tmp") && !sbx_fs_plan_shows(&fs, "/tmp/x") &&
+		       !sbx_fs_plan_shows(&fs, "/proc/1") && !sbx_fs_plan_shows(&fs, "/dev/shm") &&
+		       !sbx_fs_plan_shows(&fs, "/etc") && !sbx_fs_plan_shows(&fs, "relative"),
+	       "the root, /tmp, /proc, /dev/shm, /etc and a relative path are not");
+	sbx_fs_plan_free(&fs);
 }
 
 /* ---- Landlock ---- */
@@ -374,7 +432,8 @@ static void landlock_rules(void)
 		slots[i] = (struct sbx_fd_slot){ .fd = -1, .target = 3 + (int)i };
 
 #define TREE_RULES                                                                                   \
-	{ "/", -1, SBX_LL_RO }, { "/dev", -1, SBX_LL_DEV }, { "/proc", -1, SBX_LL_PROC }, { "/tmp", -1, SBX_LL_RW }
+	{ "/", -1, SBX_LL_RO }, { "/dev", -1, SBX_LL_DEV }, { "/proc", -1, SBX_LL_PROC }, { "/tmp", -1, SBX_LL_RW }, \
+		{ "/dev/shm", -1, SBX_LL_RW }
 #define FD_RULES                                                                                     \
 	{ NULL, SBX_PROGRAM_FD, SBX_LL_EXEC }, { NULL, 0, SBX_LL_READ }, { NULL, 1, SBX_LL_WRITE },   \
 		{ NULL, 2, SBX_LL_RDWR }
@@ -420,6 +479,8 @@ int main(void)
 	fixed_entries();
 	caller_paths();
 	refused_paths();
+	conflicts();
+	shown_paths();
 	landlock_rules();
 	for (size_t i = 0; i < n_links; i++)
 		free(links[i].target);

@@ -276,6 +276,38 @@ static void test_execute_only(void)
 	tap_ok(found("xonly", dir_a, xonly, true, false), "root reads the execute-only file: O_RDONLY, a script");
 }
 
+/* What a #! script needs inside: its interpreter (env NAME looked up on a PATH), and the path
+ * a shim ends by exec'ing. */
+static void test_script_needs(void)
+{
+	static const struct {
+		const char *text, *interp, *execs, *name;
+	} cases[] = {
+		{ "#!/bin/sh\necho hi\n", "/bin/sh", "", "#!/bin/sh: the interpreter, no exec" },
+		{ "#! /usr/bin/perl -w\nprint 1;\n", "/usr/bin/perl", "", "a space after #!, an argument" },
+		{ "#!/usr/bin/env sh\n", "/bin/sh", "", "env NAME: found on the given PATH" },
+		{ "#!/usr/bin/env -S sh -e\n", "/bin/sh", "", "env -S NAME: options skipped" },
+		{ "#!/usr/bin/env no-such-interp-sbx\n", "env no-such-interp-sbx", "", "env NAME not on the PATH" },
+		{ "#!/usr/bin/env bash\nset -e\nexec \"/opt/pyenv/libexec/pyenv\" exec \"$program\" \"$@\"\n\n# end\n",
+		  "/bin/bash", "/opt/pyenv/libexec/pyenv", "a pyenv shim: the exec'd path, quotes removed" },
+		{ "#!/bin/sh\nexec /usr/bin/tool \"$@\"", "/bin/sh", "/usr/bin/tool", "the last line without a newline" },
+		{ "#!/bin/sh\nexec /usr/bin/tool\necho after\n", "/bin/sh", "", "an exec that is not the last line" },
+		{ "#!/bin/sh\nexec \"$HOME/tool\"\n", "/bin/sh", "", "an exec of a computed path" },
+		{ "#!/bin/sh\nexec tool\n", "/bin/sh", "", "an exec of a relative name" },
+		{ "# not a script\n", "", "", "no #!: nothing" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char interp[256], execs[256];
+		sbx_program_script_needs(cases[i].text, strlen(cases[i].text), "/nonexistent:/bin", interp, sizeof(interp),
+					 execs, sizeof(execs));
+		bool ok = strcmp(interp, cases[i].interp) == 0 && strcmp(execs, cases[i].execs) == 0;
+		if (!ok)
+			printf("# got \"%s\" \"%s\", want \"%s\" \"%s\"\n", interp, execs, cases[i].interp,
+			       cases[i].execs);
+		tap_ok(ok, "script needs: %s", cases[i].name);
+	}
+}
+
 int main(void)
 {
 	build_tree();
@@ -284,6 +316,7 @@ int main(void)
 	test_slash();
 	test_default_path();
 	test_execute_only();
+	test_script_needs();
 	remove_tree();
 	return tap_done();
 }
