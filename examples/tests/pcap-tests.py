@@ -9,6 +9,9 @@ GROUP is one of:
   corpus       the decoder over every file of the pcap corpus never crashes
   sbx-corpus   the same under `sbx --policy policies/pcap.policy`, plus the sample's output
   sbx-tcpdump  `tcpdump -nn -r FILE` under sbx with pcap.policy (sbx runs it as a non-root uid)
+  sbx-tcpdump-corpus  `tcpdump -nn -vvv -r FILE` (and `-r -` on stdin) on every capture of the
+               corpus under `sbx --policy pcap`, started as root and as uid 65534: the same
+               stdout, stderr and exit status as without sbx, file by file
 
 The corpus is $SBX_PCAP_CORPUS, else <source-root>/../shared/corpus/pcap. A group whose
 prerequisite is missing (corpus, a working sbx, tcpdump) skips with the reason.
@@ -21,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 RUN_TIMEOUT = 30         # seconds for any one run; the slowest corpus file decodes in ~0.1 s
 SIGSYS_STATUS = 159      # sbx's exit status for a seccomp violation
@@ -90,9 +94,10 @@ def find_corpus(source_root):
     return files, None
 
 
-def over_corpus(files, fn):
-    """Runs fn(path) -> CompletedProcess over files on every CPU; returns [(path, result)]."""
-    workers = max(1, min(4, os.cpu_count() or 1))
+def over_corpus(files, fn, workers=None):
+    """Runs fn(path) -> CompletedProcess over files on every CPU (or `workers` threads);
+    returns [(path, result)]."""
+    workers = workers or max(1, min(4, os.cpu_count() or 1))
     with concurrent.futures.ThreadPoolExecutor(workers) as ex:
         return list(zip(files, ex.map(fn, files)))
 
@@ -358,11 +363,149 @@ def group_sbx_tcpdump(args):
     return tap
 
 
+# ---- tcpdump over the whole corpus, as root and as uid 65534 ---------------------------------
+
+CORPUS_WORKERS = 4       # runs at once; each is short and mostly waits on process start-up
+
+
+def capture_files(files):
+    return [f for f in files if f.endswith((".pcap", ".pcapng"))]
+
+
+def sbx_modes(args, tmp):
+    """The ways sbx is started, as (label, command prefix, reason to skip or None), the way
+    tests/lib.sh does: as root and as uid 65534 through setpriv with a copy of sbx in a 0755
+    folder (the build tree may be out of that uid's reach); as the current user otherwise."""
+    if os.geteuid() != 0:
+        return [("root", None, "not running as root: the root half needs root"),
+                ("self", [args.sbx], None)]
+    modes = [("root", [args.sbx], None)]
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        return modes + [("user", None, "setpriv not installed")]
+    ldd = run(["ldd", args.sbx])
+    if b"libsbx" in ldd.stdout:
+        return modes + [("user", None, "sbx links libsbx dynamically, a copy would not be "
+                                       "the binary built")]
+    bindir = os.path.join(tmp, "bin")
+    os.mkdir(bindir)
+    os.chmod(bindir, 0o755)
+    copy = os.path.join(bindir, "sbx")
+    shutil.copy(args.sbx, copy)
+    os.chmod(copy, 0o755)
+    prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", copy]
+    r = run(prefix + ["--", "/bin/true"])
+    if r.returncode != 0:
+        return modes + [("user", None, f"sbx as uid {NOBODY} does not work here: "
+                                       f"{describe(r.returncode)}: "
+                                       f"{r.stderr.decode(errors='replace').strip()[:200]}")]
+    return modes + [("user", prefix, None)]
+
+
+def difference(path, direct, boxed):
+    """'' when both runs agree byte for byte, else what differs, naming the file."""
+    name = os.path.basename(path)
+    what = []
+    if direct.returncode != boxed.returncode:
+        what.append(f"status {describe(direct.returncode)} without sbx, "
+                    f"{describe(boxed.returncode)} under sbx")
+    for stream in ("stdout", "stderr"):
+        a, b = getattr(direct, stream), getattr(boxed, stream)
+        if a != b:
+            al, bl = a.splitlines(), b.splitlines()
+            i = next((i for i, (x, y) in enumerate(zip(al, bl)) if x != y), min(len(al), len(bl)))
+            what.append(f"{stream} differs at line {i + 1} ({len(a)} vs {len(b)} bytes): "
+                        f"{(al[i] if i < len(al) else b'<end>')[:120]!r} vs "
+                        f"{(bl[i] if i < len(bl) else b'<end>')[:120]!r}")
+    return f"{name}: " + "; ".join(what) if what else ""
+
+
+def report_differences(diffs):
+    lines = diffs[:30]
+    if len(diffs) > 30:
+        lines.append(f"... and {len(diffs) - 30} more")
+    return "\n".join(lines)
+
+
+def group_sbx_tcpdump_corpus(args):
+    plan = 4
+    tap = Tap(plan)
+    tcpdump = shutil.which("tcpdump") or ("/usr/sbin/tcpdump"
+                                          if os.path.exists("/usr/sbin/tcpdump") else None)
+    if not tcpdump:
+        tap.skip_rest(plan, "tcpdump is not installed")
+        return tap
+    why = sbx_usable(args)
+    if why:
+        tap.skip_rest(plan, why)
+        return tap
+    files, why = find_corpus(args.source_root)
+    if files is None:
+        tap.skip_rest(plan, why)
+        return tap
+    files = capture_files(files)
+    prefix = reference_prefix()
+    policy = policy_path(args)
+
+    with tempfile.TemporaryDirectory(prefix="sbx-pcap-") as tmp:
+        os.chmod(tmp, 0o755)
+        # The worker (uid 65534) must reach the captures wherever the corpus lives: copies in
+        # a folder it can traverse, at the same path inside (--ro) as outside.
+        data = os.path.join(tmp, "data")
+        os.mkdir(data)
+        os.chmod(data, 0o755)
+        copies = []
+        for src in files:
+            dst = os.path.join(data, os.path.basename(src))
+            shutil.copyfile(src, dst)
+            os.chmod(dst, 0o644)
+            copies.append(dst)
+
+        def by_path(sbx_prefix):
+            def one(path):
+                argv = [tcpdump, "-nn", "-vvv", "-r", path]
+                if sbx_prefix is None:
+                    return run(prefix + argv)
+                return run(sbx_prefix + ["--policy", policy, "--ro", path, "--", *argv])
+            return one
+
+        def by_stdin(sbx_prefix):
+            def one(path):
+                argv = [tcpdump, "-nn", "-vvv", "-r", "-"]
+                with open(path, "rb") as f:
+                    if sbx_prefix is None:
+                        return run(prefix + argv, stdin=f)
+                    return run(sbx_prefix + ["--policy", policy, "--", *argv], stdin=f)
+            return one
+
+        started = time.monotonic()
+        direct_path = dict(over_corpus(copies, by_path(None), CORPUS_WORKERS))
+        direct_stdin = dict(over_corpus(copies, by_stdin(None), CORPUS_WORKERS))
+        tap.diag(f"{len(copies)} captures read without sbx (by path and on stdin) in "
+                 f"{time.monotonic() - started:.1f} s")
+
+        for label, sbx_prefix, skip_why in sbx_modes(args, tmp):
+            for how, direct, make in (("-r FILE", direct_path, by_path),
+                                      ("-r - (stdin)", direct_stdin, by_stdin)):
+                desc = (f"[{label}] tcpdump -nn -vvv {how} under sbx --policy pcap: "
+                        f"all {len(copies)} captures give the same stdout, stderr and status")
+                if skip_why:
+                    tap.skip(desc, skip_why)
+                    continue
+                started = time.monotonic()
+                boxed = over_corpus(copies, make(sbx_prefix), CORPUS_WORKERS)
+                diffs = [d for d in (difference(p, direct[p], r) for p, r in boxed) if d]
+                tap.ok(not diffs, desc, report_differences(diffs))
+                tap.diag(f"{len(copies)} runs under sbx in {time.monotonic() - started:.1f} s")
+    return tap
+
+
 GROUPS = {
     "golden": group_golden,
     "corpus": group_corpus,
     "sbx-corpus": group_sbx_corpus,
     "sbx-tcpdump": group_sbx_tcpdump,
+    "sbx-tcpdump-corpus": group_sbx_tcpdump_corpus,
 }
 
 
