@@ -26,6 +26,10 @@ import sys
 import tempfile
 import time
 
+# The root and uid 65534 modes of the integration tests, shared with tests/test-parsers.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
+import sbxtest  # noqa: E402
+
 RUN_TIMEOUT = 30         # seconds for any one run; the slowest corpus file decodes in ~0.1 s
 SIGSYS_STATUS = 159      # sbx's exit status for a seccomp violation
 TCPDUMP_FILES = 8        # how many corpus files tcpdump is run on under sbx
@@ -372,61 +376,6 @@ def capture_files(files):
     return [f for f in files if f.endswith((".pcap", ".pcapng"))]
 
 
-def sbx_modes(args, tmp):
-    """The ways sbx is started, as (label, command prefix, reason to skip or None), the way
-    tests/lib.sh does: as root and as uid 65534 through setpriv with a copy of sbx in a 0755
-    folder (the build tree may be out of that uid's reach); as the current user otherwise."""
-    if os.geteuid() != 0:
-        return [("root", None, "not running as root: the root half needs root"),
-                ("self", [args.sbx], None)]
-    modes = [("root", [args.sbx], None)]
-    setpriv = shutil.which("setpriv")
-    if not setpriv:
-        return modes + [("user", None, "setpriv not installed")]
-    ldd = run(["ldd", args.sbx])
-    if b"libsbx" in ldd.stdout:
-        return modes + [("user", None, "sbx links libsbx dynamically, a copy would not be "
-                                       "the binary built")]
-    bindir = os.path.join(tmp, "bin")
-    os.mkdir(bindir)
-    os.chmod(bindir, 0o755)
-    copy = os.path.join(bindir, "sbx")
-    shutil.copy(args.sbx, copy)
-    os.chmod(copy, 0o755)
-    prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", copy]
-    r = run(prefix + ["--", "/bin/true"])
-    if r.returncode != 0:
-        return modes + [("user", None, f"sbx as uid {NOBODY} does not work here: "
-                                       f"{describe(r.returncode)}: "
-                                       f"{r.stderr.decode(errors='replace').strip()[:200]}")]
-    return modes + [("user", prefix, None)]
-
-
-def difference(path, direct, boxed):
-    """'' when both runs agree byte for byte, else what differs, naming the file."""
-    name = os.path.basename(path)
-    what = []
-    if direct.returncode != boxed.returncode:
-        what.append(f"status {describe(direct.returncode)} without sbx, "
-                    f"{describe(boxed.returncode)} under sbx")
-    for stream in ("stdout", "stderr"):
-        a, b = getattr(direct, stream), getattr(boxed, stream)
-        if a != b:
-            al, bl = a.splitlines(), b.splitlines()
-            i = next((i for i, (x, y) in enumerate(zip(al, bl)) if x != y), min(len(al), len(bl)))
-            what.append(f"{stream} differs at line {i + 1} ({len(a)} vs {len(b)} bytes): "
-                        f"{(al[i] if i < len(al) else b'<end>')[:120]!r} vs "
-                        f"{(bl[i] if i < len(bl) else b'<end>')[:120]!r}")
-    return f"{name}: " + "; ".join(what) if what else ""
-
-
-def report_differences(diffs):
-    lines = diffs[:30]
-    if len(diffs) > 30:
-        lines.append(f"... and {len(diffs) - 30} more")
-    return "\n".join(lines)
-
-
 def group_sbx_tcpdump_corpus(args):
     plan = 4
     tap = Tap(plan)
@@ -484,7 +433,8 @@ def group_sbx_tcpdump_corpus(args):
         tap.diag(f"{len(copies)} captures read without sbx (by path and on stdin) in "
                  f"{time.monotonic() - started:.1f} s")
 
-        for label, sbx_prefix, skip_why in sbx_modes(args, tmp):
+        for mode in sbxtest.modes(args.sbx, None, tmp):
+            label, sbx_prefix, skip_why = mode.label, mode.sbx, mode.skip
             for how, direct, make in (("-r FILE", direct_path, by_path),
                                       ("-r - (stdin)", direct_stdin, by_stdin)):
                 desc = (f"[{label}] tcpdump -nn -vvv {how} under sbx --policy pcap: "
@@ -494,8 +444,9 @@ def group_sbx_tcpdump_corpus(args):
                     continue
                 started = time.monotonic()
                 boxed = over_corpus(copies, make(sbx_prefix), CORPUS_WORKERS)
-                diffs = [d for d in (difference(p, direct[p], r) for p, r in boxed) if d]
-                tap.ok(not diffs, desc, report_differences(diffs))
+                diffs = [d for d in (sbxtest.difference(os.path.basename(p), direct[p], r)
+                                     for p, r in boxed) if d]
+                tap.ok(not diffs, desc, sbxtest.report(diffs))
                 tap.diag(f"{len(copies)} runs under sbx in {time.monotonic() - started:.1f} s")
     return tap
 
