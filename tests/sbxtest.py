@@ -14,9 +14,14 @@ TIMED_OUT = -999
 
 
 class Tap:
-    def __init__(self):
+    """TAP output; with a plan, the plan line comes first, else done() prints it last."""
+
+    def __init__(self, plan=None):
         self.n = 0
         self.failed = 0
+        self.plan = plan
+        if plan is not None:
+            print(f"1..{plan}", flush=True)
 
     def diag(self, text):
         for line in str(text).splitlines() or [""]:
@@ -35,8 +40,13 @@ class Tap:
         self.n += 1
         print(f"ok {self.n} - {desc} # SKIP {reason}", flush=True)
 
+    def skip_rest(self, plan, reason):
+        while self.n < plan:
+            self.skip("not run", reason)
+
     def done(self):
-        print(f"1..{self.n}", flush=True)
+        if self.plan is None:
+            print(f"1..{self.n}", flush=True)
         return 1 if self.failed else 0
 
 

@@ -20,8 +20,6 @@ import argparse
 import concurrent.futures
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,53 +34,14 @@ TCPDUMP_FILES = 8        # how many corpus files tcpdump is run on under sbx
 NOBODY = 65534
 
 
-class Tap:
-    def __init__(self, plan):
-        self.n = 0
-        self.failed = 0
-        print(f"1..{plan}", flush=True)
-
-    def diag(self, text):
-        for line in str(text).splitlines() or [""]:
-            print(f"# {line}")
-
-    def ok(self, cond, desc, diag=None):
-        self.n += 1
-        print(f"{'ok' if cond else 'not ok'} {self.n} - {desc}", flush=True)
-        if not cond:
-            self.failed += 1
-            if diag:
-                self.diag(diag)
-        return cond
-
-    def skip(self, desc, reason):
-        self.n += 1
-        print(f"ok {self.n} - {desc} # SKIP {reason}", flush=True)
-
-    def skip_rest(self, plan, reason):
-        while self.n < plan:
-            self.skip("not run", reason)
+Tap = sbxtest.Tap
 
 
 def run(cmd, stdin=None, input_bytes=None, timeout=RUN_TIMEOUT):
-    try:
-        return subprocess.run(cmd, stdin=stdin, input=input_bytes, capture_output=True,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        return subprocess.CompletedProcess(cmd, -999, e.stdout or b"", b"timed out")
+    return sbxtest.run(cmd, stdin=stdin, input_bytes=input_bytes, timeout=timeout)
 
 
-def describe(rc):
-    if rc == -999:
-        return "timed out"
-    if rc < 0:
-        try:
-            return f"killed by {signal.Signals(-rc).name}"
-        except ValueError:
-            return f"killed by signal {-rc}"
-    if rc == SIGSYS_STATUS:
-        return "exit 159 (seccomp violation)"
-    return f"exit {rc}"
+describe = sbxtest.describe
 
 
 def find_corpus(source_root):
@@ -309,20 +268,26 @@ def reference_prefix():
     return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
 
 
-def group_sbx_tcpdump(args):
-    plan = TCPDUMP_FILES + 1
-    tap = Tap(plan)
+def tcpdump_prerequisites(args):
+    """(tcpdump's path, the corpus files, None), or (None, None, why a tcpdump group skips)."""
     tcpdump = shutil.which("tcpdump") or ("/usr/sbin/tcpdump"
                                           if os.path.exists("/usr/sbin/tcpdump") else None)
     if not tcpdump:
-        tap.skip_rest(plan, "tcpdump is not installed")
-        return tap
+        return None, None, "tcpdump is not installed"
     why = sbx_usable(args)
     if why:
-        tap.skip_rest(plan, why)
-        return tap
+        return None, None, why
     files, why = find_corpus(args.source_root)
     if files is None:
+        return None, None, why
+    return tcpdump, files, None
+
+
+def group_sbx_tcpdump(args):
+    plan = TCPDUMP_FILES + 1
+    tap = Tap(plan)
+    tcpdump, files, why = tcpdump_prerequisites(args)
+    if why:
         tap.skip_rest(plan, why)
         return tap
     prefix = reference_prefix()
@@ -379,17 +344,8 @@ def capture_files(files):
 def group_sbx_tcpdump_corpus(args):
     plan = 4
     tap = Tap(plan)
-    tcpdump = shutil.which("tcpdump") or ("/usr/sbin/tcpdump"
-                                          if os.path.exists("/usr/sbin/tcpdump") else None)
-    if not tcpdump:
-        tap.skip_rest(plan, "tcpdump is not installed")
-        return tap
-    why = sbx_usable(args)
+    tcpdump, files, why = tcpdump_prerequisites(args)
     if why:
-        tap.skip_rest(plan, why)
-        return tap
-    files, why = find_corpus(args.source_root)
-    if files is None:
         tap.skip_rest(plan, why)
         return tap
     files = capture_files(files)
