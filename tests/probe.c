@@ -802,6 +802,43 @@ static int cmd_write(int argc, char **argv)
 	return 0;
 }
 
+/* probe fopen PATH r|w [TEXT]: open PATH with stdio's fopen, as a parser opens its input or its
+ * output (O_RDONLY, or O_WRONLY|O_CREAT|O_TRUNC), then print its first bytes or write TEXT.
+ * Action: 0 done, 1 failed. */
+static int cmd_fopen(int argc, char **argv)
+{
+	const char *text = argc > 3 ? argv[3] : "probe was here\n";
+	char buf[4097];
+	size_t n;
+	FILE *f;
+
+	if (argc < 3 || argc > 4 || (strcmp(argv[2], "r") != 0 && strcmp(argv[2], "w") != 0))
+		return usage_error("PATH r|w [TEXT]");
+	f = fopen(argv[1], argv[2]);
+	if (!f) {
+		printf("fopen %s: failed: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	if (argv[2][0] == 'w') {
+		bool ok = fputs(text, f) >= 0;
+
+		if (fclose(f) != 0 || !ok) {
+			printf("fopen %s: write failed: %s\n", argv[1], strerror(errno));
+			return 1;
+		}
+		printf("fopen %s: written\n", argv[1]);
+		return 0;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	printf("fopen %s: ok: %zu bytes\n", argv[1], n);
+	fwrite(buf, 1, n, stdout);
+	if (n && buf[n - 1] != '\n')
+		printf("\n");
+	return 0;
+}
+
 /* probe mkdir PATH: action. */
 static int cmd_mkdir(int argc, char **argv)
 {
@@ -1682,6 +1719,7 @@ static const struct {
 	{ "devices", cmd_devices, "/dev holds the minimal set and works" },
 	{ "read", cmd_read, "PATH (action)" },
 	{ "write", cmd_write, "PATH [TEXT] (action)" },
+	{ "fopen", cmd_fopen, "PATH r|w [TEXT] stdio's fopen, then read or write (action)" },
 	{ "mkdir", cmd_mkdir, "PATH (action)" },
 	{ "ls", cmd_ls, "DIR (action)" },
 	{ "fill", cmd_fill, "PATH [MAX] writing stops with an error before MAX (1G)" },

@@ -9,6 +9,9 @@ GROUP is one of:
   corpus       the decoder over every file of the pcap corpus never crashes
   sbx-corpus   the same under `sbx --policy policies/pcap.policy`, plus the sample's output
   sbx-tcpdump  `tcpdump -nn -r FILE` under sbx with pcap.policy (sbx runs it as a non-root uid)
+  sbx-tcpdump-corpus  `tcpdump -nn -vvv -r FILE` (and `-r -` on stdin) on every capture of the
+               corpus under `sbx --policy pcap`, started as root and as uid 65534: the same
+               stdout, stderr and exit status as without sbx, file by file
 
 The corpus is $SBX_PCAP_CORPUS, else <source-root>/../shared/corpus/pcap. A group whose
 prerequisite is missing (corpus, a working sbx, tcpdump) skips with the reason.
@@ -17,10 +20,13 @@ import argparse
 import concurrent.futures
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
+import time
+
+# The root and uid 65534 modes of the integration tests, shared with tests/test-parsers.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
+import sbxtest  # noqa: E402
 
 RUN_TIMEOUT = 30         # seconds for any one run; the slowest corpus file decodes in ~0.1 s
 SIGSYS_STATUS = 159      # sbx's exit status for a seccomp violation
@@ -28,53 +34,14 @@ TCPDUMP_FILES = 8        # how many corpus files tcpdump is run on under sbx
 NOBODY = 65534
 
 
-class Tap:
-    def __init__(self, plan):
-        self.n = 0
-        self.failed = 0
-        print(f"1..{plan}", flush=True)
-
-    def diag(self, text):
-        for line in str(text).splitlines() or [""]:
-            print(f"# {line}")
-
-    def ok(self, cond, desc, diag=None):
-        self.n += 1
-        print(f"{'ok' if cond else 'not ok'} {self.n} - {desc}", flush=True)
-        if not cond:
-            self.failed += 1
-            if diag:
-                self.diag(diag)
-        return cond
-
-    def skip(self, desc, reason):
-        self.n += 1
-        print(f"ok {self.n} - {desc} # SKIP {reason}", flush=True)
-
-    def skip_rest(self, plan, reason):
-        while self.n < plan:
-            self.skip("not run", reason)
+Tap = sbxtest.Tap
 
 
 def run(cmd, stdin=None, input_bytes=None, timeout=RUN_TIMEOUT):
-    try:
-        return subprocess.run(cmd, stdin=stdin, input=input_bytes, capture_output=True,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        return subprocess.CompletedProcess(cmd, -999, e.stdout or b"", b"timed out")
+    return sbxtest.run(cmd, stdin=stdin, input_bytes=input_bytes, timeout=timeout)
 
 
-def describe(rc):
-    if rc == -999:
-        return "timed out"
-    if rc < 0:
-        try:
-            return f"killed by {signal.Signals(-rc).name}"
-        except ValueError:
-            return f"killed by signal {-rc}"
-    if rc == SIGSYS_STATUS:
-        return "exit 159 (seccomp violation)"
-    return f"exit {rc}"
+describe = sbxtest.describe
 
 
 def find_corpus(source_root):
@@ -90,9 +57,10 @@ def find_corpus(source_root):
     return files, None
 
 
-def over_corpus(files, fn):
-    """Runs fn(path) -> CompletedProcess over files on every CPU; returns [(path, result)]."""
-    workers = max(1, min(4, os.cpu_count() or 1))
+def over_corpus(files, fn, workers=None):
+    """Runs fn(path) -> CompletedProcess over files on every CPU (or `workers` threads);
+    returns [(path, result)]."""
+    workers = workers or max(1, min(4, os.cpu_count() or 1))
     with concurrent.futures.ThreadPoolExecutor(workers) as ex:
         return list(zip(files, ex.map(fn, files)))
 
@@ -300,20 +268,26 @@ def reference_prefix():
     return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
 
 
-def group_sbx_tcpdump(args):
-    plan = TCPDUMP_FILES + 1
-    tap = Tap(plan)
+def tcpdump_prerequisites(args):
+    """(tcpdump's path, the corpus files, None), or (None, None, why a tcpdump group skips)."""
     tcpdump = shutil.which("tcpdump") or ("/usr/sbin/tcpdump"
                                           if os.path.exists("/usr/sbin/tcpdump") else None)
     if not tcpdump:
-        tap.skip_rest(plan, "tcpdump is not installed")
-        return tap
+        return None, None, "tcpdump is not installed"
     why = sbx_usable(args)
     if why:
-        tap.skip_rest(plan, why)
-        return tap
+        return None, None, why
     files, why = find_corpus(args.source_root)
     if files is None:
+        return None, None, why
+    return tcpdump, files, None
+
+
+def group_sbx_tcpdump(args):
+    plan = TCPDUMP_FILES + 1
+    tap = Tap(plan)
+    tcpdump, files, why = tcpdump_prerequisites(args)
+    if why:
         tap.skip_rest(plan, why)
         return tap
     prefix = reference_prefix()
@@ -358,11 +332,87 @@ def group_sbx_tcpdump(args):
     return tap
 
 
+# ---- tcpdump over the whole corpus, as root and as uid 65534 ---------------------------------
+
+CORPUS_WORKERS = 4       # runs at once; each is short and mostly waits on process start-up
+
+
+def capture_files(files):
+    return [f for f in files if f.endswith((".pcap", ".pcapng"))]
+
+
+def group_sbx_tcpdump_corpus(args):
+    plan = 4
+    tap = Tap(plan)
+    tcpdump, files, why = tcpdump_prerequisites(args)
+    if why:
+        tap.skip_rest(plan, why)
+        return tap
+    files = capture_files(files)
+    prefix = reference_prefix()
+    policy = policy_path(args)
+
+    with tempfile.TemporaryDirectory(prefix="sbx-pcap-") as tmp:
+        os.chmod(tmp, 0o755)
+        # The worker (uid 65534) must reach the captures wherever the corpus lives: copies in
+        # a folder it can traverse, at the same path inside (--ro) as outside.
+        data = os.path.join(tmp, "data")
+        os.mkdir(data)
+        os.chmod(data, 0o755)
+        copies = []
+        for src in files:
+            dst = os.path.join(data, os.path.basename(src))
+            shutil.copyfile(src, dst)
+            os.chmod(dst, 0o644)
+            copies.append(dst)
+
+        def by_path(sbx_prefix):
+            def one(path):
+                argv = [tcpdump, "-nn", "-vvv", "-r", path]
+                if sbx_prefix is None:
+                    return run(prefix + argv)
+                return run(sbx_prefix + ["--policy", policy, "--ro", path, "--", *argv])
+            return one
+
+        def by_stdin(sbx_prefix):
+            def one(path):
+                argv = [tcpdump, "-nn", "-vvv", "-r", "-"]
+                with open(path, "rb") as f:
+                    if sbx_prefix is None:
+                        return run(prefix + argv, stdin=f)
+                    return run(sbx_prefix + ["--policy", policy, "--", *argv], stdin=f)
+            return one
+
+        started = time.monotonic()
+        direct_path = dict(over_corpus(copies, by_path(None), CORPUS_WORKERS))
+        direct_stdin = dict(over_corpus(copies, by_stdin(None), CORPUS_WORKERS))
+        tap.diag(f"{len(copies)} captures read without sbx (by path and on stdin) in "
+                 f"{time.monotonic() - started:.1f} s")
+
+        for mode in sbxtest.modes(args.sbx, None, tmp):
+            label, sbx_prefix, skip_why = mode.label, mode.sbx, mode.skip
+            for how, direct, make in (("-r FILE", direct_path, by_path),
+                                      ("-r - (stdin)", direct_stdin, by_stdin)):
+                desc = (f"[{label}] tcpdump -nn -vvv {how} under sbx --policy pcap: "
+                        f"all {len(copies)} captures give the same stdout, stderr and status")
+                if skip_why:
+                    tap.skip(desc, skip_why)
+                    continue
+                started = time.monotonic()
+                boxed = over_corpus(copies, make(sbx_prefix), CORPUS_WORKERS)
+                diffs = [d for d in (sbxtest.difference(os.path.basename(p), direct[p], r)
+                                     for p, r in boxed) if d]
+                tap.ok(not diffs, desc, sbxtest.report(diffs))
+                tap.diag(f"{len(copies)} runs under sbx in {time.monotonic() - started:.1f} s")
+    return tap
+
+
 GROUPS = {
     "golden": group_golden,
     "corpus": group_corpus,
     "sbx-corpus": group_sbx_corpus,
     "sbx-tcpdump": group_sbx_tcpdump,
+    "sbx-tcpdump-corpus": group_sbx_tcpdump_corpus,
 }
 
 
