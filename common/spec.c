@@ -143,7 +143,7 @@ int sbx_spec_duration_ms(const char *s, uint64_t *ret, struct sbx_spec_error *e)
 static const char *const usages[] = {
 	[SBX_RES_FILE] = "NAME=PATH[:MODE]",
 	[SBX_RES_DIR] = "NAME=PATH[:MODE[:PATTERN]]",
-	[SBX_RES_CAPTURE] = "NAME=IFACE[:promisc]",
+	[SBX_RES_CAPTURE] = "NAME=IFACE[:promisc][:tx]",
 	[SBX_RES_CONNECT] = "NAME=ADDRESS",
 	[SBX_RES_LISTEN] = "NAME=ADDRESS",
 	[SBX_RES_FD] = "[NAME=]N",
@@ -214,11 +214,18 @@ int sbx_spec_resource(enum sbx_resource_kind kind, char *arg, struct sbx_resourc
 		break;
 	case SBX_RES_CAPTURE: {
 		char *colon = strchr(value, ':');
-		if (colon && strcmp(colon + 1, "promisc") != 0)
-			return fail(e, "unknown capture option '%s' (expected %s)", colon + 1, usages[kind]);
-		if (colon) {
+		while (colon) {
 			*colon = '\0';
-			r.promisc = true;
+			char *opt = colon + 1;
+			colon = strchr(opt, ':');
+			if (colon)
+				*colon = '\0';
+			if (strcmp(opt, "promisc") == 0)
+				r.promisc = true;
+			else if (strcmp(opt, "tx") == 0)
+				r.tx = true;
+			else
+				return fail(e, "unknown capture option '%s' (expected %s)", opt, usages[kind]);
 		}
 		break;
 	}
