@@ -143,7 +143,7 @@ int sbx_spec_duration_ms(const char *s, uint64_t *ret, struct sbx_spec_error *e)
 static const char *const usages[] = {
 	[SBX_RES_FILE] = "NAME=PATH[:MODE]",
 	[SBX_RES_DIR] = "NAME=PATH[:MODE[:PATTERN]]",
-	[SBX_RES_CAPTURE] = "NAME=IFACE[:promisc][:tx]",
+	[SBX_RES_CAPTURE] = "NAME=IFACE[:promisc]", /* and :tx (docs/policy.md, "Brokered calls") */
 	[SBX_RES_CONNECT] = "NAME=ADDRESS",
 	[SBX_RES_LISTEN] = "NAME=ADDRESS",
 	[SBX_RES_FD] = "[NAME=]N",
@@ -213,20 +213,20 @@ int sbx_spec_resource(enum sbx_resource_kind kind, char *arg, struct sbx_resourc
 			return -EINVAL;
 		break;
 	case SBX_RES_CAPTURE: {
+		/* IFACE[:promisc][:tx]: checked whole before the value is cut, so that a refused
+		 * value is left as it was. */
 		char *colon = strchr(value, ':');
-		while (colon) {
-			*colon = '\0';
-			char *opt = colon + 1;
-			colon = strchr(opt, ':');
-			if (colon)
-				*colon = '\0';
-			if (strcmp(opt, "promisc") == 0)
+		for (const char *opt = colon ? colon + 1 : NULL; opt; opt = strchr(opt, ':') ? strchr(opt, ':') + 1 : NULL) {
+			size_t n = strcspn(opt, ":");
+			if (n == 7 && strncmp(opt, "promisc", n) == 0)
 				r.promisc = true;
-			else if (strcmp(opt, "tx") == 0)
+			else if (n == 2 && strncmp(opt, "tx", n) == 0)
 				r.tx = true;
 			else
-				return fail(e, "unknown capture option '%s' (expected %s)", opt, usages[kind]);
+				return fail(e, "unknown capture option '%.*s' (expected %s)", (int)n, opt, usages[kind]);
 		}
+		if (colon)
+			*colon = '\0';
 		break;
 	}
 	case SBX_RES_CONNECT:

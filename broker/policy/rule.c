@@ -74,8 +74,8 @@ static int parse_one_action(struct ctx *c, struct lexer *lx, const struct token 
 		*kind = SBX_ACT_ERRNO;
 	} else {
 		char d[96];
-		return ERR(c, tk, "expected an action (allow, errno NAME, log, kill, broker), found %s",
-			   tok_desc(tk, d, sizeof(d)));
+		/* `broker` is left out: it answers only socket, and only with a grant. */
+		return ERR(c, tk, "expected an action (allow, errno NAME, log, kill), found %s", tok_desc(tk, d, sizeof(d)));
 	}
 	return 0;
 }
