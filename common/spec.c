@@ -105,14 +105,16 @@ int sbx_spec_duration_ms(const char *s, uint64_t *ret, struct sbx_spec_error *e)
 	const char *p;
 	uint64_t whole, frac = 0, den = 1;
 	bool nonzero;
-	int r = sbx_parse_digits(s, &whole, &p);
+	/* ".5" and "5." as strtod reads them: digits on at least one side of the point. */
+	bool leading_point = s[0] == '.';
+	int r = leading_point ? (whole = 0, p = s, 0) : sbx_parse_digits(s, &whole, &p);
 	if (r == -EINVAL)
 		return fail(e, "bad duration '%s': expected seconds (1.5) or a number with a unit (500ms, 10s, 2m, 1h)", s);
 	if (r < 0)
 		return too_long(s, e);
 	nonzero = whole > 0;
 	if (*p == '.') {
-		if (p[1] < '0' || p[1] > '9')
+		if (leading_point && (p[1] < '0' || p[1] > '9'))
 			return fail(e, "bad duration '%s': expected digits after '.'", s);
 		/* Nine digits are a nanosecond of an hour: the rest cannot change the rounding. */
 		for (p++; *p >= '0' && *p <= '9'; p++) {
@@ -143,7 +145,7 @@ int sbx_spec_duration_ms(const char *s, uint64_t *ret, struct sbx_spec_error *e)
 static const char *const usages[] = {
 	[SBX_RES_FILE] = "NAME=PATH[:MODE]",
 	[SBX_RES_DIR] = "NAME=PATH[:MODE[:PATTERN]]",
-	[SBX_RES_CAPTURE] = "NAME=IFACE[:promisc]", /* and :tx (docs/policy.md, "Brokered calls") */
+	[SBX_RES_CAPTURE] = "NAME=IFACE[:promisc]",
 	[SBX_RES_CONNECT] = "NAME=ADDRESS",
 	[SBX_RES_LISTEN] = "NAME=ADDRESS",
 	[SBX_RES_FD] = "[NAME=]N",
@@ -213,20 +215,13 @@ int sbx_spec_resource(enum sbx_resource_kind kind, char *arg, struct sbx_resourc
 			return -EINVAL;
 		break;
 	case SBX_RES_CAPTURE: {
-		/* IFACE[:promisc][:tx]: checked whole before the value is cut, so that a refused
-		 * value is left as it was. */
 		char *colon = strchr(value, ':');
-		for (const char *opt = colon ? colon + 1 : NULL; opt; opt = strchr(opt, ':') ? strchr(opt, ':') + 1 : NULL) {
-			size_t n = strcspn(opt, ":");
-			if (n == 7 && strncmp(opt, "promisc", n) == 0)
-				r.promisc = true;
-			else if (n == 2 && strncmp(opt, "tx", n) == 0)
-				r.tx = true;
-			else
-				return fail(e, "unknown capture option '%.*s' (expected %s)", (int)n, opt, usages[kind]);
-		}
-		if (colon)
+		if (colon && strcmp(colon + 1, "promisc") != 0)
+			return fail(e, "unknown capture option '%s' (expected %s)", colon + 1, usages[kind]);
+		if (colon) {
 			*colon = '\0';
+			r.promisc = true;
+		}
 		break;
 	}
 	case SBX_RES_CONNECT:

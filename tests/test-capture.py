@@ -23,6 +23,7 @@ import time
 
 SBX = os.environ["SBX"]
 PROBE = os.environ["PROBE"]
+CPROBE = os.environ.get("CAPTURE_PROBE", os.path.join(os.path.dirname(PROBE), "capture-probe"))
 SRC = os.environ.get("SBX_SRCDIR", os.path.join(os.path.dirname(__file__), ".."))
 TCPDUMP = shutil.which("tcpdump")
 
@@ -70,6 +71,22 @@ for seq in range(1, count + 1):
 """
 
 
+# Frames of the probe's ethertype arriving on an interface, counted for a few seconds.
+LISTENER = r"""
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88b5))
+s.bind((sys.argv[1], 0x88b5))
+s.settimeout(0.1)
+n, end = 0, time.time() + float(sys.argv[2])
+while time.time() < end:
+    try:
+        s.recv(2048); n += 1
+    except socket.timeout:
+        pass
+print(n)
+"""
+
+
 class Net:
     def __init__(self):
         tag = f"sbxcap-{os.getpid()}"
@@ -92,6 +109,9 @@ class Net:
     def __exit__(self, *exc):
         for ns in reversed(self.made):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+    def ifindex(self, dev):
+        return int(sh("ip", "-n", self.a, "-o", "link", "show", dev).stdout.split(":")[0])
 
     def ping(self, dst, count, ident):
         return sh("ip", "netns", "exec", self.b, sys.executable, "-c", PINGER, dst, str(count), str(ident))
@@ -134,15 +154,17 @@ def strip_ts(out):
 def copy_for_unpriv(tmp):
     """sbx, the probe and the policies where uid 65534 can reach them."""
     os.chmod(tmp, 0o755)
-    for f in (SBX, PROBE):
+    for f in (SBX, PROBE, CPROBE):
         shutil.copy2(f, tmp)
     shutil.copytree(os.path.join(SRC, "policies"), os.path.join(tmp, "policies"))
+    with open(os.path.join(tmp, "policies", "tx.policy"), "w") as f:
+        f.write("include default\nresource cap capture cap0 tx\n")
     for root, dirs, files in os.walk(tmp):
         for d in dirs:
             os.chmod(os.path.join(root, d), 0o755)
         for f in files:
             os.chmod(os.path.join(root, f), 0o755)
-    return os.path.join(tmp, "sbx"), os.path.join(tmp, "probe"), os.path.join(tmp, "policies")
+    return (os.path.join(tmp, "sbx"), os.path.join(tmp, "capture-probe"), os.path.join(tmp, "policies"))
 
 
 def capture_tests(net, who, sbx, policies, plain_lines):
@@ -210,6 +232,74 @@ def run_capture_fd(net, cmd, caps):
     return p.returncode, out, "".join(stderr), events
 
 
+def in_a(net, cmd, during=None):
+    """Run cmd in A; `during` (a function) runs beside it."""
+    t = threading.Thread(target=during, daemon=True) if during else None
+    if t:
+        t.start()
+    r = subprocess.run(["ip", "netns", "exec", net.a, *cmd], capture_output=True, text=True, timeout=60)
+    if t:
+        t.join(30)
+    return r
+
+
+def probe_tests(net, who, sbx, cprobe, txpolicy):
+    wrap = unpriv if who == "uid 65534" else (lambda c: c)
+    sbxc = [sbx, "--capture", "cap=cap0", "--"]
+    cap, oth = net.ifindex("cap0"), net.ifindex("oth0")
+
+    def traffic():
+        time.sleep(0.5)
+        net.ping("10.200.78.1", 20, 7)
+
+    for target, name in ((oth, "another interface"), (0, "all interfaces (ifindex 0)")):
+        out = in_a(net, wrap([cprobe, "rebind", str(target), "2"]), traffic)
+        seen = out.stdout.split("frames ")[-1].strip() if "frames" in out.stdout else "0"
+        ok(out.returncode == 0 and int(seen) > 0, f"{who}: without sbx, a packet socket bound to {name} sees "
+           f"its traffic ({seen} frames)", out.stdout, out.stderr)
+        out = in_a(net, wrap([*sbxc, cprobe, "rebind", str(target), "2"]), traffic)
+        ok(out.returncode == 159 and "frames" not in out.stdout and "bind(202" in out.stderr,
+           f"{who}: under sbx, rebinding the brokered socket to {name} is refused as a violation and sees nothing",
+           f"rc={out.returncode}", out.stdout, out.stderr)
+
+    result = {}
+
+    def listen():
+        result["n"] = sh("ip", "netns", "exec", net.b, sys.executable, "-c", LISTENER, "cap1", "3").stdout.strip()
+
+    def run_send(cmd):
+        t = threading.Thread(target=listen)
+        t.start()
+        time.sleep(0.5)
+        out = in_a(net, cmd)
+        t.join(30)
+        return out, int(result.get("n") or 0)
+
+    out, heard = run_send(wrap([cprobe, "send", str(cap)]))
+    ok(out.returncode == 0 and heard > 0, f"{who}: without sbx, the probe's frames reach a listener on the peer "
+       f"({heard})", out.stdout, out.stderr)
+    out, heard = run_send(wrap([*sbxc, cprobe, "send", str(cap)]))
+    ok(heard == 0 and "send: failed: Operation not permitted" in out.stdout,
+       f"{who}: under sbx without tx, nothing the probe transmits reaches the peer", f"heard={heard}", out.stdout,
+       out.stderr)
+    out, heard = run_send(wrap([sbx, "--policy", txpolicy, "--", cprobe, "send", str(cap)]))
+    ok(heard > 0 and out.returncode == 0, f"{who}: under sbx with a `tx` capture grant, the probe's frames reach "
+       f"the peer ({heard})", out.stdout, out.stderr)
+
+    out = in_a(net, wrap([cprobe, "detach"]))
+    ok(out.returncode == 0, f"{who}: without sbx, a filter can be detached", out.stdout, out.stderr)
+    out = in_a(net, wrap([sbx, "--capture", "cap=cap0", "--capture-filter", "icmp", "--", cprobe, "detach"]))
+    ok(out.returncode == 1 and "detach: failed: Operation not permitted" in out.stdout,
+       f"{who}: under sbx, the locked --capture-filter cannot be detached", out.stdout, out.stderr)
+
+    out = in_a(net, wrap([cprobe, "two"]))
+    ok(out.returncode == 0, f"{who}: without sbx, two packet sockets", out.stdout, out.stderr)
+    out = in_a(net, wrap([*sbxc, cprobe, "two"]))
+    ok(out.returncode == 159 and "socket 1: 202" in out.stdout and "two: ok" not in out.stdout,
+       f"{who}: under sbx, a second packet socket is refused (the grant allows one)", f"rc={out.returncode}",
+       out.stdout, out.stderr)
+
+
 def main():
     if os.geteuid() != 0:
         skip("live capture", "needs root to make network namespaces")
@@ -220,10 +310,12 @@ def main():
             rc, out, err, _ = run_capture_fd(net, [TCPDUMP, "-i", "cap0", "-nn", "-c", "10", "icmp"], [])
             plain = strip_ts(out)
             ok(rc == 0 and len(plain) == 10, "without sbx: tcpdump sees 5 echo requests and 5 replies", out, err)
+            usbx, ucprobe, upol = copy_for_unpriv(tmp)
             capture_tests(net, "root", SBX, os.path.join(SRC, "policies"), plain)
-            usbx, uprobe, upol = copy_for_unpriv(tmp)
+            probe_tests(net, "root", SBX, CPROBE, os.path.join(upol, "tx.policy"))
             if shutil.which("setpriv"):
                 capture_tests(net, "uid 65534", usbx, upol, plain)
+                probe_tests(net, "uid 65534", usbx, ucprobe, os.path.join(upol, "tx.policy"))
             else:
                 skip("uid 65534 holding CAP_NET_RAW", "setpriv is not installed")
     print(f"1..{n}")
