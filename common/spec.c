@@ -105,16 +105,14 @@ int sbx_spec_duration_ms(const char *s, uint64_t *ret, struct sbx_spec_error *e)
 	const char *p;
 	uint64_t whole, frac = 0, den = 1;
 	bool nonzero;
-	/* ".5" and "5." as strtod reads them: digits on at least one side of the point. */
-	bool leading_point = s[0] == '.';
-	int r = leading_point ? (whole = 0, p = s, 0) : sbx_parse_digits(s, &whole, &p);
+	int r = sbx_parse_digits(s, &whole, &p);
 	if (r == -EINVAL)
 		return fail(e, "bad duration '%s': expected seconds (1.5) or a number with a unit (500ms, 10s, 2m, 1h)", s);
 	if (r < 0)
 		return too_long(s, e);
 	nonzero = whole > 0;
 	if (*p == '.') {
-		if (leading_point && (p[1] < '0' || p[1] > '9'))
+		if (p[1] < '0' || p[1] > '9')
 			return fail(e, "bad duration '%s': expected digits after '.'", s);
 		/* Nine digits are a nanosecond of an hour: the rest cannot change the rounding. */
 		for (p++; *p >= '0' && *p <= '9'; p++) {
