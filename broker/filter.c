@@ -29,12 +29,40 @@ bool sbx_filter_exec_allowed(const struct sbx_worker *w)
 	return w->prebuilt ? sbx_default_exec_allowed : sbx_policy_exec_allowed(w->policy);
 }
 
+/* What the worker's grants change in its filter: rules guarded `if capture`, and the guard on the
+ * numbers where brokered packet sockets land (transmitting only when every capture grant says
+ * tx, since the guard covers the numbers, not the grants). */
+static bool has_capture(const struct sbx_worker *w)
+{
+	for (size_t i = 0; i < w->grants.n; i++)
+		if (w->grants.res[i].kind == SBX_RES_CAPTURE)
+			return true;
+	return false;
+}
+
+static void grant_opts(const struct sbx_worker *w, struct sbx_compile_opts *co)
+{
+	bool tx = true;
+	for (size_t i = 0; i < w->grants.n; i++) {
+		if (w->grants.res[i].kind != SBX_RES_CAPTURE)
+			continue; /* the only kind a rule can be guarded by */
+		co->grants |= 1u << SBX_RES_CAPTURE;
+		tx = tx && w->grants.res[i].tx;
+	}
+	if (co->grants & (1u << SBX_RES_CAPTURE)) {
+		co->capture_fd_first = SBX_CAPTURE_FD_FIRST;
+		co->capture_fd_count = SBX_CAPTURE_FD_COUNT;
+		co->capture_tx = tx;
+	}
+}
+
 static int compile(struct sbx_worker *w, struct sbx_bpf *bpf, struct sbx_error *err)
 {
 	struct sbx_policy_diag d;
 	memset(&d, 0, sizeof(d));
 	struct sbx_compile_opts co = { .mode = w->learn ? SBX_COMPILE_LEARN : SBX_COMPILE_ENFORCE,
 				       .launch_fd = SBX_LAUNCH_FD };
+	grant_opts(w, &co);
 	int r = sbx_policy_compile(w->policy, &co, bpf, &d);
 	if (r < 0) {
 		char buf[700];
@@ -51,7 +79,7 @@ static int compile(struct sbx_worker *w, struct sbx_bpf *bpf, struct sbx_error *
 		 w->learn ? " (learn mode: every call is recorded and allowed)" : "");
 	/* Keep it for the next spawn from this config (only the config's own policy). */
 	struct sbx_filter_cache *c = w->cfg->cache;
-	if (!w->learn && w->policy == w->cfg->policy) {
+	if (!w->learn && w->policy == w->cfg->policy && !co.grants) {
 		struct sock_filter *copy = malloc(bpf->len * sizeof(struct sock_filter));
 		if (copy) {
 			memcpy(copy, bpf->insns, bpf->len * sizeof(struct sock_filter));
@@ -69,6 +97,18 @@ static int choose(struct sbx_worker *w, struct sbx_bpf *bpf, const struct sock_f
 		  struct sbx_error *err)
 {
 	const struct sbx_filter_cache *c = w->cfg->cache;
+	if (w->prebuilt && has_capture(w)) {
+		/* Built without grants: a worker with some needs the parsed default compiled for it. */
+		if (!w->policy) {
+			int r = sbx_policy_default(&w->owned_policy, NULL);
+			if (r < 0) {
+				sbx_error_set(err, r, "parsing the default policy: %s", strerror(-r));
+				return r;
+			}
+			w->policy = w->owned_policy;
+		}
+		w->prebuilt = false;
+	}
 	if (!w->seccomp) {
 		*len = 0;
 	} else if (w->prebuilt) {
@@ -76,7 +116,7 @@ static int choose(struct sbx_worker *w, struct sbx_bpf *bpf, const struct sock_f
 		*len = sbx_default_filter_len;
 		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG,
 			 "seccomp: %u BPF instructions (default policy, compiled at build time)", *len);
-	} else if (!w->learn && c->insns && c->policy == w->policy) {
+	} else if (!w->learn && c->insns && c->policy == w->policy && !has_capture(w)) {
 		*insns = c->insns;
 		*len = c->len;
 	} else {

@@ -21,10 +21,18 @@ void sbx_grants_free(struct sbx_grants *g)
 {
 	for (size_t i = 0; g->fds && i < g->n; i++)
 		sbx_close(&g->fds[i]);
+	for (unsigned i = 0; i < g->n_socks; i++)
+		sbx_close(&g->socks[i].fd);
+	free(g->sockets);
 	free(g->fds);
 	free(g->opens);
 	free(g->res);
 	memset(g, 0, sizeof(*g));
+}
+
+unsigned sbx_grant_capture_max(const struct sbx_resource *res)
+{
+	return res->max_opens ? res->max_opens : SBX_CAPTURE_SOCKETS_DEFAULT;
 }
 
 bool sbx_grant_request_only(const struct sbx_resource *res)
@@ -57,7 +65,8 @@ static int merge(struct sbx_grants *g, const struct sbx_policy *policy, const st
 	g->res = calloc(total, sizeof(*g->res));
 	g->fds = calloc(total, sizeof(int));
 	g->opens = calloc(total, sizeof(unsigned));
-	if (!g->res || !g->fds || !g->opens)
+	g->sockets = calloc(total, sizeof(unsigned));
+	if (!g->res || !g->fds || !g->opens || !g->sockets)
 		return -ENOMEM;
 	for (size_t i = 0; i < total; i++)
 		g->fds[i] = -1;

@@ -8,12 +8,24 @@
 
 #include "broker/resources.h"
 
+/* A packet socket the broker answered the program's own socket(AF_PACKET) with (brokered.c). */
+struct sbx_brokered_socket {
+	int fd;          /* the broker's reference to the socket the worker holds: bind and
+	                    setsockopt the broker allows are made on it */
+	int target;      /* its number in the worker (SBX_CAPTURE_FD_FIRST + k) */
+	size_t grant;    /* index in res */
+	int ifindex;     /* the interface it is bound to, in the broker's namespace (0: all) */
+};
+
 struct sbx_grants {
 	struct sbx_resource *res;  /* shallow copies (strings owned by the policy and the config) */
 	size_t n;
 	unsigned *opens;           /* per res[i]: OPEN requests granted so far */
 	int *fds;                  /* per res[i]: the broker's own handle on a directory (requests
 	                              are resolved below it), -1 otherwise */
+	unsigned *sockets;         /* per res[i]: packet sockets answered so far (captures) */
+	struct sbx_brokered_socket socks[SBX_CAPTURE_FD_COUNT];
+	unsigned n_socks;
 };
 
 /* Close the broker's handles and free the arrays; leaves an empty struct. */
@@ -22,6 +34,9 @@ void sbx_grants_free(struct sbx_grants *g);
 /* A directory grant with a pattern is served by requests only: a directory fd in the worker's
  * hands would reach every file below it, whatever the pattern says. */
 bool sbx_grant_request_only(const struct sbx_resource *res);
+
+/* How many packet sockets capture grant res answers in the worker's life. */
+unsigned sbx_grant_capture_max(const struct sbx_resource *res);
 
 const struct sbx_resource *sbx_grants_find(const struct sbx_grants *g, enum sbx_resource_kind kind,
 					   const char *name);

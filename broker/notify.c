@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* seccomp user notification, broker side: receiving and answering notifications, and the
  * worker's listener, which decides what each one means (a violation, a call to record in learn
- * mode, or the launcher's own exec). */
+ * mode, the launcher's own exec, or a brokered call, answered by brokered.c). */
 #include "notify.h"
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 
+#include "broker/brokered.h"
 #include "broker/policy/policy.h"
 #include "broker/worker.h"
 
@@ -135,6 +136,9 @@ static void on_listener(evutil_socket_t fd, short what, void *arg)
 		record_call(w, req);
 		return let_through(w, (int)fd);
 	}
+	/* A call the broker answers from the grants (brokered.c); anything else is a violation. */
+	if (sbx_brokered_answer(w, (int)fd, req))
+		return;
 	violation(w, req);
 	/* Never answer: the calling thread stays blocked in the kernel until the SIGKILL that ends
 	 * the namespace reaches it, so neither this call nor anything after it runs. */

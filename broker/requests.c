@@ -219,22 +219,13 @@ int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res,
 
 /* ---- serving a worker: answers by its grants, every decision audited ---- */
 
-static void audit(struct sbx_worker *w, const char *request, const char *target, bool granted, int error,
-		  const char *rule)
-{
-	struct sbx_audit a = { .request = request, .target = target, .granted = granted, .error = error, .rule = rule };
-	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "audit: %s %s: %s%s%s (%s)", request, target,
-		 granted ? "granted" : "refused", error ? ": " : "", error ? strerror(error) : "", rule ? rule : "");
-	if (w->cb.audit)
-		w->cb.audit(w, &a, w->userdata);
-}
 
 static void request_violation(struct sbx_worker *w, const char *why)
 {
 	if (!w->facts.req_violation) {
 		w->facts.req_violation = true;
 		snprintf(w->facts.req_why, sizeof(w->facts.req_why), "%s", why);
-		audit(w, "protocol", why, false, EPROTO, "malformed, out-of-state or flooding requests kill the worker");
+		sbx_worker_audit(w, "protocol", why, false, EPROTO, "malformed, out-of-state or flooding requests kill the worker");
 	}
 	sbx_event_freep(&w->req.ev);
 	sbx_worker_kill(w);
@@ -265,7 +256,7 @@ static void answer_fd(struct sbx_worker *w, const union sbx_req *req, const char
 	}
 	int r = fd >= 0 ? send_reply(w, SBX_REP_FD, req->h.id, 0, NULL, fd)
 			: send_reply(w, SBX_REP_ERROR, req->h.id, -fd, NULL, -1);
-	audit(w, what, target, fd >= 0, fd >= 0 ? 0 : -fd, rule);
+	sbx_worker_audit(w, what, target, fd >= 0, fd >= 0 ? 0 : -fd, rule);
 	if (fd >= 0) {
 		close(fd); /* the worker has its own copy now */
 		w->req.n_granted++;
@@ -325,14 +316,14 @@ static void answer_ok(struct sbx_worker *w, const union sbx_req *req)
 static void answer_log(struct sbx_worker *w, const union sbx_req *req)
 {
 	static const char *const levels[] = { "info", "warning", "error" };
-	audit(w, "log", req->log.text, true, 0, levels[req->log.level]); /* level <= 2: decoded */
+	sbx_worker_audit(w, "log", req->log.text, true, 0, levels[req->log.level]); /* level <= 2: decoded */
 	answer_ok(w, req);
 }
 
 static void answer_done(struct sbx_worker *w, const union sbx_req *req)
 {
 	w->req.state = SBX_REQ_STATE_LOCKED;
-	audit(w, "done", "no further fd requests", true, 0, "state RUN -> LOCKED");
+	sbx_worker_audit(w, "done", "no further fd requests", true, 0, "state RUN -> LOCKED");
 	answer_ok(w, req);
 }
 
@@ -391,7 +382,7 @@ static void on_request(evutil_socket_t fd, short what, void *arg)
 		r = sbx_req_decode(buf, (size_t)n, n_fds, rv.truncated ? MSG_TRUNC : 0, w->req.state, &req, &why);
 		if (r == -EPROTONOSUPPORT) {
 			/* Another libsbx-client: told, in its own version, rather than killed. */
-			audit(w, "protocol", why, false, EPROTONOSUPPORT, "the broker's request protocol version");
+			sbx_worker_audit(w, "protocol", why, false, EPROTONOSUPPORT, "the broker's request protocol version");
 			if (sbx_req_refuse_version(w->req.fd, &req.h) < 0)
 				return request_violation(w, "worker does not read its replies");
 			continue;
@@ -411,7 +402,7 @@ SBX_EXPORT int sbx_worker_send_fd(struct sbx_worker *w, const char *name, int fd
 	if (w->done || w->req.fd < 0)
 		return w->req.fd < 0 ? -ENOTCONN : -ESRCH;
 	int r = send_reply(w, SBX_PUSH_FD, 0, 0, name, fd);
-	audit(w, "push", name, r == 0, r < 0 ? -r : 0, "sbx_worker_send_fd by the host application");
+	sbx_worker_audit(w, "push", name, r == 0, r < 0 ? -r : 0, "sbx_worker_send_fd by the host application");
 	return r;
 }
 

@@ -145,11 +145,17 @@ static int pcap_filter_compile(const char *expr, struct bpf_program *prog, char 
 
 int sbx_capture_open(const char *iface, bool promisc, const char *filter, struct sbx_error *err)
 {
+	return sbx_capture_socket(iface, promisc, filter, SOCK_RAW, NULL, err);
+}
+
+int sbx_capture_socket(const char *iface, bool promisc, const char *filter, int type, int *ifindex_ret,
+		       struct sbx_error *err)
+{
 	const char *what = iface && *iface ? iface : "any";
 	/* Protocol 0: the socket receives nothing until bind() names the protocol and the
 	 * interface, after the filter is attached and locked. Created with ETH_P_ALL it would queue
 	 * frames of every interface, unfiltered, from the start. */
-	_cleanup_close_ int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int fd = socket(AF_PACKET, type | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		int e = errno;
 		sbx_error_set(err, -e, "capture on %s: socket(AF_PACKET): %s%s", what, strerror(e),
@@ -211,6 +217,8 @@ int sbx_capture_open(const char *iface, bool promisc, const char *filter, struct
 			return -e;
 		}
 	}
+	if (ifindex_ret)
+		*ifindex_ret = ifindex;
 	return sbx_steal_fd(&fd);
 }
 

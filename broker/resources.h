@@ -19,6 +19,10 @@ int sbx_resource_open(const struct sbx_resource *res, struct sbx_error *err);
  * filter: pcap expression or NULL. The filter is locked (SO_LOCK_FILTER): the worker cannot
  * replace it. Returns an fd or -errno. */
 int sbx_capture_open(const char *iface, bool promisc, const char *filter, struct sbx_error *err);
+/* The same with the socket type (SOCK_RAW or SOCK_DGRAM, as the program asked for a brokered
+ * one); *ifindex_ret (may be NULL) receives the interface it is bound to, 0 for all. */
+int sbx_capture_socket(const char *iface, bool promisc, const char *filter, int type, int *ifindex_ret,
+		       struct sbx_error *err);
 
 /* Parse a socket address "tcp:HOST:PORT", "udp:HOST:PORT" or "unix:PATH" and open a socket,
  * connected (listen=false) or bound and listening. Returns an fd or -errno. */

@@ -37,6 +37,16 @@ void sbx_worker_kill(struct sbx_worker *w)
 		(void)pidfd_send_signal(w->pidfd, SIGKILL, NULL, 0);
 }
 
+void sbx_worker_audit(struct sbx_worker *w, const char *request, const char *target, bool granted, int error,
+		      const char *rule)
+{
+	struct sbx_audit a = { .request = request, .target = target, .granted = granted, .error = error, .rule = rule };
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "audit: %s %s: %s%s%s (%s)", request, target,
+		 granted ? "granted" : "refused", error ? ": " : "", error ? strerror(error) : "", rule ? rule : "");
+	if (w->cb.audit)
+		w->cb.audit(w, &a, w->userdata);
+}
+
 void sbx_event_freep(struct event **ev)
 {
 	if (*ev) {

@@ -74,6 +74,9 @@ struct sbx_worker {
 
 /* worker.c */
 void sbx_worker_kill(struct sbx_worker *w);
+/* One decision of the broker (a request, a brokered call): the -v log and the audit callback. */
+void sbx_worker_audit(struct sbx_worker *w, const char *request, const char *target, bool granted, int error,
+		      const char *rule);
 void sbx_event_freep(struct event **ev);
 
 /* chan.c: watch the launch channel / read everything queued (false at EOF or error). */

@@ -31,6 +31,16 @@ _Static_assert(SBX_ACCESS_READ == SBX_OPEN_READ && SBX_ACCESS_WRITE == SBX_OPEN_
 
 #define SBX_RES_NAME_MAX 64 /* with the NUL */
 
+/* Brokered packet sockets (docs/policy.md, "Brokered calls"): a capture grant answers the
+ * program's own socket(AF_PACKET, ...) this many times by default, at most _MAX times (`max
+ * N`). They are installed at fixed numbers, SBX_CAPTURE_FD_FIRST + k for the worker's k-th one
+ * (after the launcher's 200 and 201), so that the filter can guard them by number; a worker
+ * holds at most SBX_CAPTURE_FD_COUNT in its life. */
+#define SBX_CAPTURE_SOCKETS_DEFAULT 1
+#define SBX_CAPTURE_SOCKETS_MAX 8
+#define SBX_CAPTURE_FD_FIRST 202
+#define SBX_CAPTURE_FD_COUNT 8
+
 struct sbx_resource {
 	enum sbx_resource_kind kind;
 	char name[SBX_RES_NAME_MAX]; /* [A-Za-z0-9_], the suffix of SBX_FD_<NAME> */
@@ -38,8 +48,11 @@ struct sbx_resource {
 	unsigned flags;       /* SBX_ACCESS_*: FILE how it is opened, DIR what requests may do */
 	char *pattern;        /* DIR: fnmatch pattern requests must match ("*" when NULL) */
 	unsigned max_opens;   /* DIR: how many OPEN requests it grants in the worker's life (0: no
-	                         limit but the per-worker quota) */
+	                         limit but the per-worker quota). CAPTURE: how many packet sockets
+	                         the broker answers the program's socket(AF_PACKET) with (0: the
+	                         default, SBX_CAPTURE_SOCKETS_DEFAULT) */
 	bool promisc;         /* CAPTURE */
+	bool tx;              /* CAPTURE: the program may transmit through its packet sockets */
 	char *filter;         /* CAPTURE: a pcap filter expression, compiled by the broker */
 	int fd;               /* FD: the caller's fd; -1 for the other kinds */
 };

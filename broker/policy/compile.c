@@ -241,10 +241,77 @@ static int emit_rule(const struct scmp_arg_cmp *cmps, unsigned n, void *userdata
 	return r == -EEXIST ? 0 : r;
 }
 
-static uint32_t scmp_action(const struct sbx_rule *r)
+bool sbx_rule_effective(const struct sbx_rule *r, unsigned grants, uint8_t *action, int *errno_val)
 {
-	switch (r->action) {
-	case SBX_ACT_ERRNO: return SCMP_ACT_ERRNO((uint32_t)r->errno_val);
+	if (r->guard == SBX_GUARD_NONE || (grants & (1u << r->guard))) {
+		*action = r->action;
+		*errno_val = r->errno_val;
+		return true;
+	}
+	*action = r->else_action;
+	*errno_val = r->else_errno;
+	return r->has_else;
+}
+
+/* A comparison on the registers the kernel reported, as the filter would have made it. */
+static bool cmp_holds(const struct sbx_cmp *c, const uint64_t args[6])
+{
+	uint64_t x = args[c->arg], v = c->value;
+	if (c->int_sized) {
+		x &= 0xffffffffu;
+		v &= 0xffffffffu;
+	}
+	switch (c->op) {
+	case SBX_OP_EQ: return x == v;
+	case SBX_OP_NE: return x != v;
+	case SBX_OP_LT: return x < v;
+	case SBX_OP_LE: return x <= v;
+	case SBX_OP_GT: return x > v;
+	case SBX_OP_GE: return x >= v;
+	case SBX_OP_MASKED_EQ: return (x & c->mask) == (v & c->mask);
+	case SBX_OP_MASKED_NE: return (x & c->mask) != (v & c->mask);
+	default: return false;
+	}
+}
+
+static bool rule_holds(const struct sbx_rule *r, const uint64_t args[6])
+{
+	if (!r->n_alts)
+		return true;
+	for (size_t a = 0; a < r->n_alts; a++) {
+		bool all = true;
+		for (size_t i = 0; i < r->alts[a].n && all; i++)
+			all = cmp_holds(&r->alts[a].c[i], args);
+		if (all)
+			return true;
+	}
+	return false;
+}
+
+bool sbx_policy_brokers(const struct sbx_policy *p, unsigned grants, uint32_t arch, int nr, const uint64_t args[6],
+			char *rule, size_t rule_len)
+{
+	if (!p || arch != seccomp_arch_native())
+		return false;
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct sbx_rule *r = &p->rules[i];
+		uint8_t action;
+		int errno_val;
+		if (r->nr != nr || !sbx_rule_effective(r, grants, &action, &errno_val) || action != SBX_ACT_BROKER ||
+		    !rule_holds(r, args))
+			continue;
+		char line[256];
+		sbx_rule_format(r, line, sizeof(line));
+		snprintf(rule, rule_len, "%s (%s:%u)", line, r->file, r->line);
+		return true;
+	}
+	return false;
+}
+
+static uint32_t scmp_action(uint8_t action, int errno_val)
+{
+	switch (action) {
+	case SBX_ACT_ERRNO: return SCMP_ACT_ERRNO((uint32_t)errno_val);
 	case SBX_ACT_LOG: return SCMP_ACT_LOG;
 	case SBX_ACT_KILL: return SCMP_ACT_KILL_PROCESS;
 	default: return SCMP_ACT_ALLOW;
@@ -288,7 +355,13 @@ int sbx_policy_build_ctx(const struct sbx_policy *p, const struct sbx_compile_op
 						    "launcher's channel; give it a condition (e.g. arg0 != 3)");
 				return -EINVAL;
 			}
-			struct emit_ctx e = { ctx, scmp_action(rule), rule->nr };
+			uint8_t action;
+			int errno_val;
+			/* A brokered call is the default action's notification; the broker tells it
+			 * from a violation by the policy's rules (sbx_policy_brokers). */
+			if (!sbx_rule_effective(rule, opts->grants, &action, &errno_val) || action == SBX_ACT_BROKER)
+				continue;
+			struct emit_ctx e = { ctx, scmp_action(action, errno_val), rule->nr };
 			if (!rule->n_alts) {
 				r = seccomp_rule_add(ctx, e.action, rule->nr, 0);
 				if (r == -EEXIST)
@@ -377,6 +450,8 @@ int sbx_policy_compile(const struct sbx_policy *p, const struct sbx_compile_opts
 	if (r < 0)
 		return r;
 	r = export_bpf(ctx, ret);
+	if (r == 0 && opts->mode == SBX_COMPILE_ENFORCE && (r = sbx_fdguard_prepend(opts, seccomp_arch_native(), ret)) < 0)
+		sbx_bpf_free(ret);
 	if (r < 0)
 		sbx_policy_diag_set(diag, p->file, 0, 0, "cannot export the filter: %s%s", strerror(-r),
 				    r == -E2BIG ? " (more than 4096 instructions: simplify the conditions)" : "");

@@ -18,21 +18,35 @@
 
 #include "common/util.h"
 
-const char *sbx_action_text(const struct sbx_rule *r, char *buf, size_t len)
+static void one_action(uint8_t action, int errno_val, char *buf, size_t len)
 {
-	switch (r->action) {
-	case SBX_ACT_ERRNO: {
-		const char *n = sbx_errno_name(r->errno_val);
+	const char *n = sbx_errno_name(errno_val);
+	switch (action) {
+	case SBX_ACT_ERRNO:
 		if (n)
 			snprintf(buf, len, "errno %s", n);
 		else
-			snprintf(buf, len, "errno %d", r->errno_val);
+			snprintf(buf, len, "errno %d", errno_val);
 		break;
-	}
 	case SBX_ACT_LOG: snprintf(buf, len, "log"); break;
 	case SBX_ACT_KILL: snprintf(buf, len, "kill"); break;
+	case SBX_ACT_BROKER: snprintf(buf, len, "broker"); break;
 	default: snprintf(buf, len, "allow"); break;
 	}
+}
+
+const char *sbx_action_text(const struct sbx_rule *r, char *buf, size_t len)
+{
+	char a[32], e[32] = "";
+	one_action(r->action, r->errno_val, a, sizeof(a));
+	if (r->guard == SBX_GUARD_NONE) {
+		snprintf(buf, len, "%s", a);
+		return buf;
+	}
+	if (r->has_else)
+		one_action(r->else_action, r->else_errno, e, sizeof(e));
+	snprintf(buf, len, "%s if %s%s%s", a, sbx_resource_kind_name((enum sbx_resource_kind)r->guard),
+		 r->has_else ? " else " : "", e);
 	return buf;
 }
 
@@ -40,11 +54,12 @@ void sbx_rule_format(const struct sbx_rule *r, char *buf, size_t len)
 {
 	char act[64];
 	sbx_action_text(r, act, sizeof(act));
-	if (r->cond && r->action != SBX_ACT_ALLOW)
+	bool plain = r->action == SBX_ACT_ALLOW && r->guard == SBX_GUARD_NONE;
+	if (r->cond && !plain)
 		snprintf(buf, len, "%s: %s -> %s", r->name, r->cond, act);
 	else if (r->cond)
 		snprintf(buf, len, "%s: %s", r->name, r->cond);
-	else if (r->action != SBX_ACT_ALLOW)
+	else if (!plain)
 		snprintf(buf, len, "%s: %s", r->name, act);
 	else
 		snprintf(buf, len, "%s", r->name);

@@ -131,21 +131,25 @@ static int resource_option(struct ctx *c, struct lexer *lx, struct sbx_resource 
 	if ((res->kind == SBX_RES_FILE || res->kind == SBX_RES_DIR) && nth == 0) {
 		if (sbx_spec_access(word, &res->flags, &e) < 0)
 			return ERR(c, tk, "%s", e.text);
-	} else if (res->kind == SBX_RES_DIR && strcmp(word, "max") == 0 && tk->k == T_WORD) {
+	} else if ((res->kind == SBX_RES_DIR || res->kind == SBX_RES_CAPTURE) && strcmp(word, "max") == 0 &&
+		   tk->k == T_WORD) {
 		struct token v;
 		char nb[32];
 		uint64_t mx;
 		if ((r = lex_next(c, lx, &v)) < 0)
 			return r;
 		if (v.k != T_WORD || (r = expand(c, lx, &v, nb, sizeof(nb))) < 0 || sbx_parse_u64(nb, &mx) < 0 ||
-		    mx == 0 || mx > 1000000)
-			return r < 0 ? r : ERR(c, &v, "expected a count from 1 to 1000000 after 'max'");
+		    mx == 0 || mx > (res->kind == SBX_RES_CAPTURE ? SBX_CAPTURE_SOCKETS_MAX : 1000000))
+			return r < 0 ? r : ERR(c, &v, "expected a count from 1 to %u after 'max'",
+					       res->kind == SBX_RES_CAPTURE ? SBX_CAPTURE_SOCKETS_MAX : 1000000);
 		res->max_opens = (unsigned)mx;
 	} else if (res->kind == SBX_RES_DIR && nth == 1) {
 		if (word[0] && !(res->pattern = strdup(word)))
 			return -ENOMEM;
 	} else if (res->kind == SBX_RES_CAPTURE && strcmp(word, "promisc") == 0) {
 		res->promisc = true;
+	} else if (res->kind == SBX_RES_CAPTURE && strcmp(word, "tx") == 0) {
+		res->tx = true;
 	} else if (res->kind == SBX_RES_CAPTURE && strcmp(word, "filter") == 0) {
 		struct token f;
 		char filter[1024];
@@ -167,7 +171,7 @@ static int resource_option(struct ctx *c, struct lexer *lx, struct sbx_resource 
 
 /* resource NAME file PATH [MODE]
  * resource NAME dir PATH [MODE [PATTERN]] [max N]
- * resource NAME capture IFACE [promisc] [filter "EXPR"]
+ * resource NAME capture IFACE [promisc] [tx] [max N] [filter "EXPR"]
  * resource NAME connect|listen ADDRESS
  * MODE and NAME as on the command line (common/spec.h). */
 static int parse_resource(struct ctx *c, struct lexer *lx, const struct token *kw)

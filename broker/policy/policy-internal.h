@@ -40,13 +40,21 @@ struct sbx_conj {
 	uint8_t n;
 };
 
-enum sbx_rule_action { SBX_ACT_ALLOW, SBX_ACT_ERRNO, SBX_ACT_LOG, SBX_ACT_KILL };
+enum sbx_rule_action { SBX_ACT_ALLOW, SBX_ACT_ERRNO, SBX_ACT_LOG, SBX_ACT_KILL, SBX_ACT_BROKER };
+
+/* `-> ACTION if GRANT [else ACTION]`: the action holds only for a worker that has a grant of
+ * that kind (SBX_RES_*); without one the rule is `else`'s action, or absent. */
+#define SBX_GUARD_NONE (-1)
 
 struct sbx_rule {
 	int nr;                /* native system call number */
 	char name[40];
 	uint8_t action;        /* enum sbx_rule_action */
 	int errno_val;         /* SBX_ACT_ERRNO */
+	int8_t guard;          /* SBX_GUARD_NONE or the enum sbx_resource_kind the action needs */
+	bool has_else;         /* guarded: what the call gets without the grant */
+	uint8_t else_action;
+	int else_errno;
 	struct sbx_conj *alts; /* NULL/0: unconditional */
 	size_t n_alts;
 	char *cond;            /* the condition as written (normalised spacing), or NULL */
@@ -160,6 +168,16 @@ typedef int (*sbx_emit_fn)(const struct scmp_arg_cmp *cmps, unsigned n, void *us
 int sbx_conj_expand(const struct sbx_conj *conj, sbx_emit_fn emit, void *userdata, char *err, size_t err_len);
 int sbx_policy_build_ctx(const struct sbx_policy *p, const struct sbx_compile_opts *opts,
 			 scmp_filter_ctx *ret, struct sbx_policy_diag *diag);
+
+/* ---- compile.c ---- */
+/* The action a rule has for a worker with these grants (1u << SBX_RES_* bits); false when the
+ * rule is absent for it (guarded, no grant, no else). */
+bool sbx_rule_effective(const struct sbx_rule *r, unsigned grants, uint8_t *action, int *errno_val);
+
+/* ---- fdguard.c ---- */
+/* Put the guard on the brokered packet sockets' fd numbers (opts->capture_fd_*) in front of the
+ * compiled program. Nothing to do when the count is 0. Returns 0, -E2BIG or -ENOMEM. */
+int sbx_fdguard_prepend(const struct sbx_compile_opts *opts, uint32_t native_arch, struct sbx_bpf *bpf);
 
 /* ---- describe.c ---- */
 const char *sbx_action_text(const struct sbx_rule *r, char *buf, size_t len);

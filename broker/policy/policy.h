@@ -108,6 +108,16 @@ struct sbx_compile_opts {
 	 * sendmsg() on exactly this fd through, so that the child can hand the listener to the
 	 * broker after loading the filter. -1: none. */
 	int launch_fd;
+	/* 1u << SBX_RES_* for each kind of grant the worker holds: rules written `-> ACTION if
+	 * capture` take their action only with a capture grant (docs/policy.md). */
+	unsigned grants;
+	/* Packet sockets the broker installs live at fds [capture_fd_first, +capture_fd_count).
+	 * The filter guards those numbers whatever the policy says: bind and setsockopt go to the
+	 * broker, copies (dup, F_DUPFD, pidfd_getfd) fail, and so does transmitting (write, send*)
+	 * unless capture_tx. count 0: no guard. */
+	int capture_fd_first;
+	unsigned capture_fd_count;
+	bool capture_tx;
 };
 
 /* Compile with libseccomp (binary tree, SCMP_FLTATR_CTL_OPTIMIZE=2) into a BPF program for
@@ -117,6 +127,15 @@ struct sbx_compile_opts {
 int sbx_policy_compile(const struct sbx_policy *p, const struct sbx_compile_opts *opts,
 		       struct sbx_bpf *ret, struct sbx_policy_diag *diag);
 void sbx_bpf_free(struct sbx_bpf *bpf); /* frees insns, accepts an empty struct */
+
+/* ---- Brokered calls ---- */
+
+/* Whether a rule of the policy with the action `broker` (effective for a worker with these
+ * grants) matches the call the kernel reported: arch, nr and args are the notification's
+ * registers, never worker memory. rule (may be NULL) receives the rule as a line with its
+ * file:line, for the audit. */
+bool sbx_policy_brokers(const struct sbx_policy *p, unsigned grants, uint32_t arch, int nr, const uint64_t args[6],
+			char *rule, size_t rule_len);
 
 /* ---- Explaining a violation ---- */
 

@@ -13,58 +13,108 @@
 
 #include "common/util.h"
 
-static const char *const action_words[] = { "allow", "errno", "log", "kill", NULL };
+static const char *const action_words[] = { "allow", "errno", "log", "kill", "broker", NULL };
 
 struct action {
 	uint8_t kind;
 	int errno_val;
 	bool given;
+	int8_t guard;          /* SBX_GUARD_NONE, or the grant kind after `if` */
+	bool has_else;
+	uint8_t else_kind;
+	int else_errno;
 };
 
-static int parse_action(struct ctx *c, struct lexer *lx, const struct token *tk, struct action *a)
+/* The error of `errno NAME` (the token after `errno`). */
+static int parse_errno(struct ctx *c, struct lexer *lx, const struct token *e, int *ret)
 {
-	a->given = true;
+	if (e->k != T_WORD) {
+		char d[96];
+		return ERR(c, e, "expected an error name after 'errno' (e.g. EACCES), found %s", tok_desc(e, d, sizeof(d)));
+	}
+	char w[80];
+	tok_str(e, w, sizeof(w));
+	uint64_t num;
+	int v = parse_number(w, &num) == 0 ? (num >= 1 && num <= 4095 ? (int)num : 0) : sbx_errno_lookup(w);
+	if (v == 0)
+		return ERR(c, e, "errno number out of range: '%s' (1 to 4095)", w);
+	if (v < 0) {
+		/* Suggest among the errno names the C library knows. */
+		const char *names[160];
+		size_t n = 0;
+		for (int i = 1; i < 160 && n < SBX_ARRAY_SIZE(names) - 1; i++)
+			if (sbx_errno_name(i))
+				names[n++] = sbx_errno_name(i);
+		names[n] = NULL;
+		const char *sug = sbx_suggest(w, names);
+		if (sug)
+			return ERR(c, e, "unknown error name '%s' (did you mean '%s'?)", w, sug);
+		return ERR(c, e, "unknown error name '%s'", w);
+	}
+	*ret = v;
+	return 0;
+}
+
+/* One action word (and its error name): allow, errno NAME, log, kill, broker. */
+static int parse_one_action(struct ctx *c, struct lexer *lx, const struct token *tk, uint8_t *kind, int *errno_val)
+{
 	if (tok_is(tk, "allow"))
-		a->kind = SBX_ACT_ALLOW;
+		*kind = SBX_ACT_ALLOW;
 	else if (tok_is(tk, "log"))
-		a->kind = SBX_ACT_LOG;
+		*kind = SBX_ACT_LOG;
 	else if (tok_is(tk, "kill"))
-		a->kind = SBX_ACT_KILL;
+		*kind = SBX_ACT_KILL;
+	else if (tok_is(tk, "broker"))
+		*kind = SBX_ACT_BROKER;
 	else if (tok_is(tk, "errno")) {
 		struct token e;
 		int r = lex_next(c, lx, &e);
-		if (r < 0)
+		if (r < 0 || (r = parse_errno(c, lx, &e, errno_val)) < 0)
 			return r;
-		if (e.k != T_WORD) {
-			char d[96];
-			return ERR(c, &e, "expected an error name after 'errno' (e.g. EACCES), found %s",
-				   tok_desc(&e, d, sizeof(d)));
-		}
-		char w[80];
-		tok_str(&e, w, sizeof(w));
-		uint64_t num;
-		int v = parse_number(w, &num) == 0 ? (num >= 1 && num <= 4095 ? (int)num : 0) : sbx_errno_lookup(w);
-		if (v == 0)
-			return ERR(c, &e, "errno number out of range: '%s' (1 to 4095)", w);
-		if (v < 0) {
-			/* Suggest among the errno names the C library knows. */
-			const char *names[160];
-			size_t n = 0;
-			for (int i = 1; i < 160 && n < SBX_ARRAY_SIZE(names) - 1; i++)
-				if (sbx_errno_name(i))
-					names[n++] = sbx_errno_name(i);
-			names[n] = NULL;
-			const char *sug = sbx_suggest(w, names);
-			if (sug)
-				return ERR(c, &e, "unknown error name '%s' (did you mean '%s'?)", w, sug);
-			return ERR(c, &e, "unknown error name '%s'", w);
-		}
-		a->kind = SBX_ACT_ERRNO;
-		a->errno_val = v;
+		*kind = SBX_ACT_ERRNO;
 	} else {
 		char d[96];
+		/* `broker` is left out: it answers only socket, and only with a grant. */
 		return ERR(c, tk, "expected an action (allow, errno NAME, log, kill), found %s", tok_desc(tk, d, sizeof(d)));
 	}
+	return 0;
+}
+
+/* ACTION [if GRANT [else ACTION]]: a guarded action holds only for a worker with a grant of
+ * that kind, so one policy serves workers with and without it. */
+static int parse_action(struct ctx *c, struct lexer *lx, const struct token *tk, struct action *a)
+{
+	a->given = true;
+	int r = parse_one_action(c, lx, tk, &a->kind, &a->errno_val);
+	if (r < 0)
+		return r;
+	struct token nx;
+	if ((r = lex_next(c, lx, &nx)) < 0)
+		return r;
+	if (!tok_is(&nx, "if")) {
+		lex_unget(lx, &nx);
+		return expect_end(c, lx, "the action");
+	}
+	struct token g;
+	if ((r = lex_next(c, lx, &g)) < 0)
+		return r;
+	char gw[80] = "";
+	if (g.k == T_WORD)
+		tok_str(&g, gw, sizeof(gw));
+	if (strcmp(gw, "capture") != 0)
+		return ERR(c, &g, "expected a grant kind after 'if' (capture), found '%s'", gw);
+	a->guard = SBX_RES_CAPTURE;
+	if ((r = lex_next(c, lx, &nx)) < 0)
+		return r;
+	if (!tok_is(&nx, "else")) {
+		lex_unget(lx, &nx);
+		return expect_end(c, lx, "the action");
+	}
+	a->has_else = true;
+	if ((r = lex_next(c, lx, &nx)) < 0 || (r = parse_one_action(c, lx, &nx, &a->else_kind, &a->else_errno)) < 0)
+		return r;
+	if (a->else_kind == SBX_ACT_BROKER)
+		return ERR(c, &nx, "'broker' needs the grant: it cannot follow 'else'");
 	return expect_end(c, lx, "the action");
 }
 
@@ -130,7 +180,9 @@ static int check_overlap(struct ctx *c, struct lexer *lx, const struct token *tk
 		const struct sbx_rule *o = &c->p->rules[i];
 		if (o->nr != nrule->nr)
 			continue;
-		bool same_action = o->action == nrule->action && o->errno_val == nrule->errno_val;
+		bool same_action = o->action == nrule->action && o->errno_val == nrule->errno_val &&
+				   o->guard == nrule->guard && o->has_else == nrule->has_else &&
+				   o->else_action == nrule->else_action && o->else_errno == nrule->else_errno;
 		const char *why = NULL;
 		if (conj_equal(o, nrule)) {
 			if (same_action) {
@@ -176,8 +228,12 @@ static int add_rule(struct ctx *c, struct lexer *lx, const struct token *tk, int
 		    unsigned cond_col)
 {
 	struct sbx_policy *p = c->p;
-	struct sbx_rule nrule = { .nr = nr, .action = a->kind, .errno_val = a->errno_val,
+	struct sbx_rule nrule = { .nr = nr, .action = a->kind, .errno_val = a->errno_val, .guard = a->guard,
+				  .has_else = a->has_else, .else_action = a->else_kind, .else_errno = a->else_errno,
 				  .file = lx->file, .line = tk->line, .col = tk->col };
+	/* The broker answers the calls it has a row for (broker/brokered.c), nothing else. */
+	if (a->kind == SBX_ACT_BROKER && strcmp(name, "socket") != 0)
+		return ERR(c, tk, "'broker' answers socket only (a packet socket from a capture grant), not '%s'", name);
 	sbx_strlcpy(nrule.name, name, sizeof(nrule.name));
 	sbx_strlcpy(nrule.via, via, sizeof(nrule.via));
 	if (d && d->n) {
@@ -367,7 +423,7 @@ int parse_rule(struct ctx *c, struct lexer *lx, const struct token *first)
 	_cleanup_free_ struct dnf *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	struct rule_tail rt = { .act = { SBX_ACT_ALLOW, 0, false }, .ct = { .len = 0 }, .d = d };
+	struct rule_tail rt = { .act = { .kind = SBX_ACT_ALLOW, .guard = SBX_GUARD_NONE }, .ct = { .len = 0 }, .d = d };
 	if ((r = parse_tail(c, lx, &tk, &rt)) < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)
