@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/policy/policy.h"
 #include "common/spec.h"
 #include "common/util.h"
 #include "sbx.h"
@@ -295,6 +296,27 @@ static const struct cli_opt *find_opt(int c)
 	return NULL;
 }
 
+/* "--polcy": the closest option's name, if it is a typo of one. */
+static int unknown_option(const char *arg)
+{
+	const char *names[SBX_ARRAY_SIZE(options) + 1];
+	size_t n = 0;
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(options); i++)
+		if (options[i].name)
+			names[n++] = options[i].name;
+	names[n] = NULL;
+	char word[64];
+	const char *w = arg + strspn(arg, "-");
+	sbx_strlcpy(word, w, sizeof(word));
+	word[strcspn(word, "=")] = '\0';
+	const char *sug = sbx_suggest(word, names);
+	if (sug)
+		fprintf(stderr, "sbx: error: unknown option '%s' (did you mean '--%s'?)\n", arg, sug);
+	else
+		fprintf(stderr, "sbx: error: unknown option '%s' (see sbx --help)\n", arg);
+	return -EINVAL;
+}
+
 int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 {
 	struct option longopts[SBX_ARRAY_SIZE(options) + 1];
@@ -315,10 +337,8 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 			fprintf(stderr, "sbx: error: unknown option '-%c' (see sbx --help)\n", optopt);
 			return -EINVAL;
 		}
-		if (!o) {
-			fprintf(stderr, "sbx: error: unknown option '%s' (see sbx --help)\n", argv[optind - 1]);
-			return -EINVAL;
-		}
+		if (!o)
+			return unknown_option(argv[optind - 1]);
 		if (o->set(cli, o, optarg) < 0)
 			return -EINVAL;
 		if (cli->help || cli->version)

@@ -125,8 +125,8 @@ bool sbx_arg_is_int(const char *syscall, unsigned arg);
 /* Native number of a name, or -1 when the name is unknown on this architecture. *known_elsewhere
  * is set when another architecture knows it (portable policies name such calls). */
 int sbx_syscall_lookup(const char *name, bool *known_elsewhere);
-/* "did you mean" over system call names, group names, constants and keywords. */
-const char *sbx_suggest(const char *word, const char *const *extra);
+/* "did you mean" over system call names, group names, constants and keywords (sbx_suggest
+ * itself, over any list, is in policy.h). */
 const char *sbx_suggest_syscall(const char *word);
 const char *sbx_suggest_const(const char *word);
 const char *sbx_suggest_group(const char *word);

@@ -4,6 +4,7 @@
  * lists (docs/policy.md). */
 #include "policy-internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -196,14 +197,55 @@ int sbx_policy_parse(const char *name, const char *text, size_t len,
 	return 0;
 }
 
+/* The shipped policy whose name is closest to `name` ("pcapp" -> "pcap"), copied into buf;
+ * false when none is close. Names are those of the policy directories (and their base/). */
+static bool suggest_shipped(const char *name, char *buf, size_t len)
+{
+	enum { MAX_NAMES = 128 };
+	char store[MAX_NAMES][64];
+	const char *names[MAX_NAMES + 1];
+	size_t n = 0;
+	char dirs[4096];
+	sbx_strlcpy(dirs, SBX_POLICY_DIRS, sizeof(dirs));
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		for (int sub = 0; sub < 2; sub++) {
+			char path[PATH_MAX];
+			snprintf(path, sizeof(path), "%s%s", d, sub ? "/base" : "");
+			DIR *dir = opendir(path);
+			if (!dir)
+				continue;
+			for (struct dirent *e; n < MAX_NAMES && (e = readdir(dir));) {
+				size_t l = strlen(e->d_name);
+				if (l <= 7 || l - 7 >= sizeof(store[0]) - 5 || strcmp(e->d_name + l - 7, ".policy") != 0)
+					continue;
+				snprintf(store[n], sizeof(store[n]), "%s%.*s", sub ? "base/" : "", (int)(l - 7), e->d_name);
+				names[n] = store[n];
+				n++;
+			}
+			closedir(dir);
+		}
+	}
+	names[n] = NULL;
+	const char *sug = sbx_suggest(name, names);
+	if (sug)
+		sbx_strlcpy(buf, sug, len);
+	return sug != NULL;
+}
+
 int sbx_policy_load(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
 		    struct sbx_policy **ret, struct sbx_policy_diag *diag)
 {
 	char path[PATH_MAX];
 	int r = sbx_policy_resolve(path_or_name, NULL, path, sizeof(path));
 	if (r < 0) {
-		sbx_policy_diag_set(diag, path_or_name, 0, 0,
-				    "no such policy file, and no policy of that name in %s", SBX_POLICY_DIRS);
+		char sug[64];
+		if (path_or_name[0] != '/' && path_or_name[0] != '.' && suggest_shipped(path_or_name, sug, sizeof(sug)))
+			sbx_policy_diag_set(diag, path_or_name, 0, 0, "no such policy file, and no policy of that "
+					    "name in %s (did you mean '%s'?)", SBX_POLICY_DIRS, sug);
+		else
+			sbx_policy_diag_set(diag, path_or_name, 0, 0,
+					    "no such policy file, and no policy of that name in %s", SBX_POLICY_DIRS);
 		return r;
 	}
 	_cleanup_free_ char *text = NULL;

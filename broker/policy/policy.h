@@ -48,6 +48,11 @@ int sbx_policy_default(struct sbx_policy **ret, struct sbx_policy_diag *diag);
 
 void sbx_policy_free(struct sbx_policy *p); /* accepts NULL; exported (sbx.h) */
 
+/* "Did you mean": the entry of the NULL-terminated list closest to word, when it is close enough
+ * to be a typo (a third of the word's letters, at least one); NULL otherwise. Also used by the
+ * command line for its options. */
+const char *sbx_suggest(const char *word, const char *const *candidates);
+
 /* ---- What the launcher reads from a policy ---- */
 
 /* May the program execute other programs after its own launch? */
