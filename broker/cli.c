@@ -187,6 +187,8 @@ static const struct cli_opt options[] = {
 	  .help = "host uid/gid from this range (root; unprivileged via newuidmap)" },
 	{ "learn", 0, "OUT.policy", opt_string, FIELD(learn),
 	  .help = "allow and record every system call, write a policy to OUT" },
+	{ "force", 0, NULL, opt_true, FIELD(force),
+	  .help = "with --learn: replace OUT if it is a regular file" },
 	{ "json-status-fd", 0, "FD", opt_json, .help = "write JSON lines (start, violations, exit) to FD" },
 	{ "no-seccomp", 0, NULL, opt_true, FIELD(no_seccomp), .help = "DIAGNOSIS ONLY: run without the seccomp layer" },
 	{ "verbose", 'v', NULL, opt_verbose, .help = "log each setup step to stderr" },
@@ -350,6 +352,10 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 	}
 	if (cli->learn && cli->no_seccomp) {
 		fprintf(stderr, "sbx: error: --learn needs the seccomp layer; drop --no-seccomp\n");
+		return -EINVAL;
+	}
+	if (cli->force && !cli->learn) {
+		fprintf(stderr, "sbx: error: --force only applies to --learn\n");
 		return -EINVAL;
 	}
 	cli->argv = argv + optind;

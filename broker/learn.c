@@ -4,6 +4,7 @@
  * broker/policy/describe.c). The writer wants them all at once: which exec came first, and
  * whether every member of a group was used, are only known at the end of the run. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,10 @@
 struct sbx_learn {
 	struct sbx_learned_call *calls;
 	size_t n, cap;
+	char *setup;        /* the filesystem, limits and resources of the run, as policy lines */
+	size_t setup_len;
+	char **paths;       /* every path in setup, so a path given twice is written once */
+	size_t n_paths;
 };
 
 SBX_EXPORT int sbx_learn_new(struct sbx_learn **ret)
@@ -38,7 +43,75 @@ SBX_EXPORT void sbx_learn_free(struct sbx_learn *l)
 	if (!l)
 		return;
 	free(l->calls);
+	free(l->setup);
+	for (size_t i = 0; i < l->n_paths; i++)
+		free(l->paths[i]);
+	free(l->paths);
 	free(l);
+}
+
+/* Remember path as one of the run's; false when it already was (or on want of memory). */
+static bool note_path(struct sbx_learn *l, const char *path)
+{
+	for (size_t i = 0; i < l->n_paths; i++)
+		if (strcmp(l->paths[i], path) == 0)
+			return false;
+	char **n = realloc(l->paths, (l->n_paths + 1) * sizeof(*n));
+	if (!n)
+		return false;
+	l->paths = n;
+	if (!(l->paths[l->n_paths] = strdup(path)))
+		return false;
+	l->n_paths++;
+	return true;
+}
+
+/* Append text to the setup lines. */
+static int add_setup(struct sbx_learn *l, const char *text, size_t len)
+{
+	char *n = realloc(l->setup, l->setup_len + len + 1);
+	if (!n)
+		return -ENOMEM;
+	memcpy(n + l->setup_len, text, len);
+	l->setup_len += len;
+	n[l->setup_len] = '\0';
+	l->setup = n;
+	return 0;
+}
+
+SBX_EXPORT int sbx_learn_set_policy(struct sbx_learn *l, const struct sbx_policy *p)
+{
+	if (!l || !p)
+		return -EINVAL;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return -ENOMEM;
+	int r = sbx_policy_write_setup(p, f);
+	if (fclose(f) != 0 || r < 0)
+		return -ENOMEM; /* a memory stream fails only for want of memory */
+	const struct sbx_policy_mount *m;
+	size_t n = sbx_policy_mounts(p, &m);
+	for (size_t i = 0; i < n; i++)
+		(void)note_path(l, m[i].path);
+	return add_setup(l, text, len);
+}
+
+SBX_EXPORT int sbx_learn_add_path(struct sbx_learn *l, const char *path, bool writable)
+{
+	if (!l || !path || path[0] != '/')
+		return -EINVAL;
+	/* What the policy language can quote; anything else the caller must add by hand. */
+	if (strpbrk(path, "\"\n\r") || strstr(path, "${"))
+		return -EINVAL;
+	if (!note_path(l, path))
+		return 0;
+	_cleanup_free_ char *line = NULL;
+	int len = asprintf(&line, "%s \"%s\"\n", writable ? "rw" : "ro", path);
+	if (len < 0)
+		return -ENOMEM;
+	return add_setup(l, line, (size_t)len);
 }
 
 SBX_EXPORT int sbx_learn_record(struct sbx_learn *l, uint32_t arch, int nr, const uint64_t args[6])
@@ -79,6 +152,8 @@ SBX_EXPORT int sbx_learn_write(const struct sbx_learn *l, int fd)
 	if (!f)
 		return -ENOMEM;
 	int r = sbx_policy_learn_write(l->calls, l->n, f);
+	if (r == 0 && l->setup_len)
+		fprintf(f, "\n# The filesystem, limits and resources of the run it was learned from:\n%s", l->setup);
 	if (fclose(f) != 0 && r == 0)
 		r = -ENOMEM;
 	if (r < 0)

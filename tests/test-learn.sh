@@ -33,6 +33,117 @@ group_learn() {
 	fi
 }
 
+# still DESC TEST PATH: `test TEST PATH` holds (PATH was not replaced by a file).
+still() {
+	local desc=$1
+	shift
+	if test "$@"; then pass "$desc"; else fail "$desc" "$(ls -la "${@: -1}" 2>&1)" "$(show_run)"; fi
+}
+
+# --learn OUT: a new file; with --force a regular file; never a link, FIFO, device or directory.
+group_learn_target() {
+	local d=$T/target-$MODE
+	mkdir -p "$d"
+	chmod 0777 "$d"
+	echo keep >"$d/exists.policy"
+	chmod 0666 "$d/exists.policy"
+	sbx_run --learn "$d/exists.policy" /bin/true
+	expect_rc 125 "--learn over an existing file: refused (125)"
+	err_has 'exists\.policy: the file exists; add --force to replace it' "--learn over an existing file: says to add --force"
+	is "$(cat "$d/exists.policy")" keep "--learn over an existing file: the file is untouched"
+	sbx_run --learn "$d/exists.policy" --force /bin/true
+	expect_rc 0 "--learn --force over a regular file: replaced"
+	if grep -q '^exec none$' "$d/exists.policy"; then pass "--learn --force: the new policy is there"; else fail "--learn --force: the new policy is there" "$(cat "$d/exists.policy")"; fi
+
+	echo target >"$d/target"
+	ln -sf "$d/target" "$d/link.policy"
+	sbx_run --learn "$d/link.policy" --force /bin/true
+	expect_rc 125 "--learn --force over a symbolic link: refused (125)"
+	err_has 'a symbolic link is there, not a regular file' "--learn over a symbolic link: says what is there"
+	still "--learn over a symbolic link: the link stays" -L "$d/link.policy"
+	is "$(cat "$d/target")" target "--learn over a symbolic link: its target is untouched"
+
+	mkfifo "$d/fifo"
+	sbx_run --learn "$d/fifo" --force /bin/true
+	expect_rc 125 "--learn --force over a FIFO: refused (125)"
+	still "--learn over a FIFO: the FIFO stays" -p "$d/fifo"
+	mkdir -p "$d/dir"
+	sbx_run --learn "$d/dir" --force /bin/true
+	expect_rc 125 "--learn --force over a directory: refused (125)"
+	still "--learn over a directory: the directory stays" -d "$d/dir"
+	# A device node of the test's own (as root, sbx --learn /dev/full once made it a text file).
+	if [ "$IS_ROOT" -eq 1 ] && mknod "$d/null" c 1 3 2>/dev/null; then
+		chmod 0666 "$d/null"
+		sbx_run --learn "$d/null" --force /bin/true
+		expect_rc 125 "--learn --force over a character device: refused (125)"
+		err_has 'a character device is there' "--learn over a character device: says what is there"
+		still "--learn over a character device: the device stays" -c "$d/null"
+	else
+		skip "--learn over a character device" "mknod needs root"
+	fi
+	if ls "$d" | grep -q '\.tmp\.'; then fail "--learn refusals leave no temporary file" "$(ls -la "$d")"; else pass "--learn refusals leave no temporary file"; fi
+	sbx_run --force /bin/true
+	expect_rc 125 "--force without --learn: refused (125)"
+}
+
+# A policy learned under --policy P keeps P's filesystem, limits and resources, and the command
+# line's --ro and --rw, so it runs where it was learned without them.
+group_learn_setup() {
+	local d=$T/setup-$MODE
+	mkdir -p "$d/in" "$d/cli" "$d/out"
+	chmod 0777 "$d" "$d/out"
+	chmod 0755 "$d/in" "$d/cli"
+	echo from-policy >"$d/in/a"
+	echo from-cli >"$d/cli/b"
+	chmod 0644 "$d/in/a" "$d/cli/b"
+	printf '%s\n' 'include default' "ro $d/in" 'tmpfs /scratch size 4M' 'limit pids 64' 'limit time 50s' \
+		"resource IN file $d/in/a" >"$d/P.policy"
+	local prog=(/bin/sh -c 'cat '"$d/in/a $d/cli/b"'; : >/scratch/x && echo scratch; cat <&3')
+	sbx_run --policy "$d/P.policy" --ro "$d/cli" --rw "$d/out" --learn "$d/L.policy" "${prog[@]}"
+	expect_rc 0 "--learn under --policy P: the run succeeds"
+	local want
+	want=$(printf 'from-policy\nfrom-cli\nscratch\nfrom-policy')
+	is "$OUT" "$want" "--learn under --policy P: the program saw P's paths and the command line's"
+	local l
+	for l in "ro \"$d/in\"" 'tmpfs "/scratch" size 4M' 'limit pids 64' 'limit time 50000ms' \
+		"resource IN file \"$d/in/a\" r" "ro \"$d/cli\"" "rw \"$d/out\""; do
+		if grep -qxF -- "$l" "$d/L.policy"; then pass "the learned policy keeps: $l"; else fail "the learned policy keeps: $l" "$(cat "$d/L.policy")"; fi
+	done
+	run_plain "$S" policy check "$d/L.policy"
+	expect_rc 0 "the learned policy with its setup lines passes sbx policy check"
+	sbx_run --policy "$d/L.policy" "${prog[@]}"
+	expect_rc 0 "the learned policy alone (no --ro, --rw): the same run passes"
+	is "$OUT" "$want" "the learned policy alone: the same output"
+}
+
+# A policy learned with stdout a pipe runs with stdout a file and a terminal.
+group_learn_stdio() {
+	local d=$T/stdio-$MODE
+	mkdir -p "$d"
+	chmod 0777 "$d"
+	(cd "$T/cwd" && exec timeout -k 5 "$SBX_RUN_TIMEOUT" "${RUNAS[@]}" "$S" --learn "$d/ls.policy" /bin/ls /) \
+		</dev/null 2>"$T/err" | cat >"$T/out"
+	RC=${PIPESTATUS[0]}
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+	expect_rc 0 "--learn of ls with stdout a pipe"
+	if grep -q 'TCGETS' "$d/ls.policy" && grep -q 'TIOCGWINSZ' "$d/ls.policy"; then
+		pass "the learned policy has the terminal queries by name"
+	else
+		fail "the learned policy has the terminal queries by name" "$(cat "$d/ls.policy")"
+	fi
+	sbx_run --policy "$d/ls.policy" /bin/ls /
+	expect_rc 0 "the policy learned on a pipe: ls with stdout a file passes"
+	local pty
+	pty=$(cd "$T/cwd" && timeout -k 5 "$SBX_RUN_TIMEOUT" python3 "$SBX_SRCDIR/tests/pty-run.py" \
+		"${RUNAS[@]}" "$S" --policy "$d/ls.policy" /bin/ls / 2>&1)
+	if grep -q '^status: 0$' <<<"$pty"; then
+		pass "the policy learned on a pipe: ls on a terminal passes"
+	else
+		fail "the policy learned on a pipe: ls on a terminal passes" "$pty"
+	fi
+}
+
 group_json() {
 	local j=$T/json-$MODE
 	# The stream goes to a file the run holds open as fd 5.
@@ -89,6 +200,9 @@ group_policy_cli() {
 }
 
 for_each_mode group_learn
+for_each_mode group_learn_target
+for_each_mode group_learn_setup
+for_each_mode group_learn_stdio
 for_each_mode group_json
 group_policy_cli
 done_testing

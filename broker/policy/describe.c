@@ -116,6 +116,81 @@ int sbx_policy_explain(const struct sbx_policy *p, FILE *out)
 	return ferror(out) ? -EIO : 0;
 }
 
+/* ---- The setup a learned policy keeps ---- */
+
+/* A value the lexer reads back as one string: no quote, newline or ${ (which would expand). */
+static bool quotable(const char *s)
+{
+	return !strpbrk(s, "\"\n\r") && !strstr(s, "${");
+}
+
+static void write_resource(const struct sbx_resource *res, FILE *out)
+{
+	fprintf(out, "resource %s %s \"%s\"", res->name, sbx_resource_kind_name(res->kind), res->target);
+	if (res->kind == SBX_RES_FILE || res->kind == SBX_RES_DIR) {
+		static const struct { unsigned bit; char letter; } modes[] = {
+			{ SBX_ACCESS_READ, 'r' }, { SBX_ACCESS_WRITE, 'w' }, { SBX_ACCESS_CREATE, 'c' },
+			{ SBX_ACCESS_TRUNC, 't' },
+		};
+		fputc(' ', out);
+		for (size_t i = 0; i < SBX_ARRAY_SIZE(modes); i++)
+			if (res->flags & modes[i].bit)
+				fputc(modes[i].letter, out);
+	}
+	if (res->kind == SBX_RES_DIR && res->pattern)
+		fprintf(out, " \"%s\"", res->pattern);
+	if (res->kind == SBX_RES_DIR && res->max_opens)
+		fprintf(out, " max %u", res->max_opens);
+	if (res->kind == SBX_RES_CAPTURE && res->promisc)
+		fputs(" promisc", out);
+	if (res->kind == SBX_RES_CAPTURE && res->filter)
+		fprintf(out, " filter \"%s\"", res->filter);
+	fputc('\n', out);
+}
+
+static bool resource_quotable(const struct sbx_resource *res)
+{
+	return quotable(res->target) && (!res->pattern || quotable(res->pattern)) &&
+	       (!res->filter || quotable(res->filter));
+}
+
+int sbx_policy_write_setup(const struct sbx_policy *p, FILE *out)
+{
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		const struct sbx_policy_mount *m = &p->mounts[i];
+		static const char *const kinds[] = { "ro", "rw", "tmpfs" };
+		if (!quotable(m->path)) {
+			fprintf(out, "# %s:%u: a path this language cannot quote, left out\n", m->file, m->line);
+			continue;
+		}
+		fprintf(out, "%s \"%s\"", kinds[m->kind], m->path);
+		char sz[32];
+		fmt_size(m->tmpfs_size, sz, sizeof(sz));
+		fprintf(out, m->kind == SBX_MOUNT_TMPFS ? " size %s\n" : "\n", sz);
+	}
+	const uint64_t vals[] = { p->limits.time_ms, p->limits.memory, p->limits.pids, p->limits.nofile,
+				  p->limits.fsize };
+	static const char *const limits[] = { "time", "memory", "pids", "nofile", "fsize" };
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(limits); i++) {
+		if (!p->limit_origin[i].set)
+			continue;
+		char v[32];
+		if (i == 1 || i == 4)
+			fmt_size(vals[i], v, sizeof(v));
+		else
+			snprintf(v, sizeof(v), "%" PRIu64 "%s", vals[i], i == 0 ? "ms" : "");
+		fprintf(out, "limit %s %s\n", limits[i], v);
+	}
+	for (size_t i = 0; i < p->n_resources; i++) {
+		if (resource_quotable(&p->resources[i].res))
+			write_resource(&p->resources[i].res, out);
+		else
+			fprintf(out, "# %s:%u: a resource this language cannot quote, left out\n",
+				p->resources[i].file, p->resources[i].line);
+	}
+	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
+}
+
 /* ---- Describing a call ---- */
 
 struct sbuf {
@@ -478,6 +553,11 @@ int sbx_policy_learn_write(const struct sbx_learned_call *calls, size_t n, FILE 
 		free(owned[i]);
 	if (used[SCMP_SYS(ioctl)])
 		write_valset(out, "ioctl", 1, ioctls, SBX_K_IOCTL);
+	/* Whether stdin, stdout and stderr are terminals decides what a program asks of them: the
+	 * same program probes a pipe with TCGETS once and a terminal for its size too. A policy
+	 * learned with stdout a pipe must still run with stdout a terminal or a file, so these
+	 * read-only queries on fds 0 to 2 are always part of it. */
+	fprintf(out, "ioctl: arg0 <= 2 && arg1 in {TCGETS, TIOCGWINSZ} # terminal queries on stdio\n");
 	if (used[SCMP_SYS(socket)])
 		write_valset(out, "socket", 0, families, SBX_K_AF);
 	if (used[SCMP_SYS(socketpair)])

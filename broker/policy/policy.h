@@ -155,3 +155,8 @@ struct sbx_learned_call {
  * launcher's exec of the program. Calls of a foreign architecture are listed as comments
  * (they are always killed). Returns 0, -EIO on a write error, -ENOMEM. */
 int sbx_policy_learn_write(const struct sbx_learned_call *calls, size_t n, FILE *out);
+
+/* The policy's filesystem (ro, rw, tmpfs), limits and resources as lines of the language, values
+ * quoted and parameters expanded: what a policy learned under it keeps, so that it runs in the
+ * setup it was learned in. Returns 0 or -EIO. */
+int sbx_policy_write_setup(const struct sbx_policy *p, FILE *out);
