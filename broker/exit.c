@@ -39,8 +39,14 @@ static void violation(const struct sbx_exit_facts *f, const char *program, struc
 	r->exit.status = 128 + SIGSYS;
 	snprintf(r->syscall, sizeof(r->syscall), "%s", f->call);
 	snprintf(r->suggestion, sizeof(r->suggestion), "%s", f->suggestion);
-	say(r, "%s: system call %s not allowed by the policy; to allow it, add: %s", program, f->call,
-	    f->suggestion[0] ? f->suggestion : "(unknown)");
+	/* "(none: WHY)" (broker/policy/policy.h): no policy line should allow it; say why rather
+	 * than what to add. */
+	size_t n = strlen(f->suggestion);
+	if (strncmp(f->suggestion, "(none: ", 7) == 0 && f->suggestion[n - 1] == ')')
+		say(r, "%s: system call %s not allowed: %.*s", program, f->call, (int)(n - 8), f->suggestion + 7);
+	else
+		say(r, "%s: system call %s not allowed by the policy; to allow it, add: %s", program, f->call,
+		    f->suggestion[0] ? f->suggestion : "(unknown)");
 }
 
 static void killed(struct sbx_exit *e)

@@ -88,6 +88,20 @@ static void log_cb(enum sbx_log_level level, const char *message, void *userdata
 	fprintf(stderr, "sbx: %s: %s\n", prefix[level], message);
 }
 
+/* Where the suggested line goes. Not for a call no line should allow ("(none: WHY)"). */
+static void violation_hint(const struct sbx_cli *cli, const struct sbx_exit *e)
+{
+	if (!e->suggestion[0] || e->suggestion[0] == '(')
+		return;
+	if (cli->policy)
+		fprintf(stderr, "sbx: add the line to %s; or let 'sbx --learn FILE -- PROGRAM [ARG...]' write a policy "
+				"from a run\n", cli->policy);
+	else
+		fprintf(stderr, "sbx: to extend the default policy, write a policy that starts with 'include default', "
+				"add the line, and run with --policy FILE; or let 'sbx --learn FILE -- PROGRAM [ARG...]' "
+				"write one from a run\n");
+}
+
 static void on_exit_cb(struct sbx_worker *w, const struct sbx_exit *e, void *userdata)
 {
 	(void)w;
@@ -96,6 +110,8 @@ static void on_exit_cb(struct sbx_worker *w, const struct sbx_exit *e, void *use
 	run->done = true;
 	if (e->message[0] && (!run->cli->quiet || e->kind != SBX_EXIT_SIGNALED))
 		fprintf(stderr, "sbx: %s\n", e->message);
+	if (e->kind == SBX_EXIT_VIOLATION && !run->cli->quiet)
+		violation_hint(run->cli, e);
 	if (run->cli->verbose)
 		fprintf(stderr, "sbx: debug: exit status %d\n", e->status);
 	if (run->json) {

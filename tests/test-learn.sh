@@ -144,6 +144,42 @@ group_learn_stdio() {
 	fi
 }
 
+# A violation says what to do: the line to add and where, or why no line should allow it; and
+# the call is shown with its own arguments only.
+group_violation_advice() {
+	local c
+	for c in ptrace bpf mount unshare io_uring_setup keyctl; do
+		sbx_run "$P" syscall "$c"
+		expect_rc 159 "$c: stopped (159)"
+		err_has "system call $c\(.*\) not allowed: refused by design: [a-z]" "$c: refused by design, with the reason"
+		if grep -Eq 'to allow it, add|include default' <<<"$ERR"; then
+			fail "$c: no line is suggested" "$(show_run)"
+		else
+			pass "$c: no line is suggested"
+		fi
+	done
+	sbx_run "$P" syscall sethostname
+	expect_rc 159 "sethostname under the default policy: stopped (159)"
+	err_has 'system call sethostname\(0x[0-9a-f]+, 0x[0-9a-f]+\) not allowed by the policy; to allow it, add: sethostname$' \
+		"sethostname: its two arguments, and the line to add"
+	err_has "starts with 'include default'.*--learn" "sethostname: says how to extend the default and points at --learn"
+	sbx_run "$P" syscall syslog
+	err_has 'system call syslog\(0xa, 0, 0\) not allowed' "syslog: its three arguments only"
+	local d=$T/advice-$MODE
+	mkdir -p "$d"
+	chmod 0755 "$d"
+	printf 'include default\nsethostname\n' >"$d/ext.policy"
+	chmod 0644 "$d/ext.policy"
+	sbx_run --policy "$d/ext.policy" "$P" syscall sethostname
+	if [ "$RC" != 159 ] && ! grep -q 'not allowed' <<<"$ERR"; then
+		pass "a policy with 'include default' and the suggested line lets the call through"
+	else
+		fail "a policy with 'include default' and the suggested line lets the call through" "$(show_run)"
+	fi
+	sbx_run --policy "$d/ext.policy" "$P" syscall setdomainname
+	err_has "add the line to $d/ext\.policy" "under --policy P: says to add the line to P"
+}
+
 group_json() {
 	local j=$T/json-$MODE
 	# The stream goes to a file the run holds open as fd 5.
@@ -203,6 +239,7 @@ for_each_mode group_learn
 for_each_mode group_learn_target
 for_each_mode group_learn_setup
 for_each_mode group_learn_stdio
+for_each_mode group_violation_advice
 for_each_mode group_json
 group_policy_cli
 done_testing

@@ -328,6 +328,65 @@ static void sb_arg(struct sbuf *s, char f, uint64_t v)
 	}
 }
 
+/* Calls no suggestion should tell a user to add: each reaches outside the sandbox or into the
+ * kernel's least-trodden code, and the default policy leaves them out on purpose. A violation
+ * names the reason instead of a policy line. */
+static const struct refused {
+	const char *name;
+	const char *why;
+} refused[] = {
+	{ "ptrace", "it reads and changes other processes' memory and registers" },
+	{ "process_vm_readv", "it reads another process's memory" },
+	{ "process_vm_writev", "it writes another process's memory" },
+	{ "kcmp", "it compares the kernel objects of other processes" },
+	{ "unshare", "new namespaces open kernel code few programs need; sbx has made the sandbox's own" },
+	{ "setns", "it joins other namespaces" },
+	{ "mount", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "umount2", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "pivot_root", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "chroot", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "move_mount", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "open_tree", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "fsopen", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "fsconfig", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "fsmount", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "fspick", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "mount_setattr", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "open_by_handle_at", "it opens files by handle, past the sandbox's mounts" },
+	{ "bpf", "it loads programs into the kernel" },
+	{ "perf_event_open", "it observes the kernel and other processes" },
+	{ "kexec_load", "it replaces the running kernel" },
+	{ "kexec_file_load", "it replaces the running kernel" },
+	{ "init_module", "it loads kernel modules" },
+	{ "finit_module", "it loads kernel modules" },
+	{ "delete_module", "it unloads kernel modules" },
+	{ "keyctl", "the kernel's keyrings are shared beyond the sandbox" },
+	{ "add_key", "the kernel's keyrings are shared beyond the sandbox" },
+	{ "request_key", "the kernel's keyrings are shared beyond the sandbox" },
+	{ "io_uring_setup", "io_uring makes system calls the seccomp filter never sees" },
+	{ "io_uring_enter", "io_uring makes system calls the seccomp filter never sees" },
+	{ "io_uring_register", "io_uring makes system calls the seccomp filter never sees" },
+	{ "userfaultfd", "it lets a program stall the kernel at will, a common exploit aid" },
+	{ "personality", "it can turn off address-space randomisation" },
+	{ "reboot", "it restarts the machine" },
+	{ "swapon", "it changes the machine's swap" },
+	{ "swapoff", "it changes the machine's swap" },
+	{ "syslog", "it reads the kernel's log" },
+	{ "acct", "it turns on process accounting for the machine" },
+	{ "iopl", "it gives direct access to hardware I/O ports" },
+	{ "ioperm", "it gives direct access to hardware I/O ports" },
+	{ "settimeofday", "it sets the machine's clock" },
+	{ "clock_settime", "it sets the machine's clock" },
+};
+
+const char *sbx_policy_refused_why(const char *name)
+{
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(refused); i++)
+		if (strcmp(refused[i].name, name) == 0)
+			return refused[i].why;
+	return NULL;
+}
+
 static const char *arch_name(uint32_t arch)
 {
 	switch (arch) {
@@ -364,7 +423,8 @@ void sbx_policy_describe_call(const struct sbx_policy *p, uint32_t arch, int nr,
 	}
 	const char *fmt = sbx_syscall_args(name);
 	sb_printf(&cs, "%s(", name);
-	size_t nargs = fmt ? strlen(fmt) : 6;
+	int known = sbx_syscall_nargs(name);
+	size_t nargs = known >= 0 ? (size_t)known : 6; /* unknown: all six, since any may matter */
 	for (size_t i = 0; i < nargs; i++) {
 		if (i)
 			sb_printf(&cs, ", ");
@@ -373,7 +433,10 @@ void sbx_policy_describe_call(const struct sbx_policy *p, uint32_t arch, int nr,
 	sb_printf(&cs, ")");
 
 	uint32_t lo1 = (uint32_t)args[1], lo0 = (uint32_t)args[0];
-	if (strcmp(name, "execve") == 0 || strcmp(name, "execveat") == 0) {
+	const char *why = sbx_policy_refused_why(name);
+	if (why) {
+		sb_printf(&ss, "(none: refused by design: %s)", why);
+	} else if (strcmp(name, "execve") == 0 || strcmp(name, "execveat") == 0) {
 		sb_printf(&ss, "exec allow");
 	} else if (strcmp(name, "ioctl") == 0) {
 		const char *n = sbx_const_name(SBX_K_IOCTL, lo1);

@@ -121,6 +121,9 @@ const char *sbx_const_name(uint8_t kind, uint64_t value); /* NULL when none */
  * Lower-case d, D, i, o and A, T, I, O, F, R, S are int-sized: the kernel reads 32 bits. */
 const char *sbx_syscall_args(const char *name);
 bool sbx_arg_is_int(const char *syscall, unsigned arg);
+/* How many arguments the call takes (its format's length, else a table of counts); -1 when
+ * unknown. */
+int sbx_syscall_nargs(const char *name);
 
 /* Native number of a name, or -1 when the name is unknown on this architecture. *known_elsewhere
  * is set when another architecture knows it (portable policies name such calls). */

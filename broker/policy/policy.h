@@ -123,10 +123,16 @@ void sbx_bpf_free(struct sbx_bpf *bpf); /* frees insns, accepts an empty struct 
 /* ---- Explaining a violation ---- */
 
 /* Describe a blocked call and the policy line that would allow it.
- * call: e.g. "socket(AF_INET, SOCK_STREAM, 0)"; suggestion: e.g. "socket" or
- * "ioctl: arg1 == TIOCSTI". nr and arch are from struct seccomp_data. */
+ * call: e.g. "socket(AF_INET, SOCK_STREAM, 0)", with as many arguments as the call takes;
+ * suggestion: e.g. "socket" or "ioctl: arg1 == TIOCSTI", or "(none: WHY)" when no line should
+ * allow it ("(none: refused by design: ...)", a foreign architecture). nr and arch are from
+ * struct seccomp_data. */
 void sbx_policy_describe_call(const struct sbx_policy *p, uint32_t arch, int nr, const uint64_t args[6],
 			      char *call, size_t call_len, char *suggestion, size_t suggestion_len);
+
+/* Why the call `name` is refused by design (ptrace, mount, bpf ...: a table in describe.c), or
+ * NULL for a call a policy may simply name. */
+const char *sbx_policy_refused_why(const char *name);
 
 /* ---- Showing a policy, `sbx policy`, and learn mode ---- */
 
