@@ -228,6 +228,42 @@ group_policy_cli() {
 	else
 		fail "sbx policy check: FILE:LINE:COL and a suggestion for a typo" "$(show_run)"
 	fi
+	# Every mistake of a file, each as FILE:LINE:COL, not only the first.
+	printf '%s\n' 'read wirte' 'opne' '' 'socket: arg0 = AF_INET' 'ro relative' 'tmpfs' 'limit tme 5s' \
+		'"unterminated' 'read \' '  !x' 'exec maybe' 'write' '@basic-i0' 'ioctl: arg1 == TCGEST' >"$T/many.policy"
+	run_plain "$S" policy check "$T/many.policy"
+	expect_rc 1 "sbx policy check of a file with 12 mistakes: exit 1"
+	local want
+	want=$(printf '%s\n' \
+		"$T/many.policy:1:6: unknown system call 'wirte' (did you mean 'write'?)" \
+		"$T/many.policy:2:1: unknown system call 'opne' (did you mean 'open'?)" \
+		"$T/many.policy:4:14: bad operator '=' (did you mean '=='?)" \
+		"$T/many.policy:5:4: path must be absolute: 'relative'" \
+		"$T/many.policy:6:1: expected a path after 'tmpfs'" \
+		"$T/many.policy:7:7: unknown limit 'tme' (did you mean 'time'?)" \
+		"$T/many.policy:8:1: unterminated string" \
+		"$T/many.policy:10:3: unexpected '!' (the only operator with '!' is '!=')" \
+		"$T/many.policy:11:6: expected 'none' or 'allow' after 'exec', found 'maybe'" \
+		"$T/many.policy:13:1: unknown group '@basic-i0' (did you mean '@basic-io'?)" \
+		"$T/many.policy:14:16: unknown constant 'TCGEST' (did you mean 'TCGETS'?)")
+	is "$ERR" "$want" "sbx policy check reports every mistake, each at FILE:LINE:COL, in order"
+	printf 'include ./many.policy\nfoo_bar\n' >"$T/incl.policy"
+	run_plain "$S" policy check "$T/incl.policy"
+	if [ "$RC" = 1 ] && [ "$(grep -c 'many\.policy:' <<<"$ERR")" = 11 ] && grep -q "incl\.policy:2:1: unknown system call 'foo_bar'" <<<"$ERR"; then
+		pass "sbx policy check: the mistakes of an included file, then the including file's, each once"
+	else
+		fail "sbx policy check: the mistakes of an included file, then the including file's, each once" "$(show_run)"
+	fi
+	seq -f 'bad%g' 1 60 >"$T/lots.policy"
+	run_plain "$S" policy check "$T/lots.policy"
+	if [ "$RC" = 1 ] && [ "$(grep -c ': unknown system call' <<<"$ERR")" = 50 ] &&
+		[ "$(tail -n 1 <<<"$ERR")" = "$T/lots.policy: too many errors, stopping here (at most 50 are reported)" ]; then
+		pass "sbx policy check: at most 50 mistakes, then 'too many errors'"
+	else
+		fail "sbx policy check: at most 50 mistakes, then 'too many errors'" "$(show_run)"
+	fi
+	run_plain "$S" policy check "$T/bad.policy"
+	is "$ERR" "$T/bad.policy:2:1: unknown system call 'opne' (did you mean 'open'?)" "sbx policy check of one mistake: that one line"
 	run_plain "$S" policy explain "$SBX_SRCDIR/policies/pcap.policy"
 	expect_rc 0 "sbx policy explain runs"
 	out_has 'pcap\.policy:[0-9]+' "sbx policy explain says where each rule came from"

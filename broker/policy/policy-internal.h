@@ -151,9 +151,11 @@ struct sbx_builtin_policy {
 const struct sbx_builtin_policy *sbx_builtin_policy_find(const char *name);
 
 /* ---- parse.c ---- */
+/* rep: NULL to stop at the first error (in diag), else every error goes to it. */
 int sbx_policy_parse_internal(struct sbx_policy *p, const char *name, const char *dir,
 			      const char *text, size_t len, const struct sbx_policy_param *params,
-			      size_t n_params, struct sbx_policy_diag *diag);
+			      size_t n_params, const struct sbx_policy_reporter *rep,
+			      struct sbx_policy_diag *diag);
 
 /* ---- compile.c ---- */
 /* Expand one alternative into libseccomp comparison sets; calls emit once per set. Used by

@@ -188,7 +188,7 @@ int sbx_policy_parse(const char *name, const char *text, size_t len,
 	if (!p)
 		return -ENOMEM;
 	/* In-memory text has no directory: its includes come from the policy directories. */
-	int r = sbx_policy_parse_internal(p, name, NULL, text, len, params, n_params, diag);
+	int r = sbx_policy_parse_internal(p, name, NULL, text, len, params, n_params, NULL, diag);
 	if (r < 0) {
 		sbx_policy_free(p);
 		return r;
@@ -233,8 +233,16 @@ static bool suggest_shipped(const char *name, char *buf, size_t len)
 	return sug != NULL;
 }
 
-int sbx_policy_load(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
-		    struct sbx_policy **ret, struct sbx_policy_diag *diag)
+/* A diagnostic set outside the parse goes to rep too, so that with rep every one goes there. */
+static int load_failed(int r, const struct sbx_policy_reporter *rep, const struct sbx_policy_diag *diag)
+{
+	if (rep)
+		rep->fn(diag, rep->userdata);
+	return r;
+}
+
+static int load(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
+		const struct sbx_policy_reporter *rep, struct sbx_policy **ret, struct sbx_policy_diag *diag)
 {
 	char path[PATH_MAX];
 	int r = sbx_policy_resolve(path_or_name, NULL, path, sizeof(path));
@@ -246,27 +254,40 @@ int sbx_policy_load(const char *path_or_name, const struct sbx_policy_param *par
 		else
 			sbx_policy_diag_set(diag, path_or_name, 0, 0,
 					    "no such policy file, and no policy of that name in %s", SBX_POLICY_DIRS);
-		return r;
+		return load_failed(r, rep, diag);
 	}
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	r = sbx_policy_read_file(path, &text, &len);
 	if (r < 0) {
 		sbx_policy_diag_set(diag, path, 0, 0, "cannot read policy: %s", strerror(-r));
-		return r;
+		return load_failed(r, rep, diag);
 	}
 	struct sbx_policy *p = policy_new(path);
 	if (!p)
 		return -ENOMEM;
 	char dir[PATH_MAX];
 	dirname_of(path, dir, sizeof(dir));
-	r = sbx_policy_parse_internal(p, path, dir, text, len, params, n_params, diag);
+	r = sbx_policy_parse_internal(p, path, dir, text, len, params, n_params, rep, diag);
 	if (r < 0) {
 		sbx_policy_free(p);
 		return r;
 	}
 	*ret = p;
 	return 0;
+}
+
+int sbx_policy_load(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
+		    struct sbx_policy **ret, struct sbx_policy_diag *diag)
+{
+	return load(path_or_name, params, n_params, NULL, ret, diag);
+}
+
+int sbx_policy_load_all(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
+			const struct sbx_policy_reporter *rep, struct sbx_policy **ret)
+{
+	struct sbx_policy_diag d = { .file = "" };
+	return load(path_or_name, params, n_params, rep, ret, &d);
 }
 
 int sbx_policy_default(struct sbx_policy **ret, struct sbx_policy_diag *diag)

@@ -38,6 +38,20 @@ struct sbx_policy_param {
 int sbx_policy_load(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
 		    struct sbx_policy **ret, struct sbx_policy_diag *diag);
 
+/* Every mistake, not only the first (`sbx policy check`): fn gets each diagnostic as it is
+ * found (d: borrowed for the call), and parsing goes on at the next line, up to
+ * SBX_POLICY_MAX_ERRORS, then a last "too many errors". */
+struct sbx_policy_reporter {
+	void (*fn)(const struct sbx_policy_diag *d, void *userdata);
+	void *userdata;
+};
+#define SBX_POLICY_MAX_ERRORS 50
+
+/* sbx_policy_load, reporting every error through rep (borrowed) instead of the first in a diag.
+ * Returns as sbx_policy_load; a policy with any error is refused. */
+int sbx_policy_load_all(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
+			const struct sbx_policy_reporter *rep, struct sbx_policy **ret);
+
 /* Parse policy text held in memory. name is used in diagnostics (e.g. "<builtin>"). */
 int sbx_policy_parse(const char *name, const char *text, size_t len,
 		     const struct sbx_policy_param *params, size_t n_params,
