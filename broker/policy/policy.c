@@ -180,15 +180,15 @@ static void dirname_of(const char *path, char *buf, size_t len)
 		sbx_strlcpy(buf, ".", len);
 }
 
-int sbx_policy_parse(const char *name, const char *text, size_t len,
-		     const struct sbx_policy_param *params, size_t n_params,
-		     struct sbx_policy **ret, struct sbx_policy_diag *diag)
+static int parse_text(const char *name, const char *text, size_t len, const struct sbx_policy_param *params,
+		      size_t n_params, const struct sbx_policy_reporter *rep, struct sbx_policy **ret,
+		      struct sbx_policy_diag *diag)
 {
 	struct sbx_policy *p = policy_new(name);
 	if (!p)
 		return -ENOMEM;
 	/* In-memory text has no directory: its includes come from the policy directories. */
-	int r = sbx_policy_parse_internal(p, name, NULL, text, len, params, n_params, NULL, diag);
+	int r = sbx_policy_parse_internal(p, name, NULL, text, len, params, n_params, rep, diag);
 	if (r < 0) {
 		sbx_policy_free(p);
 		return r;
@@ -231,6 +231,20 @@ static bool suggest_shipped(const char *name, char *buf, size_t len)
 	if (sug)
 		sbx_strlcpy(buf, sug, len);
 	return sug != NULL;
+}
+
+int sbx_policy_parse(const char *name, const char *text, size_t len,
+		     const struct sbx_policy_param *params, size_t n_params,
+		     struct sbx_policy **ret, struct sbx_policy_diag *diag)
+{
+	return parse_text(name, text, len, params, n_params, NULL, ret, diag);
+}
+
+int sbx_policy_parse_all(const char *name, const char *text, size_t len, const struct sbx_policy_param *params,
+			 size_t n_params, const struct sbx_policy_reporter *rep, struct sbx_policy **ret)
+{
+	struct sbx_policy_diag d = { .file = "" };
+	return parse_text(name, text, len, params, n_params, rep, ret, &d);
 }
 
 /* A diagnostic set outside the parse goes to rep too, so that with rep every one goes there. */

@@ -52,6 +52,10 @@ struct sbx_policy_reporter {
 int sbx_policy_load_all(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
 			const struct sbx_policy_reporter *rep, struct sbx_policy **ret);
 
+/* sbx_policy_parse, reporting every error through rep. */
+int sbx_policy_parse_all(const char *name, const char *text, size_t len, const struct sbx_policy_param *params,
+			 size_t n_params, const struct sbx_policy_reporter *rep, struct sbx_policy **ret);
+
 /* Parse policy text held in memory. name is used in diagnostics (e.g. "<builtin>"). */
 int sbx_policy_parse(const char *name, const char *text, size_t len,
 		     const struct sbx_policy_param *params, size_t n_params,
