@@ -115,7 +115,7 @@ int sbx_learn_new(struct sbx_learn **ret);
 int sbx_learn_record(struct sbx_learn *l, uint32_t arch, int nr, const uint64_t args[6]);
 /* Keep the filesystem (ro, rw, tmpfs), limits and resources of the policy the run is learned
  * under (p: borrowed, copied as policy lines), so the learned policy runs in the same setup.
- * Replaces what an earlier call kept. 0, -EINVAL or -ENOMEM. */
+ * Once per recorder (-EINVAL the second time). 0, -EINVAL or -ENOMEM. */
 int sbx_learn_set_policy(struct sbx_learn *l, const struct sbx_policy *p);
 /* A path the run was given besides the policy's (sbx_config_add_path), written as an `ro` or
  * `rw` line; a path already kept is not written twice. path: borrowed, absolute. -EINVAL for a
