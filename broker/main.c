@@ -88,10 +88,11 @@ static void log_cb(enum sbx_log_level level, const char *message, void *userdata
 	fprintf(stderr, "sbx: %s: %s\n", prefix[level], message);
 }
 
-/* Where the suggested line goes. Not for a call no line should allow ("(none: WHY)"). */
+/* Where the suggested line goes. Not for a call no line should allow (refused by design, or
+ * "(none: ...)" of a foreign architecture). */
 static void violation_hint(const struct sbx_cli *cli, const struct sbx_exit *e)
 {
-	if (!e->suggestion[0] || e->suggestion[0] == '(')
+	if (!e->suggestion[0] || e->suggestion[0] == '(' || strncmp(e->suggestion, "refused by design: ", 19) == 0)
 		return;
 	if (cli->policy)
 		fprintf(stderr, "sbx: add the line to %s; or let 'sbx --learn FILE -- PROGRAM [ARG...]' write a policy "

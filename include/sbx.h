@@ -231,7 +231,9 @@ struct sbx_exit {
 	int status;             /* the sbx(1) exit status this maps to: code, 128+N, 159, 124, 125-127 */
 	const char *message;    /* one line for the user, "" for a normal exit */
 	const char *syscall;    /* VIOLATION: the call, e.g. "socket(AF_INET, SOCK_STREAM, 0)"; else "" */
-	const char *suggestion; /* VIOLATION: the policy line that would allow it; else "" */
+	const char *suggestion; /* VIOLATION: the policy line that would allow it, or "refused by
+	                           design: WHY" for a call no policy should allow (ptrace, mount,
+	                           bpf ...); else "" */
 };
 
 /* One decision of the broker on a worker's request, for the audit log. */

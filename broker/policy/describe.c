@@ -435,7 +435,7 @@ void sbx_policy_describe_call(const struct sbx_policy *p, uint32_t arch, int nr,
 	uint32_t lo1 = (uint32_t)args[1], lo0 = (uint32_t)args[0];
 	const char *why = sbx_policy_refused_why(name);
 	if (why) {
-		sb_printf(&ss, "(none: refused by design: %s)", why);
+		sb_printf(&ss, "%s%s", SBX_POLICY_REFUSED, why);
 	} else if (strcmp(name, "execve") == 0 || strcmp(name, "execveat") == 0) {
 		sb_printf(&ss, "exec allow");
 	} else if (strcmp(name, "ioctl") == 0) {

@@ -140,10 +140,13 @@ void sbx_bpf_free(struct sbx_bpf *bpf); /* frees insns, accepts an empty struct 
 
 /* ---- Explaining a violation ---- */
 
+/* How a suggestion starts when no policy line should allow the call (sbx.h, struct sbx_exit). */
+#define SBX_POLICY_REFUSED "refused by design: "
+
 /* Describe a blocked call and the policy line that would allow it.
  * call: e.g. "socket(AF_INET, SOCK_STREAM, 0)", with as many arguments as the call takes;
- * suggestion: e.g. "socket" or "ioctl: arg1 == TIOCSTI", or "(none: WHY)" when no line should
- * allow it ("(none: refused by design: ...)", a foreign architecture). nr and arch are from
+ * suggestion: e.g. "socket" or "ioctl: arg1 == TIOCSTI"; SBX_POLICY_REFUSED and the reason for
+ * a call refused by design; "(none: ...)" for a foreign architecture. nr and arch are from
  * struct seccomp_data. */
 void sbx_policy_describe_call(const struct sbx_policy *p, uint32_t arch, int nr, const uint64_t args[6],
 			      char *call, size_t call_len, char *suggestion, size_t suggestion_len);

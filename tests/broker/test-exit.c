@@ -158,13 +158,13 @@ static void violation_next(void)
 	f = (struct sbx_exit_facts){ 0 };
 	add_violation(&f);
 	snprintf(f.call, sizeof(f.call), "ptrace(0, 0, 0, NULL)");
-	snprintf(f.suggestion, sizeof(f.suggestion), "(none: refused by design: it reads other processes)");
+	snprintf(f.suggestion, sizeof(f.suggestion), "refused by design: it reads other processes");
 	decide_is(&f,
 		  &(struct want){ .kind = SBX_EXIT_VIOLATION, .status = 159, .signal = SIGSYS,
 				  .message = PROG ": system call ptrace(0, 0, 0, NULL) not allowed: refused by design: "
 						  "it reads other processes",
 				  .syscall = "ptrace(0, 0, 0, NULL)",
-				  .suggestion = "(none: refused by design: it reads other processes)" },
+				  .suggestion = "refused by design: it reads other processes" },
 		  "a call no line should allow: the reason, not a line to add");
 }
 

@@ -495,7 +495,7 @@ static void test_explain_describe(void)
 	for (size_t i = 0; i < sizeof(by_design) / sizeof(by_design[0]); i++) {
 		sbx_policy_describe_call(p, seccomp_arch_native(), seccomp_syscall_resolve_name(by_design[i]), six, call,
 					 sizeof(call), sug, sizeof(sug));
-		tap_ok(strncmp(sug, "(none: refused by design: ", 26) == 0 && sug[strlen(sug) - 1] == ')',
+		tap_ok(strncmp(sug, "refused by design: ", 19) == 0 && strlen(sug) > 25,
 		       "describe: %s -> %s", by_design[i], sug);
 	}
 	/* The suggestion must itself be a valid policy line. */
