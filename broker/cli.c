@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/policy/policy.h"
 #include "common/spec.h"
 #include "common/util.h"
 #include "sbx.h"
@@ -186,6 +187,8 @@ static const struct cli_opt options[] = {
 	  .help = "host uid/gid from this range (root; unprivileged via newuidmap)" },
 	{ "learn", 0, "OUT.policy", opt_string, FIELD(learn),
 	  .help = "allow and record every system call, write a policy to OUT" },
+	{ "force", 0, NULL, opt_true, FIELD(force),
+	  .help = "with --learn: replace OUT if it is a regular file" },
 	{ "json-status-fd", 0, "FD", opt_json, .help = "write JSON lines (start, violations, exit) to FD" },
 	{ "no-seccomp", 0, NULL, opt_true, FIELD(no_seccomp), .help = "DIAGNOSIS ONLY: run without the seccomp layer" },
 	{ "verbose", 'v', NULL, opt_verbose, .help = "log each setup step to stderr" },
@@ -295,6 +298,27 @@ static const struct cli_opt *find_opt(int c)
 	return NULL;
 }
 
+/* "--polcy": the closest option's name, if it is a typo of one. */
+static int unknown_option(const char *arg)
+{
+	const char *names[SBX_ARRAY_SIZE(options) + 1];
+	size_t n = 0;
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(options); i++)
+		if (options[i].name)
+			names[n++] = options[i].name;
+	names[n] = NULL;
+	char word[64];
+	const char *w = arg + strspn(arg, "-");
+	sbx_strlcpy(word, w, sizeof(word));
+	word[strcspn(word, "=")] = '\0';
+	const char *sug = sbx_suggest(word, names);
+	if (sug)
+		fprintf(stderr, "sbx: error: unknown option '%s' (did you mean '--%s'?)\n", arg, sug);
+	else
+		fprintf(stderr, "sbx: error: unknown option '%s' (see sbx --help)\n", arg);
+	return -EINVAL;
+}
+
 int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 {
 	struct option longopts[SBX_ARRAY_SIZE(options) + 1];
@@ -315,10 +339,8 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 			fprintf(stderr, "sbx: error: unknown option '-%c' (see sbx --help)\n", optopt);
 			return -EINVAL;
 		}
-		if (!o) {
-			fprintf(stderr, "sbx: error: unknown option '%s' (see sbx --help)\n", argv[optind - 1]);
-			return -EINVAL;
-		}
+		if (!o)
+			return unknown_option(argv[optind - 1]);
 		if (o->set(cli, o, optarg) < 0)
 			return -EINVAL;
 		if (cli->help || cli->version)
@@ -330,6 +352,10 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 	}
 	if (cli->learn && cli->no_seccomp) {
 		fprintf(stderr, "sbx: error: --learn needs the seccomp layer; drop --no-seccomp\n");
+		return -EINVAL;
+	}
+	if (cli->force && !cli->learn) {
+		fprintf(stderr, "sbx: error: --force only applies to --learn\n");
 		return -EINVAL;
 	}
 	cli->argv = argv + optind;

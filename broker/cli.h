@@ -29,6 +29,7 @@ struct sbx_cli {
 	uid_t uid;
 	gid_t gid;
 	const char *learn;          /* --learn OUT.policy */
+	bool force;                 /* --force: --learn may replace a regular file at OUT */
 	struct sbx_resource res[SBX_CLI_MAX_PATHS]; /* strings point into argv */
 	size_t n_res;
 	bool requests;

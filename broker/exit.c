@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "broker/policy/policy.h"
+
 /* The one line for the user. Without memory the exit is still decided, just not described. */
 static void say(struct sbx_exit_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct sbx_exit_report *r, const char *fmt, ...)
@@ -39,8 +41,13 @@ static void violation(const struct sbx_exit_facts *f, const char *program, struc
 	r->exit.status = 128 + SIGSYS;
 	snprintf(r->syscall, sizeof(r->syscall), "%s", f->call);
 	snprintf(r->suggestion, sizeof(r->suggestion), "%s", f->suggestion);
-	say(r, "%s: system call %s not allowed by the policy; to allow it, add: %s", program, f->call,
-	    f->suggestion[0] ? f->suggestion : "(unknown)");
+	/* Refused by design (broker/policy/policy.h): no policy line should allow it; say why
+	 * rather than what to add. */
+	if (strncmp(f->suggestion, SBX_POLICY_REFUSED, strlen(SBX_POLICY_REFUSED)) == 0)
+		say(r, "%s: system call %s not allowed: %s", program, f->call, f->suggestion);
+	else
+		say(r, "%s: system call %s not allowed by the policy; to allow it, add: %s", program, f->call,
+		    f->suggestion[0] ? f->suggestion : "(unknown)");
 }
 
 static void killed(struct sbx_exit *e)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "broker/cli.h"
@@ -87,6 +88,21 @@ static void log_cb(enum sbx_log_level level, const char *message, void *userdata
 	fprintf(stderr, "sbx: %s: %s\n", prefix[level], message);
 }
 
+/* Where the suggested line goes. Not for a call no line should allow (refused by design, or
+ * "(none: ...)" of a foreign architecture). */
+static void violation_hint(const struct sbx_cli *cli, const struct sbx_exit *e)
+{
+	if (!e->suggestion[0] || e->suggestion[0] == '(' || strncmp(e->suggestion, "refused by design: ", 19) == 0)
+		return;
+	if (cli->policy)
+		fprintf(stderr, "sbx: add the line to %s; or let 'sbx --learn FILE -- PROGRAM [ARG...]' write a policy "
+				"from a run\n", cli->policy);
+	else
+		fprintf(stderr, "sbx: to extend the default policy, write a policy that starts with 'include default', "
+				"add the line, and run with --policy FILE; or let 'sbx --learn FILE -- PROGRAM [ARG...]' "
+				"write one from a run\n");
+}
+
 static void on_exit_cb(struct sbx_worker *w, const struct sbx_exit *e, void *userdata)
 {
 	(void)w;
@@ -95,6 +111,8 @@ static void on_exit_cb(struct sbx_worker *w, const struct sbx_exit *e, void *use
 	run->done = true;
 	if (e->message[0] && (!run->cli->quiet || e->kind != SBX_EXIT_SIGNALED))
 		fprintf(stderr, "sbx: %s\n", e->message);
+	if (e->kind == SBX_EXIT_VIOLATION && !run->cli->quiet)
+		violation_hint(run->cli, e);
 	if (run->cli->verbose)
 		fprintf(stderr, "sbx: debug: exit status %d\n", e->status);
 	if (run->json) {
@@ -150,7 +168,8 @@ static int fail(int r, const char *fmt, ...)
 	return r;
 }
 
-static int set_policy(const struct sbx_cli *cli, struct sbx_config *cfg)
+/* The policy; in learn mode its filesystem, limits and resources are kept for the learned one. */
+static int set_policy(const struct sbx_cli *cli, struct sbx_config *cfg, struct sbx_learn *learn)
 {
 	if (!cli->policy)
 		return cli->n_params ? fail(-EINVAL, "--param given without --policy") : 0;
@@ -162,11 +181,15 @@ static int set_policy(const struct sbx_cli *cli, struct sbx_config *cfg)
 		sbx_error_free(&err);
 		return r;
 	}
+	if (learn && (r = sbx_learn_set_policy(learn, policy)) < 0) {
+		sbx_policy_free(policy);
+		return fail(r, "--learn: %s", strerror(-r));
+	}
 	sbx_config_set_policy(cfg, policy); /* taken */
 	return 0;
 }
 
-static int add_paths(const struct sbx_cli *cli, struct sbx_config *cfg)
+static int add_paths(const struct sbx_cli *cli, struct sbx_config *cfg, struct sbx_learn *learn)
 {
 	for (size_t i = 0; i < cli->n_ro + cli->n_rw; i++) {
 		bool rw = i >= cli->n_ro;
@@ -174,6 +197,9 @@ static int add_paths(const struct sbx_cli *cli, struct sbx_config *cfg)
 		int r = sbx_config_add_path(cfg, path, rw);
 		if (r < 0)
 			return fail(r, "%s %s: %s", rw ? "--rw" : "--ro", path, strerror(-r));
+		if (learn && (r = sbx_learn_add_path(learn, path, rw)) < 0)
+			return fail(r, "--learn: %s %s: %s", rw ? "--rw" : "--ro", path,
+				    r == -EINVAL ? "a path the policy language cannot quote" : strerror(-r));
 	}
 	return 0;
 }
@@ -233,18 +259,51 @@ static int set_ids(const struct sbx_cli *cli, struct sbx_config *cfg)
 	return 0;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFLNK: return "a symbolic link";
+	case S_IFDIR: return "a directory";
+	case S_IFIFO: return "a FIFO";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFSOCK: return "a socket";
+	default: return "not a regular file";
+	}
+}
+
+/* What may be at OUT: nothing, or with --force a regular file. Never anything else, even with
+ * --force: the policy is renamed into place, and a rename over a device node, a FIFO or a
+ * symbolic link would replace it (as root, /dev/full became a text file). Checked before the
+ * run, so that a long run is not wasted, and again before the rename. */
+static int check_learn_target(const char *path, bool force)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : fail(-errno, "--learn %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(-EEXIST, "--learn %s: %s is there, not a regular file; refusing to replace it "
+				     "(--force replaces regular files only)", path, file_kind(st.st_mode));
+	if (!force)
+		return fail(-EEXIST, "--learn %s: the file exists; add --force to replace it", path);
+	return 0;
+}
+
 static int set_learn(struct run *run)
 {
 	if (!run->cli->learn)
 		return 0;
-	int r = sbx_learn_new(&run->learn);
+	int r = check_learn_target(run->cli->learn, run->cli->force);
 	if (r < 0)
+		return r;
+	if ((r = sbx_learn_new(&run->learn)) < 0)
 		return fail(r, "--learn: %s", strerror(-r));
 	sbx_config_set_learn(run->cfg, true);
 	return 0;
 }
 
-/* The command line, turned into a libsbx configuration, in the order the options are checked. */
+/* The command line, turned into a libsbx configuration, in the order the options are checked
+ * (the learn recorder first: it keeps the policy's and the paths' lines). */
 static int make_config(struct run *run)
 {
 	const struct sbx_cli *cli = run->cli;
@@ -253,9 +312,9 @@ static int make_config(struct run *run)
 		return fail(r, "%s", strerror(-r));
 	sbx_config_set_log(run->cfg, log_cb, run->cli);
 	sbx_config_set_verbose(run->cfg, cli->verbose > 0);
-	if ((r = set_policy(cli, run->cfg)) < 0 || (r = add_paths(cli, run->cfg)) < 0 ||
-	    (r = set_limits(cli, run->cfg)) < 0 || (r = add_resources(cli, run->cfg)) < 0 ||
-	    (r = set_ids(cli, run->cfg)) < 0 || (r = set_learn(run)) < 0)
+	if ((r = set_learn(run)) < 0 || (r = set_policy(cli, run->cfg, run->learn)) < 0 ||
+	    (r = add_paths(cli, run->cfg, run->learn)) < 0 || (r = set_limits(cli, run->cfg)) < 0 ||
+	    (r = add_resources(cli, run->cfg)) < 0 || (r = set_ids(cli, run->cfg)) < 0)
 		return r;
 	return 0;
 }
@@ -324,23 +383,49 @@ static void wait_for_exit(struct run *run)
 	}
 }
 
-/* Written next to the target and renamed, so a failed run never leaves half a policy. */
+/* tmp into place at path: never over anything but a regular file, and over that only with
+ * --force (a file that appeared during the run is not replaced without it). */
+static int move_learned(const char *tmp, const char *path, bool force)
+{
+	int r = check_learn_target(path, force);
+	if (r < 0)
+		return r;
+	if (force)
+		return rename(tmp, path) < 0 ? fail(-errno, "--learn %s: %s", path, strerror(errno)) : 0;
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	/* A filesystem without RENAME_NOREPLACE: link() never replaces either. */
+	if (errno == EINVAL && link(tmp, path) == 0) {
+		unlink(tmp);
+		return 0;
+	}
+	return fail(-errno, "--learn %s: %s", path,
+		    errno == EEXIST ? "the file appeared during the run; add --force to replace it" : strerror(errno));
+}
+
+/* Written next to the target, created new (O_EXCL: never through a file or link already there)
+ * and renamed, so a failed run never leaves half a policy. */
 static void write_learned(struct run *run)
 {
 	const char *path = run->cli->learn;
 	if (!path || !run->done)
 		return;
 	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp)) {
+		run->status = fail(EXIT_SBX_FAILED, "--learn %s: %s", path, strerror(ENAMETOOLONG));
+		return;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 	int r = fd >= 0 ? sbx_learn_write(run->learn, fd) : -errno;
 	if (fd >= 0 && close(fd) < 0 && r == 0)
 		r = -EIO;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
 	if (r < 0) {
-		unlink(tmp);
+		if (fd >= 0)
+			unlink(tmp);
 		run->status = fail(EXIT_SBX_FAILED, "--learn %s: %s", path, strerror(-r));
+	} else if (move_learned(tmp, path, run->cli->force) < 0) {
+		unlink(tmp);
+		run->status = EXIT_SBX_FAILED;
 	} else if (!run->cli->quiet) {
 		fprintf(stderr, "sbx: learned policy from %zu system calls written to %s%s\n", sbx_learn_count(run->learn),
 			path, run->learn_cut_short ? " (recording was cut short: out of memory)" : "");

@@ -113,10 +113,20 @@ int sbx_learn_new(struct sbx_learn **ret);
  * borrowed). Calls are kept in order. -ENOMEM when this one could not be kept, -E2BIG past
  * 16M calls: the recording is cut short there and what it holds stays usable. */
 int sbx_learn_record(struct sbx_learn *l, uint32_t arch, int nr, const uint64_t args[6]);
+/* Keep the filesystem (ro, rw, tmpfs), limits and resources of the policy the run is learned
+ * under (p: borrowed, copied as policy lines), so the learned policy runs in the same setup.
+ * Once per recorder (-EINVAL the second time). 0, -EINVAL or -ENOMEM. */
+int sbx_learn_set_policy(struct sbx_learn *l, const struct sbx_policy *p);
+/* A path the run was given besides the policy's (sbx_config_add_path), written as an `ro` or
+ * `rw` line; a path already kept is not written twice. path: borrowed, absolute. -EINVAL for a
+ * path the policy language cannot quote (a '"', a newline, "${"). */
+int sbx_learn_add_path(struct sbx_learn *l, const char *path, bool writable);
 /* The number of calls recorded. */
 size_t sbx_learn_count(const struct sbx_learn *l);
 /* Write a minimal policy that lets the recorded run succeed: whole groups where every member
- * was used, argument conditions for ioctl requests and socket families, `exec none` unless the
+ * was used, argument conditions for ioctl requests (the terminal queries TCGETS and TIOCGWINSZ
+ * always, so it runs whether stdio is a terminal, a pipe or a file) and socket families, the
+ * lines kept by sbx_learn_set_policy and sbx_learn_add_path, `exec none` unless the
  * program executed something after its own launch (the first execve is the launcher's). Calls
  * of a foreign architecture are listed as comments (they are always killed). fd: borrowed,
  * written with write(2), neither closed nor synced. Returns 0, -ENOMEM or write's errno. */
@@ -221,7 +231,9 @@ struct sbx_exit {
 	int status;             /* the sbx(1) exit status this maps to: code, 128+N, 159, 124, 125-127 */
 	const char *message;    /* one line for the user, "" for a normal exit */
 	const char *syscall;    /* VIOLATION: the call, e.g. "socket(AF_INET, SOCK_STREAM, 0)"; else "" */
-	const char *suggestion; /* VIOLATION: the policy line that would allow it; else "" */
+	const char *suggestion; /* VIOLATION: the policy line that would allow it, or "refused by
+	                           design: WHY" for a call no policy should allow (ptrace, mount,
+	                           bpf ...); else "" */
 };
 
 /* One decision of the broker on a worker's request, for the audit log. */

@@ -255,7 +255,26 @@ group_same_errors() {
 	done
 }
 
+# A typo gets the closest name: an option, a shipped policy.
+group_did_you_mean() {
+	sbx_run --polcy pcap /bin/true
+	expect_rc 125 "--polcy: exit status 125"
+	err_has "unknown option '--polcy' \(did you mean '--policy'\?\)" "--polcy: did you mean '--policy'"
+	sbx_run --time-limt=5 /bin/true
+	err_has "unknown option '--time-limt=5' \(did you mean '--time-limit'\?\)" "--time-limt=5: did you mean '--time-limit'"
+	sbx_run --no-such-option /bin/true
+	err_has "unknown option '--no-such-option' \(see sbx --help\)" "an option far from any: no suggestion"
+	sbx_run --policy pcapp /bin/true
+	expect_rc 125 "--policy pcapp: exit status 125"
+	err_has "pcapp: no such policy file.*\(did you mean 'pcap'\?\)" "--policy pcapp: did you mean 'pcap'"
+	sbx_run --policy base/stdo /bin/true
+	err_has "\(did you mean 'base/stdio'\?\)" "--policy base/stdo: did you mean 'base/stdio'"
+	sbx_run --policy zzzzzzzz /bin/true
+	if grep -q 'did you mean' <<<"$ERR"; then fail "--policy zzzzzzzz: no suggestion" "$(show_run)"; else pass "--policy zzzzzzzz: no suggestion"; fi
+}
+
 for_each_mode group_help_version
+for_each_mode group_did_you_mean
 for_each_mode group_bad_input
 for_each_mode group_user_option
 for_each_mode group_policy

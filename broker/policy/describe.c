@@ -131,6 +131,81 @@ int sbx_policy_explain(const struct sbx_policy *p, FILE *out)
 	return ferror(out) ? -EIO : 0;
 }
 
+/* ---- The setup a learned policy keeps ---- */
+
+/* A value the lexer reads back as one string: no quote, newline or ${ (which would expand). */
+static bool quotable(const char *s)
+{
+	return !strpbrk(s, "\"\n\r") && !strstr(s, "${");
+}
+
+static void write_resource(const struct sbx_resource *res, FILE *out)
+{
+	fprintf(out, "resource %s %s \"%s\"", res->name, sbx_resource_kind_name(res->kind), res->target);
+	if (res->kind == SBX_RES_FILE || res->kind == SBX_RES_DIR) {
+		static const struct { unsigned bit; char letter; } modes[] = {
+			{ SBX_ACCESS_READ, 'r' }, { SBX_ACCESS_WRITE, 'w' }, { SBX_ACCESS_CREATE, 'c' },
+			{ SBX_ACCESS_TRUNC, 't' },
+		};
+		fputc(' ', out);
+		for (size_t i = 0; i < SBX_ARRAY_SIZE(modes); i++)
+			if (res->flags & modes[i].bit)
+				fputc(modes[i].letter, out);
+	}
+	if (res->kind == SBX_RES_DIR && res->pattern)
+		fprintf(out, " \"%s\"", res->pattern);
+	if (res->kind == SBX_RES_DIR && res->max_opens)
+		fprintf(out, " max %u", res->max_opens);
+	if (res->kind == SBX_RES_CAPTURE && res->promisc)
+		fputs(" promisc", out);
+	if (res->kind == SBX_RES_CAPTURE && res->filter)
+		fprintf(out, " filter \"%s\"", res->filter);
+	fputc('\n', out);
+}
+
+static bool resource_quotable(const struct sbx_resource *res)
+{
+	return quotable(res->target) && (!res->pattern || quotable(res->pattern)) &&
+	       (!res->filter || quotable(res->filter));
+}
+
+int sbx_policy_write_setup(const struct sbx_policy *p, FILE *out)
+{
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		const struct sbx_policy_mount *m = &p->mounts[i];
+		static const char *const kinds[] = { "ro", "rw", "tmpfs" };
+		if (!quotable(m->path)) {
+			fprintf(out, "# %s:%u: a path this language cannot quote, left out\n", m->file, m->line);
+			continue;
+		}
+		fprintf(out, "%s \"%s\"", kinds[m->kind], m->path);
+		char sz[32];
+		fmt_size(m->tmpfs_size, sz, sizeof(sz));
+		fprintf(out, m->kind == SBX_MOUNT_TMPFS ? " size %s\n" : "\n", sz);
+	}
+	const uint64_t vals[] = { p->limits.time_ms, p->limits.memory, p->limits.pids, p->limits.nofile,
+				  p->limits.fsize };
+	static const char *const limits[] = { "time", "memory", "pids", "nofile", "fsize" };
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(limits); i++) {
+		if (!p->limit_origin[i].set)
+			continue;
+		char v[32];
+		if (i == 1 || i == 4)
+			fmt_size(vals[i], v, sizeof(v));
+		else
+			snprintf(v, sizeof(v), "%" PRIu64 "%s", vals[i], i == 0 ? "ms" : "");
+		fprintf(out, "limit %s %s\n", limits[i], v);
+	}
+	for (size_t i = 0; i < p->n_resources; i++) {
+		if (resource_quotable(&p->resources[i].res))
+			write_resource(&p->resources[i].res, out);
+		else
+			fprintf(out, "# %s:%u: a resource this language cannot quote, left out\n",
+				p->resources[i].file, p->resources[i].line);
+	}
+	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
+}
+
 /* ---- Describing a call ---- */
 
 struct sbuf {
@@ -268,6 +343,65 @@ static void sb_arg(struct sbuf *s, char f, uint64_t v)
 	}
 }
 
+/* Calls no suggestion should tell a user to add: each reaches outside the sandbox or into the
+ * kernel's least-trodden code, and the default policy leaves them out on purpose. A violation
+ * names the reason instead of a policy line. */
+static const struct refused {
+	const char *name;
+	const char *why;
+} refused[] = {
+	{ "ptrace", "it reads and changes other processes' memory and registers" },
+	{ "process_vm_readv", "it reads another process's memory" },
+	{ "process_vm_writev", "it writes another process's memory" },
+	{ "kcmp", "it compares the kernel objects of other processes" },
+	{ "unshare", "new namespaces open kernel code few programs need; sbx has made the sandbox's own" },
+	{ "setns", "it joins other namespaces" },
+	{ "mount", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "umount2", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "pivot_root", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "chroot", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "move_mount", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "open_tree", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "fsopen", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "fsconfig", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "fsmount", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "fspick", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "mount_setattr", "it changes the sandbox's filesystem, which sbx builds" },
+	{ "open_by_handle_at", "it opens files by handle, past the sandbox's mounts" },
+	{ "bpf", "it loads programs into the kernel" },
+	{ "perf_event_open", "it observes the kernel and other processes" },
+	{ "kexec_load", "it replaces the running kernel" },
+	{ "kexec_file_load", "it replaces the running kernel" },
+	{ "init_module", "it loads kernel modules" },
+	{ "finit_module", "it loads kernel modules" },
+	{ "delete_module", "it unloads kernel modules" },
+	{ "keyctl", "the kernel's keyrings are shared beyond the sandbox" },
+	{ "add_key", "the kernel's keyrings are shared beyond the sandbox" },
+	{ "request_key", "the kernel's keyrings are shared beyond the sandbox" },
+	{ "io_uring_setup", "io_uring makes system calls the seccomp filter never sees" },
+	{ "io_uring_enter", "io_uring makes system calls the seccomp filter never sees" },
+	{ "io_uring_register", "io_uring makes system calls the seccomp filter never sees" },
+	{ "userfaultfd", "it lets a program stall the kernel at will, a common exploit aid" },
+	{ "personality", "it can turn off address-space randomisation" },
+	{ "reboot", "it restarts the machine" },
+	{ "swapon", "it changes the machine's swap" },
+	{ "swapoff", "it changes the machine's swap" },
+	{ "syslog", "it reads the kernel's log" },
+	{ "acct", "it turns on process accounting for the machine" },
+	{ "iopl", "it gives direct access to hardware I/O ports" },
+	{ "ioperm", "it gives direct access to hardware I/O ports" },
+	{ "settimeofday", "it sets the machine's clock" },
+	{ "clock_settime", "it sets the machine's clock" },
+};
+
+const char *sbx_policy_refused_why(const char *name)
+{
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(refused); i++)
+		if (strcmp(refused[i].name, name) == 0)
+			return refused[i].why;
+	return NULL;
+}
+
 static const char *arch_name(uint32_t arch)
 {
 	switch (arch) {
@@ -304,7 +438,8 @@ void sbx_policy_describe_call(const struct sbx_policy *p, uint32_t arch, int nr,
 	}
 	const char *fmt = sbx_syscall_args(name);
 	sb_printf(&cs, "%s(", name);
-	size_t nargs = fmt ? strlen(fmt) : 6;
+	int known = sbx_syscall_nargs(name);
+	size_t nargs = known >= 0 ? (size_t)known : 6; /* unknown: all six, since any may matter */
 	for (size_t i = 0; i < nargs; i++) {
 		if (i)
 			sb_printf(&cs, ", ");
@@ -313,7 +448,10 @@ void sbx_policy_describe_call(const struct sbx_policy *p, uint32_t arch, int nr,
 	sb_printf(&cs, ")");
 
 	uint32_t lo1 = (uint32_t)args[1], lo0 = (uint32_t)args[0];
-	if (strcmp(name, "execve") == 0 || strcmp(name, "execveat") == 0) {
+	const char *why = sbx_policy_refused_why(name);
+	if (why) {
+		sb_printf(&ss, "%s%s", SBX_POLICY_REFUSED, why);
+	} else if (strcmp(name, "execve") == 0 || strcmp(name, "execveat") == 0) {
 		sb_printf(&ss, "exec allow");
 	} else if (strcmp(name, "ioctl") == 0) {
 		const char *n = sbx_const_name(SBX_K_IOCTL, lo1);
@@ -493,6 +631,11 @@ int sbx_policy_learn_write(const struct sbx_learned_call *calls, size_t n, FILE 
 		free(owned[i]);
 	if (used[SCMP_SYS(ioctl)])
 		write_valset(out, "ioctl", 1, ioctls, SBX_K_IOCTL);
+	/* Whether stdin, stdout and stderr are terminals decides what a program asks of them: the
+	 * same program probes a pipe with TCGETS once and a terminal for its size too. A policy
+	 * learned with stdout a pipe must still run with stdout a terminal or a file, so these
+	 * read-only queries on fds 0 to 2 are always part of it. */
+	fprintf(out, "ioctl: arg0 <= 2 && arg1 in {TCGETS, TIOCGWINSZ} # terminal queries on stdio\n");
 	if (used[SCMP_SYS(socket)])
 		write_valset(out, "socket", 0, families, SBX_K_AF);
 	if (used[SCMP_SYS(socketpair)])

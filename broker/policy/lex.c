@@ -188,12 +188,15 @@ static int lex_raw(struct ctx *c, struct lexer *lx, struct token *tk)
 
 int lex_next(struct ctx *c, struct lexer *lx, struct token *tk)
 {
+	int r = 0;
 	if (lx->has_peeked) {
 		*tk = lx->peeked;
 		lx->has_peeked = false;
-		return 0;
+	} else {
+		r = lex_raw(c, lx, tk);
 	}
-	return lex_raw(c, lx, tk);
+	lx->at_line_start = r == 0 && (tk->k == T_NL || tk->k == T_EOF);
+	return r;
 }
 
 int lex_peek(struct ctx *c, struct lexer *lx, struct token *tk)
@@ -212,6 +215,7 @@ void lex_unget(struct lexer *lx, const struct token *tk)
 {
 	lx->peeked = *tk;
 	lx->has_peeked = true;
+	lx->at_line_start = false;
 }
 
 int expect_end(struct ctx *c, struct lexer *lx, const char *what)

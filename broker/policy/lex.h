@@ -30,6 +30,7 @@ struct lexer {
 	unsigned line, col;
 	struct token peeked;
 	bool has_peeked;
+	bool at_line_start; /* the last token taken ended a line: where to go on after an error */
 };
 
 /* The next token, or the one lex_peek/lex_unget left. 0 or -EINVAL with the diagnostic set. */

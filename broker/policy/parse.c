@@ -448,26 +448,85 @@ const char *keyword_suggest(const char *word)
 
 /* ---- Files ---- */
 
-/* Statement after statement, up to the end of the file. */
-static int parse_statements(struct ctx *c, struct lexer *lx)
+/* One statement: 0, 1 at the end of the file, or an error. */
+static int parse_statement(struct ctx *c, struct lexer *lx)
 {
+	struct token tk;
+	int r = lex_next(c, lx, &tk);
+	if (r < 0)
+		return r;
+	if (tk.k == T_EOF)
+		return 1;
+	if (tk.k == T_NL)
+		return 0;
+	if (tk.k != T_WORD) {
+		char d[96];
+		return ERR(c, &tk, "unexpected %s at the start of a line", tok_desc(&tk, d, sizeof(d)));
+	}
+	const struct keyword *kw = keyword_find(&tk);
+	return kw ? kw->parse(c, lx, &tk) : parse_rule(c, lx, &tk);
+}
+
+/* After an error in the statement that started at `start`: on to the next line, unless the
+ * statement took its end of line already. Lexing errors are skipped a character at a time, and
+ * silently: the statement's error is the one to report. */
+static void skip_statement(struct ctx *c, struct lexer *lx, size_t start)
+{
+	if (lx->at_line_start && lx->pos != start)
+		return;
+	struct ctx quiet = *c;
+	quiet.diag = NULL;
 	for (;;) {
 		struct token tk;
-		int r = lex_next(c, lx, &tk);
-		if (r < 0)
-			return r;
-		if (tk.k == T_EOF)
-			return 0;
-		if (tk.k == T_NL)
+		size_t before = lx->pos;
+		if (lex_next(&quiet, lx, &tk) < 0) {
+			if (lx->pos == before && lx->pos < lx->len) {
+				lx->pos++;
+				lx->col++;
+			}
 			continue;
-		if (tk.k != T_WORD) {
-			char d[96];
-			return ERR(c, &tk, "unexpected %s at the start of a line", tok_desc(&tk, d, sizeof(d)));
 		}
-		const struct keyword *kw = keyword_find(&tk);
-		r = kw ? kw->parse(c, lx, &tk) : parse_rule(c, lx, &tk);
-		if (r < 0)
+		if (tk.k == T_NL || tk.k == T_EOF)
+			return;
+	}
+}
+
+/* An error that ends a statement, with a reporter: report it (unless an included file already
+ * did) and say whether parsing goes on. */
+static bool report_and_go_on(struct ctx *c, unsigned errors_before)
+{
+	if (c->stop)
+		return false;
+	if (c->n_errors == errors_before) {
+		c->rep->fn(c->diag, c->rep->userdata);
+		c->n_errors++;
+	}
+	if (c->n_errors < SBX_POLICY_MAX_ERRORS)
+		return true;
+	sbx_policy_diag_set(c->diag, c->p->file, 0, 0, "too many errors, stopping here (at most %u are reported)",
+			    SBX_POLICY_MAX_ERRORS);
+	c->rep->fn(c->diag, c->rep->userdata);
+	c->stop = true;
+	return false;
+}
+
+/* Statement after statement, up to the end of the file. Without a reporter the first error ends
+ * the parse; with one, each is reported and the parse goes on at the next line. */
+static int parse_statements(struct ctx *c, struct lexer *lx)
+{
+	int failed = 0;
+	for (;;) {
+		size_t start = lx->pos;
+		unsigned errors_before = c->n_errors;
+		int r = parse_statement(c, lx);
+		if (r > 0)
+			return failed;
+		if (r == 0)
+			continue;
+		if (r != -EINVAL || !c->rep || !report_and_go_on(c, errors_before))
 			return r;
+		failed = r;
+		skip_statement(c, lx, start);
 	}
 }
 
@@ -475,7 +534,7 @@ static int parse_statements(struct ctx *c, struct lexer *lx)
  * text in memory. */
 static int parse_file(struct ctx *c, const char *file, const char *dir, const char *text, size_t len)
 {
-	struct lexer lx = { .file = file, .t = text, .len = len, .line = 1, .col = 1 };
+	struct lexer lx = { .file = file, .t = text, .len = len, .line = 1, .col = 1, .at_line_start = true };
 	if (memchr(text, '\0', len)) {
 		size_t off = (size_t)((const char *)memchr(text, '\0', len) - text);
 		unsigned line = 1;
@@ -491,11 +550,11 @@ static int parse_file(struct ctx *c, const char *file, const char *dir, const ch
 	return r;
 }
 
-int sbx_policy_parse_internal(struct sbx_policy *p, const char *name, const char *dir,
-			      const char *text, size_t len, const struct sbx_policy_param *params,
-			      size_t n_params, struct sbx_policy_diag *diag)
+static int parse_top(struct ctx *c, const char *name, const char *dir, const char *text, size_t len,
+		     const struct sbx_policy_param *params, size_t n_params)
 {
-	struct ctx c = { .p = p, .diag = diag };
+	struct sbx_policy *p = c->p;
+	struct sbx_policy_diag *diag = c->diag;
 	if (len > SBX_POLICY_MAX_BYTES) {
 		sbx_policy_diag_set(diag, name, 0, 0, "policy too large (at most %u bytes)", SBX_POLICY_MAX_BYTES);
 		return -EFBIG;
@@ -507,8 +566,21 @@ int sbx_policy_parse_internal(struct sbx_policy *p, const char *name, const char
 	if (!file)
 		return -ENOMEM;
 	char real[PATH_MAX];
-	c.stack[0] = dir && realpath(name, real) ? real : name;
-	if ((r = parse_file(&c, file, dir, text, len)) < 0)
+	c->stack[0] = dir && realpath(name, real) ? real : name;
+	if ((r = parse_file(c, file, dir, text, len)) < 0)
 		return r;
 	return params_check_given(p, name, diag);
+}
+
+int sbx_policy_parse_internal(struct sbx_policy *p, const char *name, const char *dir,
+			      const char *text, size_t len, const struct sbx_policy_param *params,
+			      size_t n_params, const struct sbx_policy_reporter *rep,
+			      struct sbx_policy_diag *diag)
+{
+	struct ctx c = { .p = p, .diag = diag, .rep = rep };
+	int r = parse_top(&c, name, dir, text, len, params, n_params);
+	/* With a reporter every error goes to it: also those outside a statement. */
+	if (r < 0 && rep && c.n_errors == 0)
+		rep->fn(diag, rep->userdata);
+	return r;
 }

@@ -22,6 +22,9 @@ struct ctx {
 	const char *stack[SBX_POLICY_MAX_INCLUDE_DEPTH + 1]; /* files being read, for cycles */
 	unsigned depth;
 	const char *dir; /* directory of the file being read, for its includes; NULL: text in memory */
+	const struct sbx_policy_reporter *rep; /* NULL: stop at the first error */
+	unsigned n_errors;                     /* reported through rep */
+	bool stop;                             /* too many errors: no further statement */
 };
 
 /* Report an error at a token of the file lx reads; evaluates to -EINVAL. Every error names

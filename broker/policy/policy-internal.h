@@ -130,12 +130,15 @@ const char *sbx_const_name(uint8_t kind, uint64_t value); /* NULL when none */
  * Lower-case d, D, i, o and A, T, I, O, F, R, S are int-sized: the kernel reads 32 bits. */
 const char *sbx_syscall_args(const char *name);
 bool sbx_arg_is_int(const char *syscall, unsigned arg);
+/* How many arguments the call takes (its format's length, else a table of counts); -1 when
+ * unknown. */
+int sbx_syscall_nargs(const char *name);
 
 /* Native number of a name, or -1 when the name is unknown on this architecture. *known_elsewhere
  * is set when another architecture knows it (portable policies name such calls). */
 int sbx_syscall_lookup(const char *name, bool *known_elsewhere);
-/* "did you mean" over system call names, group names, constants and keywords. */
-const char *sbx_suggest(const char *word, const char *const *extra);
+/* "did you mean" over system call names, group names, constants and keywords (sbx_suggest
+ * itself, over any list, is in policy.h). */
 const char *sbx_suggest_syscall(const char *word);
 const char *sbx_suggest_const(const char *word);
 const char *sbx_suggest_group(const char *word);
@@ -157,9 +160,11 @@ struct sbx_builtin_policy {
 const struct sbx_builtin_policy *sbx_builtin_policy_find(const char *name);
 
 /* ---- parse.c ---- */
+/* rep: NULL to stop at the first error (in diag), else every error goes to it. */
 int sbx_policy_parse_internal(struct sbx_policy *p, const char *name, const char *dir,
 			      const char *text, size_t len, const struct sbx_policy_param *params,
-			      size_t n_params, struct sbx_policy_diag *diag);
+			      size_t n_params, const struct sbx_policy_reporter *rep,
+			      struct sbx_policy_diag *diag);
 
 /* ---- compile.c ---- */
 /* Expand one alternative into libseccomp comparison sets; calls emit once per set. Used by

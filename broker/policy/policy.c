@@ -4,6 +4,7 @@
  * lists (docs/policy.md). */
 #include "policy-internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -192,15 +193,109 @@ static void dirname_of(const char *path, char *buf, size_t len)
 		sbx_strlcpy(buf, ".", len);
 }
 
-int sbx_policy_parse(const char *name, const char *text, size_t len,
-		     const struct sbx_policy_param *params, size_t n_params,
-		     struct sbx_policy **ret, struct sbx_policy_diag *diag)
+static int parse_text(const char *name, const char *text, size_t len, const struct sbx_policy_param *params,
+		      size_t n_params, const struct sbx_policy_reporter *rep, struct sbx_policy **ret,
+		      struct sbx_policy_diag *diag)
 {
 	struct sbx_policy *p = policy_new(name);
 	if (!p)
 		return -ENOMEM;
 	/* In-memory text has no directory: its includes come from the policy directories. */
-	int r = sbx_policy_parse_internal(p, name, NULL, text, len, params, n_params, diag);
+	int r = sbx_policy_parse_internal(p, name, NULL, text, len, params, n_params, rep, diag);
+	if (r < 0) {
+		sbx_policy_free(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+/* The shipped policy whose name is closest to `name` ("pcapp" -> "pcap"), copied into buf;
+ * false when none is close. Names are those of the policy directories (and their base/). */
+static bool suggest_shipped(const char *name, char *buf, size_t len)
+{
+	enum { MAX_NAMES = 128 };
+	char store[MAX_NAMES][64];
+	const char *names[MAX_NAMES + 1];
+	size_t n = 0;
+	char dirs[4096];
+	sbx_strlcpy(dirs, SBX_POLICY_DIRS, sizeof(dirs));
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		for (int sub = 0; sub < 2; sub++) {
+			char path[PATH_MAX];
+			snprintf(path, sizeof(path), "%s%s", d, sub ? "/base" : "");
+			DIR *dir = opendir(path);
+			if (!dir)
+				continue;
+			for (struct dirent *e; n < MAX_NAMES && (e = readdir(dir));) {
+				size_t l = strlen(e->d_name);
+				if (l <= 7 || l - 7 >= sizeof(store[0]) - 5 || strcmp(e->d_name + l - 7, ".policy") != 0)
+					continue;
+				snprintf(store[n], sizeof(store[n]), "%s%.*s", sub ? "base/" : "", (int)(l - 7), e->d_name);
+				names[n] = store[n];
+				n++;
+			}
+			closedir(dir);
+		}
+	}
+	names[n] = NULL;
+	const char *sug = sbx_suggest(name, names);
+	if (sug)
+		sbx_strlcpy(buf, sug, len);
+	return sug != NULL;
+}
+
+int sbx_policy_parse(const char *name, const char *text, size_t len,
+		     const struct sbx_policy_param *params, size_t n_params,
+		     struct sbx_policy **ret, struct sbx_policy_diag *diag)
+{
+	return parse_text(name, text, len, params, n_params, NULL, ret, diag);
+}
+
+int sbx_policy_parse_all(const char *name, const char *text, size_t len, const struct sbx_policy_param *params,
+			 size_t n_params, const struct sbx_policy_reporter *rep, struct sbx_policy **ret)
+{
+	struct sbx_policy_diag d = { .file = "" };
+	return parse_text(name, text, len, params, n_params, rep, ret, &d);
+}
+
+/* A diagnostic set outside the parse goes to rep too, so that with rep every one goes there. */
+static int load_failed(int r, const struct sbx_policy_reporter *rep, const struct sbx_policy_diag *diag)
+{
+	if (rep)
+		rep->fn(diag, rep->userdata);
+	return r;
+}
+
+static int load(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
+		const struct sbx_policy_reporter *rep, struct sbx_policy **ret, struct sbx_policy_diag *diag)
+{
+	char path[PATH_MAX];
+	int r = sbx_policy_resolve(path_or_name, NULL, path, sizeof(path));
+	if (r < 0) {
+		char sug[64];
+		if (path_or_name[0] != '/' && path_or_name[0] != '.' && suggest_shipped(path_or_name, sug, sizeof(sug)))
+			sbx_policy_diag_set(diag, path_or_name, 0, 0, "no such policy file, and no policy of that "
+					    "name in %s (did you mean '%s'?)", SBX_POLICY_DIRS, sug);
+		else
+			sbx_policy_diag_set(diag, path_or_name, 0, 0,
+					    "no such policy file, and no policy of that name in %s", SBX_POLICY_DIRS);
+		return load_failed(r, rep, diag);
+	}
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	r = sbx_policy_read_file(path, &text, &len);
+	if (r < 0) {
+		sbx_policy_diag_set(diag, path, 0, 0, "cannot read policy: %s", strerror(-r));
+		return load_failed(r, rep, diag);
+	}
+	struct sbx_policy *p = policy_new(path);
+	if (!p)
+		return -ENOMEM;
+	char dir[PATH_MAX];
+	dirname_of(path, dir, sizeof(dir));
+	r = sbx_policy_parse_internal(p, path, dir, text, len, params, n_params, rep, diag);
 	if (r < 0) {
 		sbx_policy_free(p);
 		return r;
@@ -212,32 +307,14 @@ int sbx_policy_parse(const char *name, const char *text, size_t len,
 int sbx_policy_load(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
 		    struct sbx_policy **ret, struct sbx_policy_diag *diag)
 {
-	char path[PATH_MAX];
-	int r = sbx_policy_resolve(path_or_name, NULL, path, sizeof(path));
-	if (r < 0) {
-		sbx_policy_diag_set(diag, path_or_name, 0, 0,
-				    "no such policy file, and no policy of that name in %s", SBX_POLICY_DIRS);
-		return r;
-	}
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	r = sbx_policy_read_file(path, &text, &len);
-	if (r < 0) {
-		sbx_policy_diag_set(diag, path, 0, 0, "cannot read policy: %s", strerror(-r));
-		return r;
-	}
-	struct sbx_policy *p = policy_new(path);
-	if (!p)
-		return -ENOMEM;
-	char dir[PATH_MAX];
-	dirname_of(path, dir, sizeof(dir));
-	r = sbx_policy_parse_internal(p, path, dir, text, len, params, n_params, diag);
-	if (r < 0) {
-		sbx_policy_free(p);
-		return r;
-	}
-	*ret = p;
-	return 0;
+	return load(path_or_name, params, n_params, NULL, ret, diag);
+}
+
+int sbx_policy_load_all(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
+			const struct sbx_policy_reporter *rep, struct sbx_policy **ret)
+{
+	struct sbx_policy_diag d = { .file = "" };
+	return load(path_or_name, params, n_params, rep, ret, &d);
 }
 
 int sbx_policy_default(struct sbx_policy **ret, struct sbx_policy_diag *diag)

@@ -38,6 +38,24 @@ struct sbx_policy_param {
 int sbx_policy_load(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
 		    struct sbx_policy **ret, struct sbx_policy_diag *diag);
 
+/* Every mistake, not only the first (`sbx policy check`): fn gets each diagnostic as it is
+ * found (d: borrowed for the call), and parsing goes on at the next line, up to
+ * SBX_POLICY_MAX_ERRORS, then a last "too many errors". */
+struct sbx_policy_reporter {
+	void (*fn)(const struct sbx_policy_diag *d, void *userdata);
+	void *userdata;
+};
+#define SBX_POLICY_MAX_ERRORS 50
+
+/* sbx_policy_load, reporting every error through rep (borrowed) instead of the first in a diag.
+ * Returns as sbx_policy_load; a policy with any error is refused. */
+int sbx_policy_load_all(const char *path_or_name, const struct sbx_policy_param *params, size_t n_params,
+			const struct sbx_policy_reporter *rep, struct sbx_policy **ret);
+
+/* sbx_policy_parse, reporting every error through rep. */
+int sbx_policy_parse_all(const char *name, const char *text, size_t len, const struct sbx_policy_param *params,
+			 size_t n_params, const struct sbx_policy_reporter *rep, struct sbx_policy **ret);
+
 /* Parse policy text held in memory. name is used in diagnostics (e.g. "<builtin>"). */
 int sbx_policy_parse(const char *name, const char *text, size_t len,
 		     const struct sbx_policy_param *params, size_t n_params,
@@ -50,6 +68,11 @@ void sbx_policy_free(struct sbx_policy *p); /* accepts NULL; exported (sbx.h); d
 /* One more owner: a worker keeps the policy it was spawned under (its grants point into it)
  * even when the configuration is given another one. Returns p. */
 struct sbx_policy *sbx_policy_ref(struct sbx_policy *p);
+
+/* "Did you mean": the entry of the NULL-terminated list closest to word, when it is close enough
+ * to be a typo (a third of the word's letters, at least one); NULL otherwise. Also used by the
+ * command line for its options. */
+const char *sbx_suggest(const char *word, const char *const *candidates);
 
 /* ---- What the launcher reads from a policy ---- */
 
@@ -139,11 +162,20 @@ bool sbx_policy_brokers(const struct sbx_policy *p, unsigned grants, uint32_t ar
 
 /* ---- Explaining a violation ---- */
 
+/* How a suggestion starts when no policy line should allow the call (sbx.h, struct sbx_exit). */
+#define SBX_POLICY_REFUSED "refused by design: "
+
 /* Describe a blocked call and the policy line that would allow it.
- * call: e.g. "socket(AF_INET, SOCK_STREAM, 0)"; suggestion: e.g. "socket" or
- * "ioctl: arg1 == TIOCSTI". nr and arch are from struct seccomp_data. */
+ * call: e.g. "socket(AF_INET, SOCK_STREAM, 0)", with as many arguments as the call takes;
+ * suggestion: e.g. "socket" or "ioctl: arg1 == TIOCSTI"; SBX_POLICY_REFUSED and the reason for
+ * a call refused by design; "(none: ...)" for a foreign architecture. nr and arch are from
+ * struct seccomp_data. */
 void sbx_policy_describe_call(const struct sbx_policy *p, uint32_t arch, int nr, const uint64_t args[6],
 			      char *call, size_t call_len, char *suggestion, size_t suggestion_len);
+
+/* Why the call `name` is refused by design (ptrace, mount, bpf ...: a table in describe.c), or
+ * NULL for a call a policy may simply name. */
+const char *sbx_policy_refused_why(const char *name);
 
 /* ---- Showing a policy, `sbx policy`, and learn mode ---- */
 
@@ -172,3 +204,8 @@ struct sbx_learned_call {
  * launcher's exec of the program. Calls of a foreign architecture are listed as comments
  * (they are always killed). Returns 0, -EIO on a write error, -ENOMEM. */
 int sbx_policy_learn_write(const struct sbx_learned_call *calls, size_t n, FILE *out);
+
+/* The policy's filesystem (ro, rw, tmpfs), limits and resources as lines of the language, values
+ * quoted and parameters expanded: what a policy learned under it keeps, so that it runs in the
+ * setup it was learned in. Returns 0 or -EIO. */
+int sbx_policy_write_setup(const struct sbx_policy *p, FILE *out);

@@ -28,16 +28,23 @@ static void print_diag(const struct sbx_policy_diag *d)
 	fprintf(stderr, "%s\n", buf);
 }
 
+static void report_diag(const struct sbx_policy_diag *d, void *userdata)
+{
+	(void)userdata;
+	print_diag(d);
+}
+
+/* Every mistake of the file is printed, not only the first: a user fixing a policy by hand
+ * should not need a run per typo. */
 static int load_and_compile(const char *file, const struct sbx_policy_param *params, size_t n_params,
 			    struct sbx_policy **ret, unsigned *insns)
 {
+	static const struct sbx_policy_reporter rep = { report_diag, NULL };
 	struct sbx_policy_diag d = { .file = "" };
 	struct sbx_policy *p = NULL;
-	int r = sbx_policy_load(file, params, n_params, &p, &d);
-	if (r < 0) {
-		print_diag(&d);
+	int r = sbx_policy_load_all(file, params, n_params, &rep, &p);
+	if (r < 0)
 		return r;
-	}
 	/* Compile the way the launcher will (a channel fd is present), so a rule that would break
 	 * the launch is reported here. */
 	struct sbx_compile_opts opts = { .mode = SBX_COMPILE_ENFORCE, .launch_fd = 3 };

@@ -280,6 +280,61 @@ const char *sbx_syscall_args(const char *name)
 	return NULL;
 }
 
+/* How many arguments the other calls take (the n of the kernel's SYSCALL_DEFINEn), so that a
+ * blocked call is shown with its own arguments and no others. One space-separated list per
+ * count. The calls the kernel does not implement (tuxcall, vserver ...) are not listed. */
+static const char *const nargs_lists[7] = {
+	[0] = " fork getegid geteuid getgid getpgrp getpid getppid gettid getuid inotify_init munlockall"
+		" pause restart_syscall rt_sigreturn sched_yield setsid sync vfork vhangup ",
+	[1] = " _sysctl acct adjtimex chroot epoll_create eventfd get_thread_area getsid inotify_init1"
+		" io_destroy iopl memfd_secret mlockall mq_unlink pipe pkey_free sched_get_priority_max"
+		" sched_get_priority_min sched_getscheduler set_thread_area set_tid_address setfsgid"
+		" setfsuid setgid setuid shmdt swapoff syncfs sysinfo time timer_delete timer_getoverrun"
+		" times uname uselib ",
+	[2] = " arch_prctl capget capset clock_adjtime clock_getres clock_settime create_module"
+		" delete_module fanotify_init fremovexattr fsopen getgroups getitimer getpriority"
+		" getrlimit getrusage gettimeofday inotify_rm_watch io_setup ioprio_get"
+		" landlock_restrict_self link listen lremovexattr mlock mq_notify msgget munlock"
+		" pidfd_open pivot_root pkey_alloc process_mrelease removexattr rt_sigpending"
+		" rt_sigsuspend sched_getparam sched_rr_get_interval sched_setparam set_robust_list"
+		" setdomainname setgroups sethostname setregid setreuid setrlimit settimeofday sigaltstack"
+		" swapon timer_gettime timerfd_create timerfd_gettime ustat utime utimes ",
+	[3] = " finit_module flistxattr fsmount fspick futimesat get_robust_list getcpu getdents"
+		" getresgid getresuid init_module inotify_add_watch io_cancel io_submit ioperm ioprio_set"
+		" landlock_create_ruleset lchown listxattr llistxattr lookup_dcookie map_shadow_stack"
+		" membarrier mincore mknod mlock2 modify_ldt mq_getsetattr msgctl msync open_by_handle_at"
+		" open_tree pidfd_getfd readahead rt_sigqueueinfo sched_getaffinity sched_setaffinity"
+		" sched_setattr sched_setscheduler seccomp semget semop set_mempolicy setitimer setresgid"
+		" setpriority setresuid shmat shmctl shmget signalfd sysfs syslog timer_create ",
+	[4] = " cachestat fchmodat2 fgetxattr futex_requeue futex_wake getxattr io_uring_register"
+		" kexec_load landlock_add_rule lgetxattr migrate_pages mknodat mq_open msgsnd"
+		" pidfd_send_signal pkey_mprotect quotactl quotactl_fd reboot request_key rseq"
+		" rt_sigtimedwait rt_tgsigqueueinfo sched_getattr semctl semtimedop sendfile sendmmsg"
+		" set_mempolicy_home_node signalfd4 sync_file_range tee timer_settime timerfd_settime"
+		" vmsplice ",
+	[5] = " add_key fanotify_mark fsconfig fsetxattr futex_waitv get_mempolicy io_getevents kcmp"
+		" kexec_file_load keyctl linkat lsetxattr mount_setattr move_mount mq_timedreceive"
+		" mq_timedsend msgrcv name_to_handle_at preadv process_madvise pwritev recvmmsg"
+		" remap_file_pages select setxattr ",
+	[6] = " copy_file_range epoll_pwait2 futex_wait io_pgetevents io_uring_enter mbind move_pages"
+		" preadv2 process_vm_readv process_vm_writev pselect6 pwritev2 splice ",
+
+};
+
+int sbx_syscall_nargs(const char *name)
+{
+	const char *fmt = sbx_syscall_args(name);
+	if (fmt)
+		return (int)strlen(fmt);
+	char key[72];
+	if ((size_t)snprintf(key, sizeof(key), " %s ", name) >= sizeof(key))
+		return -1;
+	for (int n = 0; n < (int)SBX_ARRAY_SIZE(nargs_lists); n++)
+		if (strstr(nargs_lists[n], key))
+			return n;
+	return -1;
+}
+
 bool sbx_arg_is_int(const char *syscall, unsigned arg)
 {
 	const char *fmt = sbx_syscall_args(syscall);

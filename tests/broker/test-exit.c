@@ -155,6 +155,17 @@ static void violation_next(void)
 						  "policy; to allow it, add: (unknown)",
 				  .syscall = "socket(AF_INET, SOCK_STREAM, 0)" },
 		  "violation without a suggestion says (unknown)");
+	f = (struct sbx_exit_facts){ 0 };
+	add_violation(&f);
+	snprintf(f.call, sizeof(f.call), "ptrace(0, 0, 0, NULL)");
+	snprintf(f.suggestion, sizeof(f.suggestion), "refused by design: it reads other processes");
+	decide_is(&f,
+		  &(struct want){ .kind = SBX_EXIT_VIOLATION, .status = 159, .signal = SIGSYS,
+				  .message = PROG ": system call ptrace(0, 0, 0, NULL) not allowed: refused by design: "
+						  "it reads other processes",
+				  .syscall = "ptrace(0, 0, 0, NULL)",
+				  .suggestion = "refused by design: it reads other processes" },
+		  "a call no line should allow: the reason, not a line to add");
 }
 
 static void request_violation_and_time(void)

@@ -73,6 +73,34 @@ int main(void)
 		tap_ok(sbx_learn_write(l, p[1]) == -EPIPE, "a write error is returned (EPIPE)");
 		close(p[1]);
 	}
+	/* The run's setup: the policy's lines and the command line's paths, each path once. */
+	struct sbx_policy *pol = NULL;
+	static const char ptext[] = "ro /usr/share\ntmpfs /scratch size 1M\nlimit pids 7\n";
+	int pfd = memfd_create("p.policy", MFD_CLOEXEC);
+	char ppath[64];
+	snprintf(ppath, sizeof(ppath), "/proc/self/fd/%d", pfd);
+	tap_ok(pfd >= 0 && write(pfd, ptext, sizeof(ptext) - 1) == (ssize_t)sizeof(ptext) - 1 &&
+		       sbx_policy_new(ppath, NULL, &pol, NULL) == 0,
+	       "a policy with ro, tmpfs and limit lines");
+	tap_ok(pol && sbx_learn_set_policy(l, pol) == 0, "sbx_learn_set_policy keeps its lines");
+	tap_ok(pol && sbx_learn_set_policy(l, pol) == -EINVAL, "a second sbx_learn_set_policy is refused");
+	tap_ok(sbx_learn_add_path(l, "/srv/in", false) == 0 && sbx_learn_add_path(l, "/srv/out", true) == 0 &&
+		       sbx_learn_add_path(l, "/usr/share", true) == 0,
+	       "sbx_learn_add_path: two new paths and one the policy has");
+	tap_ok(sbx_learn_add_path(l, "/a\"b", false) == -EINVAL && sbx_learn_add_path(l, "/${x}", false) == -EINVAL &&
+		       sbx_learn_add_path(l, "rel", false) == -EINVAL,
+	       "sbx_learn_add_path refuses what the language cannot quote, and relative paths");
+	text = written(l, &r);
+	tap_ok(r == 0 && strstr(text, "\nro \"/usr/share\"\ntmpfs \"/scratch\" size 1M\nlimit pids 7\n") &&
+		       strstr(text, "\nro \"/srv/in\"\nrw \"/srv/out\"\n") && !strstr(text, "rw \"/usr/share\""),
+	       "written: the policy's lines, then the paths, each path once");
+	tap_ok(strstr(text, "ioctl: arg0 <= 2 && arg1 in {TCGETS, TIOCGWINSZ}") != NULL,
+	       "written: the terminal queries on stdio, always");
+	if (tap_failed)
+		tap_diag("%s", text);
+	sbx_policy_free(pol);
+	if (pfd >= 0)
+		close(pfd);
 	sbx_learn_free(l);
 	sbx_learn_free(NULL);
 	tap_ok(true, "sbx_learn_free accepts NULL");

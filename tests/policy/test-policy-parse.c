@@ -485,6 +485,27 @@ static void test_explain_describe(void)
 	sbx_policy_describe_call(p, SCMP_ARCH_X86, 102, z, call, sizeof(call), sug, sizeof(sug));
 	tap_ok(strcmp(call, "i386 system call socketcall (102)") == 0 && strstr(sug, "foreign") != NULL,
 	       "describe: foreign architecture -> %s", call);
+	/* Only the arguments the call has, from the format table or the table of counts. */
+	uint64_t six[6] = { 1, 2, 3, 4, 5, 6 };
+	sbx_policy_describe_call(p, seccomp_arch_native(), SCMP_SYS(getpid), six, call, sizeof(call), sug, sizeof(sug));
+	tap_ok(strcmp(call, "getpid()") == 0 && strcmp(sug, "getpid") == 0, "describe: getpid has no arguments -> %s", call);
+	sbx_policy_describe_call(p, seccomp_arch_native(), SCMP_SYS(sethostname), six, call, sizeof(call), sug, sizeof(sug));
+	tap_ok(strcmp(call, "sethostname(0x1, 0x2)") == 0, "describe: sethostname has two -> %s", call);
+	sbx_policy_describe_call(p, seccomp_arch_native(), SCMP_SYS(splice), six, call, sizeof(call), sug, sizeof(sug));
+	tap_ok(strcmp(call, "splice(0x1, 0x2, 0x3, 0x4, 0x5, 0x6)") == 0, "describe: splice has six -> %s", call);
+	/* Refused by design: the reason, never a line to add. */
+	static const char *const by_design[] = { "ptrace", "unshare", "setns", "mount", "umount2", "pivot_root",
+						 "bpf", "perf_event_open", "kexec_load", "init_module",
+						 "finit_module", "delete_module", "keyctl", "add_key", "request_key",
+						 "io_uring_setup", "io_uring_enter", "userfaultfd", "process_vm_readv",
+						 "process_vm_writev", "open_by_handle_at", "personality", "reboot",
+						 "swapon", "swapoff" };
+	for (size_t i = 0; i < sizeof(by_design) / sizeof(by_design[0]); i++) {
+		sbx_policy_describe_call(p, seccomp_arch_native(), seccomp_syscall_resolve_name(by_design[i]), six, call,
+					 sizeof(call), sug, sizeof(sug));
+		tap_ok(strncmp(sug, "refused by design: ", 19) == 0 && strlen(sug) > 25,
+		       "describe: %s -> %s", by_design[i], sug);
+	}
 	/* The suggestion must itself be a valid policy line. */
 	char text[300];
 	snprintf(text, sizeof(text), "%s\n", "ioctl: arg1 == TIOCSTI");
