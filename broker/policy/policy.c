@@ -144,8 +144,12 @@ int sbx_policy_resolve(const char *path_or_name, const char *relative_to_dir, ch
 		sbx_strlcpy(buf, path_or_name, len);
 		return 0;
 	}
+	/* SBX_POLICY_PATH first: how the build tree's binary and tests find the source tree's
+	 * policies, which an installed sbx never searches on its own. secure_getenv: a program
+	 * running with file capabilities or setuid ignores it. */
 	char dirs[4096];
-	sbx_strlcpy(dirs, SBX_POLICY_DIRS, sizeof(dirs));
+	const char *extra = secure_getenv("SBX_POLICY_PATH");
+	snprintf(dirs, sizeof(dirs), "%s%s%s", extra ? extra : "", extra ? ":" : "", SBX_POLICY_DIRS);
 	char *save = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		if ((size_t)snprintf(buf, len, "%s/%s%s", d, path_or_name, suffix) >= len)
@@ -231,6 +235,11 @@ int sbx_policy_default(struct sbx_policy **ret, struct sbx_policy_diag *diag)
 {
 	return sbx_policy_parse("<default policy>", sbx_default_policy_text, sbx_default_policy_text_len,
 				NULL, 0, ret, diag);
+}
+
+const char *sbx_policy_file(const struct sbx_policy *p)
+{
+	return p->file;
 }
 
 bool sbx_policy_exec_allowed(const struct sbx_policy *p)

@@ -48,6 +48,9 @@ int sbx_policy_default(struct sbx_policy **ret, struct sbx_policy_diag *diag);
 
 void sbx_policy_free(struct sbx_policy *p); /* accepts NULL; exported (sbx.h) */
 
+/* The file it was loaded from ("<default policy>" for the built-in one), for records. */
+const char *sbx_policy_file(const struct sbx_policy *p);
+
 /* ---- What the launcher reads from a policy ---- */
 
 /* May the program execute other programs after its own launch? */
