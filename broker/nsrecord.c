@@ -150,6 +150,9 @@ static void try_record(struct sbx_worker *w)
 
 void sbx_nsrecord_start(struct sbx_worker *w)
 {
+	/* Now rather than with our own entry, which a short-lived program may never get. */
+	if (!w->cfg->no_state)
+		sbx_state_collect_own();
 	w->rec.tries = 0;
 	try_record(w);
 }

@@ -136,6 +136,16 @@ static int write_entry(int dir, const char *name, const char *text, int *ret)
 	return 0;
 }
 
+void sbx_state_collect_own(void)
+{
+	char path[128];
+	_cleanup_close_ int dir = dir_open(path, sizeof(path), false);
+	if (dir >= 0) {
+		sbx_state_collect(dir);
+		sbx_state_tidy(path);
+	}
+}
+
 int sbx_state_add(const char *name, const char *text, struct sbx_state_entry *e)
 {
 	int r = -ENOENT;

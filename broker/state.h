@@ -30,6 +30,9 @@ int sbx_state_dir_open(char *path, size_t len, bool create);
 /* Remove the entries whose broker is gone. */
 void sbx_state_collect(int dir);
 
+/* The same in the caller's state directory, if it exists. */
+void sbx_state_collect_own(void);
+
 /* Add the entry NAME holding text, locked while this process lives. Returns 0 or -errno. */
 int sbx_state_add(const char *name, const char *text, struct sbx_state_entry *e);
 
