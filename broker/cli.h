@@ -38,6 +38,7 @@ struct sbx_cli {
 	gid_t range_gid;
 	uint32_t range_count;
 	int json_fd;                /* --json-status-fd, -1 when absent */
+	bool record_ns;             /* --record-namespaces: a namespaces event in the JSON status */
 	bool syslog;                /* --syslog: namespace records to the system log */
 	int verbose;
 	bool quiet;

@@ -67,7 +67,7 @@ static void on_namespaces_cb(struct sbx_worker *w, const struct sbx_namespaces *
 {
 	(void)w;
 	struct run *run = userdata;
-	if (!run->json)
+	if (!run->json || !run->cli->record_ns)
 		return;
 	fprintf(run->json, "{\"event\":\"namespaces\",\"pid\":%d,\"uid\":%u,\"policy\":", (int)ns->pid,
 		(unsigned)ns->uid);

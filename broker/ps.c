@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "broker/state.h"
 #include "common/util.h"
@@ -237,13 +238,14 @@ int sbx_ps_cli(int argc, char **argv)
 	int dir = sbx_state_dir_open(path, sizeof(path), false);
 	if (dir < 0 && dir != -ENOENT)
 		fprintf(stderr, "sbx ps: %s: %s\n", path, strerror(-dir));
+	else if (dir == -ENOENT && geteuid() != 0 && !secure_getenv("XDG_RUNTIME_DIR"))
+		fprintf(stderr, "sbx ps: no runtime directory (XDG_RUNTIME_DIR): sbx keeps no state\n");
 	if (o.json)
 		fputc('[', stdout);
 	if (dir >= 0) {
 		sbx_state_collect(dir);
 		(void)sbx_state_each(dir, on_entry, &o);
 		sbx_close(&dir);
-		sbx_state_tidy(path);
 	}
 	if (o.json)
 		fputs("]\n", stdout);

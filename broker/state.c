@@ -26,28 +26,34 @@ static bool is_own_dir(const char *path, uid_t uid)
 	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid;
 }
 
-/* /run/sbx as root; $XDG_RUNTIME_DIR/sbx when that is ours (setpriv and sudo may pass another
- * user's); else /tmp/sbx-UID, which the sticky /tmp keeps ours once it exists. */
-static void dir_path(char *path, size_t len)
+/* /run/sbx as root; unprivileged, in the caller's runtime directory: $XDG_RUNTIME_DIR when it
+ * is the caller's (setpriv and sudo may pass another user's), else /run/user/UID when that is.
+ * Nowhere else: an entry left by a SIGKILLed broker stays until the next sbx, which must not
+ * be in /tmp (nothing of sbx may outlive it there). -ENOENT when there is none. */
+static int dir_path(char *path, size_t len)
 {
 	uid_t uid = geteuid();
 	const char *xdg = uid ? secure_getenv("XDG_RUNTIME_DIR") : NULL;
+	char run_user[64];
+	snprintf(run_user, sizeof(run_user), "/run/user/%u", (unsigned)uid);
 	if (uid == 0)
 		snprintf(path, len, "/run/sbx");
 	else if (xdg && xdg[0] == '/' && is_own_dir(xdg, uid) && strlen(xdg) + 5 < len)
 		snprintf(path, len, "%s/sbx", xdg);
-	else
-		snprintf(path, len, "/tmp/sbx-%u", (unsigned)uid);
-}
-
-static bool is_fallback(const char *path)
-{
-	return strncmp(path, "/tmp/sbx-", 9) == 0;
+	else if (is_own_dir(run_user, uid))
+		snprintf(path, len, "%s/sbx", run_user);
+	else {
+		snprintf(path, len, "(no runtime directory: XDG_RUNTIME_DIR)");
+		return -ENOENT;
+	}
+	return 0;
 }
 
 static int dir_open(char *path, size_t len, bool create)
 {
-	dir_path(path, len);
+	int r = dir_path(path, len);
+	if (r < 0)
+		return r;
 	if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	/* O_NOFOLLOW: a symlink planted at the name is refused, not followed. */
@@ -140,20 +146,19 @@ void sbx_state_collect_own(void)
 {
 	char path[128];
 	_cleanup_close_ int dir = dir_open(path, sizeof(path), false);
-	if (dir >= 0) {
+	if (dir >= 0)
 		sbx_state_collect(dir);
-		sbx_state_tidy(path);
-	}
 }
 
 int sbx_state_add(const char *name, const char *text, struct sbx_state_entry *e)
 {
 	int r = -ENOENT;
 	memset(e, 0, sizeof(*e));
-	/* Twice: another broker may remove the empty fallback directory between our open and our
-	 * write (sbx_state_remove). */
+	/* Twice: the runtime directory's sbx/ may be removed (by the user) between our open and our
+	 * write. */
 	for (int attempt = 0; attempt < 2 && r == -ENOENT; attempt++) {
-		_cleanup_close_ int dir = sbx_state_dir_open(e->dir_path, sizeof(e->dir_path), true);
+		char path[128];
+		_cleanup_close_ int dir = sbx_state_dir_open(path, sizeof(path), true);
 		if (dir < 0)
 			return dir;
 		sbx_state_collect(dir);
@@ -166,13 +171,6 @@ int sbx_state_add(const char *name, const char *text, struct sbx_state_entry *e)
 	return r;
 }
 
-void sbx_state_tidy(const char *path)
-{
-	/* Nothing left behind in /tmp; fails harmlessly while other sandboxes run. */
-	if (is_fallback(path))
-		(void)rmdir(path);
-}
-
 void sbx_state_remove(struct sbx_state_entry *e)
 {
 	if (!e->active)
@@ -181,7 +179,6 @@ void sbx_state_remove(struct sbx_state_entry *e)
 	(void)unlinkat(e->dir, e->name, 0);
 	sbx_close(&e->fd);
 	sbx_close(&e->dir);
-	sbx_state_tidy(e->dir_path);
 	e->active = false;
 }
 

@@ -2,7 +2,8 @@
 /* The state directory: one small file per running sandbox, for `sbx ps` and for monitors that
  * want to know which namespaces are sbx's (docs/ids.md). The directory is the caller's own:
  * /run/sbx as root, $XDG_RUNTIME_DIR/sbx when that directory is the caller's, else
- * /tmp/sbx-UID; always a real directory (no symlink), owned by the caller, mode 0700.
+ * /run/user/UID/sbx when that one is, else none (no entry is written); always a real directory
+ * (no symlink), owned by the caller, mode 0700.
  *
  * An entry is written under a temporary name, locked with flock(LOCK_EX) and renamed into
  * place; the broker holds the lock as long as it lives. The broker removes the entry when the
@@ -19,7 +20,6 @@ struct sbx_state_entry {
 	int dir;           /* the state directory */
 	int fd;            /* the entry, locked */
 	char name[32];
-	char dir_path[128];
 };
 
 /* Open the caller's state directory (created if missing and create), checked as above. path
@@ -38,9 +38,6 @@ int sbx_state_add(const char *name, const char *text, struct sbx_state_entry *e)
 
 /* Remove the entry (the sandbox ended); accepts an inactive one. */
 void sbx_state_remove(struct sbx_state_entry *e);
-
-/* Remove the directory at path if it is the /tmp fallback and empty. */
-void sbx_state_tidy(const char *path);
 
 /* Call fn on the text of each entry whose broker is alive, until fn returns non-zero. */
 int sbx_state_each(int dir, int (*fn)(const char *name, const char *text, void *ctx), void *ctx);

@@ -199,7 +199,7 @@ int sbx_config_set_requests(struct sbx_config *cfg, bool enabled);
 /* ---- Running sandboxes: the state directory and the system log ----
  * By default each worker has an entry in the caller's state directory while it runs (what
  * `sbx ps` lists): /run/sbx as root, $XDG_RUNTIME_DIR/sbx when that directory is the caller's,
- * else /tmp/sbx-UID (mode 0700, owned by the caller). The entry holds the pids, the uid, the
+ * else /run/user/UID/sbx when that one is, else none (mode 0700, owned by the caller). The entry holds the pids, the uid, the
  * policy and the namespaces; the broker keeps it locked (flock) while it lives, removes it when
  * the worker ends, and an entry whose broker died is removed by the next spawn or `sbx ps`. */
 int sbx_config_set_state(struct sbx_config *cfg, bool enabled);

@@ -118,14 +118,25 @@ group_version() {
 
 # ---- sbx ps and the state directory ----
 
-# The state directory of the current mode's user (state.h).
+# The state directory of the current mode's user (state.h). Unprivileged, sbx keeps state only
+# in a runtime directory: the user gets one, as a login session would.
 state_dir() {
 	if [ "$RUN_UID" = 0 ]; then
 		echo /run/sbx
-	elif [ -n "${XDG_RUNTIME_DIR:-}" ] && [ "$(stat -c %u "$XDG_RUNTIME_DIR" 2>/dev/null)" = "$RUN_UID" ]; then
-		echo "$XDG_RUNTIME_DIR/sbx"
 	else
-		echo "/tmp/sbx-$RUN_UID"
+		echo "$XDG_RUNTIME_DIR/sbx"
+	fi
+}
+
+# The runtime directory of the unprivileged user, and none for root (whose is /run/sbx).
+set_runtime_dir() {
+	if [ "$RUN_UID" = 0 ]; then
+		unset XDG_RUNTIME_DIR
+	elif [ "$RUN_UID" != "$(id -u)" ] || [ -z "${XDG_RUNTIME_DIR:-}" ]; then
+		export XDG_RUNTIME_DIR="$T/run-$RUN_UID"
+		mkdir -p "$XDG_RUNTIME_DIR"
+		chown "$RUN_UID" "$XDG_RUNTIME_DIR"
+		chmod 0700 "$XDG_RUNTIME_DIR"
 	fi
 }
 
@@ -159,9 +170,10 @@ other_user() {
 
 group_ps() {
 	local marker pid entry dir
+	set_runtime_dir
 	marker=$(new_marker)
 	dir=$(state_dir)
-	start_bg --policy default --json-status-fd 3 "$P" sleep 60 "$marker" 3>"$T/status.json"
+	start_bg --policy default --json-status-fd 3 --record-namespaces "$P" sleep 60 "$marker" 3>"$T/status.json"
 	if ! wait_until 10 grep -q '"event":"namespaces"' "$T/status.json"; then
 		fail "the JSON status records the namespaces" "$(cat "$T/status.json" "$T/bg.err")"
 		stop_bg "$marker"
@@ -199,7 +211,7 @@ for line in open(sys.argv[1]):
 
 	other_user
 	if [ "${#OTHER[@]}" -gt 0 ]; then
-		(cd "$T/cwd" && "${OTHER[@]}" "$S" ps --json) >"$T/other" 2>/dev/null
+		(cd "$T/cwd" && XDG_RUNTIME_DIR="$T/run-$UNPRIV_UID" "${OTHER[@]}" "$S" ps --json) >"$T/other" 2>/dev/null
 		OUT=$(cat "$T/other")
 		ok "$(! listed "$pid"; echo $?)" "another user's sbx ps does not list it" "$OUT"
 	fi
@@ -211,9 +223,10 @@ for line in open(sys.argv[1]):
 
 group_ps_sigkill() {
 	local marker pid dir
+	set_runtime_dir
 	marker=$(new_marker)
 	dir=$(state_dir)
-	start_bg --json-status-fd 3 "$P" sleep 60 "$marker" 3>"$T/status.json"
+	start_bg --json-status-fd 3 --record-namespaces "$P" sleep 60 "$marker" 3>"$T/status.json"
 	if ! wait_until 10 grep -q '"event":"namespaces"' "$T/status.json"; then
 		fail "a sandbox to SIGKILL the broker of" "$(cat "$T/status.json" "$T/bg.err")"
 		stop_bg "$marker"
@@ -232,7 +245,19 @@ group_ps_sigkill() {
 	kill_leftovers "$marker"
 }
 
+group_no_runtime_dir() {
+	# Unprivileged without a runtime directory: no state, and nothing left in /tmp.
+	[ "$RUN_UID" = 0 ] && return
+	local before after
+	before=$(find /tmp /dev/shm -maxdepth 1 -name 'sbx*' -user "$RUN_UID" 2>/dev/null | sort)
+	XDG_RUNTIME_DIR= sbx_run "$P" exit 0
+	expect_rc 0 "without a runtime directory sbx runs"
+	after=$(find /tmp /dev/shm -maxdepth 1 -name 'sbx*' -user "$RUN_UID" 2>/dev/null | sort)
+	is "$after" "$before" "without a runtime directory: no state in /tmp"
+}
+
 group_install
+for_each_mode group_no_runtime_dir
 for_each_mode group_version
 for_each_mode group_ps
 for_each_mode group_ps_sigkill
