@@ -96,8 +96,10 @@ static void publish(struct sbx_worker *w, const struct sbx_namespaces *n)
 		format_entry(text, sizeof(text), n, program);
 		snprintf(name, sizeof(name), "%d", (int)n->pid);
 		int r = sbx_state_add(name, text, &w->rec.entry);
+		/* No runtime directory is a normal setup (a service without a session): quiet. */
 		if (r < 0)
-			sbx_logf(w->log, w->log_userdata, SBX_LOG_NOTICE, "no state entry for sbx ps: %s", strerror(-r));
+			sbx_logf(w->log, w->log_userdata, r == -ENOENT ? SBX_LOG_DEBUG : SBX_LOG_NOTICE,
+				 "no state entry for sbx ps: %s", r == -ENOENT ? "no runtime directory" : strerror(-r));
 	}
 	if (w->cfg->syslog) {
 		int off = 0;
