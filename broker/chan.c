@@ -98,6 +98,7 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, int *fds
 	case SBX_LAUNCH_EXEC:
 		if (w->seccomp)
 			w->listener.fd = sbx_steal_fd(&fds[0]);
+		sbx_nsrecord_start(w); /* every namespace exists now */
 		break;
 	case SBX_LAUNCH_STATUS:
 		f->have_status = true;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <seccomp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include "broker/policy/policy.h"
 #include "common/spec.h"
 #include "common/util.h"
+#include "config.h"
+#include "sandbox/landlock.h"
 #include "sbx.h"
 
 struct cli_opt;
@@ -190,6 +193,10 @@ static const struct cli_opt options[] = {
 	{ "force", 0, NULL, opt_true, FIELD(force),
 	  .help = "with --learn: replace OUT if it is a regular file" },
 	{ "json-status-fd", 0, "FD", opt_json, .help = "write JSON lines (start, violations, exit) to FD" },
+	{ "record-namespaces", 0, NULL, opt_true, FIELD(record_ns),
+	  .help = "add the sandbox's namespaces (type, inode) to the JSON\nstatus as a namespaces event (docs/ids.md)" },
+	{ "syslog", 0, NULL, opt_true, FIELD(syslog),
+	  .help = "record the sandbox's namespaces in the system log" },
 	{ "no-seccomp", 0, NULL, opt_true, FIELD(no_seccomp), .help = "DIAGNOSIS ONLY: run without the seccomp layer" },
 	{ "verbose", 'v', NULL, opt_verbose, .help = "log each setup step to stderr" },
 	{ "quiet", 'q', NULL, opt_true, FIELD(quiet), .help = "print only errors" },
@@ -360,4 +367,71 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 	}
 	cli->argv = argv + optind;
 	return 0;
+}
+
+void sbx_cli_version(FILE *out)
+{
+	const struct scmp_version *sv = seccomp_version();
+	int ll = sbx_landlock_abi();
+	fprintf(out, "sbx %s\n", sbx_version());
+	if (sv)
+		fprintf(out, "libseccomp %u.%u.%u\n", sv->major, sv->minor, sv->micro);
+	fprintf(out, "landlock: built for ABI %d, ", SBX_LANDLOCK_ABI_BUILT);
+	if (ll > 0)
+		fprintf(out, "the kernel offers ABI %d\n", ll);
+	else
+		fputs("the kernel offers none\n", out);
+	fprintf(out, "build: buildtype=%s static=%s sanitizers=%s\n", SBX_BUILDTYPE,
+		SBX_STATIC_LIBS[0] ? SBX_STATIC_LIBS : "none", SBX_SANITIZERS);
+}
+
+/* Text for roff: a backslash is \e, a dash \- (an option, not a hyphen), and a line may not
+ * start with a control character. */
+static void roff_text(FILE *out, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else if (*s == '\n')
+			fputc(' ', out);
+		else
+			fputc(*s, out);
+	}
+}
+
+void sbx_cli_man_options(FILE *out)
+{
+	for (const struct cli_opt *o = options; o < options + SBX_ARRAY_SIZE(options); o++) {
+		if (!o->name) {
+			/* "Options:" is the section itself; later headings open a subsection. */
+			if (o != options) {
+				fputs(".SS \"", out);
+				size_t n = strcspn(o->help, " (:");
+				fprintf(out, "%.*s\"\n.PP\n", (int)n, o->help);
+				roff_text(out, o->help);
+				fputc('\n', out);
+			}
+			continue;
+		}
+		fputs(".TP\n", out);
+		if (o->short_name)
+			fprintf(out, "\\fB\\-%c\\fR, ", o->short_name);
+		fputs("\\fB", out);
+		roff_text(out, "--");
+		roff_text(out, o->name);
+		fputs("\\fR", out);
+		const char *mv = o->metavar ? o->metavar : o->set == opt_resource ? sbx_spec_resource_usage(o->kind) : NULL;
+		if (mv) {
+			fputs(" \\fI", out);
+			roff_text(out, mv);
+			fputs("\\fR", out);
+		}
+		fputc('\n', out);
+		roff_text(out, o->help);
+		fputc('\n', out);
+	}
 }

@@ -39,6 +39,8 @@ struct sbx_cli {
 	gid_t range_gid;
 	uint32_t range_count;
 	int json_fd;                /* --json-status-fd, -1 when absent */
+	bool record_ns;             /* --record-namespaces: a namespaces event in the JSON status */
+	bool syslog;                /* --syslog: namespace records to the system log */
 	int verbose;
 	bool quiet;
 	bool help, version;
@@ -48,3 +50,9 @@ struct sbx_cli {
 /* Parse argv. Returns 0, or -EINVAL after printing a message that names the bad option. */
 int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli);
 void sbx_cli_usage(FILE *out);
+/* `sbx --version`: sbx's, libseccomp's (at run time), the Landlock ABI built for and offered by
+ * the kernel, and the build's options. */
+void sbx_cli_version(FILE *out);
+/* `sbx --help-man` (hidden): the OPTIONS section of sbx(1) in roff, from the same table as
+ * --help, so the man page cannot drift from the parser (docs/man/meson.build). */
+void sbx_cli_man_options(FILE *out);

@@ -44,6 +44,8 @@ struct sbx_config {
 	/* The last compiled filter, reused while the policy stays the same: a host spawning many
 	 * workers from one config compiles once. Behind a pointer: spawn takes a const config. */
 	struct sbx_filter_cache *cache;
+	bool no_state;                    /* no state directory entry (nsrecord.c) */
+	bool syslog;                      /* namespace records to syslog too */
 };
 
 struct sbx_filter_cache {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "broker/cli.h"
+#include "broker/ps.h"
 #include "sbx.h"
 
 #define EXIT_SBX_FAILED 125
@@ -31,21 +32,6 @@ struct run {
 	bool learn_cut_short;
 };
 
-/* JSON string body, escaped; control characters as \u00XX. */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 static const char *kind_name(enum sbx_exit_kind k)
 {
 	static const char *const names[] = { "exited", "signaled", "violation", "timeout", "setup-failed",
@@ -60,11 +46,11 @@ static void on_audit_cb(struct sbx_worker *w, const struct sbx_audit *a, void *u
 	if (!run->json)
 		return;
 	fputs("{\"event\":\"audit\",\"request\":", run->json);
-	json_str(run->json, a->request);
+	sbx_json_str(run->json, a->request);
 	fputs(",\"target\":", run->json);
-	json_str(run->json, a->target);
+	sbx_json_str(run->json, a->target);
 	fprintf(run->json, ",\"granted\":%s,\"error\":%d,\"rule\":", a->granted ? "true" : "false", a->error);
-	json_str(run->json, a->rule);
+	sbx_json_str(run->json, a->rule);
 	fputs("}\n", run->json);
 	fflush(run->json);
 }
@@ -75,6 +61,24 @@ static void on_syscall_cb(struct sbx_worker *w, uint32_t arch, int nr, const uin
 	struct run *run = userdata;
 	if (run->learn && sbx_learn_record(run->learn, arch, nr, args) < 0)
 		run->learn_cut_short = true;
+}
+
+/* For intrusion detection (docs/ids.md): every namespace the sandbox consists of. */
+static void on_namespaces_cb(struct sbx_worker *w, const struct sbx_namespaces *ns, void *userdata)
+{
+	(void)w;
+	struct run *run = userdata;
+	if (!run->json || !run->cli->record_ns)
+		return;
+	fprintf(run->json, "{\"event\":\"namespaces\",\"pid\":%d,\"uid\":%u,\"policy\":", (int)ns->pid,
+		(unsigned)ns->uid);
+	sbx_json_str(run->json, ns->policy);
+	fputs(",\"namespaces\":[", run->json);
+	for (size_t i = 0; i < ns->n; i++)
+		fprintf(run->json, "%s{\"type\":\"%s\",\"inode\":%llu}", i ? "," : "", ns->ns[i].type,
+			(unsigned long long)ns->ns[i].inode);
+	fputs("]}\n", run->json);
+	fflush(run->json);
 }
 
 static void log_cb(enum sbx_log_level level, const char *message, void *userdata)
@@ -118,14 +122,14 @@ static void on_exit_cb(struct sbx_worker *w, const struct sbx_exit *e, void *use
 	if (run->json) {
 		if (e->kind == SBX_EXIT_VIOLATION) {
 			fputs("{\"event\":\"violation\",\"syscall\":", run->json);
-			json_str(run->json, e->syscall);
+			sbx_json_str(run->json, e->syscall);
 			fputs(",\"suggestion\":", run->json);
-			json_str(run->json, e->suggestion);
+			sbx_json_str(run->json, e->suggestion);
 			fputs("}\n", run->json);
 		}
 		fprintf(run->json, "{\"event\":\"exit\",\"kind\":\"%s\",\"status\":%d,\"code\":%d,\"signal\":%d,\"message\":",
 			kind_name(e->kind), e->status, e->code, e->signal);
-		json_str(run->json, e->message);
+		sbx_json_str(run->json, e->message);
 		fputs("}\n", run->json);
 		fflush(run->json);
 	}
@@ -302,6 +306,12 @@ static int set_learn(struct run *run)
 	return 0;
 }
 
+static void set_records(const struct sbx_cli *cli, struct sbx_config *cfg)
+{
+	if (cli->syslog)
+		sbx_config_set_syslog(cfg, true);
+}
+
 /* The command line, turned into a libsbx configuration, in the order the options are checked
  * (the learn recorder first: it keeps the policy's and the paths' lines). */
 static int make_config(struct run *run)
@@ -316,6 +326,7 @@ static int make_config(struct run *run)
 	    (r = add_paths(cli, run->cfg, run->learn)) < 0 || (r = set_limits(cli, run->cfg)) < 0 ||
 	    (r = add_resources(cli, run->cfg)) < 0 || (r = set_ids(cli, run->cfg)) < 0)
 		return r;
+	set_records(cli, run->cfg);
 	return 0;
 }
 
@@ -356,7 +367,8 @@ static int make_loop(struct run *run)
 static int spawn(struct run *run)
 {
 	static const struct sbx_callbacks callbacks = { .size = sizeof(callbacks), .exit = on_exit_cb,
-							.syscall = on_syscall_cb, .audit = on_audit_cb };
+							.syscall = on_syscall_cb, .audit = on_audit_cb,
+							.namespaces = on_namespaces_cb };
 	struct sbx_error err = SBX_ERROR_INIT;
 	char **argv = run->cli->argv;
 	int r = sbx_worker_spawn(run->base, run->cfg, argv[0], argv, &callbacks, run, &run->worker, &err);
@@ -368,7 +380,7 @@ static int spawn(struct run *run)
 	}
 	if (run->json) {
 		fprintf(run->json, "{\"event\":\"start\",\"pid\":%d,\"program\":", (int)sbx_worker_pid(run->worker));
-		json_str(run->json, argv[0]);
+		sbx_json_str(run->json, argv[0]);
 		fputs("}\n", run->json);
 		fflush(run->json);
 	}
@@ -452,6 +464,12 @@ int main(int argc, char **argv)
 		return EXIT_SBX_FAILED;
 	if (argc > 1 && strcmp(argv[1], "policy") == 0)
 		return sbx_policy_cli(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "ps") == 0)
+		return sbx_ps_cli(argc - 1, argv + 1);
+	if (argc == 2 && strcmp(argv[1], "--help-man") == 0) {
+		sbx_cli_man_options(stdout);
+		return 0;
+	}
 
 	struct sbx_cli cli;
 	if (sbx_cli_parse(argc, argv, &cli) < 0)
@@ -461,7 +479,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (cli.version) {
-		printf("sbx %s\n", sbx_version());
+		sbx_cli_version(stdout);
 		return 0;
 	}
 

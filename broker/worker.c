@@ -63,6 +63,7 @@ static void worker_release(struct sbx_worker *w)
 	sbx_event_freep(&w->chan.ev);
 	sbx_event_freep(&w->listener.ev);
 	sbx_event_freep(&w->ev_timer);
+	sbx_nsrecord_end(w);
 	sbx_close(&w->req.fd);
 	sbx_grants_free(&w->grants);
 	sbx_close(&w->chan.fd);

@@ -18,6 +18,7 @@
 #include "broker/grants.h"
 #include "broker/internal.h"
 #include "broker/notify.h"
+#include "broker/nsrecord.h"
 #include "common/protocol.h"
 
 struct sbx_worker {
@@ -70,6 +71,7 @@ struct sbx_worker {
 	struct sbx_exit_facts facts;   /* what happened, as it happened */
 	struct sbx_exit_report exit;   /* decided from facts once the worker is reaped; its
 	                                  strings live as long as the worker (sbx.h) */
+	struct sbx_nsrecord rec;       /* the namespace record and state entry (nsrecord.c) */
 };
 
 /* worker.c */

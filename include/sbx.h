@@ -206,6 +206,17 @@ int sbx_config_add_fd(struct sbx_config *cfg, const char *name, int fd);
  * that sbx_worker_send_fd() can hand it fds later). */
 int sbx_config_set_requests(struct sbx_config *cfg, bool enabled);
 
+/* ---- Running sandboxes: the state directory and the system log ----
+ * By default each worker has an entry in the caller's state directory while it runs (what
+ * `sbx ps` lists): /run/sbx as root, $XDG_RUNTIME_DIR/sbx when that directory is the caller's,
+ * else /run/user/UID/sbx when that one is, else none (mode 0700, owned by the caller). The entry holds the pids, the uid, the
+ * policy and the namespaces; the broker keeps it locked (flock) while it lives, removes it when
+ * the worker ends, and an entry whose broker died is removed by the next spawn or `sbx ps`. */
+int sbx_config_set_state(struct sbx_config *cfg, bool enabled);
+/* Also write each worker's namespaces to the system log (syslog(3), LOG_AUTHPRIV, notice) for
+ * intrusion detection (docs/ids.md). Off by default. */
+int sbx_config_set_syslog(struct sbx_config *cfg, bool enabled);
+
 /* ---- Workers ---- */
 
 /* The values of struct sbx_exit.kind; fixed, new ones only added at the end. */
@@ -245,6 +256,21 @@ struct sbx_audit {
 	const char *rule;      /* what decided, e.g. "dir in=/srv/in:r pattern '*.pcap'" */
 };
 
+/* The namespaces a worker's sandbox consists of, recorded once they all exist. The strings and
+ * the array are valid during the callback only. */
+struct sbx_namespace {
+	const char *type;      /* "user", "mnt", "pid", "ipc", "uts", "net", "cgroup" (/proc/PID/ns/) */
+	uint64_t inode;        /* as lsns and `readlink /proc/PID/ns/TYPE` show it */
+};
+
+struct sbx_namespaces {
+	pid_t pid;             /* the host pid of the sandbox's init (sbx_worker_pid) */
+	uid_t uid;             /* the host uid the worker runs as */
+	const char *policy;    /* the policy's file, or "default" */
+	size_t n;
+	const struct sbx_namespace *ns;
+};
+
 /* What the library calls back. The struct grows at its end as libsbx learns new events: set
  * size to sizeof(struct sbx_callbacks) as your sbx.h declares it, and a newer library treats
  * the members your struct lacks as NULL. sbx_worker_spawn() refuses (-EINVAL) a size smaller
@@ -260,6 +286,9 @@ struct sbx_callbacks {
 	/* Every decision on a worker's request (granted, refused, with the rule); a's strings are
 	 * valid during the callback only. */
 	void (*audit)(struct sbx_worker *w, const struct sbx_audit *a, void *userdata);
+	/* Added in 0.2: the sandbox's namespaces, once they all exist (just before the program
+	 * runs); called at most once, not at all when they could not be read. */
+	void (*namespaces)(struct sbx_worker *w, const struct sbx_namespaces *ns, void *userdata);
 };
 
 /* Start PROGRAM with argv (both borrowed; argv NULL-terminated, argv[0] is passed as is).

@@ -30,6 +30,10 @@ struct sbx_ll_plan {
 	size_t n;
 };
 
+/* The highest ABI this code uses (scoped signals and abstract unix sockets): what sbx was
+ * built for, shown by `sbx --version` beside what the kernel offers. */
+#define SBX_LANDLOCK_ABI_BUILT 6
+
 /* The ABI the kernel offers (0: none). */
 int sbx_landlock_abi(void);
 

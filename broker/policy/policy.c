@@ -126,6 +126,16 @@ static bool is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* The folders shipped policies are looked up in, ':'-separated. SBX_POLICY_PATH first: how the
+ * build tree's binary and tests find the source tree's policies, which an installed sbx never
+ * searches on its own. secure_getenv: a program running with file capabilities or setuid
+ * ignores it. */
+static void policy_dirs(char *buf, size_t len)
+{
+	const char *extra = secure_getenv("SBX_POLICY_PATH");
+	snprintf(buf, len, "%s%s%s", extra ? extra : "", extra ? ":" : "", SBX_POLICY_DIRS);
+}
+
 /* A name is looked up as NAME.policy, first relative to relative_to_dir (the including file's
  * directory) when given, then in every policy directory. A name containing a slash that starts
  * with '/' or '.' is a path and nothing else. */
@@ -159,7 +169,7 @@ int sbx_policy_resolve(const char *path_or_name, const char *relative_to_dir, ch
 		return sbx_strlcpy(buf, path_or_name, len) < len ? 0 : -ENAMETOOLONG;
 	}
 	char dirs[4096];
-	sbx_strlcpy(dirs, SBX_POLICY_DIRS, sizeof(dirs));
+	policy_dirs(dirs, sizeof(dirs));
 	char *save = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		if ((size_t)snprintf(buf, len, "%s/%s%s", d, path_or_name, suffix) >= len)
@@ -219,7 +229,7 @@ static bool suggest_shipped(const char *name, char *buf, size_t len)
 	const char *names[MAX_NAMES + 1];
 	size_t n = 0;
 	char dirs[4096];
-	sbx_strlcpy(dirs, SBX_POLICY_DIRS, sizeof(dirs));
+	policy_dirs(dirs, sizeof(dirs));
 	char *save = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		for (int sub = 0; sub < 2; sub++) {
@@ -274,13 +284,14 @@ static int load(const char *path_or_name, const struct sbx_policy_param *params,
 	char path[PATH_MAX];
 	int r = sbx_policy_resolve(path_or_name, NULL, path, sizeof(path));
 	if (r < 0) {
-		char sug[64];
+		char sug[64], dirs[4096];
+		policy_dirs(dirs, sizeof(dirs));
 		if (path_or_name[0] != '/' && path_or_name[0] != '.' && suggest_shipped(path_or_name, sug, sizeof(sug)))
 			sbx_policy_diag_set(diag, path_or_name, 0, 0, "no such policy file, and no policy of that "
-					    "name in %s (did you mean '%s'?)", SBX_POLICY_DIRS, sug);
+					    "name in %s (did you mean '%s'?)", dirs, sug);
 		else
 			sbx_policy_diag_set(diag, path_or_name, 0, 0,
-					    "no such policy file, and no policy of that name in %s", SBX_POLICY_DIRS);
+					    "no such policy file, and no policy of that name in %s", dirs);
 		return load_failed(r, rep, diag);
 	}
 	_cleanup_free_ char *text = NULL;
@@ -321,6 +332,11 @@ int sbx_policy_default(struct sbx_policy **ret, struct sbx_policy_diag *diag)
 {
 	return sbx_policy_parse("<default policy>", sbx_default_policy_text, sbx_default_policy_text_len,
 				NULL, 0, ret, diag);
+}
+
+const char *sbx_policy_file(const struct sbx_policy *p)
+{
+	return p->file;
 }
 
 bool sbx_policy_exec_allowed(const struct sbx_policy *p)

@@ -74,6 +74,9 @@ struct sbx_policy *sbx_policy_ref(struct sbx_policy *p);
  * command line for its options. */
 const char *sbx_suggest(const char *word, const char *const *candidates);
 
+/* The file it was loaded from ("<default policy>" for the built-in one), for records. */
+const char *sbx_policy_file(const struct sbx_policy *p);
+
 /* ---- What the launcher reads from a policy ---- */
 
 /* May the program execute other programs after its own launch? */
