@@ -114,6 +114,15 @@ static int opt_json(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
 	return 0;
 }
 
+static int opt_jobs(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	uint64_t v;
+	if (sbx_parse_u64(arg, &v) < 0 || v == 0 || v > 1024)
+		return bad(o, arg, "expected a number from 1 to 1024");
+	cli->jobs = (unsigned)v;
+	return 0;
+}
+
 static int opt_user(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
 {
 	char buf[64];
@@ -187,6 +196,9 @@ static const struct cli_opt options[] = {
 	{ "learn", 0, "OUT.policy", opt_string, FIELD(learn),
 	  .help = "allow and record every system call, write a policy to OUT" },
 	{ "json-status-fd", 0, "FD", opt_json, .help = "write JSON lines (start, violations, exit) to FD" },
+	{ "each", 0, "LIST", opt_string, FIELD(each),
+	  .help = "run PROGRAM once per line of LIST ('-': stdin), each in its\nown sandbox; {} in ARGS is the line (README: Many jobs)" },
+	{ "jobs", 'j', "N", opt_jobs, .help = "with --each: N jobs at once (default: the number of CPUs)" },
 	{ "no-seccomp", 0, NULL, opt_true, FIELD(no_seccomp), .help = "DIAGNOSIS ONLY: run without the seccomp layer" },
 	{ "verbose", 'v', NULL, opt_verbose, .help = "log each setup step to stderr" },
 	{ "quiet", 'q', NULL, opt_true, FIELD(quiet), .help = "print only errors" },
@@ -239,6 +251,7 @@ static int section_column(const struct cli_opt *h)
 void sbx_cli_usage(FILE *out)
 {
 	fputs("Usage: sbx [OPTIONS] [--] PROGRAM [ARG...]\n"
+	      "       sbx --each LIST [-j N] [OPTIONS] [--] PROGRAM [ARG...]\n"
 	      "       sbx policy check FILE...\n"
 	      "       sbx policy explain [--bpf] FILE\n"
 	      "\n"
@@ -280,6 +293,8 @@ static void getopt_tables(struct option *longopts, char *shortopts)
 		*longopts++ = (struct option){ o->name, takes_value(o) ? required_argument : no_argument, NULL, val };
 		if (o->short_name)
 			*s++ = o->short_name;
+		if (o->short_name && takes_value(o))
+			*s++ = ':';
 	}
 	*longopts = (struct option){ NULL, 0, NULL, 0 };
 	*s = '\0';
@@ -298,7 +313,7 @@ static const struct cli_opt *find_opt(int c)
 int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 {
 	struct option longopts[SBX_ARRAY_SIZE(options) + 1];
-	char shortopts[SBX_ARRAY_SIZE(options) + 3];
+	char shortopts[2 * SBX_ARRAY_SIZE(options) + 3];
 	getopt_tables(longopts, shortopts);
 	memset(cli, 0, sizeof(*cli));
 	cli->json_fd = -1;
@@ -326,6 +341,14 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "sbx: error: missing PROGRAM (see sbx --help)\n");
+		return -EINVAL;
+	}
+	if (cli->jobs && !cli->each) {
+		fprintf(stderr, "sbx: error: -j/--jobs needs --each\n");
+		return -EINVAL;
+	}
+	if (cli->each && cli->learn) {
+		fprintf(stderr, "sbx: error: --learn records one run; it cannot be used with --each\n");
 		return -EINVAL;
 	}
 	if (cli->learn && cli->no_seccomp) {

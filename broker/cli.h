@@ -38,6 +38,8 @@ struct sbx_cli {
 	gid_t range_gid;
 	uint32_t range_count;
 	int json_fd;                /* --json-status-fd, -1 when absent */
+	const char *each;           /* --each LIST: one job per line (broker/batch.c) */
+	unsigned jobs;              /* -j N with --each; 0: the number of CPUs */
 	int verbose;
 	bool quiet;
 	bool help, version;
