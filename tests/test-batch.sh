@@ -212,6 +212,15 @@ SH
 	chmod 0644 "$list"
 	sbx_run --each "$list" -j 3 --ro "$T/bin" --time-limit 20 -- /bin/sh "$T/bin/iso.sh" {} "$P" "$marker"
 	expect_rc 0 "isolation batch: every job exited 0"
+	is "$(grep -c 'look done' <<<"$OUT")" 4 "every looking job ran (3 beside job 1, 1 after it)"
+	is "$(grep -c 'job1 done' <<<"$OUT")" 1 "job 1 outlived the others' kill(-1, SIGTERM), its file in place"
+	out_lacks 'SEES-' "no job sees another's /tmp file or processes, nor a link but lo, nor a route"
+	if wait_until 5 no_pids_with_marker "$marker"; then
+		pass "job 1's background process did not outlive it"
+	else
+		fail "job 1's background process did not outlive it" "$(pids_with_marker "$marker")"
+		kill_leftovers "$marker"
+	fi
 	if [ "$MODE" = root ]; then
 		sbx_run -v --each "$list" -j 1 --ro "$T/bin" -- /bin/true
 		if grep -q 'a network namespace per job' <<<"$ERR"; then
@@ -222,15 +231,6 @@ SH
 	else
 		sbx_run -v --each "$list" -j 1 --ro "$T/bin" -- /bin/true
 		err_has 'a network namespace per job' "unprivileged, each job makes its own network namespace"
-	fi
-	is "$(grep -c 'look done' <<<"$OUT")" 4 "every looking job ran (3 beside job 1, 1 after it)"
-	is "$(grep -c 'job1 done' <<<"$OUT")" 1 "job 1 outlived the others' kill(-1, SIGTERM), its file in place"
-	out_lacks 'SEES-' "no job sees another's /tmp file or processes, nor a link but lo, nor a route"
-	if wait_until 5 no_pids_with_marker "$marker"; then
-		pass "job 1's background process did not outlive it"
-	else
-		fail "job 1's background process did not outlive it" "$(pids_with_marker "$marker")"
-		kill_leftovers "$marker"
 	fi
 	# Reaching another job through the network namespace they may share: creating a socket
 	# (unix, abstract or not, inet, netlink) is refused by the default policy, so no job can
