@@ -118,6 +118,15 @@ static int opt_json(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
 	return 0;
 }
 
+static int opt_jobs(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	uint64_t v;
+	if (sbx_parse_u64(arg, &v) < 0 || v == 0 || v > 1024)
+		return bad(o, arg, "expected a number from 1 to 1024");
+	cli->jobs = (unsigned)v;
+	return 0;
+}
+
 static int opt_user(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
 {
 	char buf[64];
@@ -197,6 +206,9 @@ static const struct cli_opt options[] = {
 	  .help = "add the sandbox's namespaces (type, inode) to the JSON\nstatus as a namespaces event (docs/ids.md)" },
 	{ "syslog", 0, NULL, opt_true, FIELD(syslog),
 	  .help = "record the sandbox's namespaces in the system log" },
+	{ "each", 0, "LIST", opt_string, FIELD(each),
+	  .help = "run PROGRAM once per line of LIST ('-': stdin), each in its\nown sandbox; {} in ARGS is the line (README: Many jobs)" },
+	{ "jobs", 'j', "N", opt_jobs, .help = "with --each: N jobs at once (default: the number of CPUs)" },
 	{ "no-seccomp", 0, NULL, opt_true, FIELD(no_seccomp), .help = "DIAGNOSIS ONLY: run without the seccomp layer" },
 	{ "verbose", 'v', NULL, opt_verbose, .help = "log each setup step to stderr" },
 	{ "quiet", 'q', NULL, opt_true, FIELD(quiet), .help = "print only errors" },
@@ -249,6 +261,7 @@ static int section_column(const struct cli_opt *h)
 void sbx_cli_usage(FILE *out)
 {
 	fputs("Usage: sbx [OPTIONS] [--] PROGRAM [ARG...]\n"
+	      "       sbx --each LIST [-j N] [OPTIONS] [--] PROGRAM [ARG...]\n"
 	      "       sbx policy check FILE...\n"
 	      "       sbx policy explain [--bpf] FILE\n"
 	      "\n"
@@ -290,6 +303,8 @@ static void getopt_tables(struct option *longopts, char *shortopts)
 		*longopts++ = (struct option){ o->name, takes_value(o) ? required_argument : no_argument, NULL, val };
 		if (o->short_name)
 			*s++ = o->short_name;
+		if (o->short_name && takes_value(o))
+			*s++ = ':';
 	}
 	*longopts = (struct option){ NULL, 0, NULL, 0 };
 	*s = '\0';
@@ -329,7 +344,7 @@ static int unknown_option(const char *arg)
 int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 {
 	struct option longopts[SBX_ARRAY_SIZE(options) + 1];
-	char shortopts[SBX_ARRAY_SIZE(options) + 3];
+	char shortopts[2 * SBX_ARRAY_SIZE(options) + 3];
 	getopt_tables(longopts, shortopts);
 	memset(cli, 0, sizeof(*cli));
 	cli->json_fd = -1;
@@ -355,6 +370,14 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "sbx: error: missing PROGRAM (see sbx --help)\n");
+		return -EINVAL;
+	}
+	if (cli->jobs && !cli->each) {
+		fprintf(stderr, "sbx: error: -j/--jobs needs --each\n");
+		return -EINVAL;
+	}
+	if (cli->each && cli->learn) {
+		fprintf(stderr, "sbx: error: --learn records one run; it cannot be used with --each\n");
 		return -EINVAL;
 	}
 	if (cli->learn && cli->no_seccomp) {

@@ -41,6 +41,8 @@ struct sbx_cli {
 	int json_fd;                /* --json-status-fd, -1 when absent */
 	bool record_ns;             /* --record-namespaces: a namespaces event in the JSON status */
 	bool syslog;                /* --syslog: namespace records to the system log */
+	const char *each;           /* --each LIST: one job per line (broker/batch.c) */
+	unsigned jobs;              /* -j N with --each; 0: the number of CPUs */
 	int verbose;
 	bool quiet;
 	bool help, version;

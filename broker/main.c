@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "broker/batch.h"
 #include "broker/cli.h"
 #include "broker/ps.h"
 #include "sbx.h"
@@ -387,6 +388,15 @@ static int spawn(struct run *run)
 	return 0;
 }
 
+/* sbx --each (broker/batch.c): every job from the same configuration; true when it ran. */
+static bool run_each(struct run *run)
+{
+	if (!run->cli->each)
+		return false;
+	run->status = sbx_batch_run(run->cli, run->cfg, run->json);
+	return true;
+}
+
 static void wait_for_exit(struct run *run)
 {
 	if (event_base_dispatch(run->base) < 0 || !run->done) {
@@ -484,7 +494,8 @@ int main(int argc, char **argv)
 	}
 
 	struct run run = { .cli = &cli, .status = EXIT_SBX_FAILED };
-	if (make_config(&run) == 0 && open_json(&run) == 0 && make_loop(&run) == 0 && spawn(&run) == 0) {
+	if (make_config(&run) == 0 && open_json(&run) == 0 && !run_each(&run) && make_loop(&run) == 0 &&
+	    spawn(&run) == 0) {
 		wait_for_exit(&run);
 		write_learned(&run);
 	}

@@ -165,20 +165,21 @@ static void plan_limits(struct sbx_plan *p, struct sbx_worker *w)
 
 /* A read-only regular file on stdin (or 1, 2) could otherwise be reopened for writing through
  * /proc/self/fd/0 by a worker that owns it: note its path, the sandbox reopens it read-only. */
-static int plan_stdio(struct sbx_plan *p, struct sbx_error *err)
+static int plan_stdio(struct sbx_plan *p, const struct sbx_worker *w, struct sbx_error *err)
 {
-	for (int fd = 0; fd < 3; fd++) {
+	for (int i = 0; i < 3; i++) {
 		struct stat st, again;
+		int fd = w->stdio[i] >= 0 ? w->stdio[i] : i; /* a job's own, else the caller's */
 		int fl = fcntl(fd, F_GETFL);
 		if (fl < 0 || (fl & O_ACCMODE) != O_RDONLY || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		char link[64];
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-		p->stdio_ro[fd] = realpath(link, NULL);
-		if (!p->stdio_ro[fd] || stat(p->stdio_ro[fd], &again) < 0 || again.st_dev != st.st_dev ||
+		p->stdio_ro[i] = realpath(link, NULL);
+		if (!p->stdio_ro[i] || stat(p->stdio_ro[i], &again) < 0 || again.st_dev != st.st_dev ||
 		    again.st_ino != st.st_ino) {
 			sbx_error_set(err, -ESTALE, "fd %d is a file sbx cannot reopen read-only (deleted or unreachable); "
-						    "pass it through a pipe instead", fd);
+						    "pass it through a pipe instead", i);
 			return -ESTALE;
 		}
 	}
@@ -217,7 +218,9 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
 	int r;
 	memset(p, 0, sizeof(*p));
 	p->prog.fd = -1;
-	bool have_tty = isatty(0) || isatty(1) || isatty(2);
+	bool have_tty = false;
+	for (int i = 0; i < 3; i++)
+		have_tty = have_tty || isatty(w->stdio[i] >= 0 ? w->stdio[i] : i);
 
 	if ((r = plan_program(p, w, program, err)) < 0 ||
 	    (r = plan_identity(p, w, err)) < 0)
@@ -239,7 +242,7 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
 		return r;
 	sbx_fs_plan_landlock(&p->fs, p->slots, p->slot_grant, p->n_slots, &w->grants);
 	plan_cwd(p, w);
-	if ((r = plan_stdio(p, err)) < 0 ||
+	if ((r = plan_stdio(p, w, err)) < 0 ||
 	    (r = plan_env(p, err)) < 0)
 		return r;
 	return 0;
@@ -266,6 +269,8 @@ void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, 
 		.program_shown = p->program_shown,
 		.cwd = p->cwd,
 		.stdio_ro_path = { p->stdio_ro[0], p->stdio_ro[1], p->stdio_ro[2] },
+		.stdio = { w->stdio[0], w->stdio[1], w->stdio[2] },
+		.netns_shared = w->netns_fd >= 0,
 		.argv = argv,
 		.envp = p->envp,
 		.uid = p->uid,

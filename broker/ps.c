@@ -35,20 +35,6 @@ struct ps_opts {
 	size_t n; /* entries printed */
 };
 
-void sbx_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 /* "key value" lines; values run to the end of the line. */
 static void parse_line(struct ps_entry *e, const char *line)
 {

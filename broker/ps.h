@@ -8,4 +8,4 @@
 int sbx_ps_cli(int argc, char **argv);
 
 /* A JSON string, quoted and escaped (control characters as \u00XX); NULL is "". */
-void sbx_json_str(FILE *f, const char *s);
+#include "broker/json.h"

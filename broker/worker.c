@@ -157,7 +157,8 @@ static int copy_callbacks(const struct sbx_callbacks *cb, struct sbx_callbacks *
 }
 
 static int worker_new(struct event_base *base, const struct sbx_config *cfg, const char *program,
-		      const struct sbx_callbacks *cb, void *userdata, struct sbx_worker **ret)
+		      const struct sbx_spawn_opts *opts, const struct sbx_callbacks *cb, void *userdata,
+		      struct sbx_worker **ret)
 {
 	struct sbx_worker *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -170,6 +171,10 @@ static int worker_new(struct event_base *base, const struct sbx_config *cfg, con
 	w->log_userdata = cfg->log_userdata;
 	w->pidfd = w->chan.fd = w->listener.fd = w->req.fd = -1;
 	w->id_offset = w->id_lock = -1;
+	for (int fd = 0; fd < 3; fd++)
+		w->stdio[fd] = opts ? opts->stdio[fd] : -1;
+	w->netns_fd = opts ? opts->netns_fd : -1;
+	w->host_netns_fd = opts ? opts->host_netns_fd : -1;
 	w->seccomp = cfg->seccomp;
 	w->learn = cfg->learn && cfg->seccomp;
 	*ret = w;
@@ -232,15 +237,30 @@ static int clone_sandbox(struct sbx_worker *w, const struct sbx_launch_plan *lp,
 	/* No exit signal: the caller's SIGCHLD handling (a waitpid(-1) loop, say) never sees our
 	 * child, so it can neither steal its status nor be confused by it. */
 	args.exit_signal = 0;
+	if (w->netns_fd >= 0 && setns(w->netns_fd, CLONE_NEWNET) < 0) {
+		int e = errno;
+		sbx_error_set(err, -e, "entering the pool's network namespace: %s", strerror(e));
+		return -e;
+	}
 	int pid = (int)syscall(SYS_clone3, &args, sizeof(args));
+	int clone_errno = errno;
+	if (pid == 0)
+		sbx_launch_child(lp);
+	if (w->netns_fd >= 0 && setns(w->host_netns_fd, CLONE_NEWNET) < 0) {
+		/* This thread would stay cut off from the network: the caller must know. */
+		int e = errno;
+		sbx_error_set(err, -e, "returning to the broker's own network namespace: %s", strerror(e));
+		if (pid > 0)
+			w->pid = pid;
+		return -e;
+	}
+	errno = clone_errno;
 	if (pid < 0) {
 		int e = errno;
 		sbx_error_set(err, -e, "creating the namespaces (clone3): %s%s", strerror(e),
 			      e == EPERM || e == ENOSPC ? " (are unprivileged user namespaces disabled?)" : "");
 		return -e;
 	}
-	if (pid == 0)
-		sbx_launch_child(lp);
 	w->pid = pid;
 	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "sandbox init is host pid %d", pid);
 	return 0;
@@ -336,6 +356,13 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 				const struct sbx_callbacks *cb, void *userdata,
 				struct sbx_worker **ret, struct sbx_error *ret_err)
 {
+	return sbx_worker_spawn_opts(base, cfg, program, argv, NULL, cb, userdata, ret, ret_err);
+}
+
+int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg, const char *program,
+			  char *const argv[], const struct sbx_spawn_opts *opts, const struct sbx_callbacks *cb,
+			  void *userdata, struct sbx_worker **ret, struct sbx_error *ret_err)
+{
 	/* Filled as the steps go and handed to the caller's only on failure: a caller's error
 	 * from an earlier call is neither kept nor freed by a spawn that succeeds. */
 	struct sbx_error error = SBX_ERROR_INIT, *err = &error;
@@ -354,7 +381,7 @@ SBX_EXPORT int sbx_worker_spawn(struct event_base *base, const struct sbx_config
 		return spawn_failed(w, -EINVAL, err, ret_err);
 	}
 	if ((r = copy_callbacks(cb, &callbacks, err)) < 0 ||
-	    (r = worker_new(base, cfg, program, &callbacks, userdata, &w)) < 0 ||
+	    (r = worker_new(base, cfg, program, opts, &callbacks, userdata, &w)) < 0 ||
 	    (r = choose_policy(w, err)) < 0 ||
 	    (r = sbx_plan_build(pp, w, program, err)) < 0)
 		return spawn_failed(w, r, err, ret_err);

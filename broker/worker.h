@@ -38,6 +38,10 @@ struct sbx_worker {
 	bool seccomp;
 	bool learn;
 
+	int stdio[3];                  /* the job's stdio (borrowed until the clone), -1: ours */
+	int netns_fd, host_netns_fd;   /* a pool's shared empty network namespace and this
+	                                  thread's own (borrowed, pool.c); -1: a new one */
+
 	pid_t pid;
 	int pidfd;
 	struct event *ev_pid, *ev_timer;
@@ -75,6 +79,15 @@ struct sbx_worker {
 };
 
 /* worker.c */
+/* What a pool (pool.c) adds to a spawn; NULL: the defaults of sbx_worker_spawn. */
+struct sbx_spawn_opts {
+	int stdio[3];                  /* the job's stdin, stdout, stderr (borrowed); -1: the caller's */
+	int netns_fd;                  /* an empty network namespace to clone into (borrowed); -1: none */
+	int host_netns_fd;             /* the calling thread's own, returned to after the clone */
+};
+int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg, const char *program,
+			  char *const argv[], const struct sbx_spawn_opts *opts, const struct sbx_callbacks *cb,
+			  void *userdata, struct sbx_worker **ret, struct sbx_error *ret_err);
 void sbx_worker_kill(struct sbx_worker *w);
 /* One decision of the broker (a request, a brokered call): the -v log and the audit callback. */
 void sbx_worker_audit(struct sbx_worker *w, const char *request, const char *target, bool granted, int error,

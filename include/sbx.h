@@ -63,6 +63,7 @@ struct sbx_policy;
 struct sbx_config;
 struct sbx_worker;
 struct sbx_learn;
+struct sbx_pool;
 
 /* A failure, described. Initialise with SBX_ERROR_INIT (or zero it) before its first use and
  * release it with sbx_error_free(). A failing call that takes one replaces what it held (the
@@ -312,6 +313,60 @@ int sbx_worker_send_fd(struct sbx_worker *w, const char *name, int fd);
 
 /* Free a worker; a running one is killed first and its cgroups removed. */
 void sbx_worker_free(struct sbx_worker *w);
+
+/* ---- Pools: many short jobs from one configuration ----
+ *
+ * A pool starts workers like sbx_worker_spawn(), with the same callbacks and the same handle,
+ * for a host that runs one untrusted program per input (a conversion service, a decoder per
+ * flow). What a pool holds ahead of the jobs is the setup that is safe to share: one empty
+ * network namespace (loopback down, no routes), which each worker enters instead of making
+ * its own, the most expensive part of a launch. Each job still gets its own user, mount, pid,
+ * ipc and uts namespaces, its own /tmp, its own host uid with an id range, a fresh exec, zero
+ * capabilities, Landlock and the seccomp filter. The namespace is shared only with the built-in
+ * default policy and seccomp on (socket() refused), Landlock ABI 6 (abstract unix sockets
+ * scoped to each job) and a broker that may setns() (root); otherwise every worker makes its
+ * own, exactly as sbx_worker_spawn() would (sbx_pool_shares_netns() says which). Why sharing
+ * is safe: docs/sandbox.md, "Many jobs".
+ *
+ *	static void done(struct sbx_worker *w, const struct sbx_exit *e, void *ud)
+ *	{
+ *		printf("%s: %d\n", (const char *)ud, e->status);
+ *		sbx_worker_free(w);                       // allowed in the exit callback
+ *	}
+ *	static const struct sbx_callbacks cb = { .size = sizeof(cb), .exit = done };
+ *
+ *	struct sbx_pool *pool;
+ *	if (sbx_pool_new(base, cfg, &pool, &err) < 0) ...
+ *	for (each input) {
+ *		int out = open(output_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+ *		int stdio[3] = { -1, out, -1 };           // stdin and stderr: the caller's
+ *		char *argv[] = { "pdftotext", input, "-", NULL };
+ *		struct sbx_worker *w;
+ *		if (sbx_pool_spawn(pool, "pdftotext", argv, stdio, &cb, input, &w, &err) < 0) ...
+ *		close(out);                               // the worker has its own copy
+ *	}
+ *	event_base_dispatch(base);
+ *	sbx_pool_free(pool);                          // after its workers, before cfg
+ *
+ * A pool belongs to the thread that made it, like its workers (it enters and leaves the
+ * shared namespace from that thread). */
+
+/* A pool on base for cfg. base and cfg are borrowed and must outlive the pool and every worker
+ * it started. On success *ret is the caller's. */
+int sbx_pool_new(struct event_base *base, const struct sbx_config *cfg, struct sbx_pool **ret,
+		 struct sbx_error *err);
+/* Start one job: as sbx_worker_spawn() (program, argv, cb, userdata, ret, err alike), with the
+ * job's own stdin, stdout and stderr: stdio[i] is an fd of the caller's (borrowed: duplicated
+ * into the worker before the call returns, the caller may close its own at once) or -1 for the
+ * caller's own fd i; stdio NULL: all three the caller's. The worker is the caller's, freed with
+ * sbx_worker_free(), and may outlive the pool. */
+int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *const argv[], const int stdio[3],
+		   const struct sbx_callbacks *cb, void *userdata, struct sbx_worker **ret,
+		   struct sbx_error *err);
+/* Whether the pool's workers share one empty network namespace (see above). */
+bool sbx_pool_shares_netns(const struct sbx_pool *pool);
+/* Release the pool (its workers are not touched). Accepts NULL. */
+void sbx_pool_free(struct sbx_pool *pool);
 
 const char *sbx_version(void);
 

@@ -12,6 +12,7 @@
  *   3. network namespace
  *        here rather than in the clone: creating one costs ~1 ms of kernel work, which now
  *        runs while the broker writes our maps and compiles the filter, on the other core
+ *        (none when a pool cloned us into its shared empty one: docs/sandbox.md)
  *   4. waiting for the broker
  *        GO: the broker has written our uid/gid maps and moved us into our cgroups
  *   5. cgroup namespace
@@ -152,13 +153,19 @@ static void begin(enum sbx_step step)
  * outside [3, SBX_LAUNCH_FD) or taken twice would clobber the channel or another slot. */
 static int fix_fds(const struct sbx_launch_plan *plan)
 {
-	int from[SBX_LAUNCH_MAX_SLOTS + 2], to[SBX_LAUNCH_MAX_SLOTS + 2];
+	int from[SBX_LAUNCH_MAX_SLOTS + 5], to[SBX_LAUNCH_MAX_SLOTS + 5];
+	size_t n = 0;
 	if (plan->n_slots > SBX_LAUNCH_MAX_SLOTS)
 		return -E2BIG;
-	from[0] = plan->launch_fd;
-	to[0] = SBX_LAUNCH_FD;
-	from[1] = plan->program_fd;
-	to[1] = SBX_PROGRAM_FD;
+	from[n] = plan->launch_fd;
+	to[n++] = SBX_LAUNCH_FD;
+	from[n] = plan->program_fd;
+	to[n++] = SBX_PROGRAM_FD;
+	for (int fd = 0; fd < 3; fd++)
+		if (plan->stdio[fd] >= 0) {
+			from[n] = plan->stdio[fd];
+			to[n++] = fd;
+		}
 	for (size_t i = 0; i < plan->n_slots; i++) {
 		int t = plan->slots[i].target;
 		if (t < 3 || t >= SBX_LAUNCH_FD)
@@ -166,10 +173,15 @@ static int fix_fds(const struct sbx_launch_plan *plan)
 		for (size_t j = 0; j < i; j++)
 			if (plan->slots[j].target == t)
 				return -EBADF;
-		from[2 + i] = plan->slots[i].fd;
-		to[2 + i] = t;
+		from[n] = plan->slots[i].fd;
+		to[n++] = t;
 	}
-	return sbx_fds_move(from, to, 2 + plan->n_slots, SBX_PROGRAM_FD + 1);
+	int r = sbx_fds_move(from, to, n, SBX_PROGRAM_FD + 1);
+	/* A job's own stdio crosses the exec like the caller's would (sbx_fds_move set CLOEXEC). */
+	for (int fd = 0; r == 0 && fd < 3; fd++)
+		if (plan->stdio[fd] >= 0 && fcntl(fd, F_SETFD, 0) < 0)
+			r = -errno;
+	return r;
 }
 
 /* SBX_STEP_SYNC. If the broker died before the parent-death signal took effect, its end is
@@ -303,7 +315,7 @@ static void enter_namespaces(const struct sbx_launch_plan *plan)
 		fail(r, "moving to fixed fd numbers");
 	launch_fd = SBX_LAUNCH_FD;
 	begin(SBX_STEP_NETNS);
-	if (unshare(CLONE_NEWNET) < 0)
+	if (!plan->netns_shared && unshare(CLONE_NEWNET) < 0)
 		fail(errno, NULL);
 	begin(SBX_STEP_SYNC);
 	wait_go();

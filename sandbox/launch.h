@@ -36,6 +36,10 @@ struct sbx_launch_plan {
 	                             found there again after the pivot, for /proc/self/exe and $0 */
 	const char *cwd;          /* the working directory inside (after the pivot); NULL: / */
 	const char *stdio_ro_path[3]; /* stdio fds that are read-only regular files: reopened read-only */
+	int stdio[3];             /* the job's own stdin, stdout, stderr (a batch's pipes), moved to
+	                             0, 1, 2; -1: the broker's own */
+	bool netns_shared;        /* cloned into an empty network namespace the broker keeps for
+	                             many workers (docs/sandbox.md, "Many jobs"): none of our own */
 	bool program_is_script;   /* keep program_fd open across exec: the interpreter reads /dev/fd/N */
 	bool script_by_path;      /* a script: exec it by program_path when the root shows it there
 	                             (its $0 is then that path, not /dev/fd/N) */

@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# bench/batch.sh [BUILD-DIR] [JOBS] [ROUNDS]
+#
+# Many short jobs (issue 10), measured in one run and printed as ratios:
+#  - throughput: `cat` of JOBS small files (default 1500), 2 at once: plain `xargs -P 2 -n 1
+#    cat`, `sbx --each LIST -j 2 -- cat {}`, and bwrap per job beside it; ROUNDS rounds
+#    (default 3), interleaved, medians in jobs/s. Target: sbx --each >= 0.7 of xargs.
+#  - latency: a warm job of /bin/true through a libsbx pool (bench/pool) against bwrap's cold
+#    launch, and the cold `sbx -- /bin/true` against bwrap. Targets: <= 0.25 and <= 0.6.
+#  - the broker's RSS with 100 live workers (bench/pool rss). Target: <= 8 MB.
+# Run on demand only; absolute numbers on shared VMs are noisy, only ratios of one run count.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$(dirname "$here")/build}
+jobs=${2:-1500}
+rounds=${3:-3}
+sbx=$build/sbx
+pool=$build/bench/pool
+timer=$build/bench/launch-timer
+for f in "$sbx" "$pool" "$timer"; do
+	[ -x "$f" ] || { echo "batch.sh: $f missing (ninja -C $build)" >&2; exit 1; }
+done
+bwrap=$(command -v bwrap || true)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sbx-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+chmod 0755 "$tmp"
+mkdir "$tmp/in"
+for i in $(seq 1 "$jobs"); do echo "input $i" >"$tmp/in/$i"; done
+chmod -R a+rX "$tmp/in"
+ls -d "$tmp"/in/* >"$tmp/list"
+
+bw_args=(--unshare-all --die-with-parent --ro-bind /usr /usr --symlink usr/lib /lib
+	--symlink usr/lib64 /lib64 --symlink usr/bin /bin --proc /proc --dev /dev --tmpfs /tmp
+	--ro-bind "$tmp/in" "$tmp/in" --cap-drop ALL)
+
+# rate CMD...: jobs/s of one run of CMD (its output must be $jobs lines).
+rate() {
+	local t0 t1 lines
+	t0=$(date +%s%N)
+	lines=$("$@" 2>/dev/null | wc -l)
+	t1=$(date +%s%N)
+	[ "$lines" = "$jobs" ] || { echo FAILED; return; }
+	awk -v n="$jobs" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f\n", n / (ns / 1e9) }'
+}
+plain() { xargs -P 2 -n 1 cat <"$tmp/list"; }
+each() { "$sbx" --each "$tmp/list" -j 2 --ro "$tmp/in" -- cat {}; }
+bw() { xargs -P 2 -I{} "$bwrap" "${bw_args[@]}" cat {} <"$tmp/list"; }
+
+echo "$jobs jobs of cat, 2 at once, $rounds rounds interleaved; $(nproc) CPUs, $(uname -r), uid $(id -u)"
+: >"$tmp/rates"
+for r in $(seq 1 "$rounds"); do
+	echo "plain $(rate plain)" >>"$tmp/rates"
+	echo "each $(rate each)" >>"$tmp/rates"
+	[ -n "$bwrap" ] && echo "bwrap $(rate bw)" >>"$tmp/rates"
+done
+med() { awk -v l="$1" '$1 == l && $2 != "FAILED" { print $2 }' "$2" | sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
+p=$(med plain "$tmp/rates"); e=$(med each "$tmp/rates"); b=$(med bwrap "$tmp/rates")
+printf 'jobs/s (median): xargs %s   sbx --each %s   bwrap per job %s\n' "$p" "$e" "${b:--}"
+awk -v p="$p" -v e="$e" -v b="${b:-0}" 'BEGIN {
+	r = e / p
+	printf "ratio sbx --each / xargs: %.2f   target >= 0.7   %s\n", r, (r >= 0.7) ? "MET" : "NOT MET"
+	if (b > 0) printf "ratio sbx --each / bwrap per job: %.2f\n", e / b
+}'
+
+echo
+n=100
+set -- cold "$sbx" -- /bin/true
+[ -n "$bwrap" ] && set -- "$@" :: bwrap "$bwrap" --unshare-all --die-with-parent --ro-bind /usr /usr \
+	--symlink usr/lib /lib --symlink usr/lib64 /lib64 --symlink usr/bin /bin --proc /proc --dev /dev \
+	--tmpfs /tmp --cap-drop ALL /bin/true
+"$timer" -n "$n" "$@" | grep '^RESULT' >"$tmp/lat"
+"$pool" latency "$n" 2>/dev/null | grep '^RESULT' >>"$tmp/lat"
+us() { awk -v l="$1" '$1 == "RESULT" && $2 == l { print $3 }' "$tmp/lat"; }
+c=$(us cold); b=$(us bwrap); w=$(us pool)
+printf 'latency (median us): pool (warm) %s   sbx cold %s   bwrap cold %s\n' "$w" "$c" "${b:--}"
+if [ -n "$b" ]; then
+	awk -v w="$w" -v c="$c" -v b="$b" 'BEGIN {
+		printf "ratio pool / bwrap: %.2f   target <= 0.25   %s\n", w / b, (w / b <= 0.25) ? "MET" : "NOT MET"
+		printf "ratio cold sbx / bwrap: %.2f   target <= 0.6   %s\n", c / b, (c / b <= 0.6) ? "MET" : "NOT MET"
+	}'
+fi
+
+echo
+kib=$("$pool" rss 100 2>/dev/null | awk '/^RESULT rss/ { print $3 }')
+awk -v k="$kib" 'BEGIN { printf "broker RSS with 100 live workers: %.1f MB   target <= 8 MB   %s\n", k / 1024,
+	(k <= 8192) ? "MET" : "NOT MET" }'

@@ -1,0 +1,250 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# sbx --each: one sandboxed job per line of LIST, several at once. Jobs that succeed, fail,
+# violate the policy, hit the time limit and hang cost themselves only; outputs are grouped per
+# job and in LIST order; one JSON line per job; bad lines are named and nothing runs; SIGINT
+# stops the batch; a SIGKILLed batch leaves nothing behind; jobs running at the same time cannot
+# reach each other (docs/sandbox.md, "Many jobs"). Meson runs it alone: it looks at /tmp, mounts
+# and processes of the whole machine.
+. "$(dirname "$0")/lib.sh"
+
+# Jobs run "$P LINE" through sh (the line's words are the probe's arguments).
+each() {
+	local list=$1
+	shift
+	sbx_run --each "$list" --ro "$T/bin" "$@" -- /bin/sh -c "exec $P {}"
+}
+
+# json_field FILE N KEY: KEY of the N-th JSON line (numbers and simple strings only).
+json_field() {
+	sed -n "${2}p" "$1" | grep -oE "\"$3\":(\"[^\"]*\"|[^,}]*)" | head -1 | cut -d: -f2- | tr -d '"'
+}
+
+group_mixed() {
+	local list=$T/data/mixed-$MODE json=$T/data/mixed-$MODE.json start end
+	printf '%s\n' "exit 0" "exit 3" "syscall ptrace" "sleep 100" "spawn-sleep 100" "args last" >"$list"
+	chmod 0644 "$list"
+	start=$(date +%s)
+	each "$list" -j 3 --time-limit 2 --json-status-fd 3 3>"$json"
+	end=$(date +%s)
+	expect_rc 3 "the batch exits with the first failing job's status (line 2: 3)"
+	if [ $((end - start)) -lt 15 ]; then
+		pass "hanging jobs cost their own time limit only ($((end - start)) s for the batch)"
+	else
+		fail "hanging jobs cost their own time limit only" "took $((end - start)) s"
+	fi
+	is "$(wc -l <"$json")" 6 "one JSON line per job"
+	is "$(for n in 1 2 3 4 5 6; do json_field "$json" $n index; done | tr '\n' ' ')" "1 2 3 4 5 6 " \
+		"JSON lines in LIST order"
+	is "$(for n in 1 2 3 4 5 6; do json_field "$json" $n status; done | tr '\n' ' ')" "0 3 159 124 124 0 " \
+		"statuses: 0, 3, violation 159, time limit 124 twice, 0"
+	is "$(json_field "$json" 3 kind)/$(json_field "$json" 4 kind)/$(json_field "$json" 2 kind)" \
+		"violation/timeout/exited" "kinds: violation, timeout, exited"
+	if sed -n 3p "$json" | grep -q '"violation":"ptrace('; then
+		pass "the violation is named in the job's JSON line"
+	else
+		fail "the violation is named in the job's JSON line" "$(cat "$json")"
+	fi
+	is "$(json_field "$json" 1 line)" "exit 0" "the JSON line carries the LIST line"
+	out_has '^arg 1: last$|last' "the job after the failures still ran"
+	err_has 'ptrace' "the violation's message is in the batch's stderr"
+}
+
+group_order() {
+	local list=$T/data/order-$MODE n
+	# Later lines finish first: output must still come in LIST order, each job's whole.
+	printf '%s\n' 3 2 1 0 >"$list"
+	chmod 0644 "$list"
+	sbx_run --each "$list" -j 4 -- /bin/sh -c \
+		'for i in 1 2 3; do echo "job{} part $i"; echo "job{} err $i" >&2; sleep 0.0{}; done'
+	expect_rc 0 "four jobs that all exit 0: status 0"
+	local want_out="" want_err=""
+	for n in 3 2 1 0; do
+		for i in 1 2 3; do
+			want_out+="job$n part $i"$'\n'
+			want_err+="job$n err $i"$'\n'
+		done
+	done
+	is "$OUT"$'\n' "$want_out" "stdout grouped per job, in LIST order"
+	is "$ERR"$'\n' "$want_err" "stderr grouped per job, in LIST order"
+	# More than the in-memory bound (256 KiB): the rest goes to an unlinked file, in order.
+	printf '%s\n' a b >"$list"
+	sbx_run --each "$list" -j 2 -- /bin/sh -c \
+		'head -c 3000000 /dev/zero | tr "\0" {}; echo; echo end-{}'
+	expect_rc 0 "two jobs writing 3 MB each: status 0"
+	is "$(printf '%s' "$OUT" | tr -d '\n' | wc -c)" 6000010 "6 MB of output, whole"
+	is "$(printf '%s\n' "$OUT" | grep -o 'end-.' | tr '\n' ' ')" "end-a end-b " "large outputs in LIST order"
+	if printf '%s' "$OUT" | head -c 3000000 | grep -q b; then
+		fail "the first job's output is not interleaved with the second's"
+	else
+		pass "the first job's output is not interleaved with the second's"
+	fi
+}
+
+group_bad_lines() {
+	local list=$T/data/bad-$MODE
+	printf '%s\n' "exit 0" "" "exit 0" >"$list"
+	chmod 0644 "$list"
+	each "$list"
+	expect_rc 125 "an empty line: status 125"
+	err_has 'line 2: empty line' "the empty line is named by its number"
+	{ echo "exit 0"; head -c 5000 /dev/zero | tr '\0' x; echo; } >"$list"
+	each "$list"
+	expect_rc 125 "a line over 4096 bytes: status 125"
+	err_has 'line 2: longer than 4096' "the long line is named"
+	each "$T/data/no-such-list"
+	expect_rc 125 "a LIST that cannot be read: status 125"
+	err_has 'no-such-list: No such file' "the unreadable LIST is named"
+	printf '%s\n' "exit 0" "exit 5" >"$list"
+	(cd "$T/cwd" && exec timeout -k 5 "$SBX_RUN_TIMEOUT" "${RUNAS[@]}" "$S" --each - --ro "$T/bin" \
+		-- /bin/sh -c "exec $P {}") <"$list" >"$T/out" 2>"$T/err"
+	RC=$?
+	expect_rc 5 "LIST from stdin ('-')"
+	sbx_run -j 2 "$P" exit 0
+	expect_rc 125 "-j without --each is refused"
+}
+
+# running_in_batch MARKER N: N sandboxed programs with MARKER are running.
+running_count() {
+	local n=0 pid
+	for pid in $(pids_with_marker "$1"); do
+		[ "$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status" 2>/dev/null)" = 2 ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+two_running() { [ "$(running_count "$1")" -ge 2 ]; }
+
+group_sigint() {
+	local list=$T/data/sigint-$MODE marker json=$T/data/sigint-$MODE.json
+	marker=$(new_marker)
+	printf '%s\n' "wait-signal $marker" "wait-signal $marker" "wait-signal $marker" "exit 0" >"$list"
+	chmod 0644 "$list"
+	(cd "$T/cwd" && exec env --default-signal=INT "${RUNAS[@]}" "$S" --each "$list" -j 2 --ro "$T/bin" \
+		--json-status-fd 3 -- /bin/sh -c "exec $P {}") </dev/null >"$T/bg.out" 2>"$T/bg.err" 3>"$json" &
+	BG_PID=$!
+	if wait_until 20 two_running "$marker"; then
+		sleep 0.3
+		kill -INT "$BG_PID"
+		wait_until 20 bg_gone
+	fi
+	stop_bg "$marker"
+	is "$BG_RC" 130 "SIGINT: the batch exits 130"
+	is "$(json_field "$json" 1 status)/$(json_field "$json" 2 status)" "102/102" \
+		"SIGINT reached both running jobs (they exited 100+2)"
+	is "$(json_field "$json" 3 kind)/$(json_field "$json" 4 kind)" "not-started/not-started" \
+		"the jobs not yet started are reported as not started"
+	if wait_until 5 no_pids_with_marker "$marker"; then
+		pass "SIGINT: no process left"
+	else
+		fail "SIGINT: no process left" "$(pids_with_marker "$marker")"
+	fi
+}
+
+mounts_now() { awk '{ print $5 }' /proc/self/mountinfo | sort; }
+tmp_now() { find /tmp /var/tmp /dev/shm -mindepth 1 -maxdepth 1 -user "$WORKER_UID" 2>/dev/null | sort; }
+
+group_sigkill() {
+	local list=$T/data/kill-$MODE marker before_m before_t
+	marker=$(new_marker)
+	printf 'spawn-sleep 100 %s\n' "$marker" "$marker" "$marker" >"$list"
+	chmod 0644 "$list"
+	before_m=$(mounts_now)
+	before_t=$(tmp_now)
+	(cd "$T/cwd" && exec "${RUNAS[@]}" "$S" --each "$list" -j 3 --ro "$T/bin" --id-range 30000:30000:2 \
+		-- /bin/sh -c "exec $P {}") </dev/null >"$T/bg.out" 2>"$T/bg.err" &
+	BG_PID=$!
+	# Big output buffered meanwhile would spill into /tmp: none may remain after the kill.
+	wait_until 20 two_running "$marker"
+	kill -KILL "$BG_PID"
+	wait "$BG_PID" 2>/dev/null
+	if wait_until 10 no_pids_with_marker "$marker"; then
+		pass "SIGKILL of a running batch: no process left"
+	else
+		fail "SIGKILL of a running batch: no process left" "$(pids_with_marker "$marker")"
+		kill_leftovers "$marker"
+	fi
+	is "$(mounts_now)" "$before_m" "SIGKILL of a running batch: no mount left"
+	is "$(tmp_now)" "$before_t" "SIGKILL of a running batch: no temporary file left"
+	# The id locks died with the broker: the same two ids serve two jobs at once again.
+	printf '%s\n' "uid" "uid" >"$list"
+	sbx_run --each "$list" -j 2 --ro "$T/bin" --id-range 30000:30000:2 -- /bin/sh -c "exec $P sleep 1"
+	expect_rc 0 "SIGKILL of a running batch: no id lock left (the range serves two jobs again)"
+}
+
+# Jobs of one batch at the same time: each sees only itself.
+group_isolation() {
+	local list=$T/data/iso-$MODE marker
+	marker=$(new_marker)
+	# Job 1 leaves a file in /tmp and a background process, and waits; the others, started
+	# meanwhile and after it, look for what job 1 left and for its processes.
+	cat >"$T/bin/iso.sh" <<'SH'
+#!/bin/sh
+# iso.sh leave|look PROBE MARKER. The marker job 1's background process carries is MARKER-bg,
+# looked for by shell matching only, so no looking process carries it in its own arguments.
+bg="$3-bg"
+case $1 in
+leave)
+	echo secret >/tmp/left-by-job1
+	"$2" spawn-sleep 30 "$bg" >/dev/null &
+	sleep 2
+	[ -e /tmp/left-by-job1 ] && echo "job1 done" ;;
+look)
+	sleep 0.5
+	[ -e /tmp/left-by-job1 ] && echo "SEES-FILE"
+	for f in /tmp/* /tmp/.[!.]*; do
+		case $2 in "$f"/*) continue ;; esac # the test's own --ro folder, under /tmp
+		[ -e "$f" ] && echo "SEES-TMP $f"
+	done
+	for p in /proc/[0-9]*; do
+		c=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)
+		case "$c" in *"$bg"*|*spawn-sleep*|*"iso.sh leave"*) echo "SEES-PROC ${p#/proc/}: $c" ;; esac
+	done
+	kill -TERM -1 2>/dev/null
+	while read -r name rest; do
+		[ "$name" = "lo:" ] || case $name in *:) echo "SEES-LINK $name" ;; esac
+	done </proc/net/dev
+	[ "$(wc -l </proc/net/route)" -le 1 ] || echo "SEES-ROUTE"
+	echo "look done" ;;
+esac
+SH
+	chmod 0755 "$T/bin/iso.sh"
+	printf '%s\n' leave look look look look >"$list"
+	chmod 0644 "$list"
+	sbx_run --each "$list" -j 3 --ro "$T/bin" --time-limit 20 -- /bin/sh "$T/bin/iso.sh" {} "$P" "$marker"
+	expect_rc 0 "isolation batch: every job exited 0"
+	is "$(grep -c 'look done' <<<"$OUT")" 4 "every looking job ran (3 beside job 1, 1 after it)"
+	is "$(grep -c 'job1 done' <<<"$OUT")" 1 "job 1 outlived the others' kill(-1, SIGTERM), its file in place"
+	out_lacks 'SEES-' "no job sees another's /tmp file or processes, nor a link but lo, nor a route"
+	if wait_until 5 no_pids_with_marker "$marker"; then
+		pass "job 1's background process did not outlive it"
+	else
+		fail "job 1's background process did not outlive it" "$(pids_with_marker "$marker")"
+		kill_leftovers "$marker"
+	fi
+	if [ "$MODE" = root ]; then
+		sbx_run -v --each "$list" -j 1 --ro "$T/bin" -- /bin/true
+		if grep -q 'a network namespace per job' <<<"$ERR"; then
+			skip "as root the jobs share one empty network namespace" "the kernel lacks Landlock ABI 6"
+		else
+			err_has 'one shared empty network namespace' "as root the jobs share one empty network namespace"
+		fi
+	else
+		sbx_run -v --each "$list" -j 1 --ro "$T/bin" -- /bin/true
+		err_has 'a network namespace per job' "unprivileged, each job makes its own network namespace"
+	fi
+	# Reaching another job through the network namespace they may share: creating a socket
+	# (unix, abstract or not, inet, netlink) is refused by the default policy, so no job can
+	# listen or connect at all.
+	printf '%s\n' "syscall socket-unix" "syscall socket" "syscall socket-netlink" >"$list"
+	each "$list" -j 3
+	is "$(grep -c 'returned -1 (Permission denied)' <<<"$OUT")" 3 \
+		"socket() of every family is refused in a job (EACCES)"
+}
+
+for_each_mode group_mixed
+for_each_mode group_order
+for_each_mode group_bad_lines
+for_each_mode group_sigint
+only_root group_sigkill
+for_each_mode group_isolation
+done_testing
