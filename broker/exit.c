@@ -101,6 +101,11 @@ void sbx_exit_decide(const struct sbx_exit_facts *f, const char *program, struct
 		    f->err_detail, strerror(f->err_errno));
 	} else if (f->have_status && (WIFEXITED(f->status) || WIFSIGNALED(f->status))) {
 		program_ended(f, program, r);
+	} else if (f->grace_expired) {
+		killed(e);
+		say(r, "%s: still running %llu.%03llu s after signal %d (SIG%s); the sandbox was killed", program,
+		    (unsigned long long)(f->grace_ms / 1000), (unsigned long long)(f->grace_ms % 1000), f->grace_signal,
+		    sigabbrev_np(f->grace_signal) ? sigabbrev_np(f->grace_signal) : "?");
 	} else if (f->killed) {
 		killed(e);
 		say(r, "%s: killed", program);

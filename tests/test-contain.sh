@@ -64,4 +64,59 @@ group_starvation() {
 }
 
 for_each_mode group_starvation
+
+bg_started() {
+	grep -q '^started$' "$T/bg.out"
+}
+
+# term_ignorer [SBX ARGS...]: start a program that ignores SIGTERM, send sbx SIGTERM once it
+# runs; ELAPSED_MS is how long sbx took to end after it, BG_RC its status.
+term_ignorer() {
+	start_bg "$@" -- sh -c 'trap "" TERM; echo started; while :; do sleep 0.2; done'
+	if ! wait_until 20 bg_started; then
+		fail "the program that ignores SIGTERM started" "$(cat "$T/bg.err")"
+		stop_bg
+		ELAPSED_MS=-1
+		return
+	fi
+	local start end
+	start=$(date +%s%N)
+	kill -TERM "$BG_PID"
+	wait_until 30 bg_gone
+	end=$(date +%s%N)
+	ELAPSED_MS=$(((end - start) / 1000000))
+	stop_bg
+}
+
+group_kill_after() {
+	term_ignorer --kill-after 1s
+	if [ "$ELAPSED_MS" -ge 900 ] && [ "$ELAPSED_MS" -le 6000 ]; then
+		pass "--kill-after 1s: a program ignoring SIGTERM is killed 1 s after it ($ELAPSED_MS ms)"
+	else
+		fail "--kill-after 1s: a program ignoring SIGTERM is killed 1 s after it" "took $ELAPSED_MS ms"
+	fi
+	is "$BG_RC" 137 "--kill-after 1s: exit status 137"
+	if grep -q 'still running 1.000 s after signal 15 (SIGTERM); the sandbox was killed' "$T/bg.err"; then
+		pass "--kill-after 1s: the message says why"
+	else
+		fail "--kill-after 1s: the message says why" "$(cat "$T/bg.err")"
+	fi
+	term_ignorer
+	if [ "$ELAPSED_MS" -ge 9500 ] && [ "$ELAPSED_MS" -le 16000 ]; then
+		pass "default: a program ignoring SIGTERM is killed 10 s after it ($ELAPSED_MS ms)"
+	else
+		fail "default: a program ignoring SIGTERM is killed 10 s after it" "took $ELAPSED_MS ms"
+	fi
+	# Control: a program that does not ignore it ends at once, with its own status.
+	start_bg -- sh -c 'echo started; while :; do sleep 0.2; done'
+	wait_until 20 bg_started
+	kill -TERM "$BG_PID"
+	wait_until 30 bg_gone
+	stop_bg
+	is "$BG_RC" 143 "a program that does not ignore SIGTERM dies of it (143)"
+	run_plain "$S" --kill-after 10x -- true
+	expect_rc 125 "--kill-after 10x is refused"
+}
+
+for_each_mode group_kill_after
 done_testing
