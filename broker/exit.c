@@ -74,6 +74,13 @@ static void program_ended(const struct sbx_exit_facts *f, const char *program, s
 		       "or a rule with the kill action)", program);
 }
 
+/* The memory group's OOM killer ended it: it killed a process, and the program died of SIGKILL
+ * or init did (no status). A child killed while the program went on to exit is not the cause. */
+static bool memory_killed(const struct sbx_exit_facts *f)
+{
+	return f->oom_killed && (!f->have_status || (WIFSIGNALED(f->status) && WTERMSIG(f->status) == SIGKILL));
+}
+
 void sbx_exit_decide(const struct sbx_exit_facts *f, const char *program, struct sbx_exit_report *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -92,6 +99,11 @@ void sbx_exit_decide(const struct sbx_exit_facts *f, const char *program, struct
 		e->kind = SBX_EXIT_TIMEOUT;
 		e->status = 124;
 		say(r, "%s: time limit reached; the sandbox was killed", program);
+	} else if (memory_killed(f)) {
+		killed(e);
+		e->kind = SBX_EXIT_MEMORY;
+		say(r, "%s: memory limit reached; the kernel's OOM killer ended %s", program,
+		    f->have_status ? "the program" : "the sandbox");
 	} else if (f->protocol_error) {
 		setup_failed(e, EPROTO);
 		say(r, "launch protocol violation (%s); the sandbox was killed", f->protocol_why);

@@ -87,6 +87,7 @@ static void worker_reap(struct sbx_worker *w)
 	(void)sbx_chan_drain(w);
 	w->facts.init_code = si.si_code;
 	w->facts.init_status = si.si_status;
+	w->facts.oom_killed = sbx_cgroup_oom_kills(&w->cg) > 0;
 	sbx_exit_decide(&w->facts, w->program, &w->exit);
 	w->done = true;
 	worker_release(w);

@@ -119,4 +119,31 @@ group_kill_after() {
 }
 
 for_each_mode group_kill_after
+# A memory-limit kill is named (message, JSON kind "memory", exit 137) where a memory cgroup
+# enforces the limit: tmpfs pages (/tmp and /dev/shm, 50M each) are charged to the group, beyond
+# the reach of RLIMIT_AS.
+group_memory_kill() {
+	sbx_run -v --memory-limit 64M -- true
+	if grep -q 'relying on rlimits' <<<"$ERR"; then
+		skip "a memory-limit kill is named" "no memory cgroup for this user here: $(grep -m1 'relying on rlimits' <<<"$ERR")"
+		return
+	fi
+	local hog='head -c 50M /dev/zero > /tmp/a; exec head -c 50M /dev/zero > /dev/shm/b'
+	(cd "$T/cwd" && exec timeout -k 5 "$SBX_RUN_TIMEOUT" "${RUNAS[@]}" "$S" --json-status-fd 3 --memory-limit 64M \
+		-- sh -c "$hog") </dev/null >"$T/out" 2>"$T/err" 3>"$T/json"
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+	expect_rc 137 "--memory-limit 64M: 100M of tmpfs pages end it, exit 137"
+	err_has 'memory limit reached; the kernel.s OOM killer ended' "the message names the memory limit"
+	if grep -q '"event":"exit","kind":"memory","status":137' "$T/json"; then
+		pass "the JSON status says kind memory"
+	else
+		fail "the JSON status says kind memory" "$(cat "$T/json")"
+	fi
+	sbx_run --memory-limit 256M -- sh -c "$hog"
+	expect_rc 0 "--memory-limit 256M: the same 100M fits (control)"
+}
+
+for_each_mode group_memory_kill
 done_testing
