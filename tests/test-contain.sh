@@ -146,4 +146,25 @@ group_memory_kill() {
 }
 
 for_each_mode group_memory_kill
+
+# /tmp and /dev/shm bound their inodes as well as their bytes (one inode per 4 KiB of the
+# 64 MiB size): empty files cannot pin kernel memory without bound.
+group_tmp_inodes() {
+	local d
+	for d in /tmp /dev/shm; do
+		sbx_run -- sh -c "i=0; while echo -n >$d/f\$i; do i=\$((i+1)); [ \$i -gt 100000 ] && break; done; echo created \$i"
+		local n
+		n=$(awk '/^created / { print $2 }' <<<"$OUT")
+		if [ -n "$n" ] && [ "$n" -ge 16000 ] && [ "$n" -le 16384 ]; then
+			pass "$d: creating empty files stops at its inode bound ($n files)"
+		else
+			fail "$d: creating empty files stops at its inode bound (about 16384)" "$(show_run)"
+		fi
+		err_has 'No space left on device' "$d: the file past the bound fails with ENOSPC"
+	done
+	sbx_run -- sh -c 'echo ok >/tmp/f; cat /tmp/f'
+	is "$OUT" ok "the next sandbox has a fresh /tmp (the host is fine)"
+}
+
+for_each_mode group_tmp_inodes
 done_testing
