@@ -173,7 +173,6 @@ static int create_v1_one(const char *controller, const char *name, const char *k
 		snprintf(info, info_len, "cgroup setup: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	collect_stale(parent);
 	if ((r = add_dir(cg, &dir)) < 0) {
 		if (cg->n == 0 && (r == -EACCES || r == -EPERM || r == -EROFS)) {
 			snprintf(info, info_len, "cgroup v1: cannot create groups as this user (%s); relying on rlimits",
@@ -201,6 +200,12 @@ static int create_v1(const char *name, uint64_t memory, uint64_t pids, struct sb
 		snprintf(info, info_len, "no usable cgroup hierarchy for memory/pids; relying on rlimits");
 		return 0;
 	}
+	/* A dead broker's groups are collected whole, in every controller we use, whichever
+	 * limits this worker wants: a run with pids only must not leave a stale memory group. */
+	static const char *const hierarchies[] = { "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids" };
+	for (size_t i = 0; i < sizeof(hierarchies) / sizeof(hierarchies[0]); i++)
+		if (is_fs(hierarchies[i], CGROUP_SUPER_MAGIC))
+			collect_stale(hierarchies[i]);
 	if (memory) {
 		if ((r = create_v1_one("memory", name, "memory.limit_in_bytes", memory, cg, info, info_len)) <= 0)
 			return r;
