@@ -152,6 +152,8 @@ static int create_v2(const char *name, uint64_t memory, uint64_t pids, struct sb
 		return 0;
 	}
 	const char *group = cg->paths[0];
+	cg->v2 = true;
+	cg->memory = memory ? group : NULL;
 	if ((r = set_v2_limits(group, memory, pids)) < 0) {
 		snprintf(info, info_len, "cgroup setup in %s failed: %s", group, strerror(-r));
 		return r;
@@ -171,7 +173,6 @@ static int create_v1_one(const char *controller, const char *name, const char *k
 		snprintf(info, info_len, "cgroup setup: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	collect_stale(parent);
 	if ((r = add_dir(cg, &dir)) < 0) {
 		if (cg->n == 0 && (r == -EACCES || r == -EPERM || r == -EROFS)) {
 			snprintf(info, info_len, "cgroup v1: cannot create groups as this user (%s); relying on rlimits",
@@ -199,11 +200,18 @@ static int create_v1(const char *name, uint64_t memory, uint64_t pids, struct sb
 		snprintf(info, info_len, "no usable cgroup hierarchy for memory/pids; relying on rlimits");
 		return 0;
 	}
+	/* A dead broker's groups are collected whole, in every controller we use, whichever
+	 * limits this worker wants: a run with pids only must not leave a stale memory group. */
+	static const char *const hierarchies[] = { "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids" };
+	for (size_t i = 0; i < sizeof(hierarchies) / sizeof(hierarchies[0]); i++)
+		if (is_fs(hierarchies[i], CGROUP_SUPER_MAGIC))
+			collect_stale(hierarchies[i]);
 	if (memory) {
 		if ((r = create_v1_one("memory", name, "memory.limit_in_bytes", memory, cg, info, info_len)) <= 0)
 			return r;
 		/* memsw exists only with swap accounting; without it swap is not limited here. */
 		(void)write_u64(cg->paths[0], "memory.memsw.limit_in_bytes", memory);
+		cg->memory = cg->paths[0];
 	}
 	if (pids && (r = create_v1_one("pids", name, "pids.max", pids, cg, info, info_len)) <= 0)
 		return r;
@@ -238,6 +246,27 @@ int sbx_cgroup_attach(const struct sbx_cgroup *cg, pid_t pid)
 	return 0;
 }
 
+static int oom_kill_line(char *line, void *ctx)
+{
+	unsigned long long v;
+	if (sscanf(line, "oom_kill %llu", &v) == 1) {
+		*(uint64_t *)ctx = v;
+		return 1;
+	}
+	return 0;
+}
+
+uint64_t sbx_cgroup_oom_kills(const struct sbx_cgroup *cg)
+{
+	_cleanup_free_ char *path = NULL;
+	uint64_t kills = 0;
+	if (!cg->memory ||
+	    sbx_asprintf(&path, "%s/%s", cg->memory, cg->v2 ? "memory.events" : "memory.oom_control") < 0)
+		return 0;
+	(void)sbx_each_line(path, oom_kill_line, &kills);
+	return kills;
+}
+
 void sbx_cgroup_destroy(struct sbx_cgroup *cg)
 {
 	for (size_t i = cg->n; i-- > 0;) {
@@ -248,4 +277,5 @@ void sbx_cgroup_destroy(struct sbx_cgroup *cg)
 		cg->paths[i] = NULL;
 	}
 	cg->n = 0;
+	cg->memory = NULL;
 }

@@ -5,9 +5,13 @@
 #include "chan.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "broker/worker.h"
 #include "common/fdpass.h"
@@ -41,7 +45,8 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 	/* The fields another type carries are zero (protocol.h): no message smuggles anything. */
 	static const char zero[SBX_LAUNCH_DETAIL_MAX];
 	bool error_fields = m.step || m.error || memcmp(m.detail, zero, sizeof(zero)) != 0;
-	if ((m.type != SBX_LAUNCH_ERROR && error_fields) || (m.type != SBX_LAUNCH_STATUS && m.status))
+	if ((m.type != SBX_LAUNCH_ERROR && error_fields) || (m.type != SBX_LAUNCH_STATUS && m.status) ||
+	    (m.type != SBX_LAUNCH_EXEC && m.listener))
 		if (m.type == SBX_LAUNCH_ERROR || m.type == SBX_LAUNCH_EXEC || m.type == SBX_LAUNCH_STATUS)
 			return refuse(why, "field set that the message type does not carry");
 	switch (m.type) {
@@ -54,8 +59,11 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 			return refuse(why, "setup ERROR after EXEC");
 		break;
 	case SBX_LAUNCH_EXEC:
-		if (n_fds != (seccomp ? 1u : 0u))
-			return refuse(why, "EXEC with the wrong number of fds");
+		/* The broker takes the listener itself (pidfd_getfd): nothing is ever in flight. */
+		if (n_fds)
+			return refuse(why, "fd passed with EXEC");
+		if (seccomp ? m.listener < 0 : m.listener != 0)
+			return refuse(why, seccomp ? "EXEC names no listener" : "EXEC names a listener without seccomp");
 		break;
 	case SBX_LAUNCH_STATUS:
 		if (n_fds)
@@ -84,8 +92,61 @@ static void protocol_violation(struct sbx_worker *w, const char *why)
 	sbx_worker_kill(w);
 }
 
-/* Record what a decoded message says; takes the listener fd out of fds. */
-static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, int *fds)
+/* The parent of pid as /proc tells it, or -errno. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	const char *p = strstr(buf, "\nPPid:\t");
+	return p ? (pid_t)atoi(p + 7) : -EIO;
+}
+
+/* The program's process named its listener in EXEC: take it with pidfd_getfd(), then say TAKEN
+ * (it waits for that in ppoll() before its exec, which would close the listener). No fd is
+ * ever in flight from the sandbox: an fd in flight counts against its uid's limit, which
+ * every sandbox of that uid shares (issue 13). pid is the sender's, vouched for by the kernel
+ * (SCM_CREDENTIALS); it must be init's child, checked after pidfd_open and with the process
+ * still alive after the check, so the pidfd is that child whatever pids were reused. */
+static int take_listener(struct sbx_worker *w, pid_t pid, int fd)
+{
+	if (pid <= 0)
+		return -ESRCH;
+	_cleanup_close_ int pidfd = pidfd_open(pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	if (parent_of(pid) != w->pid)
+		return -ESRCH;
+	if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+		return -errno;
+	_cleanup_close_ int listener = pidfd_getfd(pidfd, fd, 0); /* close-on-exec */
+	if (listener < 0)
+		return -errno;
+	char path[64], target[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", listener);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	if (strcmp(target, "anon_inode:seccomp notify") != 0)
+		return -ENOTSUP;
+	struct sbx_launch_msg taken;
+	memset(&taken, 0, sizeof(taken));
+	taken.type = SBX_LAUNCH_TAKEN;
+	if (send(w->chan.fd, &taken, sizeof(taken), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(taken))
+		return -EIO;
+	w->listener.fd = sbx_steal_fd(&listener);
+	return 0;
+}
+
+/* Record what a decoded message says; pid: its sender's (SCM_CREDENTIALS), 0 when unknown. */
+static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pid)
 {
 	struct sbx_exit_facts *f = &w->facts;
 	switch (m->type) {
@@ -96,8 +157,14 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, int *fds
 		memcpy(f->err_detail, m->detail, sizeof(f->err_detail));
 		break;
 	case SBX_LAUNCH_EXEC:
-		if (w->seccomp)
-			w->listener.fd = sbx_steal_fd(&fds[0]);
+		if (w->seccomp) {
+			int r = take_listener(w, pid, m->listener);
+			if (r < 0) {
+				char why[sizeof(f->protocol_why)];
+				snprintf(why, sizeof(why), "cannot take the seccomp listener: %s", strerror(-r));
+				protocol_violation(w, why);
+			}
+		}
 		sbx_nsrecord_start(w); /* every namespace exists now */
 		break;
 	case SBX_LAUNCH_STATUS:
@@ -124,10 +191,10 @@ bool sbx_chan_drain(struct sbx_worker *w)
 		if (sbx_launch_decode(&buf, (size_t)rv.len, rv.n_fds, flags, w->chan.state, w->seccomp, &m, &next, &why) < 0) {
 			protocol_violation(w, why);
 		} else {
-			apply(w, &m, rv.fds);
+			apply(w, &m, rv.pid);
 			w->chan.state = next;
 		}
-		sbx_recv_close(&rv); /* what apply() took is -1 already */
+		sbx_recv_close(&rv); /* no valid message carries an fd */
 		if (w->listener.fd >= 0 && !w->listener.ev && sbx_listener_watch(w) < 0)
 			protocol_violation(w, "cannot watch the seccomp listener");
 	}
@@ -145,6 +212,10 @@ static void on_chan(evutil_socket_t fd, short what, void *arg)
 
 int sbx_chan_watch(struct sbx_worker *w)
 {
+	/* Every datagram then carries its sender's pid (before GO: nothing is sent before it). */
+	int one = 1;
+	if (setsockopt(w->chan.fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+		return -errno;
 	w->chan.ev = event_new(w->base, w->chan.fd, EV_READ | EV_PERSIST, on_chan, w);
 	if (!w->chan.ev || event_add(w->chan.ev, NULL) < 0)
 		return -ENOMEM;

@@ -94,6 +94,14 @@ static int opt_time(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
 	return 0;
 }
 
+static int opt_kill_after(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
+{
+	struct sbx_spec_error e;
+	if (sbx_spec_duration_ms(arg, &cli->kill_after_ms, &e) < 0)
+		return bad(o, arg, e.text);
+	return 0;
+}
+
 static int opt_memory(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
 {
 	/* Below 1 MiB not even the dynamic loader fits. */
@@ -190,6 +198,8 @@ static const struct cli_opt options[] = {
 	{ "rw", 0, "PATH", opt_path, .help = "make host PATH visible read-write at the same place" },
 	{ "time-limit", 0, "DURATION", opt_time,
 	  .help = "kill the sandbox after DURATION (exit status 124):\nseconds (1.5) or with a unit (500ms, 10s, 2m, 1h)" },
+	{ "kill-after", 0, "DURATION", opt_kill_after,
+	  .help = "after forwarding SIGINT, SIGTERM or SIGHUP, kill the sandbox\nif it still runs DURATION later (default 10s)" },
 	{ "memory-limit", 0, "SIZE", opt_memory, .help = "address-space limit and memory cgroup (K/M/G suffixes)" },
 	{ "pids-limit", 0, "N", opt_pids, .help = "process limit (rlimit and pids cgroup)" },
 	{ "user", 0, "UID[:GID]", opt_user, .help = "host uid/gid of the worker when sbx runs as root (default 65534)" },

@@ -22,6 +22,7 @@ struct sbx_cli {
 	const char *params[SBX_CLI_MAX_PARAMS + 1]; /* NULL-terminated "name=value" */
 	size_t n_params;
 	uint64_t time_limit_ms;
+	uint64_t kill_after_ms;     /* --kill-after; 0 when absent (the library's default) */
 	uint64_t memory;
 	uint64_t pids;
 	bool no_seccomp;

@@ -161,6 +161,7 @@ SBX_EXPORT int sbx_config_new(struct sbx_config **ret)
 	cfg->host_uid = SBX_DEFAULT_HOST_ID;
 	cfg->host_gid = SBX_DEFAULT_HOST_ID;
 	cfg->time_limit_ms = cfg->memory = cfg->pids = SBX_UNSET;
+	cfg->kill_after_ms = SBX_DEFAULT_KILL_AFTER_MS;
 	*ret = cfg;
 	return 0;
 }
@@ -215,6 +216,14 @@ SBX_EXPORT int sbx_config_set_time_limit_ms(struct sbx_config *cfg, uint64_t ms)
 	if (!cfg)
 		return -EINVAL;
 	cfg->time_limit_ms = ms ? ms : SBX_UNSET;
+	return 0;
+}
+
+SBX_EXPORT int sbx_config_set_kill_after_ms(struct sbx_config *cfg, uint64_t ms)
+{
+	if (!cfg)
+		return -EINVAL;
+	cfg->kill_after_ms = ms;
 	return 0;
 }
 

@@ -81,6 +81,13 @@ static void program_ended(const struct sbx_exit_facts *f, const char *program, s
 		       "or a rule with the kill action)", program);
 }
 
+/* The memory group's OOM killer ended it: it killed a process, and the program died of SIGKILL
+ * or init did (no status). A child killed while the program went on to exit is not the cause. */
+static bool memory_killed(const struct sbx_exit_facts *f)
+{
+	return f->oom_killed && (!f->have_status || (WIFSIGNALED(f->status) && WTERMSIG(f->status) == SIGKILL));
+}
+
 void sbx_exit_decide(const struct sbx_exit_facts *f, const char *program, struct sbx_exit_report *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -99,6 +106,11 @@ void sbx_exit_decide(const struct sbx_exit_facts *f, const char *program, struct
 		e->kind = SBX_EXIT_TIMEOUT;
 		e->status = 124;
 		say(r, "%s: time limit reached; the sandbox was killed", program);
+	} else if (memory_killed(f)) {
+		killed(e);
+		e->kind = SBX_EXIT_MEMORY;
+		say(r, "%s: memory limit reached; the kernel's OOM killer ended %s", program,
+		    f->have_status ? "the program" : "the sandbox");
 	} else if (f->protocol_error) {
 		setup_failed(e, EPROTO);
 		say(r, "launch protocol violation (%s); the sandbox was killed", f->protocol_why);
@@ -108,6 +120,11 @@ void sbx_exit_decide(const struct sbx_exit_facts *f, const char *program, struct
 		    f->err_detail, strerror(f->err_errno));
 	} else if (f->have_status && (WIFEXITED(f->status) || WIFSIGNALED(f->status))) {
 		program_ended(f, program, r);
+	} else if (f->grace_expired) {
+		killed(e);
+		say(r, "%s: still running %llu.%03llu s after signal %d (SIG%s); the sandbox was killed", program,
+		    (unsigned long long)(f->grace_ms / 1000), (unsigned long long)(f->grace_ms % 1000), f->grace_signal,
+		    sigabbrev_np(f->grace_signal) ? sigabbrev_np(f->grace_signal) : "?");
 	} else if (f->killed) {
 		killed(e);
 		say(r, "%s: killed", program);

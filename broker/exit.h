@@ -26,6 +26,10 @@ struct sbx_exit_facts {
 	bool protocol_error;           /* the launch channel carried something malformed */
 	char protocol_why[128];
 	bool timed_out;
+	bool grace_expired;            /* still running kill_after_ms after a forwarded signal */
+	int grace_signal;              /* that signal */
+	uint64_t grace_ms;
+	bool oom_killed;               /* the memory cgroup's OOM killer killed a process of it */
 	bool killed;                   /* the host application killed it */
 	int init_code;                 /* how init itself ended: siginfo si_code (CLD_*) */
 	int init_status;               /* and si_status */
@@ -41,8 +45,9 @@ struct sbx_exit_report {
 };
 
 /* Decide the exit from the facts, in this order: the launcher's exec failed; the policy was
- * violated; the request protocol was broken; the time limit; the launch protocol was broken;
- * a setup step failed; the program's own status; killed by the host; init ended unexpectedly.
+ * violated; the request protocol was broken; the time limit; the memory cgroup's OOM kill; the
+ * launch protocol was broken; a setup step failed; the program's own status; still running
+ * after the grace period of a forwarded signal; killed by the host; init ended unexpectedly.
  * program: the host path, for messages. r is overwritten: clear a report decided before. No
  * system calls; the message is allocated, whatever its length. */
 void sbx_exit_decide(const struct sbx_exit_facts *f, const char *program, struct sbx_exit_report *r);

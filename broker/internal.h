@@ -26,6 +26,7 @@ struct sbx_config {
 	uint64_t time_limit_ms;
 	uint64_t memory;
 	uint64_t pids;
+	uint64_t kill_after_ms;           /* grace after a forwarded SIGINT/TERM/HUP; 0: never */
 	bool seccomp;
 	bool learn;
 	bool host_id_set;
@@ -61,6 +62,7 @@ struct sbx_filter_cache {
 #define SBX_DEFAULT_FSIZE (4ULL << 30)
 #define SBX_DEFAULT_TMP_SIZE (64ULL << 20)
 #define SBX_DEFAULT_HOST_ID 65534
+#define SBX_DEFAULT_KILL_AFTER_MS 10000ULL
 
 
 /* The one place a struct sbx_error is filled: replaces what err held (NULL: nothing to fill),

@@ -36,7 +36,7 @@ struct run {
 static const char *kind_name(enum sbx_exit_kind k)
 {
 	static const char *const names[] = { "exited", "signaled", "violation", "timeout", "setup-failed",
-					     "exec-failed", "killed" };
+					     "exec-failed", "killed", "memory" };
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
 }
 
@@ -212,6 +212,8 @@ static int add_paths(const struct sbx_cli *cli, struct sbx_config *cfg, struct s
 static int set_limits(const struct sbx_cli *cli, struct sbx_config *cfg)
 {
 	sbx_config_set_time_limit_ms(cfg, cli->time_limit_ms);
+	if (cli->kill_after_ms)
+		sbx_config_set_kill_after_ms(cfg, cli->kill_after_ms);
 	sbx_config_set_memory_limit(cfg, cli->memory);
 	sbx_config_set_pids_limit(cfg, cli->pids);
 	int r;

@@ -64,6 +64,7 @@ static void worker_release(struct sbx_worker *w)
 	sbx_event_freep(&w->listener.ev);
 	sbx_event_freep(&w->ev_timer);
 	sbx_nsrecord_end(w);
+	sbx_event_freep(&w->ev_grace);
 	sbx_close(&w->req.fd);
 	sbx_grants_free(&w->grants);
 	sbx_close(&w->chan.fd);
@@ -97,6 +98,7 @@ static void worker_reap(struct sbx_worker *w)
 	(void)sbx_chan_drain(w);
 	w->facts.init_code = si.si_code;
 	w->facts.init_status = si.si_status;
+	w->facts.oom_killed = sbx_cgroup_oom_kills(&w->cg) > 0;
 	sbx_exit_decide(&w->facts, w->program, &w->exit);
 	w->done = true;
 	worker_release(w);
@@ -124,6 +126,35 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		sbx_logf(w->log, w->log_userdata, SBX_LOG_NOTICE, "time limit reached, killing the sandbox");
 		sbx_worker_kill(w);
 	}
+}
+
+/* The grace period after a forwarded SIGINT/TERM/HUP is over and the sandbox still runs: a
+ * program that ignores the signal must not keep sbx alive forever. */
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct sbx_worker *w = arg;
+	if (!w->done && !w->facts.violation) {
+		w->facts.grace_expired = true;
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_NOTICE, "still running %llu ms after signal %d, killing the sandbox",
+			 (unsigned long long)w->facts.grace_ms, w->facts.grace_signal);
+		sbx_worker_kill(w);
+	}
+}
+
+static int arm_grace(struct sbx_worker *w, int sig)
+{
+	uint64_t ms = w->cfg->kill_after_ms;
+	if ((sig != SIGINT && sig != SIGTERM && sig != SIGHUP) || ms == 0 || w->ev_grace)
+		return 0; /* the first signal starts the one grace period */
+	struct timeval tv = { .tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+	w->ev_grace = evtimer_new(w->base, on_grace, w);
+	if (!w->ev_grace || evtimer_add(w->ev_grace, &tv) < 0)
+		return -ENOMEM;
+	w->facts.grace_signal = sig;
+	w->facts.grace_ms = ms;
+	return 0;
 }
 
 /* ---- spawning: the steps ---- */
@@ -424,7 +455,7 @@ SBX_EXPORT int sbx_worker_signal(struct sbx_worker *w, int sig)
 	/* Init has a handler for the forwarded signals and passes them to the program. */
 	if (pidfd_send_signal(w->pidfd, sig, NULL, 0) < 0)
 		return -errno;
-	return 0;
+	return arm_grace(w, sig);
 }
 
 SBX_EXPORT void sbx_worker_free(struct sbx_worker *w)

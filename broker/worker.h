@@ -45,6 +45,7 @@ struct sbx_worker {
 	pid_t pid;
 	int pidfd;
 	struct event *ev_pid, *ev_timer;
+	struct event *ev_grace;        /* armed by the first forwarded SIGINT/TERM/HUP */
 	struct sbx_cgroup cg;
 	int id_offset;                 /* taken from cfg's id range, -1 when none */
 	int id_lock;                   /* its lock file (idrange.c), -1 when none */

@@ -37,7 +37,7 @@ int sbx_send_fd(int sock, const void *buf, size_t len, int fd, int flags)
 int sbx_recv_fds(int sock, void *buf, size_t len, int flags, struct sbx_recv *r)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * 8)];
+		char buf[CMSG_SPACE(sizeof(int) * 8) + CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} control;
 	memset(r, 0, sizeof(*r));
@@ -53,6 +53,13 @@ int sbx_recv_fds(int sock, void *buf, size_t len, int flags, struct sbx_recv *r)
 		r->len = n;
 		r->truncated = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+			    c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+				struct ucred uc;
+				memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+				r->pid = uc.pid;
+				continue;
+			}
 			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0)) {
 				r->bad_control = true;
 				continue;

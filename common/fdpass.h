@@ -18,7 +18,9 @@ struct sbx_recv {
 	ssize_t len;        /* bytes received (0: EOF or an empty datagram) */
 	int fds[8];         /* received fds, close-on-exec; the caller owns them */
 	size_t n_fds;
-	bool bad_control;   /* a control message that is not SCM_RIGHTS, or more fds than fit */
+	pid_t pid;          /* SCM_CREDENTIALS (SO_PASSCRED on sock): the sender's pid, else 0 */
+	bool bad_control;   /* a control message that is not SCM_RIGHTS or SCM_CREDENTIALS, or
+	                       more fds than fit */
 	bool truncated;     /* MSG_TRUNC or MSG_CTRUNC: the datagram or its fds did not fit */
 };
 

@@ -14,14 +14,21 @@
  *                                      init exits
  *   child  -> broker SBX_LAUNCH_ERROR   one of the program process's steps failed before its exec;
  *                                      it exits, and init follows with its STATUS
- *   child  -> broker SBX_LAUNCH_EXEC    about to exec; with seccomp, carries the listener fd
+ *   child  -> broker SBX_LAUNCH_EXEC    about to exec; with seccomp, names the listener's fd
+ *                                      number in the sender (no fd in flight: an fd in flight
+ *                                      counts against the sender's uid, which every sandbox of
+ *                                      that uid shares, so a hostile one could fill it); the
+ *                                      broker takes it with pidfd_getfd() from the sender, whose
+ *                                      pid the kernel attaches (SO_PASSCRED)
+ *   broker -> child SBX_LAUNCH_TAKEN   the broker holds the listener: the child, waiting in
+ *                                      ppoll() on the channel since EXEC, may exec now
  *   child  -> broker SBX_LAUNCH_ERROR   exec failed (step SBX_STEP_EXEC, errno)
  *   init   -> broker SBX_LAUNCH_STATUS  the program ended with wait status `status`; init exits
  *
  * States on the broker side (enum sbx_launch_state), what each accepts and where it leads
  * (sbx_launch_allowed below; broker/chan.c decodes with sbx_launch_decode(), which is fuzzed):
- *   SETUP   : ERROR -> FAILED, EXEC -> RUNNING (the single message that may carry an fd:
- *             exactly one SCM_RIGHTS fd, only when seccomp is on)
+ *   SETUP   : ERROR -> FAILED, EXEC -> RUNNING (no message carries an fd; EXEC names the
+ *             listener's number, >= 0, when seccomp is on, and 0 otherwise)
  *   RUNNING : ERROR (only step EXEC) -> FAILED, STATUS -> ENDED
  *   FAILED  : STATUS -> ENDED (the program's process reported its own failure; init follows
  *             with its wait status)
@@ -39,6 +46,7 @@ enum sbx_launch_type {
 	SBX_LAUNCH_EXEC = 3,
 	SBX_LAUNCH_STATUS = 4,
 	SBX_LAUNCH_FILTER = 5,
+	SBX_LAUNCH_TAKEN = 6,
 };
 
 /* The fd number of the launch channel inside, before exec. Fixed, so that a compiled filter
@@ -105,6 +113,7 @@ struct sbx_launch_msg {
 	int32_t error;   /* positive errno, ERROR only */
 	int32_t status;  /* wait status, STATUS only */
 	char detail[SBX_LAUNCH_DETAIL_MAX]; /* NUL-terminated; ERROR only, else all zero */
+	int32_t listener; /* EXEC with seccomp: the listener's fd number in the sender, else 0 */
 };
 
 enum sbx_launch_state {

@@ -149,6 +149,9 @@ int sbx_config_add_path(struct sbx_config *cfg, const char *path, bool writable)
 int sbx_config_set_time_limit_ms(struct sbx_config *cfg, uint64_t ms);
 int sbx_config_set_memory_limit(struct sbx_config *cfg, uint64_t bytes);
 int sbx_config_set_pids_limit(struct sbx_config *cfg, uint64_t n);
+/* After sbx_worker_signal() forwards SIGINT, SIGTERM or SIGHUP, kill the whole sandbox if it is
+ * still running ms later (a program may ignore the signal). Default 10000; 0: never. */
+int sbx_config_set_kill_after_ms(struct sbx_config *cfg, uint64_t ms);
 /* Diagnosis only: run without the seccomp layer. */
 int sbx_config_set_seccomp(struct sbx_config *cfg, bool enabled);
 /* The host uid/gid the worker runs as when the broker runs as root (default 65534). Refuses 0. */
@@ -228,7 +231,9 @@ enum sbx_exit_kind {
 	SBX_EXIT_TIMEOUT = 3,      /* the time limit ended it */
 	SBX_EXIT_SETUP_FAILED = 4, /* the sandbox could not be set up; message names the step */
 	SBX_EXIT_EXEC_FAILED = 5,  /* the program could not be executed inside; error holds the errno */
-	SBX_EXIT_KILLED = 6,       /* sbx_worker_kill() or the broker ended it */
+	SBX_EXIT_KILLED = 6,       /* sbx_worker_kill() or the broker ended it (also after the grace
+	                              period of sbx_config_set_kill_after_ms(); message says so) */
+	SBX_EXIT_MEMORY = 7,       /* the memory cgroup's limit ended it (OOM kill); status 137 */
 };
 
 /* How a worker ended, as the exit callback sees it. Owned by the worker: the strings (never

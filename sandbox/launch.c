@@ -60,7 +60,8 @@
  *  25. loading the seccomp filter
  *        last: everything above is system calls the policy need not allow
  *  26. handing the listener to the broker
- *        on the launch channel, the one call the filter lets through for us
+ *        EXEC names it; the broker takes it with pidfd_getfd() and says TAKEN, which we
+ *        wait for in ppoll(): the two calls the filter lets through for us. No fd in flight
  *  27. exec
  *        the program, by fd
  *
@@ -115,6 +116,23 @@ static void report_error(int fd, enum sbx_step step, int err, const char *detail
 	if (detail)
 		snprintf(msg.detail, sizeof(msg.detail), "%s", detail);
 	(void)send_msg(fd, &msg, -1);
+}
+
+/* After EXEC: wait until the broker has taken the listener (SBX_LAUNCH_TAKEN is the only
+ * message it sends after FILTER, and init reads nothing any more). ppoll() with one fd, no
+ * timeout and no mask is what the filter allows (broker/policy/compile.c); TAKEN stays queued,
+ * unread. A hang-up means the broker is gone: never exec without it. */
+static int wait_taken(void)
+{
+	struct pollfd p = { .fd = SBX_LAUNCH_FD, .events = POLLIN };
+	for (;;) {
+		long n = syscall(SYS_ppoll, &p, 1, NULL, NULL, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		return (p.revents & (POLLIN | POLLHUP | POLLERR)) == POLLIN ? 0 : -EPIPE;
+	}
 }
 
 /* The step that is running fails: tell the broker (err: errno, either sign) and fail closed. */
@@ -422,19 +440,25 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	struct sbx_launch_msg msg;
 	memset(&msg, 0, sizeof(msg));
 	msg.type = SBX_LAUNCH_EXEC;
-	int listener = -1;
 	if (plan->seccomp) {
+		/* The broker takes the listener out of this process with pidfd_getfd(), which an
+		 * unprivileged broker may only do to a dumpable process (init's non-dumpability was
+		 * inherited). Nothing untrusted has run here, and the exec resets it anyway. */
+		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+			fail(errno, "dumpable for the handoff");
 		struct sock_fprog prog = { .len = (unsigned short)filter_msg.n_insns,
 					   .filter = (struct sock_filter *)filter_msg.insns };
-		listener = sbx_seccomp_load(&prog);
-		if (listener < 0)
-			fail(listener, NULL);
+		msg.listener = sbx_seccomp_load(&prog);
+		if (msg.listener < 0)
+			fail(msg.listener, NULL);
 	}
-	/* From here on only sendmsg(launch_fd), exit_group and the one exec are certain to be
-	 * allowed: the broker answers anything else as a violation. */
+	/* From here on only sendmsg(launch_fd), the handoff's ppoll, exit_group and the one exec
+	 * are certain to be allowed: the broker answers anything else as a violation. */
 	step_now = SBX_STEP_HANDOFF;
-	if ((r = send_msg(SBX_LAUNCH_FD, &msg, listener)) < 0)
+	if ((r = send_msg(SBX_LAUNCH_FD, &msg, -1)) < 0)
 		fail(r, NULL); /* without the listener the broker could not answer: never exec */
+	if (plan->seccomp && (r = wait_taken()) < 0)
+		fail(r, NULL); /* the exec would close the listener before the broker took it */
 	step_now = SBX_STEP_EXEC;
 	if (exec_by_path)
 		syscall(SYS_execve, plan->program_path, plan->argv, plan->envp);

@@ -347,12 +347,13 @@ int sbx_policy_build_ctx(const struct sbx_policy *p, const struct sbx_compile_op
 			const struct sbx_rule *rule = &p->rules[i];
 			if (rule->nr == SCMP_SYS(clone3))
 				clone3_ruled = true;
-			if (opts->launch_fd >= 0 && rule->nr == SCMP_SYS(sendmsg) && !rule->n_alts &&
+			if (opts->launch_fd >= 0 && (rule->nr == SCMP_SYS(sendmsg) || rule->nr == SCMP_SYS(ppoll)) &&
+			    !rule->n_alts &&
 			    rule->action != SBX_ACT_ALLOW) {
 				/* An unconditional rule would replace the launcher's own sendmsg rule. */
 				sbx_policy_diag_set(diag, rule->file, rule->line, rule->col,
-						    "an unconditional non-allow rule for sendmsg would block the "
-						    "launcher's channel; give it a condition (e.g. arg0 != 3)");
+						    "an unconditional non-allow rule for %s would block the "
+						    "launcher's channel; give it a condition (e.g. arg0 != 3)", rule->name);
 				return -EINVAL;
 			}
 			uint8_t action;
@@ -396,8 +397,13 @@ int sbx_policy_build_ctx(const struct sbx_policy *p, const struct sbx_compile_op
 	if (opts->launch_fd >= 0) {
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
 				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)opts->launch_fd));
+		/* The launcher waits for the broker to take the listener (sandbox/launch.c):
+		 * ppoll() of one fd, no timeout, no mask. It reads nothing. */
+		if (r >= 0 || r == -EEXIST)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ppoll), 3, SCMP_A1(SCMP_CMP_EQ, 1),
+					     SCMP_A2(SCMP_CMP_EQ, 0), SCMP_A3(SCMP_CMP_EQ, 0));
 		if (r < 0 && r != -EEXIST) {
-			sbx_policy_diag_set(diag, p->file, 0, 0, "cannot add the launcher's sendmsg rule: %s", strerror(-r));
+			sbx_policy_diag_set(diag, p->file, 0, 0, "cannot add the launcher's channel rules: %s", strerror(-r));
 			return r;
 		}
 	}

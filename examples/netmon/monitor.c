@@ -157,6 +157,7 @@ static const char *exit_kind(enum sbx_exit_kind k)
 	case SBX_EXIT_SETUP_FAILED: return "setup failed";
 	case SBX_EXIT_EXEC_FAILED: return "exec failed";
 	case SBX_EXIT_KILLED: return "killed";
+	case SBX_EXIT_MEMORY: return "memory limit";
 	}
 	return "?";
 }

@@ -17,7 +17,8 @@
 static const char *const refusals[] = {
 	"malformed launch message", "message after the end", "detail not NUL-terminated",
 	"fd passed with ERROR",     "malformed ERROR",       "setup ERROR after EXEC",
-	"EXEC with the wrong number of fds", "fd passed with STATUS", "unknown message type",
+	"fd passed with EXEC",      "EXEC names no listener", "EXEC names a listener without seccomp",
+	"fd passed with STATUS",    "unknown message type",
 	"ERROR out of state",       "EXEC out of state",     "STATUS out of state",
 	"field set that the message type does not carry",
 };

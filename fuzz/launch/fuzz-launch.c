@@ -28,7 +28,7 @@ static void check_accepted(const struct launch_input *in, const struct sbx_launc
 {
 	switch (m->type) {
 	case SBX_LAUNCH_ERROR:
-		check(in->n_fds == 0);
+		check(in->n_fds == 0 && m->listener == 0);
 		check(m->step > SBX_STEP_NONE && m->step < SBX_STEP_MAX_);
 		check(m->error > 0 && m->error <= 4095);
 		check(in->state == SBX_LAUNCH_STATE_SETUP ||
@@ -36,12 +36,13 @@ static void check_accepted(const struct launch_input *in, const struct sbx_launc
 		check(next == SBX_LAUNCH_STATE_FAILED);
 		break;
 	case SBX_LAUNCH_EXEC:
-		/* The single message that may carry an fd: exactly the listener, only with seccomp. */
-		check(in->n_fds == (in->seccomp ? 1u : 0u));
+		/* No fd: it names the listener's number, only with seccomp. */
+		check(in->n_fds == 0);
+		check(in->seccomp ? m->listener >= 0 : m->listener == 0);
 		check(in->state == SBX_LAUNCH_STATE_SETUP && next == SBX_LAUNCH_STATE_RUNNING);
 		break;
 	case SBX_LAUNCH_STATUS:
-		check(in->n_fds == 0);
+		check(in->n_fds == 0 && m->listener == 0);
 		check(in->state == SBX_LAUNCH_STATE_RUNNING || in->state == SBX_LAUNCH_STATE_FAILED);
 		check(next == SBX_LAUNCH_STATE_ENDED);
 		break;

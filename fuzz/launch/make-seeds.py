@@ -4,7 +4,8 @@
 
 Each file is 3 prefix bytes (state, fd byte, flags; see input.h) followed by one datagram as
 the sandbox would send it. The layout follows common/protocol.h (little-endian):
-  struct sbx_launch_msg = u32 type, u32 step, i32 error, i32 status, char detail[192]  208 bytes
+  struct sbx_launch_msg = u32 type, u32 step, i32 error, i32 status, char detail[192],
+                          i32 listener                                                 212 bytes
 valid-* must decode, bad-* must be refused; between them the bad-* seeds reach every refusal
 in sbx_launch_decode() (corpus-check verifies both).
 The step numbers are read from enum sbx_step in common/protocol.h: renumbering the steps wants
@@ -30,7 +31,7 @@ def steps():
 
 
 STEPS = steps()
-GO, ERROR, EXEC, STATUS, FILTER = 1, 2, 3, 4, 5
+GO, ERROR, EXEC, STATUS, FILTER, TAKEN = 1, 2, 3, 4, 5, 6
 SETUP, RUNNING, FAILED, ENDED = 0, 1, 2, 3
 STEP_SYNC, STEP_HOSTNAME, STEP_LANDLOCK = STEPS["SYNC"], STEPS["HOSTNAME"], STEPS["LANDLOCK"]
 STEP_EXEC, STEP_MAX = STEPS["EXEC"], STEPS["MAX_"]
@@ -38,7 +39,7 @@ assert STEPS["NONE"] == 0 and STEP_EXEC == STEP_MAX - 1
 TRUNC, CTRUNC, SECCOMP = 1, 2, 4
 ENOENT, EACCES, EPERM = 2, 13, 1
 DETAIL = 192
-MSG = 16 + DETAIL
+MSG = 16 + DETAIL + 4
 
 
 def detail(s):
@@ -46,8 +47,8 @@ def detail(s):
     return b + b"\0" * (DETAIL - len(b))
 
 
-def msg(typ, step=0, error=0, status=0, text=""):
-    return struct.pack("<IIii", typ, step, error, status) + detail(text)
+def msg(typ, step=0, error=0, status=0, text="", listener=0):
+    return struct.pack("<IIii", typ, step, error, status) + detail(text) + struct.pack("<i", listener)
 
 
 def error(step=STEP_HOSTNAME, errno=ENOENT, text="sbx"):
@@ -71,7 +72,8 @@ SEEDS = {
     "valid-error-errno-max": prefix() + error(STEP_LANDLOCK, 4095),
     "valid-error-detail-full": prefix() + error(text="d" * (DETAIL - 1)),
     "valid-error-running-exec": prefix(RUNNING) + error(STEP_EXEC, ENOENT, ""),
-    "valid-exec-seccomp": prefix(fds=1, flags=SECCOMP) + msg(EXEC),
+    "valid-exec-seccomp": prefix(flags=SECCOMP) + msg(EXEC, listener=4),
+    "valid-exec-seccomp-listener-0": prefix(flags=SECCOMP) + msg(EXEC),
     "valid-exec-no-seccomp": prefix() + msg(EXEC),
     "valid-status-running": prefix(RUNNING) + status(0),
     "valid-status-running-signal": prefix(RUNNING) + status(9),
@@ -80,8 +82,8 @@ SEEDS = {
     # Transport.
     "bad-trunc": prefix(flags=TRUNC) + error(),
     "bad-ctrunc": prefix(RUNNING, flags=CTRUNC) + status(),
-    "bad-ctrunc-exec": prefix(fds=1, flags=SECCOMP | CTRUNC) + msg(EXEC),
-    "bad-trunc-ctrunc": prefix(fds=1, flags=SECCOMP | TRUNC | CTRUNC) + msg(EXEC),
+    "bad-ctrunc-exec": prefix(flags=SECCOMP | CTRUNC) + msg(EXEC, listener=4),
+    "bad-trunc-ctrunc": prefix(flags=SECCOMP | TRUNC | CTRUNC) + msg(EXEC, listener=4),
     # Sizes.
     "bad-empty": prefix(),
     "bad-short-type": prefix() + struct.pack("<I", EXEC),
@@ -90,7 +92,7 @@ SEEDS = {
     "bad-twice": prefix(RUNNING) + status() + status(),
     # States that do not exist.
     "bad-state-4": prefix(4) + msg(EXEC),
-    "bad-state-127": prefix(127, fds=1, flags=SECCOMP) + msg(EXEC),
+    "bad-state-127": prefix(127, flags=SECCOMP) + msg(EXEC, listener=4),
     "bad-state-negative": prefix(-1) + status(),
     "bad-state-min": prefix(-128) + error(),
     # Detail.
@@ -104,10 +106,15 @@ SEEDS = {
     "bad-error-with-status": prefix() + msg(ERROR, STEP_HOSTNAME, ENOENT, 9),
     "bad-error-fd": prefix(fds=1) + error(),
     "bad-status-fd": prefix(RUNNING, fds=1, flags=SECCOMP) + status(),
-    "bad-exec-seccomp-no-fd": prefix(flags=SECCOMP) + msg(EXEC),
-    "bad-exec-seccomp-two-fds": prefix(fds=2, flags=SECCOMP) + msg(EXEC),
+    "bad-exec-seccomp-fd": prefix(fds=1, flags=SECCOMP) + msg(EXEC, listener=4),
+    "bad-exec-seccomp-two-fds": prefix(fds=2, flags=SECCOMP) + msg(EXEC, listener=4),
     "bad-exec-no-seccomp-fd": prefix(fds=1) + msg(EXEC),
-    "bad-exec-many-fds": prefix(fds=63, flags=SECCOMP) + msg(EXEC),
+    "bad-exec-many-fds": prefix(fds=63, flags=SECCOMP) + msg(EXEC, listener=4),
+    "bad-exec-seccomp-no-listener": prefix(flags=SECCOMP) + msg(EXEC, listener=-1),
+    "bad-exec-seccomp-listener-min": prefix(flags=SECCOMP) + msg(EXEC, listener=-0x80000000),
+    "bad-exec-no-seccomp-listener": prefix() + msg(EXEC, listener=4),
+    "bad-status-with-listener": prefix(RUNNING) + msg(STATUS, listener=4),
+    "bad-error-with-listener": prefix() + msg(ERROR, STEP_HOSTNAME, ENOENT, 0, listener=5),
     # ERROR fields.
     "bad-error-step-none": prefix() + error(0),
     "bad-error-step-max": prefix() + error(STEP_MAX),
@@ -122,11 +129,11 @@ SEEDS = {
     "bad-type-zero": prefix() + msg(0),
     "bad-type-go": prefix() + msg(GO),
     "bad-type-filter": prefix() + msg(FILTER),
-    "bad-type-6": prefix(RUNNING) + msg(6),
+    "bad-type-taken": prefix(RUNNING) + msg(TAKEN),
     "bad-type-32": prefix() + msg(32 + EXEC),
     "bad-type-max": prefix() + msg(0xFFFFFFFF),
     # Out of state.
-    "bad-exec-running": prefix(RUNNING, fds=1, flags=SECCOMP) + msg(EXEC),
+    "bad-exec-running": prefix(RUNNING, flags=SECCOMP) + msg(EXEC, listener=4),
     "bad-exec-failed": prefix(FAILED) + msg(EXEC),
     "bad-exec-ended": prefix(ENDED) + msg(EXEC),
     "bad-error-failed": prefix(FAILED) + error(STEP_EXEC),

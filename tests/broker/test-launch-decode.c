@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* sbx_launch_decode() (broker/chan.c) against common/protocol.h: the state table (which message
- * each state accepts and where it leads), the fds (only EXEC, exactly one, only with seccomp),
+ * each state accepts and where it leads), the fds (none, ever: EXEC names the listener, which
+ * the broker takes itself), the listener's number (with seccomp only),
  * the ranges of an ERROR's step and errno, the detail's NUL, the size and the truncation flags.
  * The expectations are written out here from the header's text, not taken from its table, so
  * that a change to either shows. Every refusal is -EPROTO with the exact reason, and leaves the
@@ -96,8 +97,8 @@ static void header_table(void)
 	tap_ok(sbx_launch_allowed[RUNNING] == (bit_error | bit_status), "RUNNING accepts ERROR and STATUS");
 	tap_ok(sbx_launch_allowed[FAILED] == bit_status, "FAILED accepts STATUS");
 	tap_ok(sbx_launch_allowed[ENDED] == 0, "ENDED accepts nothing");
-	tap_ok(sizeof(struct sbx_launch_msg) == 16 + SBX_LAUNCH_DETAIL_MAX && SBX_LAUNCH_DETAIL_MAX == 192,
-	       "a launch message is 208 bytes");
+	tap_ok(sizeof(struct sbx_launch_msg) == 16 + SBX_LAUNCH_DETAIL_MAX + 4 && SBX_LAUNCH_DETAIL_MAX == 192,
+	       "a launch message is 212 bytes");
 }
 
 /* Every (state, type) pair, with a message that is well-formed for its type. */
@@ -122,7 +123,7 @@ static void state_table(void)
 						      t == SBX_LAUNCH_ERROR ? ENOENT : 0, 0, NULL);
 			int k = t == SBX_LAUNCH_ERROR ? 0 : t == SBX_LAUNCH_EXEC ? 1 : t == SBX_LAUNCH_STATUS ? 2 : -1;
 			for (int sc = 0; sc < 2; sc++) {
-				struct call c = call(&m, (enum sbx_launch_state)st, t == SBX_LAUNCH_EXEC && sc, sc);
+				struct call c = call(&m, (enum sbx_launch_state)st, 0, sc);
 				if (k < 0)
 					expect(&c, "unknown message type", 0, "%s, type %#x, seccomp %s", state_names[st], t,
 					       sc ? "on" : "off");
@@ -144,21 +145,33 @@ static void state_table(void)
 	}
 }
 
-/* Only EXEC may carry an fd: the seccomp listener, exactly one, only when seccomp is on. */
+/* No message carries an fd (an fd in flight counts against the sandbox's uid, shared by every
+ * sandbox of that uid): EXEC names the listener's number, >= 0 with seccomp, 0 without. */
 static void fds(void)
 {
 	struct sbx_launch_msg exec = msg(SBX_LAUNCH_EXEC, 0, 0, 0, NULL);
+	struct sbx_launch_msg exec4 = exec;
+	exec4.listener = 4;
 	for (size_t n = 0; n <= 3; n++) {
-		struct call on = call(&exec, SETUP, n, true), off = call(&exec, SETUP, n, false);
-		expect(&on, n == 1 ? ACCEPTED : "EXEC with the wrong number of fds", RUNNING, "EXEC with %zu fds, seccomp on", n);
-		expect(&off, n == 0 ? ACCEPTED : "EXEC with the wrong number of fds", RUNNING, "EXEC with %zu fds, seccomp off",
-		       n);
+		struct call on = call(&exec4, SETUP, n, true), off = call(&exec, SETUP, n, false);
+		expect(&on, n == 0 ? ACCEPTED : "fd passed with EXEC", RUNNING, "EXEC with %zu fds, seccomp on", n);
+		expect(&off, n == 0 ? ACCEPTED : "fd passed with EXEC", RUNNING, "EXEC with %zu fds, seccomp off", n);
 	}
-	struct call many = call(&exec, SETUP, 253, true);
-	expect(&many, "EXEC with the wrong number of fds", 0, "EXEC with 253 fds");
-	/* The count is checked before the state: the wrong fds are refused for that in any state. */
-	struct call late = call(&exec, RUNNING, 2, true);
-	expect(&late, "EXEC with the wrong number of fds", 0, "EXEC with 2 fds in RUNNING");
+	struct call many = call(&exec4, SETUP, 253, true);
+	expect(&many, "fd passed with EXEC", 0, "EXEC with 253 fds");
+	/* The fds are checked before the state: they are refused for that in any state. */
+	struct call late = call(&exec4, RUNNING, 2, true);
+	expect(&late, "fd passed with EXEC", 0, "EXEC with 2 fds in RUNNING");
+	static const int32_t listeners[] = { INT_MIN, -1, 0, 3, 4, 1023, INT_MAX };
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(listeners); i++) {
+		struct sbx_launch_msg m = msg(SBX_LAUNCH_EXEC, 0, 0, 0, NULL);
+		m.listener = listeners[i];
+		struct call on = call(&m, SETUP, 0, true), off = call(&m, SETUP, 0, false);
+		expect(&on, listeners[i] >= 0 ? ACCEPTED : "EXEC names no listener", RUNNING, "EXEC naming listener %d, seccomp on",
+		       listeners[i]);
+		expect(&off, listeners[i] == 0 ? ACCEPTED : "EXEC names a listener without seccomp", RUNNING,
+		       "EXEC naming listener %d, seccomp off", listeners[i]);
+	}
 
 	struct sbx_launch_msg err = msg(SBX_LAUNCH_ERROR, SBX_STEP_HOSTNAME, ENOENT, 0, "/srv");
 	struct sbx_launch_msg status = msg(SBX_LAUNCH_STATUS, 0, 0, 0, NULL);
@@ -249,6 +262,13 @@ static void detail(void)
 	expect(&c, "field set that the message type does not carry", 0, "EXEC with step, errno and status");
 	c = call(&error_status, SETUP, 0, false);
 	expect(&c, "field set that the message type does not carry", 0, "ERROR with a status");
+	struct sbx_launch_msg status_listener = msg(SBX_LAUNCH_STATUS, 0, 0, 0, NULL);
+	struct sbx_launch_msg error_listener = msg(SBX_LAUNCH_ERROR, SBX_STEP_HOSTNAME, EPERM, 0, NULL);
+	status_listener.listener = error_listener.listener = 5;
+	c = call(&status_listener, RUNNING, 0, true);
+	expect(&c, "field set that the message type does not carry", 0, "STATUS naming a listener");
+	c = call(&error_listener, SETUP, 0, true);
+	expect(&c, "field set that the message type does not carry", 0, "ERROR naming a listener");
 }
 
 /* Exactly one whole message per datagram; truncation of data or control is malformed. */
@@ -257,18 +277,18 @@ static void sizes_and_flags(void)
 	struct sbx_launch_msg two[2] = { msg(SBX_LAUNCH_EXEC, 0, 0, 0, NULL), msg(SBX_LAUNCH_EXEC, 0, 0, 0, NULL) };
 	static const size_t lens[] = { 0, 1, 4, 16, sizeof(two[0]) - 1, sizeof(two[0]) + 1, sizeof(two) };
 	for (size_t i = 0; i < SBX_ARRAY_SIZE(lens); i++) {
-		struct call c = { two, lens[i], 1, 0, SETUP, true };
+		struct call c = { two, lens[i], 0, 0, SETUP, true };
 		expect(&c, "malformed launch message", 0, "EXEC in %zu bytes", lens[i]);
 	}
-	struct call exact = { two, sizeof(two[0]), 1, 0, SETUP, true };
-	expect(&exact, ACCEPTED, RUNNING, "EXEC in 208 bytes");
+	struct call exact = { two, sizeof(two[0]), 0, 0, SETUP, true };
+	expect(&exact, ACCEPTED, RUNNING, "EXEC in 212 bytes");
 
 	static const int flags[] = { MSG_TRUNC, MSG_CTRUNC, MSG_TRUNC | MSG_CTRUNC, MSG_CTRUNC | MSG_EOR };
 	static const char *const flag_names[] = { "MSG_TRUNC", "MSG_CTRUNC", "MSG_TRUNC|MSG_CTRUNC", "MSG_CTRUNC|MSG_EOR" };
 	struct sbx_launch_msg status = msg(SBX_LAUNCH_STATUS, 0, 0, 0, NULL);
 	for (size_t i = 0; i < SBX_ARRAY_SIZE(flags); i++) {
-		struct call c = { two, sizeof(two[0]), 1, flags[i], SETUP, true };
-		expect(&c, "malformed launch message", 0, "EXEC with the listener and %s", flag_names[i]);
+		struct call c = { two, sizeof(two[0]), 0, flags[i], SETUP, true };
+		expect(&c, "malformed launch message", 0, "EXEC naming the listener, with %s", flag_names[i]);
 		c = (struct call){ &status, sizeof(status), 0, flags[i], RUNNING, false };
 		expect(&c, "malformed launch message", 0, "STATUS with %s", flag_names[i]);
 	}
@@ -294,7 +314,7 @@ static void sequences(void)
 		struct sbx_launch_msg out;
 		enum sbx_launch_state next;
 		const char *why = NULL;
-		ok = sbx_launch_decode(seq[i], sizeof(*seq[i]), seq[i] == &exec, 0, st, true, &out, &next, &why) == 0 &&
+		ok = sbx_launch_decode(seq[i], sizeof(*seq[i]), 0, 0, st, true, &out, &next, &why) == 0 &&
 		     next == want[i];
 		st = next;
 	}
