@@ -13,7 +13,7 @@ Checked: `pdftotext T/in/a.pdf T/out/a.txt` with --dir in=T/in:r:*.pdf --dir out
 writes what it writes without sbx; absolute and cwd-relative paths; O_CLOEXEC kept; a pattern or
 mode refusal is a violation naming the call and the grant that would allow it (message and
 --json-status-fd); the grant's `max N` and the per-worker fd quota; every brokered open is an
-audit event with its fd; opens below no grant go on to the kernel, and a worker without a
+audit event with its fd; --learn answers brokered opens and writes them as brokered; opens below no grant go on to the kernel, and a worker without a
 directory grant keeps the build-time filter. Path escapes (`../`, a symlinked file, a symlinked
 directory, /proc/self/root, a thread rewriting the path during the notification) each first
 shown to reach T/secret without sbx, then shown to reach nothing under it.
@@ -155,6 +155,16 @@ def group(tap, mode, tree):
     r = run(sbx + ["-v"] + rd + ["--", probe, "read", t("in/a.txt")])
     tap.ok(re.search(rb'audit: openat openat\(AT_FDCWD, "[^"]*/in/a.txt", O_RDONLY\) = fd \d+: granted', r.stderr),
            f"{lbl} -v shows it", show(r))
+
+    # ---- learn mode: brokered opens answered, and learned as brokered ----
+    learned = t("out/learned.policy")
+    r = run(sbx + ["--learn", learned] + rd + ["--", probe, "read", t("in/a.txt")])
+    text = open(learned).read() if os.path.exists(learned) else ""
+    tap.ok(r.returncode == 0 and GRANTED.encode() in r.stdout and "openat: broker if dir else allow" in text,
+           f"{lbl} --learn: the brokered open is answered and written `openat: broker if dir else allow`",
+           show(r) + "\n" + text)
+    r = run(sbx + ["--policy", learned] + rd + ["--", probe, "read", t("in/a.txt")])
+    tap.ok(r.returncode == 0 and GRANTED.encode() in r.stdout, f"{lbl} the learned policy brokers it again", show(r))
 
     # ---- escapes: each works without sbx, reaches nothing under it ----
     escapes = [
