@@ -40,9 +40,8 @@
 #include "broker/worker.h"
 #include "common/util.h"
 
-#ifndef O_LARGEFILE_KERNEL
-#define O_LARGEFILE_KERNEL 0100000 /* the kernel's value; glibc's O_LARGEFILE is 0 on 64-bit */
-#endif
+/* The kernel's O_LARGEFILE: glibc's is 0 on 64-bit, but a program may pass the bit itself. */
+#define O_LARGEFILE_KERNEL 0100000
 
 /* Flags the broker knows how to honour; any other bit is answered EINVAL, unopened. */
 #define KNOWN_OFLAGS (O_ACCMODE | O_CREAT | O_TRUNC | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY | \
