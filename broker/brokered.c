@@ -372,6 +372,9 @@ static const struct brokered_call {
 	{ SYS_bind, match_guarded, answer_guarded_row },          /* the capture fd guard */
 	{ SYS_setsockopt, match_guarded, answer_guarded_row },
 	{ SYS_connect, match_guarded, answer_guarded_row },
+	{ SYS_open, sbx_brokered_open_match, sbx_brokered_open_answer },  /* brokered_open.c */
+	{ SYS_openat, sbx_brokered_open_match, sbx_brokered_open_answer },
+	{ SYS_creat, sbx_brokered_open_match, sbx_brokered_open_answer },
 };
 
 bool sbx_brokered_answer(struct sbx_worker *w, int listener, const struct seccomp_notif *req)
@@ -386,4 +389,14 @@ bool sbx_brokered_answer(struct sbx_worker *w, int listener, const struct seccom
 		}
 	}
 	return false;
+}
+
+void sbx_brokered_reply(struct sbx_worker *w, int listener, const struct seccomp_notif *req, int64_t val, int error)
+{
+	reply(w, listener, req, val, error);
+}
+
+void sbx_brokered_refuse(struct sbx_worker *w, const char *name, const char *call, const char *grant, const char *why)
+{
+	refuse(w, name, call, grant, why);
 }

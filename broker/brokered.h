@@ -7,6 +7,8 @@
 
 #include <linux/seccomp.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct sbx_worker;
 
@@ -16,3 +18,16 @@ struct sbx_worker;
  * Every decision is audited. Decides from the notification's registers and from the broker's
  * own copy of worker memory, read between checks that the notification is still valid. */
 bool sbx_brokered_answer(struct sbx_worker *w, int listener, const struct seccomp_notif *req);
+
+/* ---- Between the files that answer brokered calls ---- */
+
+/* Answer the call: val, or -error. */
+void sbx_brokered_reply(struct sbx_worker *w, int listener, const struct seccomp_notif *req, int64_t val, int error);
+/* A call that asks for more than the grant: audited, recorded like a violation (call, and the
+ * grant that would allow it) and the worker killed; the call is never answered. */
+void sbx_brokered_refuse(struct sbx_worker *w, const char *name, const char *call, const char *grant, const char *why);
+
+/* brokered_open.c: open, openat, creat. The matcher looks at the registers only (a `broker`
+ * rule of the policy); the answer reads the path, and continues what lies below no grant. */
+bool sbx_brokered_open_match(struct sbx_worker *w, const struct seccomp_notif *req, char *rule, size_t len);
+void sbx_brokered_open_answer(struct sbx_worker *w, int listener, const struct seccomp_notif *req, const char *rule);

@@ -29,13 +29,14 @@ bool sbx_filter_exec_allowed(const struct sbx_worker *w)
 	return w->prebuilt ? sbx_default_exec_allowed : sbx_policy_exec_allowed(w->policy);
 }
 
-/* What the worker's grants change in its filter: rules guarded `if capture`, and the guard on the
- * numbers where brokered packet sockets land (transmitting only when every capture grant says
- * tx, since the guard covers the numbers, not the grants). */
-static bool has_capture(const struct sbx_worker *w)
+/* What the worker's grants change in its filter: rules guarded `if capture` or `if dir`, and the
+ * guard on the numbers where brokered packet sockets land (transmitting only when every capture
+ * grant says tx, since the guard covers the numbers, not the grants). A worker without such
+ * grants gets the filter it always had: the prebuilt default, or the cached one. */
+static bool has_guarded_grant(const struct sbx_worker *w)
 {
 	for (size_t i = 0; i < w->grants.n; i++)
-		if (w->grants.res[i].kind == SBX_RES_CAPTURE)
+		if (w->grants.res[i].kind == SBX_RES_CAPTURE || w->grants.res[i].kind == SBX_RES_DIR)
 			return true;
 	return false;
 }
@@ -44,8 +45,10 @@ static void grant_opts(const struct sbx_worker *w, struct sbx_compile_opts *co)
 {
 	bool tx = true;
 	for (size_t i = 0; i < w->grants.n; i++) {
+		if (w->grants.res[i].kind == SBX_RES_DIR)
+			co->grants |= 1u << SBX_RES_DIR;
 		if (w->grants.res[i].kind != SBX_RES_CAPTURE)
-			continue; /* the only kind a rule can be guarded by */
+			continue; /* the kinds a rule can be guarded by: capture, dir */
 		co->grants |= 1u << SBX_RES_CAPTURE;
 		tx = tx && w->grants.res[i].tx;
 	}
@@ -97,7 +100,7 @@ static int choose(struct sbx_worker *w, struct sbx_bpf *bpf, const struct sock_f
 		  struct sbx_error *err)
 {
 	const struct sbx_filter_cache *c = w->cfg->cache;
-	if (w->prebuilt && has_capture(w)) {
+	if (w->prebuilt && has_guarded_grant(w)) {
 		/* Built without grants: a worker with some needs the parsed default compiled for it. */
 		if (!w->policy) {
 			int r = sbx_policy_default(&w->owned_policy, NULL);
@@ -116,7 +119,7 @@ static int choose(struct sbx_worker *w, struct sbx_bpf *bpf, const struct sock_f
 		*len = sbx_default_filter_len;
 		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG,
 			 "seccomp: %u BPF instructions (default policy, compiled at build time)", *len);
-	} else if (!w->learn && c->insns && c->policy == w->policy && !has_capture(w)) {
+	} else if (!w->learn && c->insns && c->policy == w->policy && !has_guarded_grant(w)) {
 		*insns = c->insns;
 		*len = c->len;
 	} else {

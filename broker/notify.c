@@ -134,6 +134,10 @@ static void on_listener(evutil_socket_t fd, short what, void *arg)
 	}
 	if (w->learn) {
 		record_call(w, req);
+		/* A brokered call is answered in learn mode too: a granted directory is not mounted
+		 * inside, so letting the open through would learn from a run that failed. */
+		if (sbx_brokered_answer(w, (int)fd, req))
+			return;
 		return let_through(w, (int)fd);
 	}
 	/* A call the broker answers from the grants (brokered.c); anything else is a violation. */

@@ -126,22 +126,11 @@ int sbx_req_refuse_version(int fd, const struct sbx_req_hdr *req)
 	return n == (ssize_t)sizeof(rep) ? 0 : -EIO;
 }
 
-int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res, size_t n_res,
-		 const int *res_fds, char *rule, size_t rule_len)
+/* The grant's decision on req: 0, or -EACCES with *by_grant set when the grant's mode or pattern
+ * refuses it, or -EACCES/-EINVAL when the request has a shape no grant answers. */
+static int decide(const struct sbx_req_open *req, const struct sbx_resource *dir, char *rule, size_t rule_len,
+		  bool *by_grant)
 {
-	const struct sbx_resource *dir = NULL;
-	int dirfd = -1;
-	for (size_t i = 0; i < n_res; i++) {
-		if (res[i].kind == SBX_RES_DIR && strcmp(res[i].name, req->dir) == 0) {
-			dir = &res[i];
-			dirfd = res_fds[i];
-			break;
-		}
-	}
-	if (!dir || dirfd < 0) {
-		snprintf(rule, rule_len, "no directory resource named '%s'", req->dir);
-		return -EACCES;
-	}
 	const char *pattern = dir->pattern ? dir->pattern : "*";
 	unsigned allowed = dir->flags;
 	char mode[8];
@@ -161,12 +150,12 @@ int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res,
 	if ((want & (SBX_OPEN_CREATE | SBX_OPEN_TRUNC)) && !(want & SBX_OPEN_WRITE))
 		return -EINVAL;
 	unsigned need = want & (SBX_OPEN_READ | SBX_OPEN_WRITE | SBX_OPEN_CREATE);
-	if (want & SBX_OPEN_DIRECTORY)
-		need |= SBX_OPEN_READ;
 	if (want & SBX_OPEN_TRUNC)
 		need |= SBX_OPEN_WRITE;
-	if ((need & allowed) != need)
+	if ((need & allowed) != need) {
+		*by_grant = true;
 		return -EACCES;
+	}
 	if (req->path[0] == '\0' || req->path[0] == '/')
 		return -EACCES;
 	/* The pattern is matched against the path as written: "sub/../x" could match a pattern the
@@ -182,13 +171,22 @@ int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res,
 			c++;
 	}
 	/* FNM_PATHNAME: '*' does not cross '/'; FNM_PERIOD: hidden files need an explicit dot. */
-	if (fnmatch(pattern, req->path, FNM_PATHNAME | FNM_PERIOD) != 0)
+	if (fnmatch(pattern, req->path, FNM_PATHNAME | FNM_PERIOD) != 0) {
+		*by_grant = true;
 		return -EACCES;
+	}
+	return 0;
+}
 
+/* openat2() below dirfd: "..", symlinks, /proc magic links and other mounts lead nowhere. */
+static int open_below(int dirfd, const struct sbx_req_open *req, int oflags_extra, char *rule, size_t rule_len)
+{
+	unsigned want = req->flags;
 	struct open_how how;
 	memset(&how, 0, sizeof(how));
 	bool rd = want & (SBX_OPEN_READ | SBX_OPEN_DIRECTORY), wr = want & SBX_OPEN_WRITE;
 	how.flags = O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | (rd && wr ? O_RDWR : wr ? O_WRONLY : O_RDONLY);
+	how.flags |= (unsigned)oflags_extra & SBX_OPEN_EXTRA_OFLAGS;
 	if (want & SBX_OPEN_CREATE)
 		how.flags |= O_CREAT;
 	if (want & SBX_OPEN_TRUNC)
@@ -212,9 +210,60 @@ int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res,
 		return -EACCES;
 	}
 	int fl = fcntl((int)fd, F_GETFL);
-	if (fl >= 0)
+	if (fl >= 0 && !(oflags_extra & O_NONBLOCK))
 		(void)fcntl((int)fd, F_SETFL, fl & ~O_NONBLOCK);
 	return (int)fd;
+}
+
+int sbx_req_open_as(const struct sbx_req_open *req, int oflags_extra, const struct sbx_resource *res, size_t n_res,
+		    const int *res_fds, char *rule, size_t rule_len, bool *by_grant)
+{
+	bool dummy = false;
+	if (!by_grant)
+		by_grant = &dummy;
+	*by_grant = false;
+	for (size_t i = 0; i < n_res; i++) {
+		if (res[i].kind != SBX_RES_DIR || strcmp(res[i].name, req->dir) != 0)
+			continue;
+		if (res_fds[i] < 0)
+			break;
+		int r = decide(req, &res[i], rule, rule_len, by_grant);
+		return r < 0 ? r : open_below(res_fds[i], req, oflags_extra, rule, rule_len);
+	}
+	snprintf(rule, rule_len, "no directory resource named '%s'", req->dir);
+	return -EACCES;
+}
+
+int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res, size_t n_res,
+		 const int *res_fds, char *rule, size_t rule_len)
+{
+	return sbx_req_open_as(req, 0, res, n_res, res_fds, rule, rule_len, NULL);
+}
+
+int sbx_worker_open(struct sbx_worker *w, const struct sbx_req_open *req, int oflags_extra, char *rule,
+		    size_t rule_len, bool *by_grant)
+{
+	struct sbx_grants *g = &w->grants;
+	int fd = sbx_req_open_as(req, oflags_extra, g->res, g->n, g->fds, rule, rule_len, by_grant);
+	/* A grant's own count, on top of the per-worker quota. */
+	for (size_t i = 0; fd >= 0 && i < g->n; i++) {
+		if (g->res[i].kind != SBX_RES_DIR || strcmp(g->res[i].name, req->dir) != 0)
+			continue;
+		if (g->res[i].max_opens && g->opens[i] >= g->res[i].max_opens) {
+			close(fd);
+			fd = -EDQUOT;
+			snprintf(rule + strlen(rule), rule_len - strlen(rule), "; max %u opens reached",
+				 g->res[i].max_opens);
+		} else {
+			g->opens[i]++;
+		}
+	}
+	if (fd >= 0 && w->req.n_granted >= SBX_REQ_FD_QUOTA) {
+		close(fd);
+		fd = -EMFILE;
+		snprintf(rule, rule_len, "per-worker fd quota");
+	}
+	return fd;
 }
 
 /* ---- serving a worker: answers by its grants, every decision audited ---- */
@@ -271,21 +320,7 @@ static void answer_fd(struct sbx_worker *w, const union sbx_req *req, const char
 static void answer_open(struct sbx_worker *w, const union sbx_req *req)
 {
 	char rule[256];
-	struct sbx_grants *g = &w->grants;
-	int fd = sbx_req_open(&req->open, g->res, g->n, g->fds, rule, sizeof(rule));
-	/* A grant's own count, on top of the per-worker quota. */
-	for (size_t i = 0; fd >= 0 && i < g->n; i++) {
-		if (g->res[i].kind != SBX_RES_DIR || strcmp(g->res[i].name, req->open.dir) != 0)
-			continue;
-		if (g->res[i].max_opens && g->opens[i] >= g->res[i].max_opens) {
-			close(fd);
-			fd = -EDQUOT;
-			snprintf(rule + strlen(rule), sizeof(rule) - strlen(rule), "; max %u opens reached",
-				 g->res[i].max_opens);
-		} else {
-			g->opens[i]++;
-		}
-	}
+	int fd = sbx_worker_open(w, &req->open, 0, rule, sizeof(rule), NULL);
 	char target[SBX_REQ_NAME_MAX + SBX_REQ_PATH_MAX + 2];
 	snprintf(target, sizeof(target), "%s/%s", req->open.dir, req->open.path);
 	answer_fd(w, req, "open", target, fd, rule);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
 
 #include "broker/resources.h"
 #include "common/protocol.h"
@@ -36,3 +37,22 @@ int sbx_req_refuse_version(int fd, const struct sbx_req_hdr *req);
  * | RESOLVE_NO_XDEV: "..", symlinks, /proc magic links and other mounts cannot lead outside. */
 int sbx_req_open(const struct sbx_req_open *req, const struct sbx_resource *res, size_t n_res,
 		 const int *res_fds, char *rule, size_t rule_len);
+
+/* O_ flags of a program's own open(2) that a brokered open passes on to openat2() as they are
+ * (broker/brokered_open.c); the access mode, O_CREAT and O_TRUNC travel as SBX_OPEN_* bits. */
+#define SBX_OPEN_EXTRA_OFLAGS (O_EXCL | O_APPEND | O_NONBLOCK | O_NOATIME | O_SYNC | O_DSYNC | O_DIRECT)
+
+/* sbx_req_open with O_ flags from SBX_OPEN_EXTRA_OFLAGS added to the open. by_grant (may be
+ * NULL) tells a refusal by the grant's mode or pattern (true) from a request no grant answers:
+ * a directory, "." or ".." components, an unknown grant (false). */
+int sbx_req_open_as(const struct sbx_req_open *req, int oflags_extra, const struct sbx_resource *res, size_t n_res,
+		    const int *res_fds, char *rule, size_t rule_len, bool *by_grant);
+
+struct sbx_worker;
+
+/* The one decision for every open a worker's grants answer, by request (requests.c) or for the
+ * program's own open (brokered_open.c): sbx_req_open_as on the worker's grants, then the grant's
+ * `max N` (EDQUOT, counted here) and the per-worker fd quota (EMFILE; the caller counts
+ * w->req.n_granted once the fd is handed over). Returns an fd or -errno. */
+int sbx_worker_open(struct sbx_worker *w, const struct sbx_req_open *req, int oflags_extra, char *rule,
+		    size_t rule_len, bool *by_grant);

@@ -535,6 +535,20 @@ static void write_valset(FILE *out, const char *name, unsigned arg, struct valse
 	fprintf(out, "%s\n", s->n == 1 ? "" : "}");
 }
 
+/* The opens a directory grant answers (docs/policy.md, "Brokered opens"): each open call the run
+ * made is written `broker if dir else allow`, which refines the plain rule written for it, so
+ * that the learned policy still brokers them when run with the same --dir grants, and is the
+ * plain rule without one. */
+static void learn_write_brokered_opens(const bool *used, FILE *out)
+{
+	static const char *const opens[] = { "open", "openat", "creat" };
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(opens); i++) {
+		int nr = seccomp_syscall_resolve_name(opens[i]);
+		if (nr >= 0 && nr < LEARN_MAX_NR && used[nr])
+			fprintf(out, "%s: broker if dir else allow\n", opens[i]);
+	}
+}
+
 int sbx_policy_learn_write(const struct sbx_learned_call *calls, size_t n, FILE *out)
 {
 	_cleanup_free_ bool *used = calloc(LEARN_MAX_NR, sizeof(bool));
@@ -640,5 +654,6 @@ int sbx_policy_learn_write(const struct sbx_learned_call *calls, size_t n, FILE 
 		write_valset(out, "socket", 0, families, SBX_K_AF);
 	if (used[SCMP_SYS(socketpair)])
 		write_valset(out, "socketpair", 0, pairfam, SBX_K_AF);
+	learn_write_brokered_opens(used, out);
 	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
 }

@@ -101,9 +101,9 @@ static int parse_action(struct ctx *c, struct lexer *lx, const struct token *tk,
 	char gw[80] = "";
 	if (g.k == T_WORD)
 		tok_str(&g, gw, sizeof(gw));
-	if (strcmp(gw, "capture") != 0)
-		return ERR(c, &g, "expected a grant kind after 'if' (capture), found '%s'", gw);
-	a->guard = SBX_RES_CAPTURE;
+	if (strcmp(gw, "capture") != 0 && strcmp(gw, "dir") != 0)
+		return ERR(c, &g, "expected a grant kind after 'if' (capture, dir), found '%s'", gw);
+	a->guard = strcmp(gw, "dir") == 0 ? SBX_RES_DIR : SBX_RES_CAPTURE;
 	if ((r = lex_next(c, lx, &nx)) < 0)
 		return r;
 	if (!tok_is(&nx, "else")) {
@@ -169,11 +169,21 @@ static int bind_cond(struct ctx *c, struct lexer *lx, const struct token *tk, co
 	return 0;
 }
 
+/* Whether guarded rule g refines the unguarded rule u: without the grant g is exactly u (its
+ * `else` is u's action), so `openat: broker if dir else allow` may stand beside @file-system's
+ * `openat` in either order, and the guarded rule is the one kept. */
+static bool refines(const struct sbx_rule *g, const struct sbx_rule *u)
+{
+	return g->guard != SBX_GUARD_NONE && g->has_else && u->guard == SBX_GUARD_NONE &&
+	       g->else_action == u->action && g->else_errno == u->errno_val;
+}
+
 /* Against the rules already there for the same call: 0 to add the new one, 1 to drop it (the
- * same rule again from a group or an include: they overlap by design), or an error for a
- * duplicate written twice or a contradiction. */
+ * same rule again from a group or an include: they overlap by design, or an unguarded rule a
+ * guarded one already refines), 2 with *replace set to replace rule *replace by it (it refines
+ * that one), or an error for a duplicate written twice or a contradiction. */
 static int check_overlap(struct ctx *c, struct lexer *lx, const struct token *tk, const char *name,
-			 const struct sbx_rule *nrule)
+			 const struct sbx_rule *nrule, size_t *replace)
 {
 	char abuf[64], bbuf[64];
 	for (size_t i = 0; i < c->p->n_rules; i++) {
@@ -184,6 +194,12 @@ static int check_overlap(struct ctx *c, struct lexer *lx, const struct token *tk
 				   o->guard == nrule->guard && o->has_else == nrule->has_else &&
 				   o->else_action == nrule->else_action && o->else_errno == nrule->else_errno;
 		const char *why = NULL;
+		if (conj_equal(o, nrule) && refines(o, nrule))
+			return 1;
+		if (conj_equal(o, nrule) && refines(nrule, o)) {
+			*replace = i;
+			return 2;
+		}
 		if (conj_equal(o, nrule)) {
 			if (same_action) {
 				bool both_explicit = !o->via[0] && !nrule->via[0] && o->file == nrule->file;
@@ -232,8 +248,10 @@ static int add_rule(struct ctx *c, struct lexer *lx, const struct token *tk, int
 				  .has_else = a->has_else, .else_action = a->else_kind, .else_errno = a->else_errno,
 				  .file = lx->file, .line = tk->line, .col = tk->col };
 	/* The broker answers the calls it has a row for (broker/brokered.c), nothing else. */
-	if (a->kind == SBX_ACT_BROKER && strcmp(name, "socket") != 0)
-		return ERR(c, tk, "'broker' answers socket only (a packet socket from a capture grant), not '%s'", name);
+	if (a->kind == SBX_ACT_BROKER && strcmp(name, "socket") != 0 && strcmp(name, "open") != 0 &&
+	    strcmp(name, "openat") != 0 && strcmp(name, "creat") != 0)
+		return ERR(c, tk, "'broker' answers socket (a packet socket from a capture grant) and open, openat, "
+			   "creat (a file from a directory grant) only, not '%s'", name);
 	sbx_strlcpy(nrule.name, name, sizeof(nrule.name));
 	sbx_strlcpy(nrule.via, via, sizeof(nrule.via));
 	if (d && d->n) {
@@ -247,7 +265,14 @@ static int add_rule(struct ctx *c, struct lexer *lx, const struct token *tk, int
 		nrule.alts = sbx_steal_ptr(&alts);
 		nrule.n_alts = d->n;
 	}
-	int r = check_overlap(c, lx, tk, name, &nrule);
+	size_t replace = 0;
+	int r = check_overlap(c, lx, tk, name, &nrule, &replace);
+	if (r == 2) {
+		free(p->rules[replace].alts);
+		free(p->rules[replace].cond);
+		p->rules[replace] = nrule;
+		return 0;
+	}
 	if (r == 0 && p->n_rules >= SBX_POLICY_MAX_RULES)
 		r = ERR(c, tk, "too many rules (at most %u)", SBX_POLICY_MAX_RULES);
 	if (r == 0)

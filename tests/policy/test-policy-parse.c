@@ -565,6 +565,38 @@ static void test_learn(void)
 	free(buf);
 }
 
+/* `broker if dir`: the brokered opens (docs/policy.md, "Brokered opens"). */
+static void test_brokered_opens(void)
+{
+	static const char *const orders[] = { "@file-system\nopen openat creat: broker if dir else allow\n",
+					       "open openat creat: broker if dir else allow\n@file-system\n" };
+	for (size_t k = 0; k < 2; k++) {
+		char err[1200];
+		struct sbx_policy *p = parse(orders[k], NULL, 0, err, sizeof(err));
+		const struct sbx_rule *r = p ? find_rule(p, "openat", 0) : NULL;
+		uint8_t with = 0, without = 0;
+		int e;
+		bool ok = r && !find_rule(p, "openat", 1) && r->guard == SBX_RES_DIR &&
+			  sbx_rule_effective(r, 1u << SBX_RES_DIR, &with, &e) && with == SBX_ACT_BROKER &&
+			  sbx_rule_effective(r, 0, &without, &e) && without == SBX_ACT_ALLOW &&
+			  sbx_rule_effective(r, 1u << SBX_RES_CAPTURE, &with, &e) && with == SBX_ACT_ALLOW;
+		uint64_t args[6] = { (uint64_t)-100, 0, 0, 0, 0, 0 };
+		ok = ok && sbx_policy_brokers(p, 1u << SBX_RES_DIR, seccomp_arch_native(), r->nr, args, NULL, 0) &&
+		     !sbx_policy_brokers(p, 0, seccomp_arch_native(), r->nr, args, NULL, 0);
+		if (!tap_ok(ok, "'openat: broker if dir else allow' refines @file-system's openat (%s first)",
+			    k ? "the guarded rule" : "the group"))
+			printf("# %s\n", err);
+		sbx_policy_free(p);
+	}
+	expect_ok("brokered opens beside @file-system", "@file-system\nopen openat creat: broker if dir else allow\n");
+	expect_error("@file-system\nopenat: broker if dir else errno EACCES\n",
+		     "t.policy:2:1: conflicting rule for 'openat': 'broker if dir else errno EACCES' here, 'allow' at "
+		     "t.policy:1");
+	expect_error("read: broker if dir\n", "t.policy:1:1: 'broker' answers socket (a packet socket from a capture "
+		     "grant) and open, openat, creat (a file from a directory grant) only, not 'read'");
+	expect_error("openat: allow if file\n", "t.policy:1:18: expected a grant kind after 'if' (capture, dir), found 'file'");
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sbx-policy-test-XXXXXX");
@@ -579,6 +611,7 @@ int main(void)
 	test_shipped();
 	test_explain_describe();
 	test_learn();
+	test_brokered_opens();
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
