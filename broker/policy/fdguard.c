@@ -7,11 +7,11 @@
  * restrictive than ALLOW or falls through, so it can take nothing away from the policy's
  * own refusals. Foreign architectures fall through to libseccomp's program, which kills them.
  *
- * Per guarded call, one block:
- *     ld  nr;    jeq CALL ? next : skip block
- *     ld  arg;   jge FIRST ? next : skip;   jgt LAST ? skip : next
- *    [ld  arg1;  jeq F_DUPFD ? ret : next;  jeq F_DUPFD_CLOEXEC ? ret : skip]   (fcntl)
- *     ret ACTION
+ * The guarded numbers are the range where brokered sockets land and the start-up slots of the
+ * capture grants' sockets (fd 3, 4, ... as the launch plan numbers them, broker/grants.c).
+ * Packet sockets a worker gets through the request channel (sbx_client_capture) arrive at
+ * numbers the kernel picks in the worker's recvmsg, so no filter can name them: they are not
+ * guarded (docs/policy.md says so). Per guarded call, one block (block() below).
  * Descriptors are ints: only the low 32 bits of the argument are compared, as the kernel does. */
 #include "policy-internal.h"
 
@@ -75,16 +75,33 @@ static uint32_t row_action(const struct guard_row *g, bool tx)
 	}
 }
 
-/* One row's block into out; returns its length. */
-static size_t block(const struct guard_row *g, uint32_t first, uint32_t last, uint32_t action, struct sock_filter *out)
+#define JA(k) ((struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (k)))
+
+/* One row's block into out; returns its length. The guarded numbers are the brokered range
+ * and each start-up packet socket's slot:
+ *     ld nr;  jeq CALL ? next : end;  ld arg
+ *     jge FIRST ? next : skip 1;  jgt LAST ? next : hit     (the range)
+ *     jeq FD ? hit : next                                    (each start-up socket)
+ *     ja end
+ * hit: [ld arg1; jeq F_DUPFD ? ret : next; jeq F_DUPFD_CLOEXEC ? ret : end]   (fcntl)
+ * ret: ret ACTION
+ * end: */
+static size_t block(const struct guard_row *g, const struct sbx_compile_opts *o, uint32_t action,
+		    struct sock_filter *out)
 {
+	uint32_t first = (uint32_t)o->capture_fd_first, last = first + o->capture_fd_count - 1;
+	size_t hit = 3 + 2 + o->n_capture_slot_fds + 1, ret = hit + (g->dupfd_only ? 3 : 0), end = ret + 1;
 	size_t n = 0;
-	uint8_t len = g->dupfd_only ? 9 : 6; /* instructions in the block */
 	out[n++] = LD(offsetof(struct seccomp_data, nr));
-	out[n++] = JEQ((uint32_t)g->nr, 0, len - 2);
+	out[n++] = JEQ((uint32_t)g->nr, 0, (uint8_t)(end - 2));
 	out[n++] = LD(ARG_LO(g->arg));
-	out[n++] = JGE(first, 0, len - 4);
-	out[n++] = JGT(last, len - 5, 0);
+	out[n++] = JGE(first, 0, 1);
+	out[n] = JGT(last, 0, (uint8_t)(hit - n - 1));
+	n++;
+	for (unsigned i = 0; i < o->n_capture_slot_fds; i++, n++)
+		out[n] = JEQ((uint32_t)o->capture_slot_fds[i], (uint8_t)(hit - n - 1), 0);
+	out[n] = JA((uint32_t)(end - n - 1));
+	n++;
 	if (g->dupfd_only) {
 		out[n++] = LD(ARG_LO(1));
 		out[n++] = JEQ(F_DUPFD, 1, 0);
@@ -98,19 +115,19 @@ int sbx_fdguard_prepend(const struct sbx_compile_opts *opts, uint32_t native_arc
 {
 	if (!opts->capture_fd_count)
 		return 0;
-	struct sock_filter pre[2 + SBX_ARRAY_SIZE(rows) * 9];
-	size_t n = 2;
-	uint32_t first = (uint32_t)opts->capture_fd_first, last = first + opts->capture_fd_count - 1;
+	if (opts->n_capture_slot_fds > SBX_ARRAY_SIZE(opts->capture_slot_fds))
+		return -E2BIG;
+	struct sock_filter pre[3 + SBX_ARRAY_SIZE(rows) * (10 + SBX_ARRAY_SIZE(opts->capture_slot_fds))];
+	size_t n = 3;
 	for (size_t i = 0; i < SBX_ARRAY_SIZE(rows); i++) {
 		uint32_t action = row_action(&rows[i], opts->capture_tx);
 		if (action)
-			n += block(&rows[i], first, last, action, pre + n);
+			n += block(&rows[i], opts, action, pre + n);
 	}
 	/* Any other architecture skips the guard: libseccomp's program kills it. */
 	pre[0] = LD(offsetof(struct seccomp_data, arch));
-	if (n - 2 > 255)
-		return -E2BIG;
-	pre[1] = JEQ(native_arch, 0, (uint8_t)(n - 2));
+	pre[1] = JEQ(native_arch, 1, 0);
+	pre[2] = JA((uint32_t)(n - 3));
 	if (n + bpf->len > BPF_MAXINSNS)
 		return -E2BIG;
 	struct sock_filter *all = malloc((n + bpf->len) * sizeof(*all));

@@ -384,7 +384,7 @@ int monitor_new(struct event_base *base, const char *iface, const struct monitor
 	}
 	sbx_config_set_policy(m->cfg, policy); /* taken */
 	sbx_config_set_log(m->cfg, on_log, m);
-	if ((r = sbx_config_add_capture(m->cfg, RES_CAPTURE, iface, opts->promisc, opts->filter)) < 0) {
+	if ((r = sbx_config_add_capture(m->cfg, RES_CAPTURE, iface, opts->promisc ? SBX_CAPTURE_PROMISC : 0, opts->filter)) < 0) {
 		snprintf(err, errlen, "capture resource on %s: %s", iface, strerror(-r));
 		goto fail;
 	}
