@@ -321,4 +321,5 @@ def main():
     print(f"1..{n}")
 
 
-main()
+if __name__ == "__main__":
+    main()
