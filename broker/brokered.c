@@ -294,6 +294,16 @@ static int make_option(int listener, const struct seccomp_notif *req, const stru
 	return setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) < 0 ? -errno : 0;
 }
 
+/* A filter of the program's own on a socket where the grant's filter is locked: the kernel
+ * would refuse it (EPERM) and libpcap then gives up the capture. The locked filter already
+ * bounds what the socket receives, so the call is answered without effect, like promiscuous
+ * mode without a grant; detaching stays refused by the kernel. */
+static void filter_over_lock(struct sbx_worker *w, int listener, const struct seccomp_notif *req, const char *call)
+{
+	sbx_worker_audit(w, "setsockopt", call, true, 0, "the grant's filter is locked: answered, not applied");
+	reply(w, listener, req, 0, 0);
+}
+
 static void answer_setsockopt(struct sbx_worker *w, int listener, const struct seccomp_notif *req,
 			      const struct sbx_brokered_socket *s)
 {
@@ -327,6 +337,8 @@ static void answer_setsockopt(struct sbx_worker *w, int listener, const struct s
 			return reply(w, listener, req, 0, 0);
 		}
 	}
+	if (r == 0 && rule == OPT_FILTER && res->filter)
+		return filter_over_lock(w, listener, req, call);
 	if (r == 0)
 		r = make_option(listener, req, s, level, name, rule, val, len);
 	if (r == -ENOENT)
