@@ -28,20 +28,7 @@ ok, skip, sh, in_a = tc.ok, tc.skip, tc.sh, tc.in_a
 SBX, CPROBE, SRC, TCPDUMP = tc.SBX, tc.CPROBE, tc.SRC, tc.TCPDUMP
 
 
-def run_send(net, cmd):
-    """cmd in A while a listener on the peer counts the probe's frames."""
-    result = {}
-
-    def listen():
-        result["n"] = sh("ip", "netns", "exec", net.b, sys.executable, "-c", tc.LISTENER, "cap1", "3").stdout.strip()
-
-    import threading
-    t = threading.Thread(target=listen)
-    t.start()
-    time.sleep(0.5)
-    out = in_a(net, cmd)
-    t.join(30)
-    return out, int(result.get("n") or 0)
+run_send = tc.send_heard
 
 
 def tx_tests(net):

@@ -387,16 +387,21 @@ def group_policy(args, tap):
                f"--misbehave {mode}: {call}() is stopped before it runs (exit 159)", f"exit {rc}\n{out}\n{err}")
 
 
-def group_capture(args, tap):
+def with_netmon(args, tap, checks, decoder, *netmon_args):
+    """checks(args, tap, ns, nm) with netmon running on the veth pair; everything removed after."""
     with Namespaces() as ns:
-        nm = Netmon(ns.a, args.netmon, args.decoder, "--max-restarts", "3", "nm0")
+        nm = Netmon(ns.a, args.netmon, decoder, *netmon_args)
         try:
-            capture_checks(args, tap, ns, nm)
+            checks(args, tap, ns, nm)
         finally:
             if nm.proc.poll() is None:
                 nm.stop(signal.SIGKILL)
             if os.environ.get("NETMON_TESTS_VERBOSE"):
                 tap.diag("\n".join(nm.text()))
+
+
+def group_capture(args, tap):
+    with_netmon(args, tap, capture_checks, args.decoder, "--max-restarts", "3", "nm0")
 
 
 def capture_checks(args, tap, ns, nm):
@@ -577,15 +582,7 @@ def group_tcpdump(args, tap):
     if not shutil.which("tcpdump"):
         tap.skip_rest("tcpdump is not installed")
         return
-    with Namespaces() as ns:
-        nm = Netmon(ns.a, args.netmon, "tcpdump", "--tcpdump", "--max-restarts", "3", "nm0")
-        try:
-            tcpdump_checks(args, tap, ns, nm)
-        finally:
-            if nm.proc.poll() is None:
-                nm.stop(signal.SIGKILL)
-            if os.environ.get("NETMON_TESTS_VERBOSE"):
-                tap.diag("\n".join(nm.text()))
+    with_netmon(args, tap, tcpdump_checks, "tcpdump", "--tcpdump", "--max-restarts", "3", "nm0")
 
 
 def send_counted(ns, nm, sport, n):
