@@ -83,13 +83,22 @@ static unsigned capture_grants(const struct sbx_worker *w)
 	return 0;
 }
 
+/* A capture grant's socket handed over at start, guarded at its slot number (grants.c). */
+static const struct sbx_brokered_socket *start_socket_at(const struct sbx_worker *w, int fd)
+{
+	for (unsigned i = 0; i < w->grants.n_start; i++)
+		if (w->grants.start[i].target == fd)
+			return &w->grants.start[i];
+	return NULL;
+}
+
 static const struct sbx_brokered_socket *socket_at(const struct sbx_worker *w, uint64_t fd_arg)
 {
 	int fd = (int)(uint32_t)fd_arg; /* an int for the kernel */
 	for (unsigned i = 0; i < w->grants.n_socks; i++)
 		if (w->grants.socks[i].target == fd)
 			return &w->grants.socks[i];
-	return NULL;
+	return start_socket_at(w, fd);
 }
 
 static void grant_text(const struct sbx_resource *res, char *buf, size_t len)
@@ -285,6 +294,16 @@ static int make_option(int listener, const struct seccomp_notif *req, const stru
 	return setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) < 0 ? -errno : 0;
 }
 
+/* A filter of the program's own on a socket where the grant's filter is locked: the kernel
+ * would refuse it (EPERM) and libpcap then gives up the capture. The locked filter already
+ * bounds what the socket receives, so the call is answered without effect, like promiscuous
+ * mode without a grant; detaching stays refused by the kernel. */
+static void filter_over_lock(struct sbx_worker *w, int listener, const struct seccomp_notif *req, const char *call)
+{
+	sbx_worker_audit(w, "setsockopt", call, true, 0, "the grant's filter is locked: answered, not applied");
+	reply(w, listener, req, 0, 0);
+}
+
 static void answer_setsockopt(struct sbx_worker *w, int listener, const struct seccomp_notif *req,
 			      const struct sbx_brokered_socket *s)
 {
@@ -318,6 +337,8 @@ static void answer_setsockopt(struct sbx_worker *w, int listener, const struct s
 			return reply(w, listener, req, 0, 0);
 		}
 	}
+	if (r == 0 && rule == OPT_FILTER && res->filter)
+		return filter_over_lock(w, listener, req, call);
 	if (r == 0)
 		r = make_option(listener, req, s, level, name, rule, val, len);
 	if (r == -ENOENT)
@@ -351,8 +372,9 @@ static bool match_guarded(struct sbx_worker *w, const struct seccomp_notif *req,
 	(void)rule;
 	(void)len;
 	uint32_t fd = (uint32_t)req->data.args[0];
-	return req->data.arch == seccomp_arch_native() && capture_grants(w) && fd >= SBX_CAPTURE_FD_FIRST &&
-	       fd < SBX_CAPTURE_FD_FIRST + SBX_CAPTURE_FD_COUNT;
+	return req->data.arch == seccomp_arch_native() && capture_grants(w) &&
+	       ((fd >= SBX_CAPTURE_FD_FIRST && fd < SBX_CAPTURE_FD_FIRST + SBX_CAPTURE_FD_COUNT) ||
+		start_socket_at(w, (int)fd));
 }
 
 static void answer_guarded_row(struct sbx_worker *w, int listener, const struct seccomp_notif *req, const char *rule)

@@ -340,12 +340,15 @@ SBX_EXPORT int sbx_config_add_dir(struct sbx_config *cfg, const char *name, cons
 	return add_resource(cfg, &t, name, path, pattern, NULL);
 }
 
-SBX_EXPORT int sbx_config_add_capture(struct sbx_config *cfg, const char *name, const char *iface, bool promisc,
+SBX_EXPORT int sbx_config_add_capture(struct sbx_config *cfg, const char *name, const char *iface, unsigned flags,
 				      const char *filter)
 {
+	if (flags & ~(SBX_CAPTURE_PROMISC | SBX_CAPTURE_TX))
+		return -EINVAL;
 	struct sbx_resource t;
 	sbx_resource_init(&t, SBX_RES_CAPTURE);
-	t.promisc = promisc;
+	t.promisc = flags & SBX_CAPTURE_PROMISC;
+	t.tx = flags & SBX_CAPTURE_TX;
 	return add_resource(cfg, &t, name, iface ? iface : "any", NULL, filter);
 }
 

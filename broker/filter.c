@@ -56,6 +56,8 @@ static void grant_opts(const struct sbx_worker *w, struct sbx_compile_opts *co)
 		co->capture_fd_first = SBX_CAPTURE_FD_FIRST;
 		co->capture_fd_count = SBX_CAPTURE_FD_COUNT;
 		co->capture_tx = tx;
+		for (unsigned i = 0; i < w->grants.n_start && i < SBX_ARRAY_SIZE(co->capture_slot_fds); i++)
+			co->capture_slot_fds[co->n_capture_slot_fds++] = w->grants.start[i].target;
 	}
 }
 

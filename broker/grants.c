@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_packet.h>
 #include <sys/socket.h>
 
 #include "broker/plan.h"
@@ -23,6 +24,8 @@ void sbx_grants_free(struct sbx_grants *g)
 		sbx_close(&g->fds[i]);
 	for (unsigned i = 0; i < g->n_socks; i++)
 		sbx_close(&g->socks[i].fd);
+	for (unsigned i = 0; i < g->n_start; i++)
+		sbx_close(&g->start[i].fd);
 	free(g->sockets);
 	free(g->fds);
 	free(g->opens);
@@ -129,6 +132,26 @@ static void reopen_rule(struct sbx_fd_slot *s, const struct sbx_resource *res)
 	}
 }
 
+/* A capture grant's socket handed over at start: the broker keeps its own reference and the
+ * slot number, so that the filter guards that number like a brokered socket's and the
+ * worker's bind and setsockopt on it come to brokered.c, checked against the grant. */
+static int keep_start_socket(struct sbx_grants *g, int fd, size_t grant, int target, struct sbx_error *err)
+{
+	if (g->n_start >= SBX_CAPTURE_START_MAX) {
+		sbx_error_set(err, -E2BIG, "too many capture resources (at most %d)", SBX_CAPTURE_START_MAX);
+		return -E2BIG;
+	}
+	struct sockaddr_ll sll = { 0 };
+	socklen_t len = sizeof(sll);
+	if (getsockname(fd, (struct sockaddr *)&sll, &len) < 0)
+		return -errno;
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (own < 0)
+		return -errno;
+	g->start[g->n_start++] = (struct sbx_brokered_socket){ own, target, grant, sll.sll_ifindex };
+	return 0;
+}
+
 /* Open grant i into the next slot (or, for a request-only directory, only the broker's own
  * handle). names collects LISTEN_FDNAMES. */
 static int open_grant(struct sbx_plan *p, struct sbx_worker *w, size_t i, char *names, struct sbx_error *err)
@@ -151,6 +174,11 @@ static int open_grant(struct sbx_plan *p, struct sbx_worker *w, size_t i, char *
 			close(fd);
 			return e;
 		}
+	}
+	int r = res->kind == SBX_RES_CAPTURE ? keep_start_socket(&w->grants, fd, i, 3 + (int)p->n_slots, err) : 0;
+	if (r < 0) {
+		close(fd);
+		return r;
 	}
 	struct sbx_fd_slot *s = add_slot(p, fd, (int)i);
 	if (!s)

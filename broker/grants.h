@@ -8,11 +8,12 @@
 
 #include "broker/resources.h"
 
-/* A packet socket the broker answered the program's own socket(AF_PACKET) with (brokered.c). */
+/* A packet socket the broker answered the program's own socket(AF_PACKET) with (brokered.c), or
+ * one handed over at start for a capture grant. */
 struct sbx_brokered_socket {
 	int fd;          /* the broker's reference to the socket the worker holds: bind and
 	                    setsockopt the broker allows are made on it */
-	int target;      /* its number in the worker (SBX_CAPTURE_FD_FIRST + k) */
+	int target;      /* its number in the worker (SBX_CAPTURE_FD_FIRST + k, or its slot) */
 	size_t grant;    /* index in res */
 	int ifindex;     /* the interface it is bound to, in the broker's namespace (0: all) */
 };
@@ -26,6 +27,9 @@ struct sbx_grants {
 	unsigned *sockets;         /* per res[i]: packet sockets answered so far (captures) */
 	struct sbx_brokered_socket socks[SBX_CAPTURE_FD_COUNT];
 	unsigned n_socks;
+	/* The capture grants' sockets handed over at start, at their slot numbers (target). */
+	struct sbx_brokered_socket start[SBX_CAPTURE_START_MAX];
+	unsigned n_start;
 };
 
 /* Close the broker's handles and free the arrays; leaves an empty struct. */

@@ -232,7 +232,9 @@ static int add_resource(struct sbx_config *cfg, const struct sbx_resource *res)
 	switch (res->kind) {
 	case SBX_RES_FILE: return sbx_config_add_file(cfg, res->name, res->target, res->flags);
 	case SBX_RES_DIR: return sbx_config_add_dir(cfg, res->name, res->target, res->flags, res->pattern);
-	case SBX_RES_CAPTURE: return sbx_config_add_capture(cfg, res->name, res->target, res->promisc, res->filter);
+	case SBX_RES_CAPTURE:
+		return sbx_config_add_capture(cfg, res->name, res->target,
+					      (res->promisc ? SBX_CAPTURE_PROMISC : 0) | (res->tx ? SBX_CAPTURE_TX : 0), res->filter);
 	case SBX_RES_CONNECT: return sbx_config_add_socket(cfg, res->name, res->target, false);
 	case SBX_RES_LISTEN: return sbx_config_add_socket(cfg, res->name, res->target, true);
 	case SBX_RES_FD: return sbx_config_add_fd(cfg, res->name, res->fd);

@@ -40,6 +40,9 @@ _Static_assert(SBX_ACCESS_READ == SBX_OPEN_READ && SBX_ACCESS_WRITE == SBX_OPEN_
 #define SBX_CAPTURE_SOCKETS_MAX 8
 #define SBX_CAPTURE_FD_FIRST 202
 #define SBX_CAPTURE_FD_COUNT 8
+/* The capture grants' own sockets, handed over at start in slots 3, 4, ..., are guarded the
+ * same way at their slot numbers; a worker may hold this many such grants. */
+#define SBX_CAPTURE_START_MAX 16
 
 struct sbx_resource {
 	enum sbx_resource_kind kind;

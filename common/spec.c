@@ -145,7 +145,7 @@ int sbx_spec_duration_ms(const char *s, uint64_t *ret, struct sbx_spec_error *e)
 static const char *const usages[] = {
 	[SBX_RES_FILE] = "NAME=PATH[:MODE]",
 	[SBX_RES_DIR] = "NAME=PATH[:MODE[:PATTERN]]",
-	[SBX_RES_CAPTURE] = "NAME=IFACE[:promisc]",
+	[SBX_RES_CAPTURE] = "NAME=IFACE[:promisc][:tx]",
 	[SBX_RES_CONNECT] = "NAME=ADDRESS",
 	[SBX_RES_LISTEN] = "NAME=ADDRESS",
 	[SBX_RES_FD] = "[NAME=]N",
@@ -187,6 +187,31 @@ static int path_mode(enum sbx_resource_kind kind, char *value, struct sbx_resour
 	return 0;
 }
 
+/* IFACE[:promisc][:tx]: the options in any order, each at most once. Cuts value only once all
+ * of it is valid. */
+static int capture_options(char *value, struct sbx_resource *r, struct sbx_spec_error *e)
+{
+	char *colon = strchr(value, ':');
+	bool promisc = false, tx = false;
+	for (const char *opt = colon; opt; opt = strchr(opt + 1, ':')) {
+		const char *end = strchr(opt + 1, ':');
+		size_t n = end ? (size_t)(end - opt - 1) : strlen(opt + 1);
+		bool *flag = n == 7 && memcmp(opt + 1, "promisc", 7) == 0 ? &promisc
+			     : n == 2 && memcmp(opt + 1, "tx", 2) == 0   ? &tx
+									 : NULL;
+		if (!flag)
+			return fail(e, "unknown capture option '%.*s' (expected %s)", (int)n, opt + 1, usages[SBX_RES_CAPTURE]);
+		if (*flag)
+			return fail(e, "capture option '%.*s' given twice", (int)n, opt + 1);
+		*flag = true;
+	}
+	if (colon)
+		*colon = '\0';
+	r->promisc = promisc;
+	r->tx = tx;
+	return 0;
+}
+
 int sbx_spec_resource(enum sbx_resource_kind kind, char *arg, struct sbx_resource *ret, struct sbx_spec_error *e)
 {
 	struct sbx_resource r;
@@ -214,16 +239,10 @@ int sbx_spec_resource(enum sbx_resource_kind kind, char *arg, struct sbx_resourc
 		if (path_mode(kind, value, &r, e) < 0)
 			return -EINVAL;
 		break;
-	case SBX_RES_CAPTURE: {
-		char *colon = strchr(value, ':');
-		if (colon && strcmp(colon + 1, "promisc") != 0)
-			return fail(e, "unknown capture option '%s' (expected %s)", colon + 1, usages[kind]);
-		if (colon) {
-			*colon = '\0';
-			r.promisc = true;
-		}
+	case SBX_RES_CAPTURE:
+		if (capture_options(value, &r, e) < 0)
+			return -EINVAL;
 		break;
-	}
 	case SBX_RES_CONNECT:
 	case SBX_RES_LISTEN:
 		break;

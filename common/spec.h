@@ -40,7 +40,7 @@ int sbx_spec_duration_ms(const char *s, uint64_t *ret, struct sbx_spec_error *e)
 /* The command line's spec of a resource of `kind`:
  *   file     NAME=PATH[:MODE]            (PATH absolute; MODE access letters, default r)
  *   dir      NAME=PATH[:MODE[:PATTERN]]
- *   capture  NAME=IFACE[:promisc]
+ *   capture  NAME=IFACE[:promisc][:tx]  (options in any order, each once)
  *   connect, listen  NAME=ADDRESS        (tcp:HOST:PORT, udp:HOST:PORT, unix:PATH)
  *   fd       [NAME=]N                    (without NAME: FD_N, and N >= 3)
  * On success arg is cut at its separators and ret's target and pattern point into it

@@ -196,10 +196,17 @@ int sbx_config_add_file(struct sbx_config *cfg, const char *name, const char *pa
  * would reach every file below it whatever the pattern says. */
 int sbx_config_add_dir(struct sbx_config *cfg, const char *name, const char *path, unsigned access,
 		       const char *pattern);
-/* An AF_PACKET capture socket on iface ("any" or NULL: all), optionally promiscuous, with an
- * optional pcap filter expression compiled by the broker and locked onto the socket. Needs
- * CAP_NET_RAW in the broker. The worker may ask for further sockets like it. */
-int sbx_config_add_capture(struct sbx_config *cfg, const char *name, const char *iface, bool promisc,
+#define SBX_CAPTURE_PROMISC 0x1u /* put the interface into promiscuous mode */
+#define SBX_CAPTURE_TX 0x2u      /* the worker may transmit through its packet sockets */
+
+/* An AF_PACKET capture socket on iface ("any" or NULL: all), with flags (SBX_CAPTURE_*; any
+ * other bit: -EINVAL) and an optional pcap filter expression compiled by the broker and locked
+ * onto the socket. Needs CAP_NET_RAW in the broker. The worker may ask for further sockets like
+ * it, and a policy with a `-> broker` rule answers the program's own socket(AF_PACKET) with one.
+ * Without SBX_CAPTURE_TX the worker cannot transmit through the sockets the filter guards
+ * (docs/policy.md, "Brokered calls"). Before libsbx 0.x had flags this argument was
+ * `bool promisc`: true is SBX_CAPTURE_PROMISC, so old callers keep their meaning. */
+int sbx_config_add_capture(struct sbx_config *cfg, const char *name, const char *iface, unsigned flags,
 			   const char *filter);
 /* A socket: "tcp:HOST:PORT", "udp:HOST:PORT" or "unix:PATH"; connected, or bound and
  * listening when listen is true. */

@@ -7,6 +7,9 @@
  *   capture-probe send IFINDEX            socket, bind, transmit one frame of ethertype 0x88b5
  *   capture-probe detach                  socket, SO_DETACH_FILTER
  *   capture-probe two                     two packet sockets
+ *   capture-probe dup                     socket, dup() it
+ *   capture-probe --fd N ACTION ...       the same on fd N (a socket handed over at start)
+ *                                         instead of a new socket
  * Prints "NAME: ok ..." or "NAME: failed: ERROR"; exit 0 when the action worked, 1 when not. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,9 +32,11 @@ static int failed(const char *what)
 	return 1;
 }
 
+static int given_fd = -1; /* --fd N */
+
 static int packet_socket(void)
 {
-	return socket(AF_PACKET, SOCK_RAW, 0);
+	return given_fd >= 0 ? given_fd : socket(AF_PACKET, SOCK_RAW, 0);
 }
 
 static int bind_to(int fd, int ifindex)
@@ -117,9 +122,28 @@ static int two(void)
 	return 0;
 }
 
+static int copy(void)
+{
+	int fd = packet_socket();
+	if (fd < 0)
+		return failed("socket");
+	int c = dup(fd);
+	if (c < 0)
+		return failed("dup");
+	printf("dup: ok %d\n", c);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 3 && strcmp(argv[1], "--fd") == 0) {
+		given_fd = atoi(argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc == 2 && strcmp(argv[1], "dup") == 0)
+		return copy();
 	if (argc == 4 && strcmp(argv[1], "rebind") == 0)
 		return rebind(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 3 && strcmp(argv[1], "send") == 0)
@@ -128,6 +152,6 @@ int main(int argc, char **argv)
 		return detach();
 	if (argc == 2 && strcmp(argv[1], "two") == 0)
 		return two();
-	fprintf(stderr, "usage: capture-probe rebind IFINDEX SECONDS | send IFINDEX | detach | two\n");
+	fprintf(stderr, "usage: capture-probe [--fd N] rebind IFINDEX SECONDS | send IFINDEX | detach | two | dup\n");
 	return 2;
 }

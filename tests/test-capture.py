@@ -243,6 +243,21 @@ def in_a(net, cmd, during=None):
     return r
 
 
+def send_heard(net, cmd):
+    """cmd in A while a listener on the peer counts the probe's frames: (result, frames heard)."""
+    result = {}
+
+    def listen():
+        result["n"] = sh("ip", "netns", "exec", net.b, sys.executable, "-c", LISTENER, "cap1", "3").stdout.strip()
+
+    t = threading.Thread(target=listen)
+    t.start()
+    time.sleep(0.5)
+    out = in_a(net, cmd)
+    t.join(30)
+    return out, int(result.get("n") or 0)
+
+
 def probe_tests(net, who, sbx, cprobe, txpolicy):
     wrap = unpriv if who == "uid 65534" else (lambda c: c)
     sbxc = [sbx, "--capture", "cap=cap0", "--"]
@@ -262,18 +277,8 @@ def probe_tests(net, who, sbx, cprobe, txpolicy):
            f"{who}: under sbx, rebinding the brokered socket to {name} is refused as a violation and sees nothing",
            f"rc={out.returncode}", out.stdout, out.stderr)
 
-    result = {}
-
-    def listen():
-        result["n"] = sh("ip", "netns", "exec", net.b, sys.executable, "-c", LISTENER, "cap1", "3").stdout.strip()
-
     def run_send(cmd):
-        t = threading.Thread(target=listen)
-        t.start()
-        time.sleep(0.5)
-        out = in_a(net, cmd)
-        t.join(30)
-        return out, int(result.get("n") or 0)
+        return send_heard(net, cmd)
 
     out, heard = run_send(wrap([cprobe, "send", str(cap)]))
     ok(out.returncode == 0 and heard > 0, f"{who}: without sbx, the probe's frames reach a listener on the peer "
@@ -321,4 +326,5 @@ def main():
     print(f"1..{n}")
 
 
-main()
+if __name__ == "__main__":
+    main()

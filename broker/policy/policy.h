@@ -144,6 +144,10 @@ struct sbx_compile_opts {
 	int capture_fd_first;
 	unsigned capture_fd_count;
 	bool capture_tx;
+	/* The start-up slots (fd 3, 4, ...) that hold the capture grants' packet sockets: guarded
+	 * like the range (only with capture_fd_count). */
+	int capture_slot_fds[16];
+	unsigned n_capture_slot_fds;
 };
 
 /* Compile with libseccomp (binary tree, SCMP_FLTATR_CTL_OPTIMIZE=2) into a BPF program for

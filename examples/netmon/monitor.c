@@ -53,6 +53,7 @@ struct monitor {
 	bool stopping;
 
 	int out_rd;                  /* read end of the decoder's pipe, non-blocking */
+	int out_wr;                  /* tcpdump mode: its write end, the worker's stdout and stderr */
 	struct event *ev_out;
 	bool reading;
 	char line[LINE_BUF];
@@ -255,10 +256,9 @@ static const struct sbx_callbacks callbacks = {
 
 /* ---- starting decoders ---- */
 
-static void spawn(struct monitor *m)
+/* netmon-decoder's arguments. */
+static size_t decoder_argv(struct monitor *m, char **argv, char *count, char *ifindex)
 {
-	char count[32], ifindex[32];
-	char *argv[MAX_ARGV + 8];
 	size_t n = 0;
 	argv[n++] = (char *)"netmon-decoder";
 	/* Labels the process: ps shows which interface a decoder serves. */
@@ -267,15 +267,60 @@ static void spawn(struct monitor *m)
 	/* Resolved at every start: an interface that was recreated has a new index. */
 	unsigned idx = if_nametoindex(m->iface);
 	if (idx) {
-		snprintf(ifindex, sizeof(ifindex), "%u", idx);
+		snprintf(ifindex, 32, "%u", idx);
 		argv[n++] = (char *)"--ifindex";
 		argv[n++] = ifindex;
 	}
 	if (m->opts->count) {
-		snprintf(count, sizeof(count), "%llu", (unsigned long long)m->opts->count);
+		snprintf(count, 32, "%llu", (unsigned long long)m->opts->count);
 		argv[n++] = (char *)"--count";
 		argv[n++] = count;
 	}
+	return n;
+}
+
+/* tcpdump's: line-buffered text of the interface, numbers not names (no DNS to ask: the
+ * policy lets no socket reach anything), the decoder arguments last (a filter expression,
+ * which with --filter should be the same: the grant's filter is locked and tcpdump's own is
+ * answered without effect, broker/brokered.c). */
+static size_t tcpdump_argv(struct monitor *m, char **argv, char *count)
+{
+	size_t n = 0;
+	argv[n++] = (char *)"tcpdump";
+	argv[n++] = (char *)"-i";
+	argv[n++] = m->iface;
+	argv[n++] = (char *)"-nn";
+	argv[n++] = (char *)"-l";
+	if (m->opts->count) {
+		snprintf(count, 32, "%llu", (unsigned long long)m->opts->count);
+		argv[n++] = (char *)"-c";
+		argv[n++] = count;
+	}
+	return n;
+}
+
+/* tcpdump writes only to stdout and stderr, which the worker inherits from us at the clone:
+ * point ours at the pipe for the spawn and back. netmon's own output goes through another
+ * descriptor (netmon.c), so nothing of ours lands in the pipe meanwhile. */
+static int spawn_with_stdio(struct monitor *m, char **argv, struct sbx_error *err)
+{
+	int saved[2] = { fcntl(1, F_DUPFD_CLOEXEC, 3), fcntl(2, F_DUPFD_CLOEXEC, 3) };
+	int r = -EBADF;
+	if (saved[0] >= 0 && saved[1] >= 0 && dup2(m->out_wr, 1) >= 0 && dup2(m->out_wr, 2) >= 0)
+		r = sbx_worker_spawn(m->base, m->cfg, m->opts->decoder, argv, &callbacks, m, &m->worker, err);
+	for (int fd = 0; fd < 2; fd++)
+		if (saved[fd] >= 0) {
+			(void)dup2(saved[fd], fd + 1);
+			close(saved[fd]);
+		}
+	return r;
+}
+
+static void spawn(struct monitor *m)
+{
+	char count[32], ifindex[32];
+	char *argv[MAX_ARGV + 8];
+	size_t n = m->opts->tcpdump ? tcpdump_argv(m, argv, count) : decoder_argv(m, argv, count, ifindex);
 	for (size_t i = 0; i < m->opts->n_decoder_args && i < MAX_ARGV; i++)
 		argv[n++] = m->opts->decoder_args[i];
 	argv[n] = NULL;
@@ -285,7 +330,8 @@ static void spawn(struct monitor *m)
 	m->starts++;
 	m->started_ms = now_ms();
 	struct sbx_error err = SBX_ERROR_INIT;
-	int r = sbx_worker_spawn(m->base, m->cfg, m->opts->decoder, argv, &callbacks, m, &m->worker, &err);
+	int r = m->opts->tcpdump ? spawn_with_stdio(m, argv, &err)
+				 : sbx_worker_spawn(m->base, m->cfg, m->opts->decoder, argv, &callbacks, m, &m->worker, &err);
 	if (r < 0) {
 		m->worker = NULL;
 		output_printf(m->out, "netmon: %s: cannot start the decoder: %s", m->iface,
@@ -366,6 +412,7 @@ int monitor_new(struct event_base *base, const char *iface, const struct monitor
 	m->done = done;
 	m->userdata = userdata;
 	m->out_rd = -1;
+	m->out_wr = -1;
 	m->state = MONITOR_IDLE;
 	snprintf(m->iface, sizeof(m->iface), "%s", iface);
 
@@ -385,7 +432,7 @@ int monitor_new(struct event_base *base, const char *iface, const struct monitor
 	}
 	sbx_config_set_policy(m->cfg, policy); /* taken */
 	sbx_config_set_log(m->cfg, on_log, m);
-	if ((r = sbx_config_add_capture(m->cfg, RES_CAPTURE, iface, opts->promisc, opts->filter)) < 0) {
+	if ((r = sbx_config_add_capture(m->cfg, RES_CAPTURE, iface, opts->promisc ? SBX_CAPTURE_PROMISC : 0, opts->filter)) < 0) {
 		snprintf(err, errlen, "capture resource on %s: %s", iface, strerror(-r));
 		goto fail;
 	}
@@ -397,11 +444,14 @@ int monitor_new(struct event_base *base, const char *iface, const struct monitor
 	/* Room for bursts; the decoder blocks (and the kernel queues, then drops, frames on the
 	 * capture socket) when we fall behind. Best effort. */
 	(void)fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
-	if ((r = sbx_config_add_fd(m->cfg, RES_OUT, p[1])) < 0) { /* duplicated: the config's own */
+	if (opts->tcpdump) {
+		m->out_wr = p[1]; /* its stdout and stderr at every spawn */
+	} else if ((r = sbx_config_add_fd(m->cfg, RES_OUT, p[1])) < 0) { /* duplicated: the config's own */
 		snprintf(err, errlen, "output resource: %s", strerror(-r));
 		goto fail;
+	} else {
+		close(p[1]);
 	}
-	close(p[1]);
 	p[1] = -1;
 	m->out_rd = p[0];
 	p[0] = -1;
@@ -442,6 +492,8 @@ void monitor_free(struct monitor *m)
 		event_free(m->ev_restart);
 	if (m->out_rd >= 0)
 		close(m->out_rd);
+	if (m->out_wr >= 0)
+		close(m->out_wr);
 	sbx_config_free(m->cfg);
 	free(m);
 }

@@ -17,6 +17,7 @@ struct monitor_opts {
 	const char *filter;          /* pcap filter expression or NULL */
 	const char *decoder;         /* path of the decoder program */
 	bool promisc;
+	bool tcpdump;                /* the decoder is an unmodified tcpdump (README, "tcpdump mode") */
 	bool verbose;                /* relay libsbx's debug log */
 	unsigned max_restarts;       /* restarts in a row before giving up */
 	uint64_t count;              /* 0, or: each decoder exits after this many frames */

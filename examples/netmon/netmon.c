@@ -12,6 +12,7 @@
  * stdout, written without blocking the loop), decoder.c (the worker). */
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
@@ -53,6 +54,8 @@ static void usage(FILE *f)
 		"  --count N           each decoder exits after N frames; netmon exits when all have\n"
 		"  --promisc           put the interfaces into promiscuous mode\n"
 		"  --decoder-arg ARG   one more argument for the decoder (repeatable)\n"
+		"  --tcpdump           the decoder is an unmodified tcpdump (policy tcpdump, decoder\n"
+		"                      tcpdump from PATH); its socket(AF_PACKET) is answered here\n"
 		"  -v, --verbose       relay libsbx's debug log and granted audit events\n"
 		"\n"
 		"Needs CAP_NET_RAW (the decoders get none). SIGINT or SIGTERM stops every decoder and exits 0.\n");
@@ -171,11 +174,12 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ "promisc", no_argument, NULL, 'P' },
 		{ "decoder-arg", required_argument, NULL, 'a' },
+		{ "tcpdump", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct monitor_opts opts = { .policy = "netmon-decoder", .max_restarts = 5 };
+	struct monitor_opts opts = { .max_restarts = 5 };
 	char *decoder_args[MAX_DECODER_ARGS];
 	char decoder[PATH_MAX];
 	unsigned long long v;
@@ -217,6 +221,9 @@ int main(int argc, char **argv)
 			}
 			decoder_args[opts.n_decoder_args++] = optarg;
 			break;
+		case 'T':
+			opts.tcpdump = true;
+			break;
 		case 'v':
 			opts.verbose = true;
 			break;
@@ -247,6 +254,10 @@ int main(int argc, char **argv)
 				return 2;
 			}
 	}
+	if (!opts.policy)
+		opts.policy = opts.tcpdump ? "tcpdump" : "netmon-decoder";
+	if (!opts.decoder && opts.tcpdump)
+		opts.decoder = "tcpdump"; /* found in PATH by libsbx */
 	if (!opts.decoder) {
 		int r = default_decoder(decoder, sizeof(decoder));
 		if (r < 0) {
@@ -271,7 +282,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "netmon: cannot create the event loop\n");
 		return 1;
 	}
-	int r = output_new(nm.base, STDOUT_FILENO, on_output_drained, &nm, &nm.out);
+	/* tcpdump mode lends fd 1 to each tcpdump for its spawn (monitor.c): our own output goes
+	 * through a copy that stays ours. */
+	int out_fd = opts.tcpdump ? fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3) : STDOUT_FILENO;
+	int r = out_fd < 0 ? -errno : output_new(nm.base, out_fd, on_output_drained, &nm, &nm.out);
 	if (r < 0) {
 		fprintf(stderr, "netmon: output: %s\n", strerror(-r));
 		goto out;

@@ -407,7 +407,7 @@ static int make_config(void)
 		r = sbx_config_add_dir(cfg, grants[i].name, dir, grants[i].access, grants[i].pattern);
 	}
 	if (r == 0 && have_capture)
-		r = sbx_config_add_capture(cfg, "CAP", "lo", false, "udp port 9");
+		r = sbx_config_add_capture(cfg, "CAP", "lo", 0, "udp port 9");
 	if (r == 0)
 		r = sbx_config_set_time_limit_ms(cfg, 90000);
 	return r;

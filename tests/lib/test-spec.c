@@ -65,7 +65,8 @@ static void spec_ok(enum sbx_resource_kind kind, const char *spec, const char *n
 	bool ok = r == 0 && res.kind == kind && strcmp(res.name, name) == 0 &&
 		  (target ? res.target && strcmp(res.target, target) == 0 : !res.target) && res.flags == flags &&
 		  (pattern ? res.pattern && strcmp(res.pattern, pattern) == 0 : !res.pattern) &&
-		  res.promisc == promisc && res.fd == fd && !res.filter && res.max_opens == 0;
+		  res.promisc == promisc && res.fd == fd && !res.filter && res.max_opens == 0 &&
+		  res.tx == (kind == SBX_RES_CAPTURE && strstr(spec, ":tx") != NULL);
 	tap_ok(ok, "--%s %s: name %s, target %s, access %#x, pattern %s, fd %d%s%s", sbx_resource_kind_name(kind), spec,
 	       r == 0 ? res.name : "-", r == 0 && res.target ? res.target : "-", r == 0 ? res.flags : 0,
 	       r == 0 && res.pattern ? res.pattern : "-", r == 0 ? res.fd : -2, r < 0 ? ": " : "", e.text);
@@ -196,6 +197,9 @@ static void test_specs(void)
 	spec_ok(SBX_RES_DIR, "D=/srv:r:a:b", "D", "/srv", R, "a:b", false, -1); /* the pattern is the rest */
 	spec_ok(SBX_RES_CAPTURE, "CAP=eth0", "CAP", "eth0", 0, NULL, false, -1);
 	spec_ok(SBX_RES_CAPTURE, "CAP=any:promisc", "CAP", "any", 0, NULL, true, -1);
+	spec_ok(SBX_RES_CAPTURE, "CAP=eth0:promisc:tx", "CAP", "eth0", 0, NULL, true, -1);
+	spec_ok(SBX_RES_CAPTURE, "CAP=eth0:tx:promisc", "CAP", "eth0", 0, NULL, true, -1);
+	spec_ok(SBX_RES_CAPTURE, "CAP=eth0:tx", "CAP", "eth0", 0, NULL, false, -1);
 	spec_ok(SBX_RES_CONNECT, "S=tcp:127.0.0.1:80", "S", "tcp:127.0.0.1:80", 0, NULL, false, -1);
 	spec_ok(SBX_RES_LISTEN, "L=unix:/run/x.sock", "L", "unix:/run/x.sock", 0, NULL, false, -1);
 	spec_ok(SBX_RES_FD, "7", "FD_7", NULL, 0, NULL, false, 7);
@@ -221,6 +225,10 @@ static void test_specs(void)
 	spec_bad(SBX_RES_DIR, "D=/srv:q:*.txt", "bad access mode 'q': 'q' is not one of r, w, c, t");
 	spec_bad(SBX_RES_DIR, "D=srv", "path 'srv' is not absolute");
 	spec_bad(SBX_RES_CAPTURE, "CAP=eth0:promiscuous", "unknown capture option 'promiscuous'");
+	spec_bad(SBX_RES_CAPTURE, "CAP=eth0:tx:tx", "capture option 'tx' given twice");
+	spec_bad(SBX_RES_CAPTURE, "CAP=eth0:promisc:", "unknown capture option ''");
+	spec_bad(SBX_RES_CAPTURE, "CAP=eth0:tx:rx", "unknown capture option 'rx'");
+	spec_bad(SBX_RES_CAPTURE, "eth0", "expected NAME=IFACE[:promisc][:tx]");
 	spec_bad(SBX_RES_CAPTURE, "CAP=", "empty value after 'CAP='");
 	spec_bad(SBX_RES_LISTEN, "L=", "empty value after 'L=' (expected NAME=ADDRESS)");
 	spec_bad(SBX_RES_FD, "2", "bad fd '2': expected a number of 3 or more");

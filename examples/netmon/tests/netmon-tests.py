@@ -15,6 +15,10 @@ GROUP is one of:
              exit 0 and leaves no process behind; --filter and --count
   misbehave  a decoder that breaks its policy is restarted with backoff, netmon gives up after
              --max-restarts and exits 1
+  tcpdump    netmon --tcpdump: an unmodified tcpdump under policies/tcpdump.policy is the
+             decoder, its own socket(AF_PACKET) answered by netmon's libsbx broker; exactly the
+             datagrams sent, no capability in it, a killed tcpdump restarted and exact again,
+             SIGINT clean, then --filter (locked) with --count
 
 Only loopback and the namespaces made here carry traffic; addresses are 10.203.7.0/24 inside
 those namespaces and IPv6 link-local. Everything made is removed on exit, also on failure.
@@ -383,16 +387,21 @@ def group_policy(args, tap):
                f"--misbehave {mode}: {call}() is stopped before it runs (exit 159)", f"exit {rc}\n{out}\n{err}")
 
 
-def group_capture(args, tap):
+def with_netmon(args, tap, checks, decoder, *netmon_args):
+    """checks(args, tap, ns, nm) with netmon running on the veth pair; everything removed after."""
     with Namespaces() as ns:
-        nm = Netmon(ns.a, args.netmon, args.decoder, "--max-restarts", "3", "nm0")
+        nm = Netmon(ns.a, args.netmon, decoder, *netmon_args)
         try:
-            capture_checks(args, tap, ns, nm)
+            checks(args, tap, ns, nm)
         finally:
             if nm.proc.poll() is None:
                 nm.stop(signal.SIGKILL)
             if os.environ.get("NETMON_TESTS_VERBOSE"):
                 tap.diag("\n".join(nm.text()))
+
+
+def group_capture(args, tap):
+    with_netmon(args, tap, capture_checks, args.decoder, "--max-restarts", "3", "nm0")
 
 
 def capture_checks(args, tap, ns, nm):
@@ -552,8 +561,96 @@ def group_misbehave(args, tap):
                f"exit {rc}\n{text}")
 
 
+def tcpdump_frames(lines, src, dst, sport, dport):
+    pat = re.compile(rf"^nm0: \d\d:\d\d:\d\d\.\d{{6}} IP {re.escape(src)}\.{sport} > {re.escape(dst)}\.{dport}: UDP, length \d+$")
+    return [l for l in lines if pat.match(l)]
+
+
+def tcpdump_pid(init):
+    """The tcpdump below the sandbox's init (its only child)."""
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        for c in children(init):
+            if cmdline(c)[:1] == [b"tcpdump"]:
+                return c
+        time.sleep(0.02)
+    return None
+
+
+def group_tcpdump(args, tap):
+    import shutil
+    if not shutil.which("tcpdump"):
+        tap.skip_rest("tcpdump is not installed")
+        return
+    with_netmon(args, tap, tcpdump_checks, "tcpdump", "--tcpdump", "--max-restarts", "3", "nm0")
+
+
+def send_counted(ns, nm, sport, n):
+    ns.run_in(ns.b, SEND_UDP, ADDR_B, sport, ADDR_A, PORT_A, n)
+    got = nm.wait_for(lambda ls: len(tcpdump_frames(ls, ADDR_B, ADDR_A, sport, PORT_A)) >= n, 10)
+    time.sleep(0.3)  # any extra would have arrived by now
+    return got, len(tcpdump_frames(nm.text(), ADDR_B, ADDR_A, sport, PORT_A))
+
+
+def tcpdump_checks(args, tap, ns, nm):
+    ok = nm.wait_for(lambda ls: any("nm0: listening on nm0" in l for l in ls), 10)
+    if not tap.ok(ok, "netmon --tcpdump starts tcpdump on nm0 (its 'listening on' relayed)", nm.tail()):
+        tap.skip_rest("tcpdump did not start")
+        return
+    init = started_pids(nm.text())[0]
+    dec = tcpdump_pid(init)
+    st = proc_status(dec) if dec else {}
+    caps = [st.get(k, "").strip("0") for k in ("CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb")]
+    tap.ok(dec and not any(caps) and st.get("Seccomp", "").strip() == "2" and st.get("Uid", "").split()[:1] != ["0"],
+           "tcpdump has no capability at all, a seccomp filter and a non-root uid", f"pid {dec}: {st}")
+    ns.run_in(ns.b, SEND_UDP, ADDR_B, 40000, ADDR_A, 9, 1)  # the neighbour entry
+    time.sleep(0.2)
+    got, n = send_counted(ns, nm, SPORT_FIRST, N_FIRST)
+    tap.ok(got and n == N_FIRST, f"tcpdump saw exactly the {N_FIRST} datagrams sent from B to A", f"saw {n}\n{nm.tail()}")
+
+    os.kill(dec, signal.SIGKILL)
+    ok = nm.wait_for(lambda ls: len(started_pids(ls)) >= 2 and sum("nm0: listening on" in l for l in ls) >= 2, 10)
+    text = "\n".join(nm.text())
+    tap.ok(ok and re.search(r"nm0: decoder ended after \d+ ms: signaled, status 137", text)
+           and "restarting the decoder in 100 ms (restart 1 of at most 3 in a row)" in text,
+           "SIGKILL of tcpdump: reported, restarted after 100 ms", nm.tail())
+    init2 = started_pids(nm.text())[-1]
+    got, n = send_counted(ns, nm, SPORT_AFTER, N_AFTER)
+    tap.ok(got and n == N_AFTER, f"the restarted tcpdump saw exactly the {N_AFTER} new datagrams", f"saw {n}\n{nm.tail()}")
+    dec2 = tcpdump_pid(init2)
+
+    t0 = time.monotonic()
+    rc = nm.stop(signal.SIGINT)
+    took = time.monotonic() - t0
+    text = "\n".join(nm.text())
+    tap.ok(rc == 0 and "netmon: exiting with status 0" in text and took < 5,
+           f"SIGINT: netmon stops tcpdump and exits 0 ({took:.2f} s)", f"exit {rc}\n{nm.tail()}")
+    left = [p for p in [init, dec, init2, dec2] if p and alive(p)]
+    in_ns = sh("ip", "netns", "pids", ns.a, check=False).stdout.split()
+    tap.ok(not left and not in_ns, "no worker process or namespace member is left behind", f"alive {left}, in ns {in_ns}")
+
+    # --filter is locked by netmon's broker; tcpdump's own copy of it is answered without effect.
+    # The datagrams it rejects go first: were it not applied, they would be the ones counted.
+    expr = f"udp and dst port {PORT_A}"
+    nm2 = Netmon(ns.a, args.netmon, "tcpdump", "--tcpdump", "--filter", expr, "--decoder-arg", expr, "--count", "5",
+                 "nm0")
+    try:
+        started = nm2.wait_for(lambda ls: any("nm0: listening on" in l for l in ls), 10)
+        ns.run_in(ns.b, SEND_UDP, ADDR_B, 40004, ADDR_A, PORT_A - 1, 5)
+        ns.run_in(ns.b, SEND_UDP, ADDR_B, 40005, ADDR_A, PORT_A, 5)
+        rc = nm2.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        rc = nm2.stop(signal.SIGKILL)
+    nm2.reader.join(2)
+    text = nm2.text()
+    tap.ok(started and rc == 0 and len(tcpdump_frames(text, ADDR_B, ADDR_A, 40005, PORT_A)) == 5
+           and not tcpdump_frames(text, ADDR_B, ADDR_A, 40004, PORT_A - 1) and "netmon: nm0: decoder finished" in text,
+           "--filter with tcpdump: only matching datagrams; --count 5: tcpdump finishes and netmon exits 0",
+           f"exit {rc}\n" + "\n".join(text[-20:]))
+
+
 GROUPS = {"policy": (group_policy, 6, False), "capture": (group_capture, 13, True),
-          "misbehave": (group_misbehave, 7, True)}
+          "misbehave": (group_misbehave, 7, True), "tcpdump": (group_tcpdump, 8, True)}
 
 
 def main():
