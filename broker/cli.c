@@ -197,6 +197,8 @@ static const struct cli_opt options[] = {
 	  .help = "add the sandbox's namespaces (type, inode) to the JSON\nstatus as a namespaces event (docs/ids.md)" },
 	{ "syslog", 0, NULL, opt_true, FIELD(syslog),
 	  .help = "record the sandbox's namespaces in the system log" },
+	{ "fallback", 0, NULL, opt_true, FIELD(fallback),
+	  .help = "where a layer cannot be applied here (sbx doctor), run with\nthe others and name what is missing" },
 	{ "no-seccomp", 0, NULL, opt_true, FIELD(no_seccomp), .help = "DIAGNOSIS ONLY: run without the seccomp layer" },
 	{ "verbose", 'v', NULL, opt_verbose, .help = "log each setup step to stderr" },
 	{ "quiet", 'q', NULL, opt_true, FIELD(quiet), .help = "print only errors" },
@@ -251,8 +253,12 @@ void sbx_cli_usage(FILE *out)
 	fputs("Usage: sbx [OPTIONS] [--] PROGRAM [ARG...]\n"
 	      "       sbx policy check FILE...\n"
 	      "       sbx policy explain [--bpf] FILE\n"
+	      "       sbx doctor [--json]\n"
+	      "       sbx ps [--json] [--tree]\n"
+	      "       sbx help\n"
 	      "\n"
-	      "Run PROGRAM as a zero-capability worker in fresh namespaces, under a seccomp policy.\n",
+	      "Run PROGRAM as a zero-capability worker in fresh namespaces, under a seccomp policy.\n"
+	      "A program named like a subcommand (doctor, help, policy, ps) runs as sbx -- NAME.\n",
 	      out);
 	int col = 0;
 	for (const struct cli_opt *o = options; o < options + SBX_ARRAY_SIZE(options); o++) {

@@ -28,6 +28,7 @@ struct sbx_config {
 	uint64_t pids;
 	bool seccomp;
 	bool learn;
+	bool fallback;                    /* sbx_config_set_fallback */
 	bool host_id_set;
 	uid_t host_uid;
 	gid_t host_gid;

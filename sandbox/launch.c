@@ -94,6 +94,8 @@ static int launch_fd = -1;
 /* The step running now: the one a failure reports. */
 static enum sbx_step step_now = SBX_STEP_NONE;
 static bool verbose;
+/* The steps the broker's fallback plan leaves out (plan->skip_steps). */
+static uint64_t skip_steps;
 
 /* Filled in by SBX_STEP_FILTER; the program's process inherits it with the fork. */
 static struct sbx_launch_filter filter_msg;
@@ -146,6 +148,19 @@ static void begin(enum sbx_step step)
 {
 	step_now = step;
 	announce(step);
+}
+
+/* begin() for a step the fallback plan may leave out: false when it does (traced). */
+static bool begin_unless_skipped(enum sbx_step step)
+{
+	if (!(skip_steps & (1ull << step))) {
+		begin(step);
+		return true;
+	}
+	char what[96];
+	snprintf(what, sizeof(what), "step %d: %s: skipped (fallback)", (int)step, sbx_step_name(step));
+	trace(what);
+	return false;
 }
 
 /* SBX_STEP_FIXED_FDS: the launch channel, the program and the fd slots to their fixed numbers. A target
@@ -302,17 +317,29 @@ static void enter_namespaces(const struct sbx_launch_plan *plan)
 	if ((r = fix_fds(plan)) < 0)
 		fail(r, "moving to fixed fd numbers");
 	launch_fd = SBX_LAUNCH_FD;
-	begin(SBX_STEP_NETNS);
-	if (unshare(CLONE_NEWNET) < 0)
+	if (begin_unless_skipped(SBX_STEP_NETNS) && unshare(CLONE_NEWNET) < 0)
 		fail(errno, NULL);
 	begin(SBX_STEP_SYNC);
 	wait_go();
-	begin(SBX_STEP_CGROUPNS);
-	if (unshare(CLONE_NEWCGROUP) < 0)
+	if (begin_unless_skipped(SBX_STEP_CGROUPNS) && unshare(CLONE_NEWCGROUP) < 0)
 		fail(errno, NULL);
-	begin(SBX_STEP_HOSTNAME);
-	if ((r = sbx_uts_setup(plan->hostname)) < 0)
+	if (begin_unless_skipped(SBX_STEP_HOSTNAME) && (r = sbx_uts_setup(plan->hostname)) < 0)
 		fail(r, plan->hostname);
+}
+
+/* SBX_STEP_ROOT: build the root, pivot, and find the program and the caller's directory there. */
+static void enter_root(const struct sbx_launch_plan *plan, struct sbx_mount_sources *sources)
+{
+	char detail[SBX_LAUNCH_DETAIL_MAX];
+	int r = sbx_mount_build_root(plan->mounts, sources, detail, sizeof(detail));
+	if (r < 0)
+		fail(r, detail);
+	trace("namespaces entered, minimal root built, pivoted");
+	/* The caller's directory, which the broker found visible inside; one the worker's uid may
+	 * not enter leaves the program at the root, as a shell whose cd failed would. */
+	program_at_path(plan);
+	if (plan->cwd && chdir(plan->cwd) < 0)
+		trace("the caller's working directory cannot be entered; starting at /");
 }
 
 /* MOUNT_SOURCES to USERNS_LIMIT: the new root, entered as the worker's uid/gid. */
@@ -322,28 +349,20 @@ static void build_filesystem(const struct sbx_launch_plan *plan)
 	char detail[SBX_LAUNCH_DETAIL_MAX];
 	struct sbx_mount_sources sources;
 
-	begin(SBX_STEP_MOUNT_SOURCES);
-	if ((r = sbx_mount_open_sources(plan->mounts, &sources, detail, sizeof(detail))) < 0)
+	if (begin_unless_skipped(SBX_STEP_MOUNT_SOURCES) &&
+	    (r = sbx_mount_open_sources(plan->mounts, &sources, detail, sizeof(detail))) < 0)
 		fail(r, detail);
-	begin(SBX_STEP_REOPEN_RO);
-	reopen_ro(plan);
+	if (begin_unless_skipped(SBX_STEP_REOPEN_RO))
+		reopen_ro(plan);
 	begin(SBX_STEP_IDENTITY);
 	if ((r = sbx_userns_become(plan->uid, plan->gid, plan->drop_groups)) < 0)
 		fail(r, NULL);
 	begin(SBX_STEP_PDEATHSIG_AGAIN);
 	if ((r = arm_pdeathsig()) < 0)
 		fail(r, NULL);
-	begin(SBX_STEP_ROOT);
-	if ((r = sbx_mount_build_root(plan->mounts, &sources, detail, sizeof(detail))) < 0)
-		fail(r, detail);
-	trace("namespaces entered, minimal root built, pivoted");
-	/* The caller's directory, which the broker found visible inside; one the worker's uid may
-	 * not enter leaves the program at the root, as a shell whose cd failed would. */
-	program_at_path(plan);
-	if (plan->cwd && chdir(plan->cwd) < 0)
-		trace("the caller's working directory cannot be entered; starting at /");
-	begin(SBX_STEP_USERNS_LIMIT);
-	if ((r = sbx_userns_forbid_nested()) < 0)
+	if (begin_unless_skipped(SBX_STEP_ROOT))
+		enter_root(plan, &sources);
+	if (begin_unless_skipped(SBX_STEP_USERNS_LIMIT) && (r = sbx_userns_forbid_nested()) < 0)
 		fail(r, "/proc/sys/user/max_user_namespaces");
 }
 
@@ -439,6 +458,7 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 
 	launch_fd = plan->launch_fd;
 	verbose = plan->verbose;
+	skip_steps = plan->skip_steps;
 	if (plan->broker_fd >= 0)
 		close(plan->broker_fd);
 

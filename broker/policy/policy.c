@@ -339,6 +339,11 @@ const char *sbx_policy_file(const struct sbx_policy *p)
 	return p->file;
 }
 
+bool sbx_policy_fallback(const struct sbx_policy *p)
+{
+	return p->fallback;
+}
+
 bool sbx_policy_exec_allowed(const struct sbx_policy *p)
 {
 	return p->exec != 0;
