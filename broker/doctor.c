@@ -84,9 +84,9 @@ int sbx_doctor_cli(int argc, char **argv)
 	} else {
 		print_text(&env, stdout);
 		if (missing)
-			printf("%d layer%s of the default sandbox missing: sbx fails closed here (exit 125); fix the "
+			printf("%d layer%s of the default sandbox %s missing: sbx fails closed here (exit 125); fix the "
 			       "environment as above, or run with --fallback to leave %s out\n",
-			       missing, missing == 1 ? " is" : "s are", missing == 1 ? "it" : "them");
+			       missing, missing == 1 ? "" : "s", missing == 1 ? "is" : "are", missing == 1 ? "it" : "them");
 		else
 			printf("every layer of the default sandbox works here\n");
 	}
@@ -103,7 +103,7 @@ void sbx_doctor_advise(FILE *out)
 		if (env.r[c].ok)
 			continue;
 		sbx_env_explain(c, &env.r[c], &env.facts, why, sizeof(why), fix, sizeof(fix));
-		fprintf(out, "sbx: cause: %s is not available here: %s\n", sbx_check_name(c), why);
+		fprintf(out, "sbx: cause: %s: not available here: %s\n", sbx_check_name(c), why);
 		if (fix[0])
 			fprintf(out, "sbx:   fix: %s\n", fix);
 	}

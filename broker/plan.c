@@ -301,6 +301,7 @@ void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, 
 		.landlock = landlock,
 		.verbose = w->cfg->verbose,
 		.skip_steps = p->fb.skip_steps,
+		.no_userns = !p->fb.userns,
 	};
 }
 

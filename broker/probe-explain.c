@@ -227,12 +227,9 @@ void sbx_env_explain(enum sbx_check c, const struct sbx_check_result *r, const s
 	if (c == SBX_CHECK_USERNS)
 		explain_userns(r, f, why, why_len, fix, fix_len);
 	else if (c < SBX_CHECK_SECCOMP || c == SBX_CHECK_MOUNT_API) {
-		if (r->stage <= 3) { /* the user namespace it needs failed */
-			char uw[256], uf[256];
-			explain_userns(r, f, uw, sizeof(uw), uf, sizeof(uf));
-			snprintf(why, why_len, "needs a user namespace: %s", uw);
-			snprintf(fix, fix_len, "%s", uf);
-		} else {
+		if (r->stage <= 3) /* the user namespace it needs failed: said once, there */
+			snprintf(why, why_len, "needs a user namespace (see 'user namespaces')");
+		else {
 			explain_ns(c, r, f, why, why_len, fix, fix_len);
 		}
 	} else

@@ -387,6 +387,13 @@ static void seal_init(const struct sbx_launch_plan *plan)
 		fail(r, NULL);
 }
 
+/* SBX_STEP_CAPS, SBX_STEP_INIT_CAPS: every set emptied and locked; without a user namespace of
+ * our own (the fallback plan) there is nothing to drop and nothing to lock with: verified. */
+static int drop_caps(const struct sbx_launch_plan *plan)
+{
+	return plan->no_userns ? sbx_caps_verify_none() : sbx_caps_drop_all();
+}
+
 /* SESSION to EXEC, in the program's process. */
 _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 {
@@ -410,7 +417,7 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	if ((r = sbx_rlimits_apply(&plan->rlimits, &which)) < 0)
 		fail(r, which);
 	begin(SBX_STEP_CAPS);
-	if ((r = sbx_caps_drop_all()) < 0)
+	if ((r = drop_caps(plan)) < 0)
 		fail(r, NULL);
 	begin(SBX_STEP_NO_NEW_PRIVS);
 	if ((r = sbx_caps_no_new_privs()) < 0)
@@ -479,7 +486,7 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 	close(SBX_PROGRAM_FD);
 	/* Once the program's process exists (it drops its own), init gives up every capability
 	 * too: it needs none to supervise. */
-	if ((r = sbx_caps_drop_all()) < 0) {
+	if ((r = drop_caps(plan)) < 0) {
 		(void)kill(pid, SIGKILL);
 		fail(r, "init");
 	}
