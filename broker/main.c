@@ -112,7 +112,7 @@ static void violation_hint(const struct sbx_cli *cli, const struct sbx_exit *e)
  * ways out. Under --fallback the plan already left out what the probe found missing. */
 static void failed_closed(const struct sbx_cli *cli)
 {
-	if (!cli->fallback && !cli->quiet)
+	if (!cli->fallback)
 		sbx_doctor_advise(stderr);
 }
 
