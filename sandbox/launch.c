@@ -150,17 +150,13 @@ static void begin(enum sbx_step step)
 	announce(step);
 }
 
-/* begin() for a step the fallback plan may leave out: false when it does (traced). */
-static bool begin_unless_skipped(enum sbx_step step)
+/* Whether the fallback plan leaves out the step that just began (traced when it does). */
+static bool skipped(void)
 {
-	if (!(skip_steps & (1ull << step))) {
-		begin(step);
-		return true;
-	}
-	char what[96];
-	snprintf(what, sizeof(what), "step %d: %s: skipped (fallback)", (int)step, sbx_step_name(step));
-	trace(what);
-	return false;
+	if (!(skip_steps & (1ull << step_now)))
+		return false;
+	trace("skipped (fallback)");
+	return true;
 }
 
 /* SBX_STEP_FIXED_FDS: the launch channel, the program and the fd slots to their fixed numbers. A target
@@ -317,13 +313,16 @@ static void enter_namespaces(const struct sbx_launch_plan *plan)
 	if ((r = fix_fds(plan)) < 0)
 		fail(r, "moving to fixed fd numbers");
 	launch_fd = SBX_LAUNCH_FD;
-	if (begin_unless_skipped(SBX_STEP_NETNS) && unshare(CLONE_NEWNET) < 0)
+	begin(SBX_STEP_NETNS);
+	if (!skipped() && unshare(CLONE_NEWNET) < 0)
 		fail(errno, NULL);
 	begin(SBX_STEP_SYNC);
 	wait_go();
-	if (begin_unless_skipped(SBX_STEP_CGROUPNS) && unshare(CLONE_NEWCGROUP) < 0)
+	begin(SBX_STEP_CGROUPNS);
+	if (!skipped() && unshare(CLONE_NEWCGROUP) < 0)
 		fail(errno, NULL);
-	if (begin_unless_skipped(SBX_STEP_HOSTNAME) && (r = sbx_uts_setup(plan->hostname)) < 0)
+	begin(SBX_STEP_HOSTNAME);
+	if (!skipped() && (r = sbx_uts_setup(plan->hostname)) < 0)
 		fail(r, plan->hostname);
 }
 
@@ -349,10 +348,12 @@ static void build_filesystem(const struct sbx_launch_plan *plan)
 	char detail[SBX_LAUNCH_DETAIL_MAX];
 	struct sbx_mount_sources sources;
 
-	if (begin_unless_skipped(SBX_STEP_MOUNT_SOURCES) &&
+	begin(SBX_STEP_MOUNT_SOURCES);
+	if (!skipped() &&
 	    (r = sbx_mount_open_sources(plan->mounts, &sources, detail, sizeof(detail))) < 0)
 		fail(r, detail);
-	if (begin_unless_skipped(SBX_STEP_REOPEN_RO))
+	begin(SBX_STEP_REOPEN_RO);
+	if (!skipped())
 		reopen_ro(plan);
 	begin(SBX_STEP_IDENTITY);
 	if ((r = sbx_userns_become(plan->uid, plan->gid, plan->drop_groups)) < 0)
@@ -360,9 +361,11 @@ static void build_filesystem(const struct sbx_launch_plan *plan)
 	begin(SBX_STEP_PDEATHSIG_AGAIN);
 	if ((r = arm_pdeathsig()) < 0)
 		fail(r, NULL);
-	if (begin_unless_skipped(SBX_STEP_ROOT))
+	begin(SBX_STEP_ROOT);
+	if (!skipped())
 		enter_root(plan, &sources);
-	if (begin_unless_skipped(SBX_STEP_USERNS_LIMIT) && (r = sbx_userns_forbid_nested()) < 0)
+	begin(SBX_STEP_USERNS_LIMIT);
+	if (!skipped() && (r = sbx_userns_forbid_nested()) < 0)
 		fail(r, "/proc/sys/user/max_user_namespaces");
 }
 
