@@ -219,6 +219,8 @@ static const struct cli_opt options[] = {
 	{ "each", 0, "LIST", opt_string, FIELD(each),
 	  .help = "run PROGRAM once per line of LIST ('-': stdin), each in its\nown sandbox; {} in ARGS is the line (README: Many jobs)" },
 	{ "jobs", 'j', "N", opt_jobs, .help = "with --each: N jobs at once (default: the number of CPUs)" },
+	{ "fallback", 0, NULL, opt_true, FIELD(fallback),
+	  .help = "where a layer cannot be applied here (sbx doctor), run with\nthe others and name what is missing" },
 	{ "no-seccomp", 0, NULL, opt_true, FIELD(no_seccomp), .help = "DIAGNOSIS ONLY: run without the seccomp layer" },
 	{ "verbose", 'v', NULL, opt_verbose, .help = "log each setup step to stderr" },
 	{ "quiet", 'q', NULL, opt_true, FIELD(quiet), .help = "print only errors" },
@@ -274,8 +276,12 @@ void sbx_cli_usage(FILE *out)
 	      "       sbx --each LIST [-j N] [OPTIONS] [--] PROGRAM [ARG...]\n"
 	      "       sbx policy check FILE...\n"
 	      "       sbx policy explain [--bpf] FILE\n"
+	      "       sbx doctor [--json]\n"
+	      "       sbx ps [--json] [--tree]\n"
+	      "       sbx help\n"
 	      "\n"
-	      "Run PROGRAM as a zero-capability worker in fresh namespaces, under a seccomp policy.\n",
+	      "Run PROGRAM as a zero-capability worker in fresh namespaces, under a seccomp policy.\n"
+	      "A program named like a subcommand (doctor, help, policy, ps) runs as sbx -- NAME.\n",
 	      out);
 	int col = 0;
 	for (const struct cli_opt *o = options; o < options + SBX_ARRAY_SIZE(options); o++) {

@@ -26,6 +26,7 @@ struct sbx_cli {
 	uint64_t memory;
 	uint64_t pids;
 	bool no_seccomp;
+	bool fallback;              /* --fallback: leave out the layers this place lacks */
 	bool user_set;
 	uid_t uid;
 	gid_t gid;

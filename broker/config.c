@@ -251,6 +251,14 @@ SBX_EXPORT int sbx_config_set_seccomp(struct sbx_config *cfg, bool enabled)
 	return 0;
 }
 
+SBX_EXPORT int sbx_config_set_fallback(struct sbx_config *cfg, bool enabled)
+{
+	if (!cfg)
+		return -EINVAL;
+	cfg->fallback = enabled;
+	return 0;
+}
+
 SBX_EXPORT int sbx_config_set_host_id(struct sbx_config *cfg, uid_t uid, gid_t gid)
 {
 	/* Never host root, and never the overflow/invalid ids. */

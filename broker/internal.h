@@ -29,6 +29,7 @@ struct sbx_config {
 	uint64_t kill_after_ms;           /* grace after a forwarded SIGINT/TERM/HUP; 0: never */
 	bool seccomp;
 	bool learn;
+	bool fallback;                    /* sbx_config_set_fallback */
 	bool host_id_set;
 	uid_t host_uid;
 	gid_t host_gid;

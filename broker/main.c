@@ -14,6 +14,7 @@
 
 #include "broker/batch.h"
 #include "broker/cli.h"
+#include "broker/doctor.h"
 #include "broker/ps.h"
 #include "sbx.h"
 
@@ -108,6 +109,14 @@ static void violation_hint(const struct sbx_cli *cli, const struct sbx_exit *e)
 				"write one from a run\n");
 }
 
+/* A layer could not be applied and the launch failed closed: what this place lacks and the two
+ * ways out. Under --fallback the plan already left out what the probe found missing. */
+static void failed_closed(const struct sbx_cli *cli)
+{
+	if (!cli->fallback)
+		sbx_doctor_advise(stderr);
+}
+
 static void on_exit_cb(struct sbx_worker *w, const struct sbx_exit *e, void *userdata)
 {
 	(void)w;
@@ -118,6 +127,8 @@ static void on_exit_cb(struct sbx_worker *w, const struct sbx_exit *e, void *use
 		fprintf(stderr, "sbx: %s\n", e->message);
 	if (e->kind == SBX_EXIT_VIOLATION && !run->cli->quiet)
 		violation_hint(run->cli, e);
+	if (e->kind == SBX_EXIT_SETUP_FAILED)
+		failed_closed(run->cli);
 	if (run->cli->verbose)
 		fprintf(stderr, "sbx: debug: exit status %d\n", e->status);
 	if (run->json) {
@@ -332,6 +343,8 @@ static int make_config(struct run *run)
 	    (r = add_resources(cli, run->cfg)) < 0 || (r = set_ids(cli, run->cfg)) < 0)
 		return r;
 	set_records(cli, run->cfg);
+	if (cli->fallback)
+		sbx_config_set_fallback(run->cfg, true);
 	return 0;
 }
 
@@ -369,6 +382,18 @@ static int make_loop(struct run *run)
 	return 0;
 }
 
+/* The layers the fallback left out, once: {"event":"fallback","missing":["mountns",...]}. */
+static void json_fallback(struct run *run)
+{
+	const char *keys = sbx_worker_fallback(run->worker);
+	if (!keys[0])
+		return;
+	fputs("{\"event\":\"fallback\",\"missing\":[\"", run->json);
+	for (const char *k = keys; *k; k++)
+		fputs(*k == ',' ? "\",\"" : (char[]){ *k, 0 }, run->json);
+	fputs("\"]}\n", run->json);
+}
+
 static int spawn(struct run *run)
 {
 	static const struct sbx_callbacks callbacks = { .size = sizeof(callbacks), .exit = on_exit_cb,
@@ -381,12 +406,15 @@ static int spawn(struct run *run)
 		run->status = err.status ? err.status : EXIT_SBX_FAILED;
 		fail(r, "%s", err.message);
 		sbx_error_free(&err);
+		if (run->status == EXIT_SBX_FAILED)
+			failed_closed(run->cli);
 		return r;
 	}
 	if (run->json) {
 		fprintf(run->json, "{\"event\":\"start\",\"pid\":%d,\"program\":", (int)sbx_worker_pid(run->worker));
 		sbx_json_str(run->json, argv[0]);
 		fputs("}\n", run->json);
+		json_fallback(run);
 		fflush(run->json);
 	}
 	return 0;
@@ -480,6 +508,13 @@ int main(int argc, char **argv)
 		return sbx_policy_cli(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "ps") == 0)
 		return sbx_ps_cli(argc - 1, argv + 1);
+	/* Subcommands, not programs: `sbx -- doctor` runs a program of that name. */
+	if (argc > 1 && strcmp(argv[1], "doctor") == 0)
+		return sbx_doctor_cli(argc - 1, argv + 1);
+	if (argc == 2 && strcmp(argv[1], "help") == 0) {
+		sbx_cli_usage(stdout);
+		return 0;
+	}
 	if (argc == 2 && strcmp(argv[1], "--help-man") == 0) {
 		sbx_cli_man_options(stdout);
 		return 0;

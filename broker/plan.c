@@ -204,6 +204,25 @@ static void plan_cwd(struct sbx_plan *p, struct sbx_worker *w)
 	free(cwd);
 }
 
+/* The layers this place lacks, left out only when the caller or the policy allowed it
+ * (fallback.h); probed once per process, named once per launch. */
+static int plan_fallback(struct sbx_plan *p, struct sbx_worker *w, struct sbx_error *err)
+{
+	sbx_fallback_none(&p->fb);
+	if (!w->cfg->fallback && !(w->policy && sbx_policy_fallback(w->policy)))
+		return 0;
+	const struct sbx_env *env = sbx_env_cached();
+	int r = env ? sbx_fallback_decide(&p->fb, env) : -ECHILD;
+	if (r < 0) {
+		sbx_error_set(err, r, "fallback: %s", env ? p->fb.text : "cannot probe this place (fork failed)");
+		return r;
+	}
+	if (p->fb.missing)
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_WARNING,
+			 "fallback: this place lacks %s; running with every other layer (sbx doctor explains)", p->fb.text);
+	return 0;
+}
+
 static int plan_env(struct sbx_plan *p, struct sbx_error *err)
 {
 	p->env[p->n_env] = NULL;
@@ -223,7 +242,8 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
 		have_tty = have_tty || isatty(w->stdio[i] >= 0 ? w->stdio[i] : i);
 
 	if ((r = plan_program(p, w, program, err)) < 0 ||
-	    (r = plan_identity(p, w, err)) < 0)
+	    (r = plan_identity(p, w, err)) < 0 ||
+	    (r = plan_fallback(p, w, err)) < 0)
 		return r;
 	plan_limits(p, w);
 	if ((r = sbx_fs_plan_build(&p->fs, w->cfg, w->policy, p->uid, p->gid, have_tty, err)) < 0) {
@@ -241,6 +261,7 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
 	if ((r = sbx_plan_open_grants(p, w, err)) < 0)
 		return r;
 	sbx_fs_plan_landlock(&p->fs, p->slots, p->slot_grant, p->n_slots, &w->grants);
+	sbx_fallback_fs(&p->fb, &p->fs);
 	plan_cwd(p, w);
 	if ((r = plan_stdio(p, w, err)) < 0 ||
 	    (r = plan_env(p, err)) < 0)
@@ -284,6 +305,8 @@ void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, 
 		.seccomp = w->seccomp,
 		.landlock = landlock,
 		.verbose = w->cfg->verbose,
+		.skip_steps = p->fb.skip_steps,
+		.no_userns = !p->fb.userns,
 	};
 }
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "broker/fallback.h"
 #include "broker/mountplan.h"
 #include "broker/program.h"
 #include "sandbox/launch.h"
@@ -37,6 +38,7 @@ struct sbx_plan {
 	char *program_path;             /* canonical; owned */
 	bool program_shown;             /* the sandbox shows program_path at the same place */
 	char *cwd;                      /* the caller's directory when the sandbox shows it; owned */
+	struct sbx_fallback fb;         /* the layers left out (fallback.h); none unless allowed */
 };
 
 /* Build w's plan for PROGRAM. Opens the resources into w->grants and the request channel into

@@ -257,13 +257,14 @@ static int create_cgroups(struct sbx_worker *w, const struct sbx_plan *p, struct
 }
 
 /* New user, mount, pid, ipc and uts namespaces; the child becomes the sandbox's init. */
-static int clone_sandbox(struct sbx_worker *w, const struct sbx_launch_plan *lp, struct sbx_error *err)
+static int clone_sandbox(struct sbx_worker *w, const struct sbx_launch_plan *lp, uint64_t ns_flags,
+			 struct sbx_error *err)
 {
 	struct clone_args args;
 	memset(&args, 0, sizeof(args));
 	/* The network namespace is created by the child itself (sandbox/launch.c), in parallel with
 	 * our own work; the cgroup namespace after the cgroup move. */
-	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
+	args.flags = ns_flags | CLONE_PIDFD; /* all five, unless the fallback plan says otherwise */
 	args.pidfd = (uint64_t)(uintptr_t)&w->pidfd;
 	/* No exit signal: the caller's SIGCHLD handling (a waitpid(-1) loop, say) never sees our
 	 * child, so it can neither steal its status nor be confused by it. */
@@ -302,7 +303,7 @@ static int map_and_attach(struct sbx_worker *w, const struct sbx_plan *p, struct
 {
 	const char *what = NULL;
 	int r;
-	if (w->cfg->range_set && !p->privileged) {
+	if (p->fb.userns && w->cfg->range_set && !p->privileged) {
 		if ((r = sbx_idrange_newidmap(w->pid, p->uid, p->gid)) < 0) {
 			sbx_error_set(err, r, "newuidmap/newgidmap for uid %u gid %u: %s%s", (unsigned)p->uid,
 				      (unsigned)p->gid, strerror(-r),
@@ -310,7 +311,7 @@ static int map_and_attach(struct sbx_worker *w, const struct sbx_plan *p, struct
 						   : " (is the range yours in /etc/subuid and /etc/subgid?)");
 			return r;
 		}
-	} else if ((r = sbx_userns_write_maps(w->pid, p->uid, p->gid, p->privileged, &what)) < 0) {
+	} else if (p->fb.userns && (r = sbx_userns_write_maps(w->pid, p->uid, p->gid, p->privileged, &what)) < 0) {
 		sbx_error_set(err, r, "writing the user namespace map (%s): %s", what, strerror(-r));
 		return r;
 	}
@@ -425,7 +426,8 @@ int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg,
 	    (r = create_cgroups(w, pp, err)) < 0)
 		return spawn_failed(w, r, err, ret_err);
 	sbx_plan_launch_view(pp, w, argv, sp[1], sp[0], &lp, &mounts, &landlock);
-	if ((r = clone_sandbox(w, &lp, err)) < 0)
+	sbx_strlcpy(w->fallback, pp->fb.keys, sizeof(w->fallback));
+	if ((r = clone_sandbox(w, &lp, pp->fb.clone_flags, err)) < 0)
 		return spawn_failed(w, r, err, ret_err);
 	sbx_close(&sp[1]);
 	w->chan.fd = sbx_steal_fd(&sp[0]);
@@ -442,6 +444,11 @@ int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg,
 SBX_EXPORT pid_t sbx_worker_pid(const struct sbx_worker *w)
 {
 	return w ? w->pid : -1;
+}
+
+SBX_EXPORT const char *sbx_worker_fallback(const struct sbx_worker *w)
+{
+	return w ? w->fallback : "";
 }
 
 SBX_EXPORT int sbx_worker_signal(struct sbx_worker *w, int sig)

@@ -77,6 +77,7 @@ struct sbx_worker {
 	struct sbx_exit_report exit;   /* decided from facts once the worker is reaped; its
 	                                  strings live as long as the worker (sbx.h) */
 	struct sbx_nsrecord rec;       /* the namespace record and state entry (nsrecord.c) */
+	char fallback[192];            /* the layers the fallback left out (sbx_worker_fallback) */
 };
 
 /* worker.c */

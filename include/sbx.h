@@ -154,6 +154,13 @@ int sbx_config_set_pids_limit(struct sbx_config *cfg, uint64_t n);
 int sbx_config_set_kill_after_ms(struct sbx_config *cfg, uint64_t ms);
 /* Diagnosis only: run without the seccomp layer. */
 int sbx_config_set_seccomp(struct sbx_config *cfg, bool enabled);
+/* Where a layer of the sandbox cannot be applied here (a container's seccomp profile refuses
+ * mounts, /proc is masked, user namespaces are off: what `sbx doctor` reports), run with the
+ * strongest layers this place allows instead of failing, each missing promise kept by another
+ * route where one exists (docs/sandbox.md, "Fallback"); the spawn logs what is missing once as a
+ * warning, and sbx_worker_fallback() names it. Off by default: a missing layer fails the spawn.
+ * A policy's `fallback allow` line turns it on as well. */
+int sbx_config_set_fallback(struct sbx_config *cfg, bool enabled);
 /* The host uid/gid the worker runs as when the broker runs as root (default 65534). Refuses 0. */
 int sbx_config_set_host_id(struct sbx_config *cfg, uid_t uid, gid_t gid);
 /* Give each worker its own host uid/gid: base + k for the lowest k in [0, count) no other
@@ -316,6 +323,10 @@ int sbx_worker_spawn(struct event_base *base, const struct sbx_config *cfg,
 		     struct sbx_worker **ret, struct sbx_error *err);
 /* Host pid of the worker's init (pid 1 inside). */
 pid_t sbx_worker_pid(const struct sbx_worker *w);
+/* The layers the fallback left out of this worker's sandbox, as comma-separated keys of
+ * `sbx doctor --json` ("mountns,proc,utsns"); "" for the full sandbox. Valid until
+ * sbx_worker_free(). */
+const char *sbx_worker_fallback(const struct sbx_worker *w);
 /* Forward a signal to the program inside. SIGKILL ends the whole sandbox. */
 int sbx_worker_signal(struct sbx_worker *w, int sig);
 /* Hand a running worker one more fd (a new capture, an accepted connection). fd is borrowed

@@ -8,6 +8,19 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* Effective, permitted and inheritable are empty: 0, else -EPERM. */
+static int sets_empty(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { { 0, 0, 0 } };
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (data[i].effective || data[i].permitted || data[i].inheritable)
+			return -EPERM;
+	return 0;
+}
+
 int sbx_caps_drop_all(void)
 {
 	/* Lock the bits first: while we still hold CAP_SETPCAP, so that the program can never
@@ -38,15 +51,20 @@ int sbx_caps_drop_all(void)
 		return -errno;
 
 	/* Verify: a kernel that silently ignored any of the above must not start the program. */
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		return -errno;
-	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
-		if (data[i].effective || data[i].permitted || data[i].inheritable)
-			return -EPERM;
+	int r = sets_empty();
+	if (r < 0)
+		return r;
 	for (unsigned long cap = 0; cap < ncaps; cap++)
 		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0)
 			return -EPERM;
 	return 0;
+}
+
+int sbx_caps_verify_none(void)
+{
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -errno;
+	return sets_empty();
 }
 
 int sbx_caps_no_new_privs(void)

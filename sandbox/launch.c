@@ -96,6 +96,8 @@ static int launch_fd = -1;
 /* The step running now: the one a failure reports. */
 static enum sbx_step step_now = SBX_STEP_NONE;
 static bool verbose;
+/* The steps the broker's fallback plan leaves out (plan->skip_steps). */
+static uint64_t skip_steps;
 
 /* Filled in by SBX_STEP_FILTER; the program's process inherits it with the fork. */
 static struct sbx_launch_filter filter_msg;
@@ -165,6 +167,15 @@ static void begin(enum sbx_step step)
 {
 	step_now = step;
 	announce(step);
+}
+
+/* Whether the fallback plan leaves out the step that just began (traced when it does). */
+static bool skipped(void)
+{
+	if (!(skip_steps & (1ull << step_now)))
+		return false;
+	trace("skipped (fallback)");
+	return true;
 }
 
 /* SBX_STEP_FIXED_FDS: the launch channel, the program and the fd slots to their fixed numbers. A target
@@ -333,16 +344,31 @@ static void enter_namespaces(const struct sbx_launch_plan *plan)
 		fail(r, "moving to fixed fd numbers");
 	launch_fd = SBX_LAUNCH_FD;
 	begin(SBX_STEP_NETNS);
-	if (!plan->netns_shared && unshare(CLONE_NEWNET) < 0)
+	if (!plan->netns_shared && !skipped() && unshare(CLONE_NEWNET) < 0)
 		fail(errno, NULL);
 	begin(SBX_STEP_SYNC);
 	wait_go();
 	begin(SBX_STEP_CGROUPNS);
-	if (unshare(CLONE_NEWCGROUP) < 0)
+	if (!skipped() && unshare(CLONE_NEWCGROUP) < 0)
 		fail(errno, NULL);
 	begin(SBX_STEP_HOSTNAME);
-	if ((r = sbx_uts_setup(plan->hostname)) < 0)
+	if (!skipped() && (r = sbx_uts_setup(plan->hostname)) < 0)
 		fail(r, plan->hostname);
+}
+
+/* SBX_STEP_ROOT: build the root, pivot, and find the program and the caller's directory there. */
+static void enter_root(const struct sbx_launch_plan *plan, struct sbx_mount_sources *sources)
+{
+	char detail[SBX_LAUNCH_DETAIL_MAX];
+	int r = sbx_mount_build_root(plan->mounts, sources, detail, sizeof(detail));
+	if (r < 0)
+		fail(r, detail);
+	trace("namespaces entered, minimal root built, pivoted");
+	/* The caller's directory, which the broker found visible inside; one the worker's uid may
+	 * not enter leaves the program at the root, as a shell whose cd failed would. */
+	program_at_path(plan);
+	if (plan->cwd && chdir(plan->cwd) < 0)
+		trace("the caller's working directory cannot be entered; starting at /");
 }
 
 /* MOUNT_SOURCES to USERNS_LIMIT: the new root, entered as the worker's uid/gid. */
@@ -353,10 +379,12 @@ static void build_filesystem(const struct sbx_launch_plan *plan)
 	struct sbx_mount_sources sources;
 
 	begin(SBX_STEP_MOUNT_SOURCES);
-	if ((r = sbx_mount_open_sources(plan->mounts, &sources, detail, sizeof(detail))) < 0)
+	if (!skipped() &&
+	    (r = sbx_mount_open_sources(plan->mounts, &sources, detail, sizeof(detail))) < 0)
 		fail(r, detail);
 	begin(SBX_STEP_REOPEN_RO);
-	reopen_ro(plan);
+	if (!skipped())
+		reopen_ro(plan);
 	begin(SBX_STEP_IDENTITY);
 	if ((r = sbx_userns_become(plan->uid, plan->gid, plan->drop_groups)) < 0)
 		fail(r, NULL);
@@ -364,16 +392,10 @@ static void build_filesystem(const struct sbx_launch_plan *plan)
 	if ((r = arm_pdeathsig()) < 0)
 		fail(r, NULL);
 	begin(SBX_STEP_ROOT);
-	if ((r = sbx_mount_build_root(plan->mounts, &sources, detail, sizeof(detail))) < 0)
-		fail(r, detail);
-	trace("namespaces entered, minimal root built, pivoted");
-	/* The caller's directory, which the broker found visible inside; one the worker's uid may
-	 * not enter leaves the program at the root, as a shell whose cd failed would. */
-	program_at_path(plan);
-	if (plan->cwd && chdir(plan->cwd) < 0)
-		trace("the caller's working directory cannot be entered; starting at /");
+	if (!skipped())
+		enter_root(plan, &sources);
 	begin(SBX_STEP_USERNS_LIMIT);
-	if ((r = sbx_userns_forbid_nested()) < 0)
+	if (!skipped() && (r = sbx_userns_forbid_nested()) < 0)
 		fail(r, "/proc/sys/user/max_user_namespaces");
 }
 
@@ -396,6 +418,13 @@ static void seal_init(const struct sbx_launch_plan *plan)
 	begin(SBX_STEP_FILTER);
 	if ((r = receive_filter(plan)) < 0)
 		fail(r, NULL);
+}
+
+/* SBX_STEP_CAPS, SBX_STEP_INIT_CAPS: every set emptied and locked; without a user namespace of
+ * our own (the fallback plan) there is nothing to drop and nothing to lock with: verified. */
+static int drop_caps(const struct sbx_launch_plan *plan)
+{
+	return plan->no_userns ? sbx_caps_verify_none() : sbx_caps_drop_all();
 }
 
 /* SESSION to EXEC, in the program's process. */
@@ -421,7 +450,7 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	if ((r = sbx_rlimits_apply(&plan->rlimits, &which)) < 0)
 		fail(r, which);
 	begin(SBX_STEP_CAPS);
-	if ((r = sbx_caps_drop_all()) < 0)
+	if ((r = drop_caps(plan)) < 0)
 		fail(r, NULL);
 	begin(SBX_STEP_NO_NEW_PRIVS);
 	if ((r = sbx_caps_no_new_privs()) < 0)
@@ -475,6 +504,7 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 
 	launch_fd = plan->launch_fd;
 	verbose = plan->verbose;
+	skip_steps = plan->skip_steps;
 	if (plan->broker_fd >= 0)
 		close(plan->broker_fd);
 
@@ -495,7 +525,7 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 	close(SBX_PROGRAM_FD);
 	/* Once the program's process exists (it drops its own), init gives up every capability
 	 * too: it needs none to supervise. */
-	if ((r = sbx_caps_drop_all()) < 0) {
+	if ((r = drop_caps(plan)) < 0) {
 		(void)kill(pid, SIGKILL);
 		fail(r, "init");
 	}

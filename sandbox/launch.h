@@ -6,6 +6,7 @@
 
 #include <linux/filter.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "landlock.h"
@@ -57,6 +58,10 @@ struct sbx_launch_plan {
 	bool seccomp;             /* a filter follows GO (SBX_LAUNCH_FILTER); false: --no-seccomp */
 	const struct sbx_ll_plan *landlock; /* what the program may open (paths inside, fds) */
 	bool verbose;             /* each step is traced on stderr as it begins */
+	bool no_userns;           /* the fallback plan made no user namespace: capabilities are
+	                             verified empty rather than dropped (caps.h) */
+	uint64_t skip_steps;      /* 1 << enum sbx_step: steps this place cannot have, left out by
+	                             the broker's fallback plan (broker/fallback.h); 0: none */
 };
 
 /* Runs in the freshly cloned child (new user, mount, pid, ipc and uts namespaces; it makes its

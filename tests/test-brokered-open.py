@@ -182,7 +182,12 @@ def group(tap, mode, tree):
     good, bad = t("in/a.txt"), t("in/../secret/s.txt")
     out = run(mode.user + [probe, "race", good, bad, "1"])
     r = run(sbx + rd + ["--", probe, "race", good, bad, "2"])
-    tap.ok(out.returncode == 0 and b"race: ok" in r.stdout and b" bad 0" in r.stdout and b"good 0" not in r.stdout,
+    # The broker decides on its one copy of the path. A copy torn by the rewriting thread (half
+    # GOOD, half BAD) is still a path below the grant, which its pattern may refuse: then the
+    # worker is stopped as a violation naming that path. Either way T/secret is never reached.
+    finished = b"race: ok" in r.stdout and b" bad 0" in r.stdout and b"good 0" not in r.stdout
+    torn = r.returncode == 159 and t("in/").encode() in r.stderr and b"race: ok" not in r.stdout
+    tap.ok(out.returncode == 0 and (finished or torn) and SECRET.encode() not in r.stdout + r.stderr,
            f"{lbl} a thread rewriting the path: reaches T/secret without sbx, only the grant under it",
            show(out) + "\n" + show(r))
 

@@ -392,6 +392,22 @@ static int parse_include(struct ctx *c, struct lexer *lx, const struct token *kw
 	return r;
 }
 
+/* `fallback allow`: where a layer cannot be applied, run with the others (broker/fallback.h). */
+static int parse_fallback(struct ctx *c, struct lexer *lx, const struct token *kw)
+{
+	struct token tk;
+	int r = lex_next(c, lx, &tk);
+	if (r < 0)
+		return r;
+	if (!tok_is(&tk, "allow")) {
+		char d[96];
+		return ERR(c, &tk, "expected 'allow' after 'fallback', found %s", tok_desc(&tk, d, sizeof(d)));
+	}
+	(void)kw;
+	c->p->fallback = true;
+	return expect_end(c, lx, "fallback");
+}
+
 static int parse_ro(struct ctx *c, struct lexer *lx, const struct token *kw)
 {
 	return parse_paths(c, lx, kw, SBX_MOUNT_RO);
@@ -414,6 +430,7 @@ static const struct keyword {
 	{ "include", parse_include },
 	{ "param", parse_param },
 	{ "exec", parse_exec },
+	{ "fallback", parse_fallback },
 	{ "ro", parse_ro },
 	{ "rw", parse_rw },
 	{ "tmpfs", parse_tmpfs },

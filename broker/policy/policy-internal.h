@@ -84,6 +84,7 @@ struct sbx_policy {
 	struct sbx_rule *rules;
 	size_t n_rules, cap_rules;
 	int exec;                /* -1 not set (allow), 0 none, 1 allow */
+	bool fallback;           /* `fallback allow`: sbx_config_set_fallback() for this policy */
 	const char *exec_file;
 	unsigned exec_line;
 	struct sbx_policy_mount *mounts;

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -126,6 +127,29 @@ static bool is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* The build tree's source policies: the one line of the file sbx-policy-path beside the running
+ * binary, which only a build tree holds (meson install does not copy it). Not for a program
+ * that gained privileges at exec (file capabilities, setuid): AT_SECURE, as secure_getenv. */
+static int build_tree_dir(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (getauxval(AT_SECURE) || n <= 0)
+		return -ENOENT;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash || (size_t)(slash - exe) + sizeof("/sbx-policy-path") > sizeof(exe))
+		return -ENOENT;
+	strcpy(slash, "/sbx-policy-path");
+	_cleanup_close_ int fd = open(exe, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t got = fd >= 0 ? read(fd, buf, len - 1) : -1;
+	if (got <= 0)
+		return -ENOENT;
+	buf[got] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf[0] == '/' ? 0 : -ENOENT;
+}
+
 /* The folders shipped policies are looked up in, ':'-separated. SBX_POLICY_PATH first: how the
  * build tree's binary and tests find the source tree's policies, which an installed sbx never
  * searches on its own. secure_getenv: a program running with file capabilities or setuid
@@ -133,6 +157,9 @@ static bool is_file(const char *path)
 static void policy_dirs(char *buf, size_t len)
 {
 	const char *extra = secure_getenv("SBX_POLICY_PATH");
+	char beside[PATH_MAX] = "";
+	if (!extra && build_tree_dir(beside, sizeof(beside)) == 0)
+		extra = beside;
 	snprintf(buf, len, "%s%s%s", extra ? extra : "", extra ? ":" : "", SBX_POLICY_DIRS);
 }
 
@@ -337,6 +364,11 @@ int sbx_policy_default(struct sbx_policy **ret, struct sbx_policy_diag *diag)
 const char *sbx_policy_file(const struct sbx_policy *p)
 {
 	return p->file;
+}
+
+bool sbx_policy_fallback(const struct sbx_policy *p)
+{
+	return p->fallback;
 }
 
 bool sbx_policy_exec_allowed(const struct sbx_policy *p)

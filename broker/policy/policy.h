@@ -81,6 +81,8 @@ const char *sbx_policy_file(const struct sbx_policy *p);
 
 /* May the program execute other programs after its own launch? */
 bool sbx_policy_exec_allowed(const struct sbx_policy *p);
+/* The policy says `fallback allow` (broker/fallback.h). */
+bool sbx_policy_fallback(const struct sbx_policy *p);
 
 enum sbx_mount_kind { SBX_MOUNT_RO, SBX_MOUNT_RW, SBX_MOUNT_TMPFS };
 
