@@ -202,6 +202,19 @@ static int fix_fds(const struct sbx_launch_plan *plan)
 	return r;
 }
 
+/* The bind sources: the trees the broker prepared (taken at SBX_STEP_FIXED_FDS), then the
+ * clones of SBX_STEP_MOUNT_SOURCES; closed once the root is built. */
+static struct sbx_mount_sources sources;
+
+/* SBX_STEP_FIXED_FDS, first: the trees the broker prepared (idmapped binds), out of the way of
+ * the numbers the fd slots move to. */
+static void take_trees(const struct sbx_launch_plan *plan)
+{
+	int r = sbx_mount_take_trees(plan->mounts, &sources, SBX_PROGRAM_FD + 1);
+	if (r < 0)
+		fail(r, "taking the broker's bind sources");
+}
+
 /* SBX_STEP_SYNC. If the broker died before the parent-death signal took effect, its end is
  * closed: recv sees EOF, and there is nobody left to tell. */
 static void wait_go(void)
@@ -329,6 +342,7 @@ static void enter_namespaces(const struct sbx_launch_plan *plan)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		fail(errno, NULL);
 	begin(SBX_STEP_FIXED_FDS);
+	take_trees(plan);
 	if ((r = fix_fds(plan)) < 0)
 		fail(r, "moving to fixed fd numbers");
 	launch_fd = SBX_LAUNCH_FD;
@@ -350,7 +364,6 @@ static void build_filesystem(const struct sbx_launch_plan *plan)
 {
 	int r;
 	char detail[SBX_LAUNCH_DETAIL_MAX];
-	struct sbx_mount_sources sources;
 
 	begin(SBX_STEP_MOUNT_SOURCES);
 	if ((r = sbx_mount_open_sources(plan->mounts, &sources, detail, sizeof(detail))) < 0)
