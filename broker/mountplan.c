@@ -335,6 +335,14 @@ int sbx_fs_plan_idmap(struct sbx_fs_plan *fs, uid_t caller_uid, gid_t caller_gid
 	return 0;
 }
 
+bool sbx_fs_plan_idmapped_rw(const struct sbx_fs_plan *fs)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->entries[i].op == SBX_MNT_BIND_RW && fs->entries[i].tree >= 0)
+			return true;
+	return false;
+}
+
 void sbx_fs_plan_free(struct sbx_fs_plan *fs)
 {
 	for (size_t i = 0; i < fs->n; i++)

@@ -51,5 +51,9 @@ void sbx_fs_plan_landlock(struct sbx_fs_plan *fs, const struct sbx_fd_slot *slot
 int sbx_fs_plan_idmap(struct sbx_fs_plan *fs, uid_t caller_uid, gid_t caller_gid, uid_t uid, gid_t gid,
 		      struct sbx_error *err);
 
+/* Whether a writable path is idmapped: the worker's files there are the caller's on the host
+ * (sandbox/setid.h). */
+bool sbx_fs_plan_idmapped_rw(const struct sbx_fs_plan *fs);
+
 /* Closes the prepared trees too. */
 void sbx_fs_plan_free(struct sbx_fs_plan *fs);

@@ -43,6 +43,33 @@ group_root_paths() {
 		fail "the caller's file removable, another uid's mode unchanged" "$(show_run)" "$(ls -ln "$T/id/out")"
 	fi
 
+	# The worker's files are root's on the host: no set-id bit, or any host user could run a
+	# set-user-ID-root program the worker left there (sandbox/setid.h).
+	make_tree
+	sbx_run --rw "$T/id/out" -- /bin/sh -c "cat /usr/bin/id >$T/id/out/x; chmod 4755 $T/id/out/x || echo refused-suid;
+		chmod 2755 $T/id/out/x || echo refused-sgid; chmod 0750 $T/id/out/x && echo plain-ok"
+	if [ "$(stat -c %a "$T/id/out/x")" = 750 ] && grep -q refused-suid <<<"$OUT" && grep -q refused-sgid <<<"$OUT" &&
+		grep -q plain-ok <<<"$OUT"; then
+		pass "chmod 4755 and 2755 are refused in an idmapped --rw folder, chmod 0750 is not"
+	else
+		fail "no set-id bit in an idmapped --rw folder" "$(show_run)" "$(ls -ln "$T/id/out")"
+	fi
+	sbx_run --no-seccomp --rw "$T/id/out" -- /bin/sh -c "chmod 4755 $T/id/out/x"
+	if [ "$RC" != 0 ] && [ "$(stat -c %a "$T/id/out/x")" = 750 ]; then
+		pass "the set-id guard holds with --no-seccomp too"
+	else
+		fail "the set-id guard holds with --no-seccomp" "$(show_run)" "$(ls -ln "$T/id/out")"
+	fi
+	if [ -x /usr/bin/python3 ]; then
+		sbx_run --rw "$T/id/out" -- /usr/bin/python3 -c "import os
+fd = os.open('$T/id/out/y', os.O_CREAT | os.O_WRONLY, 0o6755); os.write(fd, b'data'); os.close(fd)"
+		if [ "$RC" = 0 ] && [ "$(stat -c %a "$T/id/out/y")" = 755 ]; then
+			pass "a file created with mode 6755 loses both bits on its first write"
+		else
+			fail "a file created 6755 loses its set-id bits when written" "$(show_run)" "$(ls -ln "$T/id/out")"
+		fi
+	fi
+
 	# Another worker uid, and a policy's rw path: the same.
 	make_tree
 	sbx_run --user 4321:4321 --rw "$T/id/out" -- /bin/sh -c "id -u; echo made >$T/id/out/new"
