@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "broker/idmap.h"
 #include "broker/policy/policy.h"
 #include "common/protocol.h"
 #include "common/util.h"
@@ -20,7 +21,7 @@ static int add_entry(struct sbx_fs_plan *fs, enum sbx_mount_op op, const char *p
 {
 	if (fs->n >= SBX_MOUNT_MAX)
 		return -E2BIG;
-	fs->entries[fs->n++] = (struct sbx_mount_entry){ op, path, source, size, mode, optional, false };
+	fs->entries[fs->n++] = (struct sbx_mount_entry){ op, path, source, size, mode, optional, false, -1 };
 	return 0;
 }
 
@@ -232,7 +233,7 @@ int sbx_fs_plan_build(struct sbx_fs_plan *fs, const struct sbx_config *cfg, cons
 	/* Then what the policy and the caller add, in that order (the caller's word is last). */
 	const struct sbx_policy_mount *pm = NULL;
 	size_t n_pm = policy ? sbx_policy_mounts(policy, &pm) : 0;
-	size_t first = fs->n;
+	size_t first = fs->first_granted = fs->n;
 	for (size_t i = 0; i < n_pm + cfg->n_paths; i++) {
 		r = i < n_pm ? add_path(fs, &pm[i], NULL, err) : add_path(fs, NULL, &cfg->paths[i - n_pm], err);
 		if (r == -E2BIG)
@@ -307,8 +308,46 @@ void sbx_fs_plan_landlock(struct sbx_fs_plan *fs, const struct sbx_fd_slot *slot
 	}
 }
 
+int sbx_fs_plan_idmap(struct sbx_fs_plan *fs, uid_t caller_uid, gid_t caller_gid, uid_t uid, gid_t gid,
+		      struct sbx_error *err)
+{
+	_cleanup_close_ int userns = -1;
+	for (size_t i = fs->first_granted; i < fs->n; i++) {
+		struct sbx_mount_entry *e = &fs->entries[i];
+		if (e->op != SBX_MNT_BIND_RO && e->op != SBX_MNT_BIND_RW)
+			continue;
+		/* One namespace for every path, made only when there is a path. */
+		if (userns < 0 && (userns = sbx_idmap_userns(caller_uid, caller_gid, uid, gid)) < 0) {
+			int r = userns;
+			sbx_error_set(err, r, "idmapping the granted paths: user namespace: %s", strerror(-r));
+			return r;
+		}
+		int tree = sbx_idmap_tree(e->source, userns, e->op == SBX_MNT_BIND_RW);
+		if (tree < 0 && sbx_idmap_refused(tree))
+			continue; /* bound as before, without the idmap: the caller says so */
+		if (tree < 0) {
+			sbx_error_set(err, tree, "%s %s: idmapping it: %s", e->op == SBX_MNT_BIND_RW ? "rw" : "ro",
+				      e->source, strerror(-tree));
+			return tree;
+		}
+		e->tree = tree;
+	}
+	return 0;
+}
+
+bool sbx_fs_plan_idmapped_rw(const struct sbx_fs_plan *fs)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->entries[i].op == SBX_MNT_BIND_RW && fs->entries[i].tree >= 0)
+			return true;
+	return false;
+}
+
 void sbx_fs_plan_free(struct sbx_fs_plan *fs)
 {
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->entries[i].tree >= 0)
+			sbx_close(&fs->entries[i].tree);
 	for (size_t i = 0; i < fs->n_owned; i++)
 		free(fs->owned[i]);
 	fs->n_owned = 0;

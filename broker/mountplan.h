@@ -17,6 +17,7 @@
 struct sbx_fs_plan {
 	struct sbx_mount_entry entries[SBX_MOUNT_MAX];
 	size_t n;
+	size_t first_granted; /* entries from here on: the policy's paths, then the caller's */
 	struct sbx_ll_rule ll[SBX_MOUNT_MAX + SBX_MAX_RESOURCES + 8];
 	size_t n_ll;
 	char *owned[SBX_MOUNT_MAX + 4]; /* strings the entries point at (at most one each, and two) */
@@ -42,4 +43,17 @@ bool sbx_fs_plan_shows(const struct sbx_fs_plan *fs, const char *path);
 void sbx_fs_plan_landlock(struct sbx_fs_plan *fs, const struct sbx_fd_slot *slots, const int *slot_grant,
 			  size_t n_slots, const struct sbx_grants *g);
 
+/* When the broker runs as root (the caller is caller_uid/caller_gid, the worker uid/gid): each
+ * path of the policy and the caller as an idmapped tree (broker/idmap.h), so that the worker
+ * uses it as the caller would and what it creates there is the caller's on the host. A path on
+ * a filesystem that cannot be idmapped keeps tree -1 (bound as before, by the sandbox: the
+ * caller names it to the user). Returns 0 or -errno with err set. */
+int sbx_fs_plan_idmap(struct sbx_fs_plan *fs, uid_t caller_uid, gid_t caller_gid, uid_t uid, gid_t gid,
+		      struct sbx_error *err);
+
+/* Whether a writable path is idmapped: the worker's files there are the caller's on the host
+ * (sandbox/setid.h). */
+bool sbx_fs_plan_idmapped_rw(const struct sbx_fs_plan *fs);
+
+/* Closes the prepared trees too. */
 void sbx_fs_plan_free(struct sbx_fs_plan *fs);

@@ -127,6 +127,37 @@ static int plan_identity(struct sbx_plan *p, struct sbx_worker *w, struct sbx_er
 	return 0;
 }
 
+/* The granted paths (policy, --ro, --rw) as the caller would use them. As root: idmapped
+ * (broker/idmap.h), a path whose filesystem refuses it bound as before, with a warning. An
+ * unprivileged caller with a subordinate range runs a worker that is not itself, and the kernel
+ * idmaps host mounts only for root: a writable path then is writable only as far as the
+ * worker's uid may write, which the caller is told. */
+static int plan_idmap(struct sbx_plan *p, struct sbx_worker *w, struct sbx_error *err)
+{
+	struct sbx_fs_plan *fs = &p->fs;
+	int r;
+	if (p->privileged && (r = sbx_fs_plan_idmap(fs, geteuid(), getegid(), p->uid, p->gid, err)) < 0)
+		return r;
+	for (size_t i = fs->first_granted; i < fs->n; i++) {
+		const struct sbx_mount_entry *e = &fs->entries[i];
+		bool rw = e->op == SBX_MNT_BIND_RW;
+		if ((!rw && e->op != SBX_MNT_BIND_RO) || e->tree >= 0)
+			continue;
+		if (p->privileged)
+			sbx_logf(w->log, w->log_userdata, SBX_LOG_WARNING,
+				 "%s %s: its filesystem cannot be idmapped: the worker uses it as uid %u, not as you%s",
+				 rw ? "rw" : "ro", e->source, (unsigned)p->uid,
+				 rw ? ", and what it creates there belongs to that uid" : "");
+		else if (rw && w->cfg->range_set)
+			sbx_logf(w->log, w->log_userdata, SBX_LOG_WARNING,
+				 "rw %s: the worker runs as uid %u of your subordinate range, not as you (uid %u), and only "
+				 "root may idmap a path: it writes there only what uid %u may, and what it creates belongs "
+				 "to uid %u on the host", e->source, (unsigned)p->uid, (unsigned)geteuid(),
+				 (unsigned)p->uid, (unsigned)p->uid);
+	}
+	return 0;
+}
+
 static rlim_t clamp_to_hard(int resource, uint64_t want)
 {
 	struct rlimit cur;
@@ -251,7 +282,8 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
 			sbx_error_set(err, r, "preparing mounts: %s", strerror(-r));
 		return r;
 	}
-	if ((r = plan_script(p, err)) < 0)
+	if ((r = plan_idmap(p, w, err)) < 0 ||
+	    (r = plan_script(p, err)) < 0)
 		return r;
 	/* The program where the sandbox shows it (/usr, a granted path) is found there again
 	 * inside, so that /proc/self/exe and a script's $0 name it as outside (launch.c); a
@@ -302,6 +334,7 @@ void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, 
 		.hostname = "sbx",
 		.mounts = mounts,
 		.rlimits = p->rl,
+		.forbid_setid = sbx_fs_plan_idmapped_rw(&p->fs),
 		.seccomp = w->seccomp,
 		.landlock = landlock,
 		.verbose = w->cfg->verbose,

@@ -88,6 +88,7 @@
 #include "fds.h"
 #include "init.h"
 #include "seccomp.h"
+#include "setid.h"
 #include "userns.h"
 #include "uts.h"
 
@@ -211,6 +212,19 @@ static int fix_fds(const struct sbx_launch_plan *plan)
 		if (plan->stdio[fd] >= 0 && fcntl(fd, F_SETFD, 0) < 0)
 			r = -errno;
 	return r;
+}
+
+/* The bind sources: the trees the broker prepared (taken at SBX_STEP_FIXED_FDS), then the
+ * clones of SBX_STEP_MOUNT_SOURCES; closed once the root is built. */
+static struct sbx_mount_sources sources;
+
+/* SBX_STEP_FIXED_FDS, first: the trees the broker prepared (idmapped binds), out of the way of
+ * the numbers the fd slots move to. */
+static void take_trees(const struct sbx_launch_plan *plan)
+{
+	int r = sbx_mount_take_trees(plan->mounts, &sources, SBX_PROGRAM_FD + 1);
+	if (r < 0)
+		fail(r, "taking the broker's bind sources");
 }
 
 /* SBX_STEP_SYNC. If the broker died before the parent-death signal took effect, its end is
@@ -340,6 +354,7 @@ static void enter_namespaces(const struct sbx_launch_plan *plan)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		fail(errno, NULL);
 	begin(SBX_STEP_FIXED_FDS);
+	take_trees(plan);
 	if ((r = fix_fds(plan)) < 0)
 		fail(r, "moving to fixed fd numbers");
 	launch_fd = SBX_LAUNCH_FD;
@@ -376,7 +391,6 @@ static void build_filesystem(const struct sbx_launch_plan *plan)
 {
 	int r;
 	char detail[SBX_LAUNCH_DETAIL_MAX];
-	struct sbx_mount_sources sources;
 
 	begin(SBX_STEP_MOUNT_SOURCES);
 	if (!skipped() &&
@@ -462,6 +476,8 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 
 	/* The filter need not allow write(2): the steps after it are traced before it. */
 	begin(SBX_STEP_SECCOMP);
+	if (plan->forbid_setid && (r = sbx_setid_forbid()) < 0)
+		fail(r, "the set-id guard of the idmapped paths");
 	if (plan->seccomp)
 		trace("loading the seccomp filter; exec follows");
 	announce(SBX_STEP_HANDOFF);

@@ -6,6 +6,8 @@
  *  2. Clone every bind source first (open_tree), while the host tree is still visible and
  *     before we cover anything; set their attributes recursively with mount_setattr (mount(2)
  *     cannot make a whole subtree read-only: submounts of a read-only bind stay writable).
+ *     A granted path a root broker idmapped (broker/idmap.h) arrives as a detached tree
+ *     with its attributes: only the broker, root on the host, may set an idmap.
  *  3. Create the root tmpfs and attach it at a scratch point (/tmp of our private namespace),
  *     then build the tree inside it relative to its fd.
  *  4. Make the root itself read-only, pivot_root into it and detach the host root.
@@ -131,11 +133,47 @@ void sbx_mount_sources_close(struct sbx_mount_sources *src)
 	}
 }
 
-int sbx_mount_open_sources(const struct sbx_mount_plan *plan, struct sbx_mount_sources *src,
-			   char *detail, size_t detail_len)
+int sbx_mount_take_trees(const struct sbx_mount_plan *plan, struct sbx_mount_sources *src, int above)
 {
 	for (size_t i = 0; i < SBX_MOUNT_MAX; i++)
 		src->fds[i] = -1;
+	if (plan->n > SBX_MOUNT_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct sbx_mount_entry *e = &plan->entries[i];
+		if ((e->op != SBX_MNT_BIND_RO && e->op != SBX_MNT_BIND_RW) || e->tree < 0)
+			continue;
+		src->fds[i] = fcntl(e->tree, F_DUPFD_CLOEXEC, above);
+		if (src->fds[i] < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* A clone of the host's e->source with the entry's attributes, in src at i. */
+static int clone_source(const struct sbx_mount_entry *e, struct sbx_mount_sources *src, size_t i,
+			char *detail, size_t detail_len)
+{
+	int fd = open_tree(AT_FDCWD, e->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (fd < 0) {
+		if (errno == ENOENT && e->optional)
+			return 0;
+		return fail(detail, detail_len, "open_tree", e->source, -errno);
+	}
+	src->fds[i] = fd;
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID };
+	if (e->op != SBX_MNT_DEV)
+		attr.attr_set |= MOUNT_ATTR_NODEV;
+	if (e->op != SBX_MNT_BIND_RW)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return fail(detail, detail_len, "mount_setattr", e->source, -errno);
+	return 0;
+}
+
+int sbx_mount_open_sources(const struct sbx_mount_plan *plan, struct sbx_mount_sources *src,
+			   char *detail, size_t detail_len)
+{
 	if (plan->n > SBX_MOUNT_MAX)
 		return fail(detail, detail_len, "too many mounts", NULL, -E2BIG);
 
@@ -143,29 +181,20 @@ int sbx_mount_open_sources(const struct sbx_mount_plan *plan, struct sbx_mount_s
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return fail(detail, detail_len, "make-rprivate", "/", -errno);
 
-	/* 2. */
+	/* 2. A tree the broker prepared already has its attributes (and its idmap). */
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct sbx_mount_entry *e = &plan->entries[i];
+		int r;
 		if (e->op != SBX_MNT_BIND_RO && e->op != SBX_MNT_BIND_RW && e->op != SBX_MNT_DEV)
 			continue;
-		int fd = open_tree(AT_FDCWD, e->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (fd < 0) {
-			if (errno == ENOENT && e->optional)
-				continue;
-			return fail(detail, detail_len, "open_tree", e->source, -errno);
-		}
-		src->fds[i] = fd;
+		if (src->fds[i] < 0 && (r = clone_source(e, src, i, detail, detail_len)) < 0)
+			return r;
+		if (src->fds[i] < 0)
+			continue; /* optional and absent */
 		struct stat st;
-		if (fstat(fd, &st) < 0)
+		if (fstat(src->fds[i], &st) < 0)
 			return fail(detail, detail_len, "stat", e->source, -errno);
 		src->is_dir[i] = S_ISDIR(st.st_mode);
-		struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID };
-		if (e->op != SBX_MNT_DEV)
-			attr.attr_set |= MOUNT_ATTR_NODEV;
-		if (e->op != SBX_MNT_BIND_RW)
-			attr.attr_set |= MOUNT_ATTR_RDONLY;
-		if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-			return fail(detail, detail_len, "mount_setattr", e->source, -errno);
 	}
 	return 0;
 }

@@ -30,6 +30,9 @@ struct sbx_mount_entry {
 	unsigned mode;        /* tmpfs */
 	bool optional;        /* skip quietly when the host source does not exist */
 	bool noexec;          /* tmpfs: nothing on it can be executed or mapped executable */
+	int tree;             /* BIND_RO/RW: a detached tree the broker prepared (idmapped, with
+	                         its attributes: broker/idmap.h), moved into place as it is
+	                         instead of cloning `source`; -1: none */
 };
 
 struct sbx_mount_plan {
@@ -42,8 +45,15 @@ struct sbx_mount_sources {
 	bool is_dir[SBX_MOUNT_MAX];
 };
 
+/* Child side, at SBX_STEP_FIXED_FDS before the fd slots move (their targets may be the
+ * broker's numbers of the prepared trees): every source to -1 but the trees the broker
+ * prepared (entry.tree), which are duplicated to numbers at or above `above` (close-on-exec;
+ * closed with the other sources). Returns 0 or -errno. */
+int sbx_mount_take_trees(const struct sbx_mount_plan *plan, struct sbx_mount_sources *src, int above);
+
 /* Child side, phase 1, as the caller's host identity (so sources resolve with its access):
- * make every mount private and clone each bind source with its final attributes.
+ * make every mount private and clone each bind source with its final attributes (the trees
+ * taken by sbx_mount_take_trees() are used as they are).
  * Phase 2, after taking on the worker's uid (files in the new root must belong to a mapped
  * uid): build the new root from the plan and pivot into it; closes the sources.
  * Both return 0 or -errno and describe the failing entry in detail. */

@@ -242,7 +242,8 @@ group_paths() {
 	is "$(cat "$rw/out" 2>/dev/null)" "written inside" "--rw DIR: the write shows on the host"
 	local owner
 	owner=$(stat -c %u "$rw/out" 2>/dev/null)
-	is "$owner" "$WORKER_UID" "--rw DIR: the new file is owned by host uid $WORKER_UID"
+	# The caller's: as root, the path is idmapped (docs/sandbox.md, "Granted paths and ids").
+	is "$owner" "$RUN_UID" "--rw DIR: the new file is owned by the caller (host uid $RUN_UID)"
 
 	sbx_run --ro "$ro" --rw "$rw" "$P" mounts
 	expect_held "with --ro and --rw: every mount still nosuid"
@@ -261,13 +262,16 @@ group_paths() {
 	fi
 	local secret
 	secret=$(mktemp -d /tmp/sbx-secret.XXXXXX)
-	chmod 0700 "$secret"
 	echo "top-secret-$$" >"$secret/secret"
+	# Another uid's (1000): root, the caller, could read it, but the idmap makes only the
+	# caller's own files the worker's; the unprivileged caller cannot read it at all.
+	chown -R 1000:1000 "$secret"
+	chmod 0700 "$secret"
 	chmod 0600 "$secret/secret"
 	sbx_run --ro "$secret" "$P" read "$secret/secret"
 	if [ "$RUN_UID" -eq 0 ]; then
 		# The worker is host uid 65534, not root: the file stays unreadable.
-		expect_rc 1 "--ro of a root-only folder: the worker cannot read it"
+		expect_rc 1 "--ro of another uid's 0700 folder: the worker cannot read it"
 	else
 		if [ "$RC" = 125 ] || [ "$RC" = 1 ]; then
 			pass "--ro of a folder the caller cannot read: refused or unreadable ($RC)"

@@ -85,7 +85,7 @@ static void want_add(enum sbx_mount_op op, const char *path, const char *source,
 		     bool optional)
 {
 	if (n_want < SBX_ARRAY_SIZE(want))
-		want[n_want++] = (struct sbx_mount_entry){ op, path, source, size, mode, optional, false };
+		want[n_want++] = (struct sbx_mount_entry){ op, path, source, size, mode, optional, false, -1 };
 }
 
 static const char *link_target(const char *path)

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* Idmapped bind sources (idmap.h). */
+#include "idmap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+static int write_map(pid_t pid, const char *file, unsigned from, unsigned to)
+{
+	char path[64], line[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	int n = snprintf(line, sizeof(line), "%u %u 1\n", from, to);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return write(fd, line, (size_t)n) == n ? 0 : -errno;
+}
+
+/* The namespace belongs to a child that only waits on a pipe: created by clone3 without an exit
+ * signal (an embedding program's waitpid(-1) never sees it), it runs no code that allocates. */
+int sbx_idmap_userns(uid_t caller_uid, gid_t caller_gid, uid_t worker_uid, gid_t worker_gid)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	_cleanup_close_ int rd = pipefd[0], wr = pipefd[1], pidfd = -1;
+	struct clone_args args = { .flags = CLONE_NEWUSER | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd };
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char c;
+		close(wr);
+		(void)!read(rd, &c, 1); /* EOF when the broker is done, or gone */
+		_exit(0);
+	}
+	char ns[64];
+	snprintf(ns, sizeof(ns), "/proc/%d/ns/user", (int)pid);
+	/* On-disk caller id (the namespace's "inside") shown as the worker's (its "outside"). */
+	int r = write_map(pid, "uid_map", caller_uid, worker_uid);
+	if (r == 0)
+		r = write_map(pid, "gid_map", caller_gid, worker_gid);
+	int fd = r == 0 ? open(ns, O_RDONLY | O_CLOEXEC) : -1;
+	if (r == 0 && fd < 0)
+		r = -errno;
+	sbx_close(&wr);
+	siginfo_t si;
+	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+		;
+	return r < 0 ? r : fd;
+}
+
+int sbx_idmap_tree(const char *path, int userns_fd, bool writable)
+{
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return -errno;
+	/* Recursive: a submount left without the idmap would show the worker its own
+	 * permissions there; one that cannot be idmapped makes the whole call fail. */
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+				   .userns_fd = (uint64_t)userns_fd };
+	if (!writable)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return -errno;
+	return sbx_steal_fd(&tree);
+}
+
+bool sbx_idmap_refused(int err)
+{
+	return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOSYS;
+}

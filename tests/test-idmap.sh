@@ -1,0 +1,194 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Granted paths as the caller would use them (docs/sandbox.md, "Granted paths and ids"): as
+# root, --ro/--rw and a policy's ro/rw are idmapped, the caller's (root's) files are the
+# worker's inside and what the worker creates is root's on the host; ids the map does not name
+# stay out of reach; a filesystem that refuses idmapping is bound as before, with a warning.
+# Unprivileged with a subordinate range, the kernel cannot idmap: sbx says so.
+. "$(dirname "$0")/lib.sh"
+
+owner() { stat -c '%u:%g' "$1" 2>/dev/null; }
+
+# A root-owned 0755 output folder, a root-only input, a file of another host uid.
+make_tree() {
+	rm -rf "$T/id"
+	mkdir -p "$T/id/out"
+	chmod 0755 "$T/id" "$T/id/out"
+	echo "root only" >"$T/id/in"
+	chmod 0600 "$T/id/in"
+	echo "theirs" >"$T/id/out/theirs"
+	chown 1000:1000 "$T/id/out/theirs"
+	chmod 0666 "$T/id/out/theirs"
+}
+
+group_root_paths() {
+	make_tree
+	sbx_run --ro "$T/id/in" --rw "$T/id/out" -- /bin/sh -c "cat $T/id/in; echo made >$T/id/out/new"
+	expect_rc 0 "root-owned 0755 --rw folder and 0600 --ro input: the run succeeds"
+	out_has '^root only$' "a root-only (0600) input given with --ro is readable inside"
+	is "$(cat "$T/id/out/new" 2>/dev/null)" made "the worker writes a file in a root-owned 0755 --rw folder"
+	is "$(owner "$T/id/out/new")" 0:0 "what the worker creates there belongs to uid 0 (gid 0) on the host"
+	if grep -q 'cannot be idmapped' <<<"$ERR"; then fail "no warning for an idmappable filesystem" "$ERR"; else pass "no warning for an idmappable filesystem"; fi
+
+	sbx_run --rw "$T/id/out" -- /bin/sh -c "echo x >>$T/id/out/theirs"
+	if [ "$RC" != 0 ] && [ "$(cat "$T/id/out/theirs")" = theirs ]; then
+		pass "a 0666 file of another host uid (1000) in the folder is not writable: the map does not grant it"
+	else
+		fail "a file of another host uid is not writable" "$(show_run)" "$(cat "$T/id/out/theirs")"
+	fi
+	sbx_run --rw "$T/id/out" -- /bin/sh -c "rm -f $T/id/out/new; chmod 0777 $T/id/out/theirs"
+	if [ "$RC" != 0 ] && [ ! -e "$T/id/out/new" ] && [ "$(stat -c %a "$T/id/out/theirs")" = 666 ]; then
+		pass "the caller's own file may be removed; another uid's mode cannot be changed"
+	else
+		fail "the caller's file removable, another uid's mode unchanged" "$(show_run)" "$(ls -ln "$T/id/out")"
+	fi
+
+	# The worker's files are root's on the host: no set-id bit, or any host user could run a
+	# set-user-ID-root program the worker left there (sandbox/setid.h).
+	make_tree
+	sbx_run --rw "$T/id/out" -- /bin/sh -c "cat /usr/bin/id >$T/id/out/x; chmod 4755 $T/id/out/x || echo refused-suid;
+		chmod 2755 $T/id/out/x || echo refused-sgid; chmod 0750 $T/id/out/x && echo plain-ok"
+	if [ "$(stat -c %a "$T/id/out/x")" = 750 ] && grep -q refused-suid <<<"$OUT" && grep -q refused-sgid <<<"$OUT" &&
+		grep -q plain-ok <<<"$OUT"; then
+		pass "chmod 4755 and 2755 are refused in an idmapped --rw folder, chmod 0750 is not"
+	else
+		fail "no set-id bit in an idmapped --rw folder" "$(show_run)" "$(ls -ln "$T/id/out")"
+	fi
+	sbx_run --no-seccomp --rw "$T/id/out" -- /bin/sh -c "chmod 4755 $T/id/out/x"
+	if [ "$RC" != 0 ] && [ "$(stat -c %a "$T/id/out/x")" = 750 ]; then
+		pass "the set-id guard holds with --no-seccomp too"
+	else
+		fail "the set-id guard holds with --no-seccomp" "$(show_run)" "$(ls -ln "$T/id/out")"
+	fi
+	if [ -x /usr/bin/python3 ]; then
+		sbx_run --rw "$T/id/out" -- /usr/bin/python3 -c "import os
+fd = os.open('$T/id/out/y', os.O_CREAT | os.O_WRONLY, 0o6755); os.write(fd, b'data'); os.close(fd)"
+		if [ "$RC" = 0 ] && [ "$(stat -c %a "$T/id/out/y")" = 755 ]; then
+			pass "a file created with mode 6755 loses both bits on its first write"
+		else
+			fail "a file created 6755 loses its set-id bits when written" "$(show_run)" "$(ls -ln "$T/id/out")"
+		fi
+	fi
+
+	# Another worker uid, and a policy's rw path: the same.
+	make_tree
+	sbx_run --user 4321:4321 --rw "$T/id/out" -- /bin/sh -c "id -u; echo made >$T/id/out/new"
+	if [ "$RC" = 0 ] && [ "$OUT" = 4321 ] && [ "$(owner "$T/id/out/new")" = 0:0 ]; then
+		pass "--user 4321: the worker (uid 4321) writes in the root-owned folder, the file is root's"
+	else
+		fail "--user 4321: the file is root's" "$(show_run)" "$(owner "$T/id/out/new")"
+	fi
+	printf 'include default\nro %s\nrw %s\n' "$T/id/in" "$T/id/out" >"$T/id.policy"
+	make_tree
+	sbx_run --policy "$T/id.policy" -- /bin/sh -c "cat $T/id/in && echo made >$T/id/out/new"
+	if [ "$RC" = 0 ] && [ "$OUT" = "root only" ] && [ "$(owner "$T/id/out/new")" = 0:0 ]; then
+		pass "a policy's ro and rw paths: the same as --ro and --rw"
+	else
+		fail "a policy's ro and rw paths are idmapped" "$(show_run)" "$(owner "$T/id/out/new")"
+	fi
+}
+
+# The README's own example, as written but for the folder (a generated PDF, root-only).
+group_root_readme() {
+	if ! command -v pdftotext >/dev/null; then
+		skip "the README's --rw example" "pdftotext is not installed"
+		return
+	fi
+	mkdir -p "$T/srv/out"
+	chmod 0755 "$T/srv" "$T/srv/out"
+	python3 -c "import sys; sys.path.insert(0, '$SBX_SRCDIR/tests'); import parser_docs as p
+open('$T/srv/in.pdf', 'wb').write(p.pdf_documents()['valid.pdf'])" || bail_out "generating a PDF"
+	chmod 0600 "$T/srv/in.pdf"
+	sbx_run --ro "$T/srv/in.pdf" --rw "$T/srv/out" -- pdftotext "$T/srv/in.pdf" "$T/srv/out/in.txt"
+	if [ "$RC" = 0 ] && grep -q 'Hello, sandboxed world' "$T/srv/out/in.txt" 2>/dev/null &&
+		[ "$(owner "$T/srv/out/in.txt")" = 0:0 ]; then
+		pass "README: sbx --ro /srv/in.pdf --rw /srv/out -- pdftotext ... works as root, in.txt is root's"
+	else
+		fail "README: the --rw example works as root" "$(show_run)" "$(ls -ln "$T/srv/out")"
+	fi
+}
+
+# FSTYPE: mounted at $T/fs (root-owned 0755, a root-owned subfolder 0777 for the fallback).
+mount_fs() {
+	mkdir -p "$T/fs"
+	mount -t "$1" "$1" "$T/fs" 2>/dev/null || return 1
+	at_exit "umount -l '$T/fs'"
+	chmod 0755 "$T/fs"
+	mkdir "$T/fs/open" && chmod 0777 "$T/fs/open"
+}
+
+group_root_filesystems() {
+	if mount_fs tmpfs; then
+		sbx_run --rw "$T/fs" -- /bin/sh -c "echo made >$T/fs/new"
+		if grep -q 'cannot be idmapped' <<<"$ERR"; then
+			skip "tmpfs is idmapped" "this kernel cannot idmap tmpfs (Linux 6.3 can)"
+		elif [ "$RC" = 0 ] && [ "$(owner "$T/fs/new")" = 0:0 ]; then
+			pass "tmpfs: idmapped, the worker's file is root's"
+		else
+			fail "tmpfs: idmapped" "$(show_run)" "$(ls -ln "$T/fs")"
+		fi
+		umount -l "$T/fs"
+	else
+		skip "tmpfs is idmapped" "cannot mount a tmpfs here"
+	fi
+	# ramfs has no idmapping support: bound as before (the worker's own uid), with a warning.
+	if mount_fs ramfs; then
+		sbx_run --rw "$T/fs" -- /bin/sh -c "echo made >$T/fs/open/new; echo made >$T/fs/new"
+		if [ "$RC" != 0 ] && [ "$(owner "$T/fs/open/new")" = 65534:65534 ] && [ ! -e "$T/fs/new" ]; then
+			pass "ramfs (no idmapping): bound as before, the worker writes as uid 65534 where that uid may"
+		else
+			fail "ramfs: bound as before" "$(show_run)" "$(ls -lnR "$T/fs")"
+		fi
+		err_has "warning: rw $T/fs: its filesystem cannot be idmapped: the worker uses it as uid 65534" \
+			"ramfs: a warning names the path and the worker's uid"
+		umount -l "$T/fs"
+	else
+		skip "ramfs is bound as before" "cannot mount a ramfs here"
+	fi
+}
+
+# Unprivileged: the worker is the caller's uid; with a subordinate range it is not, and the
+# kernel idmaps host mounts only for root.
+group_unpriv() {
+	mkdir -p "$T/u/out"
+	chown 65534:65534 "$T/u/out"
+	sbx_run --rw "$T/u/out" -- /bin/sh -c "echo made >$T/u/out/new"
+	if [ "$RC" = 0 ] && [ "$(owner "$T/u/out/new")" = 65534:65534 ] && ! grep -q warning <<<"$ERR"; then
+		pass "unprivileged, no range: the worker is the caller, nothing to map, no warning"
+	else
+		fail "unprivileged, no range: the worker is the caller" "$(show_run)"
+	fi
+	cp -a /etc/subuid "$T/subuid.bak" 2>/dev/null || : >"$T/subuid.bak"
+	cp -a /etc/subgid "$T/subgid.bak" 2>/dev/null || : >"$T/subgid.bak"
+	at_exit 'cat "$T/subuid.bak" >/etc/subuid; cat "$T/subgid.bak" >/etc/subgid'
+	echo "nobody:310000:16" >>/etc/subuid
+	echo "nobody:310000:16" >>/etc/subgid
+	mkdir -p "$T/xdg" && chown 65534:65534 "$T/xdg" && chmod 0700 "$T/xdg"
+	local saved=("${RUNAS[@]}")
+	RUNAS+=(env "XDG_RUNTIME_DIR=$T/xdg")
+	sbx_run --id-range 310000:310000:16 --rw "$T/u/out" -- /bin/sh -c "echo made >$T/u/out/ranged"
+	RUNAS=("${saved[@]}")
+	err_has "warning: rw $T/u/out: the worker runs as uid 3100[0-9]+ of your subordinate range, not as you \(uid 65534\), and only root may idmap a path" \
+		"unprivileged --id-range with --rw: says that only root may idmap the path"
+	if command -v newuidmap >/dev/null; then
+		if [ "$RC" != 0 ] && [ ! -e "$T/u/out/ranged" ]; then
+			pass "unprivileged --id-range: the worker indeed cannot write in the caller's 0755 folder"
+		else
+			fail "unprivileged --id-range: the worker cannot write in the caller's folder" "$(show_run)"
+		fi
+	else
+		skip "unprivileged --id-range: the worker cannot write" "newuidmap is not installed"
+	fi
+}
+
+only_root group_root_paths
+only_root group_root_readme
+only_root group_root_filesystems
+if [ "$IS_ROOT" -eq 1 ] && [ -z "$UNPRIV_REASON" ]; then
+	_set_mode user
+	group_unpriv
+	MODE=
+else
+	skip "group_unpriv" "needs root to set up a subordinate range for 65534${UNPRIV_REASON:+ ($UNPRIV_REASON)}"
+fi
+done_testing
