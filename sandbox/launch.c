@@ -372,10 +372,10 @@ static void enter_namespaces(const struct sbx_launch_plan *plan)
 }
 
 /* SBX_STEP_ROOT: build the root, pivot, and find the program and the caller's directory there. */
-static void enter_root(const struct sbx_launch_plan *plan, struct sbx_mount_sources *sources)
+static void enter_root(const struct sbx_launch_plan *plan)
 {
 	char detail[SBX_LAUNCH_DETAIL_MAX];
-	int r = sbx_mount_build_root(plan->mounts, sources, detail, sizeof(detail));
+	int r = sbx_mount_build_root(plan->mounts, &sources, detail, sizeof(detail));
 	if (r < 0)
 		fail(r, detail);
 	trace("namespaces entered, minimal root built, pivoted");
@@ -407,7 +407,7 @@ static void build_filesystem(const struct sbx_launch_plan *plan)
 		fail(r, NULL);
 	begin(SBX_STEP_ROOT);
 	if (!skipped())
-		enter_root(plan, &sources);
+		enter_root(plan);
 	begin(SBX_STEP_USERNS_LIMIT);
 	if (!skipped() && (r = sbx_userns_forbid_nested()) < 0)
 		fail(r, "/proc/sys/user/max_user_namespaces");

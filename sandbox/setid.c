@@ -3,6 +3,8 @@
 #include "setid.h"
 
 #include <endian.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -11,6 +13,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "common/util.h"
 
 #if defined(__x86_64__)
 #define NATIVE_ARCH AUDIT_ARCH_X86_64
@@ -22,45 +26,113 @@
 #error "setid.c: name this architecture's AUDIT_ARCH"
 #endif
 
-/* The low 32 bits of argument i (a mode_t). */
+/* The low 32 bits of argument i (a mode_t, open flags). */
 #if __BYTE_ORDER == __LITTLE_ENDIAN
 #define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
 #else
 #define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i) + 4)
 #endif
 
-#define LOAD(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
-/* nr == n: load the mode (argument i) and go to the check, else the next pair. */
-#define MODE_AT(n, i) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (n), 0, 1), BPF_JUMP(BPF_JMP | BPF_JA, (i), 0, 0)
+#define TMPFILE_BIT 020000000 /* __O_TMPFILE: O_TMPFILE without O_DIRECTORY */
+#define SETID (S_ISUID | S_ISGID)
+
+/* A call that can give a file a mode: which argument holds the mode, and which the open flags
+ * that say whether the mode is used (-1: always). */
+struct mode_call {
+	unsigned nr;
+	int mode_arg, flags_arg;
+};
+
+static const struct mode_call mode_calls[] = {
+#ifdef __NR_chmod
+	{ __NR_chmod, 1, -1 },
+#endif
+#ifdef __NR_creat
+	{ __NR_creat, 1, -1 },
+#endif
+#ifdef __NR_mknod
+	{ __NR_mknod, 1, -1 },
+#endif
+#ifdef __NR_open
+	{ __NR_open, 2, 1 },
+#endif
+	{ __NR_fchmod, 1, -1 },
+	{ __NR_fchmodat, 2, -1 },
+	{ 452 /* fchmodat2, Linux 6.6 */, 2, -1 },
+	{ __NR_mknodat, 2, -1 },
+	{ __NR_openat, 3, 2 },
+};
+
+/* Calls whose mode the filter cannot see (behind a pointer, or in an io_uring submission that
+ * seccomp never looks at): refused as if the kernel had none, so callers fall back. */
+static const unsigned hidden_mode_calls[] = {
+	437 /* openat2 */,
+	425 /* io_uring_setup */,
+};
+
+#define MAX_INSNS 96
+
+struct prog {
+	struct sock_filter insns[MAX_INSNS];
+	unsigned n;
+	unsigned to_check[SBX_ARRAY_SIZE(mode_calls)]; /* jumps to patch: to the mode check */
+	unsigned n_check;
+	unsigned to_allow[SBX_ARRAY_SIZE(mode_calls)]; /* jumps to patch: to allow */
+	unsigned n_allow;
+};
+
+static void emit(struct prog *p, struct sock_filter insn)
+{
+	if (p->n < MAX_INSNS)
+		p->insns[p->n] = insn;
+	p->n++;
+}
+
+/* One call: if nr matches, load its mode (when its flags create a file) and jump to the check. */
+static void emit_mode_call(struct prog *p, const struct mode_call *c)
+{
+	bool flags = c->flags_arg >= 0;
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, c->nr, 0, flags ? 4 : 2));
+	if (flags) {
+		emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(c->flags_arg)));
+		p->to_allow[p->n_allow++] = p->n;
+		emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_CREAT | TMPFILE_BIT, 0, 0));
+	}
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(c->mode_arg)));
+	p->to_check[p->n_check++] = p->n;
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0));
+}
 
 int sbx_setid_forbid(void)
 {
-	/* Another architecture's calls: the policy's filter kills them. chmod's mode is argument
-	 * 1, the *at forms' argument 2; the jumps land on the loads at the end. */
-	struct sock_filter insns[] = {
-		LOAD(offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		LOAD(offsetof(struct seccomp_data, nr)),
-		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~X32_BIT),
-#ifdef __NR_chmod
-		MODE_AT(__NR_chmod, 7),
-#else
-		MODE_AT(~0u, 7),
-#endif
-		MODE_AT(__NR_fchmod, 5),
-		MODE_AT(__NR_fchmodat, 5),
-		MODE_AT(452 /* fchmodat2, Linux 6.6 */, 3),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		/* the targets: */
-		LOAD(ARG_LO(1)),
-		BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0),
-		LOAD(ARG_LO(2)),
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, S_ISUID | S_ISGID, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = sizeof(insns) / sizeof(insns[0]), .filter = insns };
+	struct prog p = { .n = 0 };
+	/* Another architecture's calls (i386's int 0x80) would pass every check below under their
+	 * own numbers: they end the process, with or without the policy's filter (--no-seccomp). */
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
+	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0));
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~X32_BIT));
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(hidden_mode_calls); i++) {
+		emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hidden_mode_calls[i], 0, 1));
+		emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
+	}
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(mode_calls); i++)
+		emit_mode_call(&p, &mode_calls[i]);
+	unsigned allow = p.n;
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+	unsigned check = p.n;
+	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SETID, 0, 1));
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+	if (p.n > MAX_INSNS)
+		return -E2BIG;
+	/* Patch the forward jumps: JA's k, and the JSET's false branch (no file created: allow). */
+	for (unsigned i = 0; i < p.n_check; i++)
+		p.insns[p.to_check[i]].k = check - p.to_check[i] - 1;
+	for (unsigned i = 0; i < p.n_allow; i++)
+		p.insns[p.to_allow[i]].jf = (unsigned char)(allow - p.to_allow[i] - 1);
+	struct sock_fprog prog = { .len = (unsigned short)p.n, .filter = p.insns };
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
 		return -errno;
 	return 0;
