@@ -102,6 +102,62 @@ int main(void)
 	if (pfd >= 0)
 		close(pfd);
 	sbx_learn_free(l);
+
+	/* The caller's grants, as resource lines a policy runs alone with. */
+	struct sbx_config *cfg = NULL;
+	tap_ok(sbx_learn_new(&l) == 0 && sbx_config_new(&cfg) == 0, "a new recorder and config");
+	tap_ok(sbx_config_add_dir(cfg, "in", "/srv/in", SBX_ACCESS_READ, "*.pdf") == 0 &&
+		       sbx_config_add_file(cfg, "OUT", "/srv/out/a.txt", SBX_ACCESS_WRITE | SBX_ACCESS_CREATE) == 0 &&
+		       sbx_config_add_fd(cfg, "HOSTFD", 1) == 0 &&
+		       sbx_config_add_capture(cfg, "cap", "eth0", SBX_CAPTURE_PROMISC | SBX_CAPTURE_TX, "icmp") == 0 &&
+		       sbx_config_add_dir(cfg, "rel", "relative/dir", SBX_ACCESS_READ, NULL) == 0,
+	       "a config with a dir, a file, an fd, a capture and a relative dir");
+	tap_ok(sbx_learn_add_grants(NULL, cfg) == -EINVAL && sbx_learn_add_grants(l, NULL) == -EINVAL,
+	       "sbx_learn_add_grants: NULL is refused");
+	tap_ok(sbx_learn_add_grants(l, cfg) == 0, "sbx_learn_add_grants keeps them");
+	tap_ok(sbx_learn_add_grants(l, cfg) == -EINVAL, "a second sbx_learn_add_grants is refused");
+	tap_ok(sbx_learn_record(l, arch, SCMP_SYS(execve), none) == 0, "record the launcher's execve");
+	text = written(l, &r);
+	tap_ok(r == 0 && strstr(text, "\nresource in dir \"/srv/in\" r \"*.pdf\"\n"
+				      "resource OUT file \"/srv/out/a.txt\" wc\n"
+				      "# resource HOSTFD: an fd of the caller's, which a policy cannot name; left out\n"
+				      "resource cap capture \"eth0\" promisc tx filter \"icmp\"\n"
+				      "# resource rel: a dir a policy cannot write"),
+	       "written: the grants in order, each as given; the fd and the relative path as comments");
+	pfd = memfd_create("learned.policy", MFD_CLOEXEC);
+	snprintf(ppath, sizeof(ppath), "/proc/self/fd/%d", pfd);
+	pol = NULL;
+	struct sbx_error err = SBX_ERROR_INIT;
+	tap_ok(pfd >= 0 && sbx_learn_write(l, pfd) == 0 && sbx_policy_new(ppath, NULL, &pol, &err) == 0,
+	       "the learned policy with its resource lines loads (%s)", err.message ? err.message : "");
+	if (tap_failed)
+		tap_diag("%s", text);
+	sbx_error_free(&err);
+	sbx_policy_free(pol);
+	if (pfd >= 0)
+		close(pfd);
+	sbx_config_free(cfg);
+	sbx_learn_free(l);
+
+	/* A policy's capture grant keeps tx and max, a directory's max. */
+	static const char gtext[] = "resource cap capture eth0 tx max 2\nresource spool dir /srv/spool r \"*.pcap\" max 9\n";
+	pfd = memfd_create("g.policy", MFD_CLOEXEC);
+	snprintf(ppath, sizeof(ppath), "/proc/self/fd/%d", pfd);
+	pol = NULL;
+	tap_ok(pfd >= 0 && write(pfd, gtext, sizeof(gtext) - 1) == (ssize_t)sizeof(gtext) - 1 &&
+		       sbx_policy_new(ppath, NULL, &pol, NULL) == 0 && sbx_learn_new(&l) == 0 &&
+		       sbx_learn_set_policy(l, pol) == 0,
+	       "a policy with capture and dir grants with max");
+	text = written(l, &r);
+	tap_ok(r == 0 && strstr(text, "\nresource cap capture \"eth0\" tx max 2\n") &&
+		       strstr(text, "\nresource spool dir \"/srv/spool\" r \"*.pcap\" max 9\n"),
+	       "written: the policy's grants with tx and max");
+	if (tap_failed)
+		tap_diag("%s", text);
+	sbx_policy_free(pol);
+	if (pfd >= 0)
+		close(pfd);
+	sbx_learn_free(l);
 	sbx_learn_free(NULL);
 	tap_ok(true, "sbx_learn_free accepts NULL");
 	return tap_done();
