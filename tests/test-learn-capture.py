@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Learn mode with a capture grant (docs/policy.md, "Learn mode"), in the namespaces and veth
+"""Learn mode with a capture grant (docs/policy.md, "Commands": learn mode), in the namespaces and veth
 pairs of tests/test-capture.py (10.200.77.0/24 between A and B, nothing else), as root and as
 uid 65534 holding only CAP_NET_RAW:
 
