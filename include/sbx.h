@@ -122,16 +122,16 @@ int sbx_learn_set_policy(struct sbx_learn *l, const struct sbx_policy *p);
  * `rw` line; a path already kept is not written twice. path: borrowed, absolute. -EINVAL for a
  * path the policy language cannot quote (a '"', a newline, "${"). */
 int sbx_learn_add_path(struct sbx_learn *l, const char *path, bool writable);
-/* Keep the grants cfg gives the worker besides its policy's (sbx_config_add_file, _dir,
- * _capture, _socket: the command line's --file, --dir, --capture, --connect, --listen) as
- * `resource` lines, in the order added, with their mode, pattern, promisc, tx and filter, so
- * that the learned policy grants them alone and the brokered rules it writes (`open openat creat:
+/* Keep the directory and capture grants cfg gives the worker besides its policy's
+ * (sbx_config_add_dir, sbx_config_add_capture: the command line's --dir and --capture) as
+ * `resource` lines, in the order added, with their mode, pattern, promisc, tx and filter, so that
+ * the learned policy grants them alone and the brokered rules it writes (`open openat creat:
  * broker if dir else allow`, `socket: arg0 == AF_PACKET -> broker if capture else errno EACCES`)
- * find them. Every grant is kept, used by the run or not: each also reaches the program as an fd
- * at start, which the recorder cannot tell apart from any other. A grant a policy cannot write
- * (an fd of sbx_config_add_fd, a relative path, a value it cannot quote) becomes a comment
- * naming it. cfg: borrowed, read now (grants added to it later are not kept). Once per
- * recorder (-EINVAL the second time). 0, -EINVAL or -ENOMEM. */
+ * find them. Every such grant is kept, used by the run or not: each may also reach the program
+ * as an fd at start, which the recorder cannot tell apart from any other. Other grants (files,
+ * sockets, fds) and one a policy cannot write (a relative path, a value it cannot quote) become
+ * a comment naming them: give those again. cfg: borrowed, read now (grants added to it later are
+ * not kept). Once per recorder (-EINVAL the second time). 0, -EINVAL or -ENOMEM. */
 int sbx_learn_add_grants(struct sbx_learn *l, const struct sbx_config *cfg);
 /* The number of calls recorded. */
 size_t sbx_learn_count(const struct sbx_learn *l);

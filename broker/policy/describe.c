@@ -171,13 +171,13 @@ static bool resource_quotable(const struct sbx_resource *res)
 	       (!res->filter || quotable(res->filter));
 }
 
-/* What a `resource` line can say: a file or directory by an absolute path without `..` (what
- * the parser's get_path() accepts), values it can quote; never an fd, which is the caller's. */
+/* What a `resource` line can say: a directory by an absolute path without `..` (what the
+ * parser's get_path() accepts), values it can quote. */
 static bool resource_writable(const struct sbx_resource *res)
 {
-	if (res->kind == SBX_RES_FD || !res->target || !resource_quotable(res))
+	if (!res->target || !resource_quotable(res))
 		return false;
-	if (res->kind != SBX_RES_FILE && res->kind != SBX_RES_DIR)
+	if (res->kind != SBX_RES_DIR)
 		return true;
 	if (res->target[0] != '/')
 		return false;
@@ -187,17 +187,21 @@ static bool resource_writable(const struct sbx_resource *res)
 	return true;
 }
 
+/* Directory and capture grants only: they answer the brokered calls the learned policy writes,
+ * and the grant merge takes the same one given again beside the policy for the policy's own
+ * (grants.c). Any other kind given again would clash with its line, so it is named instead. */
 int sbx_policy_write_grants(const struct sbx_resource *res, size_t n, FILE *out)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (resource_writable(&res[i]))
+		const char *kind = sbx_resource_kind_name(res[i].kind);
+		if (res[i].kind != SBX_RES_DIR && res[i].kind != SBX_RES_CAPTURE)
+			fprintf(out, "# resource %s (%s): not written, learn mode writes dir and capture grants only: "
+				     "give it again\n", res[i].name, kind);
+		else if (resource_writable(&res[i]))
 			write_resource(&res[i], out);
-		else if (res[i].kind == SBX_RES_FD)
-			fprintf(out, "# resource %s: an fd of the caller's, which a policy cannot name; left out\n",
-				res[i].name);
 		else
-			fprintf(out, "# resource %s: a %s a policy cannot write (a relative path, '..', '\"', "
-				     "a newline or ${), left out\n", res[i].name, sbx_resource_kind_name(res[i].kind));
+			fprintf(out, "# resource %s (%s): a value a policy cannot write (a relative path, '..', '\"', "
+				     "a newline or ${): give it again\n", res[i].name, kind);
 	}
 	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
 }
