@@ -51,8 +51,27 @@ const struct sbx_resource *sbx_grants_find(const struct sbx_grants *g, enum sbx_
 	return NULL;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Two declarations of one directory or capture grant, word for word: what a policy learned
+ * with --dir or --capture declares (sbx_policy_write_grants), when the learning run's options
+ * are given again beside it. Only the kinds learn mode writes: any other name both declare
+ * stays a clash. */
+static bool same_learned_grant(const struct sbx_resource *a, const struct sbx_resource *b)
+{
+	return (a->kind == SBX_RES_DIR || a->kind == SBX_RES_CAPTURE) && a->kind == b->kind &&
+	       strcmp(a->name, b->name) == 0 && same_str(a->target, b->target) && a->flags == b->flags &&
+	       same_str(a->pattern, b->pattern) && a->max_opens == b->max_opens && a->promisc == b->promisc &&
+	       a->tx == b->tx && same_str(a->filter, b->filter);
+}
+
 /* The policy's resources first, then the configuration's (the command line's). A name both
- * declare is refused: neither silently wins. */
+ * declare is refused: neither silently wins; unless both declare exactly the same directory or
+ * capture grant, which is then the policy's (a learned policy run with the options it was
+ * learned with). */
 static int merge(struct sbx_grants *g, const struct sbx_policy *policy, const struct sbx_config *cfg,
 		 struct sbx_error *err)
 {
@@ -76,14 +95,17 @@ static int merge(struct sbx_grants *g, const struct sbx_policy *policy, const st
 	for (size_t i = 0; i < n_pr; i++)
 		g->res[g->n++] = pr[i].res; /* shallow: the strings stay the policy's */
 	for (size_t i = 0; i < cfg->n_res; i++) {
-		for (size_t j = 0; j < n_pr; j++) {
-			if (strcmp(pr[j].res.name, cfg->res[i].name) == 0) {
+		bool dup = false;
+		for (size_t j = 0; j < n_pr && !dup; j++) {
+			dup = same_learned_grant(&pr[j].res, &cfg->res[i]);
+			if (!dup && strcmp(pr[j].res.name, cfg->res[i].name) == 0) {
 				sbx_error_set(err, -EEXIST, "resource %s: also declared by the policy (%s:%u)", cfg->res[i].name,
 					      pr[j].file, pr[j].line);
 				return -EEXIST;
 			}
 		}
-		g->res[g->n++] = cfg->res[i];
+		if (!dup)
+			g->res[g->n++] = cfg->res[i];
 	}
 	return 0;
 }

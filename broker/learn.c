@@ -2,7 +2,9 @@
 /* The public learn-mode recorder (sbx_learn_*, sbx.h): keeps the calls a learn-mode run
  * reports, in order, and hands them to the policy module's writer (sbx_policy_learn_write,
  * broker/policy/describe.c). The writer wants them all at once: which exec came first, and
- * whether every member of a group was used, are only known at the end of the run. */
+ * whether every member of a group was used, are only known at the end of the run. Beside the
+ * calls it keeps the run's setup as policy lines (the policy's filesystem, limits and
+ * resources, the caller's paths and grants), so that the learned policy runs alone. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "broker/export.h"
+#include "broker/internal.h"
 #include "broker/policy/policy.h"
 #include "common/util.h"
 #include "sbx.h"
@@ -26,6 +29,7 @@ struct sbx_learn {
 	size_t setup_len;
 	char **paths;       /* every path in setup, so a path given twice is written once */
 	size_t n_paths;
+	bool grants;        /* sbx_learn_add_grants was called: its lines are in setup */
 };
 
 SBX_EXPORT int sbx_learn_new(struct sbx_learn **ret)
@@ -130,6 +134,28 @@ SBX_EXPORT int sbx_learn_add_path(struct sbx_learn *l, const char *path, bool wr
 	if (len < 0)
 		return -ENOMEM;
 	return add_setup(l, line, (size_t)len);
+}
+
+static int write_grants(const void *arg, FILE *f)
+{
+	const struct sbx_config *cfg = arg;
+	return sbx_policy_write_grants(cfg->res, cfg->n_res, f);
+}
+
+/* All the grants given, not only those the run's brokered calls used: a grant also reaches the
+ * program as an fd at start (3, 4, ... in the order given), and a read of that fd looks to the
+ * recorder like any other read; leaving a grant out would close it, and renumber the rest. */
+SBX_EXPORT int sbx_learn_add_grants(struct sbx_learn *l, const struct sbx_config *cfg)
+{
+	if (!l || !cfg || l->grants)
+		return -EINVAL;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r = write_to_memory(write_grants, cfg, &text, &len);
+	if (r < 0 || (r = add_setup(l, text, len)) < 0)
+		return r;
+	l->grants = true;
+	return 0;
 }
 
 SBX_EXPORT int sbx_learn_record(struct sbx_learn *l, uint32_t arch, int nr, const uint64_t args[6])

@@ -253,11 +253,12 @@ static int add_resource(struct sbx_config *cfg, const struct sbx_resource *res)
 	return -EINVAL;
 }
 
-static int add_resources(const struct sbx_cli *cli, struct sbx_config *cfg)
+/* The grants; in learn mode they are kept as the learned policy's resource lines. */
+static int add_resources(const struct sbx_cli *cli, struct sbx_config *cfg, struct sbx_learn *learn)
 {
+	int r;
 	for (size_t i = 0; i < cli->n_res; i++) {
-		int r = add_resource(cfg, &cli->res[i]);
-		if (r < 0)
+		if ((r = add_resource(cfg, &cli->res[i])) < 0)
 			return fail(r, "resource %s: %s", cli->res[i].name,
 				    r == -EEXIST ? "name used twice"
 				    : r == -EINVAL ? "invalid name or value (names: [A-Za-z0-9_])"
@@ -265,6 +266,8 @@ static int add_resources(const struct sbx_cli *cli, struct sbx_config *cfg)
 	}
 	if (cli->requests)
 		sbx_config_set_requests(cfg, true);
+	if (learn && (r = sbx_learn_add_grants(learn, cfg)) < 0)
+		return fail(r, "--learn: %s", strerror(-r));
 	return 0;
 }
 
@@ -340,7 +343,7 @@ static int make_config(struct run *run)
 	sbx_config_set_verbose(run->cfg, cli->verbose > 0);
 	if ((r = set_learn(run)) < 0 || (r = set_policy(cli, run->cfg, run->learn)) < 0 ||
 	    (r = add_paths(cli, run->cfg, run->learn)) < 0 || (r = set_limits(cli, run->cfg)) < 0 ||
-	    (r = add_resources(cli, run->cfg)) < 0 || (r = set_ids(cli, run->cfg)) < 0)
+	    (r = add_resources(cli, run->cfg, run->learn)) < 0 || (r = set_ids(cli, run->cfg)) < 0)
 		return r;
 	set_records(cli, run->cfg);
 	if (cli->fallback)

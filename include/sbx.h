@@ -122,12 +122,25 @@ int sbx_learn_set_policy(struct sbx_learn *l, const struct sbx_policy *p);
  * `rw` line; a path already kept is not written twice. path: borrowed, absolute. -EINVAL for a
  * path the policy language cannot quote (a '"', a newline, "${"). */
 int sbx_learn_add_path(struct sbx_learn *l, const char *path, bool writable);
+/* Keep the directory and capture grants cfg gives the worker besides its policy's
+ * (sbx_config_add_dir, sbx_config_add_capture: the command line's --dir and --capture) as
+ * `resource` lines, in the order added, with their mode, pattern, promisc, tx and filter, so that
+ * the learned policy grants them alone and the brokered rules it writes (`open openat creat:
+ * broker if dir else allow`, `socket: arg0 == AF_PACKET -> broker if capture else errno EACCES`)
+ * find them. Every such grant is kept, used by the run or not: each may also reach the program
+ * as an fd at start, which the recorder cannot tell apart from any other. Other grants (files,
+ * sockets, fds) and one a policy cannot write (a relative path, a value it cannot quote) become
+ * a comment naming them: give those again. cfg: borrowed, read now (grants added to it later are
+ * not kept). Once per recorder (-EINVAL the second time). 0, -EINVAL or -ENOMEM. */
+int sbx_learn_add_grants(struct sbx_learn *l, const struct sbx_config *cfg);
 /* The number of calls recorded. */
 size_t sbx_learn_count(const struct sbx_learn *l);
 /* Write a minimal policy that lets the recorded run succeed: whole groups where every member
  * was used, argument conditions for ioctl requests (the terminal queries TCGETS and TIOCGWINSZ
- * always, so it runs whether stdio is a terminal, a pipe or a file) and socket families, the
- * lines kept by sbx_learn_set_policy and sbx_learn_add_path, `exec none` unless the
+ * always, so it runs whether stdio is a terminal, a pipe or a file) and socket families (a
+ * packet socket brokered under a capture grant, never allowed plainly; the opens the run made
+ * brokered under a directory grant), the lines kept by sbx_learn_set_policy,
+ * sbx_learn_add_path and sbx_learn_add_grants, `exec none` unless the
  * program executed something after its own launch (the first execve is the launcher's). Calls
  * of a foreign architecture are listed as comments (they are always killed). fd: borrowed,
  * written with write(2), neither closed nor synced. Returns 0, -ENOMEM or write's errno. */

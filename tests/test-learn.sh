@@ -116,6 +116,43 @@ group_learn_setup() {
 	is "$OUT" "$want" "the learned policy alone: the same output"
 }
 
+# A policy learned with --dir keeps the grant as a resource line beside the rule that brokers
+# the opens below it, so it runs alone: nothing of the directory is mounted in the sandbox, and
+# without the grant cat finds nothing there.
+group_learn_grants() {
+	local d=$T/grants-$MODE
+	mkdir -p "$d/in"
+	chmod 0777 "$d"
+	chmod 0755 "$d/in"
+	echo from-the-grant >"$d/in/a.txt"
+	chmod 0644 "$d/in/a.txt"
+	sbx_run --dir "in=$d/in:r:*.txt" --learn "$d/L.policy" /bin/cat "$d/in/a.txt"
+	expect_rc 0 "--learn with --dir: cat of a file below the grant succeeds"
+	is "$OUT" from-the-grant "--learn with --dir: cat printed the file"
+	local l
+	for l in "resource in dir \"$d/in\" r \"*.txt\"" 'openat: broker if dir else allow'; do
+		if grep -qxF -- "$l" "$d/L.policy"; then pass "the learned policy has: $l"; else fail "the learned policy has: $l" "$(cat "$d/L.policy")"; fi
+	done
+	run_plain "$S" policy check "$d/L.policy"
+	expect_rc 0 "the policy learned with --dir passes sbx policy check"
+	sbx_run --policy "$d/L.policy" /bin/cat "$d/in/a.txt"
+	expect_rc 0 "the learned policy alone (no --dir): cat below the grant passes"
+	is "$OUT" from-the-grant "the learned policy alone: the broker opened the file"
+	sbx_run --policy "$d/L.policy" --dir "in=$d/in:r:*.txt" /bin/cat "$d/in/a.txt"
+	expect_rc 0 "the learned policy with the same --dir again: the same grant, no clash"
+	sbx_run --policy "$d/L.policy" --dir "in=$d/in:r" /bin/cat "$d/in/a.txt"
+	expect_rc 125 "the learned policy with another grant of the same name: refused (125)"
+	err_has 'resource in: also declared by the policy' "another grant of the same name: says the policy declares it"
+	grep -v '^resource ' "$d/L.policy" >"$d/bare.policy"
+	chmod 0644 "$d/bare.policy"
+	sbx_run --policy "$d/bare.policy" /bin/cat "$d/in/a.txt"
+	if [ "$RC" != 0 ] && [ "$OUT" != from-the-grant ]; then
+		pass "without its resource line the learned policy does not reach the file (the line is what grants it)"
+	else
+		fail "without its resource line the learned policy does not reach the file" "$(show_run)"
+	fi
+}
+
 # A policy learned with stdout a pipe runs with stdout a file and a terminal.
 group_learn_stdio() {
 	local d=$T/stdio-$MODE
@@ -274,6 +311,7 @@ group_policy_cli() {
 for_each_mode group_learn
 for_each_mode group_learn_target
 for_each_mode group_learn_setup
+for_each_mode group_learn_grants
 for_each_mode group_learn_stdio
 for_each_mode group_violation_advice
 for_each_mode group_json

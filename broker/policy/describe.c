@@ -154,10 +154,12 @@ static void write_resource(const struct sbx_resource *res, FILE *out)
 	}
 	if (res->kind == SBX_RES_DIR && res->pattern)
 		fprintf(out, " \"%s\"", res->pattern);
-	if (res->kind == SBX_RES_DIR && res->max_opens)
-		fprintf(out, " max %u", res->max_opens);
 	if (res->kind == SBX_RES_CAPTURE && res->promisc)
 		fputs(" promisc", out);
+	if (res->kind == SBX_RES_CAPTURE && res->tx)
+		fputs(" tx", out);
+	if ((res->kind == SBX_RES_DIR || res->kind == SBX_RES_CAPTURE) && res->max_opens)
+		fprintf(out, " max %u", res->max_opens);
 	if (res->kind == SBX_RES_CAPTURE && res->filter)
 		fprintf(out, " filter \"%s\"", res->filter);
 	fputc('\n', out);
@@ -167,6 +169,41 @@ static bool resource_quotable(const struct sbx_resource *res)
 {
 	return quotable(res->target) && (!res->pattern || quotable(res->pattern)) &&
 	       (!res->filter || quotable(res->filter));
+}
+
+/* What a `resource` line can say: a directory by an absolute path without `..` (what the
+ * parser's get_path() accepts), values it can quote. */
+static bool resource_writable(const struct sbx_resource *res)
+{
+	if (!res->target || !resource_quotable(res))
+		return false;
+	if (res->kind != SBX_RES_DIR)
+		return true;
+	if (res->target[0] != '/')
+		return false;
+	for (const char *s = res->target; (s = strstr(s, "/..")); s += 3)
+		if (s[3] == '/' || s[3] == '\0')
+			return false;
+	return true;
+}
+
+/* Directory and capture grants only: they answer the brokered calls the learned policy writes,
+ * and the grant merge takes the same one given again beside the policy for the policy's own
+ * (grants.c). Any other kind given again would clash with its line, so it is named instead. */
+int sbx_policy_write_grants(const struct sbx_resource *res, size_t n, FILE *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *kind = sbx_resource_kind_name(res[i].kind);
+		if (res[i].kind != SBX_RES_DIR && res[i].kind != SBX_RES_CAPTURE)
+			fprintf(out, "# resource %s (%s): not written, learn mode writes dir and capture grants only: "
+				     "give it again\n", res[i].name, kind);
+		else if (resource_writable(&res[i]))
+			write_resource(&res[i], out);
+		else
+			fprintf(out, "# resource %s (%s): a value a policy cannot write (a relative path, '..', '\"', "
+				     "a newline or ${): give it again\n", res[i].name, kind);
+	}
+	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
 }
 
 int sbx_policy_write_setup(const struct sbx_policy *p, FILE *out)
@@ -549,6 +586,29 @@ static void learn_write_brokered_opens(const bool *used, FILE *out)
 	}
 }
 
+/* Packet sockets are the broker's to answer (docs/policy.md, "Brokered calls"): the worker holds
+ * no CAP_NET_RAW, so a plain allow would learn a rule that only ever fails. The other families
+ * the run used are allowed as seen, and AF_PACKET is written as the default policy writes it:
+ * brokered under a capture grant, refused with an error the program can report without one.
+ * The two conditions are disjoint, as rules for one call must be. */
+static void learn_write_sockets(struct valset *families, FILE *out)
+{
+	bool packet = families->overflow;
+	for (size_t i = 0; i < families->n; i++) {
+		if (families->v[i] != AF_PACKET)
+			continue;
+		families->v[i] = families->v[--families->n];
+		packet = true;
+		break;
+	}
+	if (families->overflow)
+		fprintf(out, "socket: arg0 != AF_PACKET\n");
+	else if (families->n)
+		write_valset(out, "socket", 0, families, SBX_K_AF);
+	if (packet)
+		fprintf(out, "socket: arg0 == AF_PACKET -> broker if capture else errno EACCES\n");
+}
+
 int sbx_policy_learn_write(const struct sbx_learned_call *calls, size_t n, FILE *out)
 {
 	_cleanup_free_ bool *used = calloc(LEARN_MAX_NR, sizeof(bool));
@@ -651,7 +711,7 @@ int sbx_policy_learn_write(const struct sbx_learned_call *calls, size_t n, FILE 
 	 * read-only queries on fds 0 to 2 are always part of it. */
 	fprintf(out, "ioctl: arg0 <= 2 && arg1 in {TCGETS, TIOCGWINSZ} # terminal queries on stdio\n");
 	if (used[SCMP_SYS(socket)])
-		write_valset(out, "socket", 0, families, SBX_K_AF);
+		learn_write_sockets(families, out);
 	if (used[SCMP_SYS(socketpair)])
 		write_valset(out, "socketpair", 0, pairfam, SBX_K_AF);
 	learn_write_brokered_opens(used, out);

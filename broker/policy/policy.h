@@ -218,3 +218,9 @@ int sbx_policy_learn_write(const struct sbx_learned_call *calls, size_t n, FILE 
  * quoted and parameters expanded: what a policy learned under it keeps, so that it runs in the
  * setup it was learned in. Returns 0 or -EIO. */
 int sbx_policy_write_setup(const struct sbx_policy *p, FILE *out);
+
+/* The directory and capture grants given besides a policy (a config's resources) as `resource`
+ * lines in the same form, in their order; any other grant, and one the language cannot write (a
+ * relative path, a value it cannot quote), as a comment naming it. res: borrowed. Returns 0 or
+ * -EIO. */
+int sbx_policy_write_grants(const struct sbx_resource *res, size_t n, FILE *out);

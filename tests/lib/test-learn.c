@@ -31,6 +31,24 @@ static const char *written(const struct sbx_learn *l, int *r)
 	return buf;
 }
 
+/* A policy loaded from text, through a memfd (read at load, closed after); NULL on failure. */
+static struct sbx_policy *policy_of(const char *text)
+{
+	struct sbx_policy *p = NULL;
+	char path[64];
+	int fd = memfd_create("t.policy", MFD_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	size_t len = strlen(text);
+	struct sbx_error err = SBX_ERROR_INIT;
+	if (write(fd, text, len) != (ssize_t)len || sbx_policy_new(path, NULL, &p, &err) < 0)
+		tap_diag("%s", err.message ? err.message : "cannot write the policy");
+	sbx_error_free(&err);
+	close(fd);
+	return p;
+}
+
 int main(void)
 {
 	const uint64_t none[6] = { 0 }, tty[6] = { 1, TCGETS }, unix_sock[6] = { AF_UNIX, SOCK_STREAM };
@@ -101,6 +119,48 @@ int main(void)
 	sbx_policy_free(pol);
 	if (pfd >= 0)
 		close(pfd);
+	sbx_learn_free(l);
+
+	/* The caller's grants, as resource lines a policy runs alone with. */
+	struct sbx_config *cfg = NULL;
+	tap_ok(sbx_learn_new(&l) == 0 && sbx_config_new(&cfg) == 0, "a new recorder and config");
+	tap_ok(sbx_config_add_dir(cfg, "in", "/srv/in", SBX_ACCESS_READ, "*.pdf") == 0 &&
+		       sbx_config_add_file(cfg, "OUT", "/srv/out/a.txt", SBX_ACCESS_WRITE | SBX_ACCESS_CREATE) == 0 &&
+		       sbx_config_add_fd(cfg, "HOSTFD", 1) == 0 &&
+		       sbx_config_add_capture(cfg, "cap", "eth0", SBX_CAPTURE_PROMISC | SBX_CAPTURE_TX, "icmp") == 0 &&
+		       sbx_config_add_dir(cfg, "rel", "relative/dir", SBX_ACCESS_READ, NULL) == 0,
+	       "a config with a dir, a file, an fd, a capture and a relative dir");
+	tap_ok(sbx_learn_add_grants(NULL, cfg) == -EINVAL && sbx_learn_add_grants(l, NULL) == -EINVAL,
+	       "sbx_learn_add_grants: NULL is refused");
+	tap_ok(sbx_learn_add_grants(l, cfg) == 0, "sbx_learn_add_grants keeps them");
+	tap_ok(sbx_learn_add_grants(l, cfg) == -EINVAL, "a second sbx_learn_add_grants is refused");
+	tap_ok(sbx_learn_record(l, arch, SCMP_SYS(execve), none) == 0, "record the launcher's execve");
+	text = written(l, &r);
+	tap_ok(r == 0 && strstr(text, "\nresource in dir \"/srv/in\" r \"*.pdf\"\n"
+				      "# resource OUT (file): not written, learn mode writes dir and capture grants only: give it again\n"
+				      "# resource HOSTFD (fd): not written, learn mode writes dir and capture grants only: give it again\n"
+				      "resource cap capture \"eth0\" promisc tx filter \"icmp\"\n"
+				      "# resource rel (dir): a value a policy cannot write"),
+	       "written: the dir and capture grants in order, each as given; the others as comments");
+	pol = r == 0 ? policy_of(text) : NULL;
+	tap_ok(pol != NULL, "the learned policy with its resource lines loads");
+	if (tap_failed)
+		tap_diag("%s", text);
+	sbx_policy_free(pol);
+	sbx_config_free(cfg);
+	sbx_learn_free(l);
+
+	/* A policy's capture grant keeps tx and max, a directory's max. */
+	pol = policy_of("resource cap capture eth0 tx max 2\nresource spool dir /srv/spool r \"*.pcap\" max 9\n");
+	tap_ok(pol && sbx_learn_new(&l) == 0 && sbx_learn_set_policy(l, pol) == 0,
+	       "a policy with capture and dir grants with max");
+	text = written(l, &r);
+	tap_ok(r == 0 && strstr(text, "\nresource cap capture \"eth0\" tx max 2\n") &&
+		       strstr(text, "\nresource spool dir \"/srv/spool\" r \"*.pcap\" max 9\n"),
+	       "written: the policy's grants with tx and max");
+	if (tap_failed)
+		tap_diag("%s", text);
+	sbx_policy_free(pol);
 	sbx_learn_free(l);
 	sbx_learn_free(NULL);
 	tap_ok(true, "sbx_learn_free accepts NULL");

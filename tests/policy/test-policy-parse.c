@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "broker/policy/policy-internal.h"
+#include "common/util.h"
 #include "tests/tap.h"
 
 static char tmpdir[256];
@@ -565,6 +566,66 @@ static void test_learn(void)
 	free(buf);
 }
 
+/* What learn mode writes for a packet socket: brokered under a capture grant, refused without
+ * one, never a plain allow (the worker holds no CAP_NET_RAW); the other families as seen. */
+static char *learn_sockets(const uint32_t *families, size_t n_fam)
+{
+	uint32_t arch = seccomp_arch_native();
+	static struct sbx_learned_call calls[400];
+	size_t n = 0;
+	calls[n++] = (struct sbx_learned_call){ arch, SCMP_SYS(execve), { 0 } };
+	for (size_t i = 0; i < n_fam && n < SBX_ARRAY_SIZE(calls); i++)
+		calls[n++] = (struct sbx_learned_call){ arch, SCMP_SYS(socket), { families[i], SOCK_RAW } };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	int r = sbx_policy_learn_write(calls, n, f);
+	fclose(f);
+	if (r < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void test_learn_sockets(void)
+{
+	static const char packet[] = "socket: arg0 == AF_PACKET -> broker if capture else errno EACCES\n";
+	const uint32_t both[] = { AF_PACKET, AF_NETLINK, AF_PACKET }, only[] = { AF_PACKET };
+	char *buf = learn_sockets(both, SBX_ARRAY_SIZE(both));
+	tap_ok(buf && strstr(buf, "socket: arg0 == AF_NETLINK\n") && strstr(buf, packet) &&
+		       !strstr(buf, "AF_NETLINK, AF_PACKET") && !strstr(buf, "AF_PACKET, AF_NETLINK"),
+	       "learn: AF_PACKET is written brokered, apart from the families allowed as seen");
+	if (buf)
+		expect_ok("the learned brokered packet socket", buf);
+	free(buf);
+	buf = learn_sockets(only, 1);
+	tap_ok(buf && strstr(buf, packet) && !strstr(buf, "socket: arg0 == AF_PACKET\n"),
+	       "learn: only AF_PACKET: only the brokered rule");
+	char err[1200];
+	struct sbx_policy *p = buf ? parse(buf, NULL, 0, err, sizeof(err)) : NULL;
+	const uint64_t args[6] = { AF_PACKET, SOCK_RAW };
+	char rule[256];
+	tap_ok(p && sbx_policy_brokers(p, 1u << SBX_RES_CAPTURE, seccomp_arch_native(), SCMP_SYS(socket), args, rule,
+				       sizeof(rule)) &&
+		       !sbx_policy_brokers(p, 0, seccomp_arch_native(), SCMP_SYS(socket), args, rule, sizeof(rule)),
+	       "learn: the learned rule brokers a packet socket under a capture grant only");
+	sbx_policy_free(p);
+	free(buf);
+	/* More families than the writer keeps (a program trying numbers): still never AF_PACKET plainly. */
+	uint32_t many[300];
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(many); i++)
+		many[i] = (uint32_t)(1000 + i);
+	buf = learn_sockets(many, SBX_ARRAY_SIZE(many));
+	tap_ok(buf && strstr(buf, "socket: arg0 != AF_PACKET\n") && strstr(buf, packet),
+	       "learn: too many families: every one but AF_PACKET, and AF_PACKET brokered");
+	if (buf)
+		expect_ok("the learned sockets past the family limit", buf);
+	free(buf);
+}
+
 /* `broker if dir`: the brokered opens (docs/policy.md, "Brokered opens"). */
 static void test_brokered_opens(void)
 {
@@ -611,6 +672,7 @@ int main(void)
 	test_shipped();
 	test_explain_describe();
 	test_learn();
+	test_learn_sockets();
 	test_brokered_opens();
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
