@@ -63,7 +63,19 @@ struct monitor {
 	unsigned failures;           /* in a row */
 	unsigned starts;
 	uint64_t started_ms;
+	uint64_t backoff_from_us;    /* the loop's clock when the restart timer was armed */
+	uint64_t waited_us;          /* how long the last backoff took, by the same clock */
 };
+
+/* The event loop's own (cached) clock: the one its timers are armed and fired by, so that a
+ * wait measured with it is never shorter than the timer asked for. */
+static uint64_t loop_us(struct event_base *base)
+{
+	struct timeval tv;
+	if (event_base_gettimeofday_cached(base, &tv) < 0)
+		return 0;
+	return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
 
 static uint64_t now_ms(void)
 {
@@ -191,6 +203,7 @@ static void failed(struct monitor *m, uint64_t ran_ms)
 		      m->iface, (unsigned long long)delay, m->failures, m->opts->max_restarts);
 	struct timeval tv = { .tv_sec = (time_t)(delay / 1000), .tv_usec = (suseconds_t)(delay % 1000) * 1000 };
 	m->state = MONITOR_BACKOFF;
+	m->backoff_from_us = loop_us(m->base);
 	if (evtimer_add(m->ev_restart, &tv) < 0) {
 		output_printf(m->out, "netmon: %s: cannot arm the restart timer; giving up", m->iface);
 		finish(m, MONITOR_GAVE_UP);
@@ -348,8 +361,13 @@ static void spawn(struct monitor *m)
 		return;
 	}
 	m->state = MONITOR_RUNNING;
-	output_printf(m->out, "netmon: %s: decoder started (sandbox pid %d, start %u)", m->iface,
-		      (int)sbx_worker_pid(m->worker), m->starts);
+	if (m->starts > 1)
+		output_printf(m->out, "netmon: %s: decoder started (sandbox pid %d, start %u, after waiting %llu ms)",
+			      m->iface, (int)sbx_worker_pid(m->worker), m->starts,
+			      (unsigned long long)(m->waited_us / 1000));
+	else
+		output_printf(m->out, "netmon: %s: decoder started (sandbox pid %d, start %u)", m->iface,
+			      (int)sbx_worker_pid(m->worker), m->starts);
 }
 
 static void on_restart(evutil_socket_t fd, short what, void *arg)
@@ -357,6 +375,7 @@ static void on_restart(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct monitor *m = arg;
+	m->waited_us = loop_us(m->base) - m->backoff_from_us;
 	if (m->state == MONITOR_BACKOFF && !m->stopping)
 		spawn(m);
 }
