@@ -6,12 +6,14 @@
 #include <linux/prctl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/protocol.h"
@@ -33,6 +35,10 @@ static void fill_set(sigset_t *set)
 
 int sbx_init_prepare(void)
 {
+	/* Orphans of the program become init's, also without a pid namespace of our own (the
+	 * fallback mode), so that init can end every one of them (end_descendants). */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		return -errno;
 	sigset_t set;
 	fill_set(&set);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
@@ -141,6 +147,40 @@ static void report(int launch_fd, int status)
 	(void)send(launch_fd, &msg, sizeof(msg), MSG_NOSIGNAL);
 }
 
+/* Without a pid namespace of our own nothing ends the program's other processes when init
+ * exits: as their subreaper, kill every child init has, reap it, and go on with the orphans that
+ * fall to it, until none is left. Children are read from /proc/self/task/PID/children; without
+ * a /proc to read it from, the broker's notice of the fallback says processes may outlive it. */
+static void end_descendants(void)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	for (int round = 0; round < 100000; round++) {
+		char buf[4096];
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		for (char *p = buf, *end; *p; p = end) {
+			long pid = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (pid > 0)
+				(void)kill((pid_t)pid, SIGKILL);
+		}
+		while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+			;
+		/* ECHILD: none left. 0: some still run (just forked, or not listed yet): again. */
+		if (waitpid(-1, NULL, WNOHANG | __WALL) < 0 && errno == ECHILD)
+			return;
+		if (n <= 0) {
+			struct timespec ms = { 0, 1000000 };
+			nanosleep(&ms, NULL);
+		}
+	}
+}
+
 _Noreturn void sbx_init_run(pid_t program, int launch_fd)
 {
 	sigset_t set;
@@ -165,6 +205,8 @@ _Noreturn void sbx_init_run(pid_t program, int launch_fd)
 			if (pid <= 0)
 				break;
 			if (pid == program) {
+				if (getpid() != 1)
+					end_descendants();
 				report(launch_fd, status);
 				_exit(0);
 			}

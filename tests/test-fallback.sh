@@ -43,6 +43,15 @@ escape_suite() {
 	out_lacks CONNECTED "$where: a socket to a host listener on 127.0.0.1"
 	run_as "$@" bash -c "sleep 30 & v=\$!; $S -q --fallback -- $P kill-all; sleep 0.2; kill -0 \$v && echo ALIVE; kill \$v"
 	out_has ALIVE "$where: kill(-1, SIGKILL) does not reach a process of the same uid outside"
+	# Without a pid namespace, init (their subreaper) ends the program's leftover processes,
+	# a daemonised one included (found from the host by their unique argument).
+	local n=$((300000 + RANDOM))
+	run_as "$@" bash -c "$S -q --fallback -- /bin/sh -c 'sleep $n & (setsid sleep $n &); echo started'; sleep 0.5; pgrep -fx 'sleep $n' >/dev/null && echo LEFT; pkill -fx 'sleep $n'; true"
+	if grep -q started <<<"$OUT" && ! grep -q LEFT <<<"$OUT"; then
+		pass "$where: the program's leftover processes end with it"
+	else
+		fail "$where: the program's leftover processes end with it" "$(show_run)"
+	fi
 	run_as "$@" "$S" -q --fallback -- "$P" userns
 	if [ "$RC" = 159 ] || grep -q ': HELD$' <<<"$OUT"; then pass "$where: no nested user namespace"; else fail "$where: no nested user namespace" "$(show_run)"; fi
 	for call in ptrace mount bpf io_uring_setup perf_event_open keyctl setns; do
