@@ -1584,6 +1584,25 @@ static int cmd_alloc(int argc, char **argv)
 	return 0;
 }
 
+/* probe alloc-hold BYTES SECONDS [MARKER]: allocate and touch BYTES, then keep them SECONDS (many
+ * of these at once add up where one process's address-space limit does not). Action. */
+static int cmd_alloc_hold(int argc, char **argv)
+{
+	uint64_t secs;
+	struct timespec ts = { 0, 0 };
+	int r;
+
+	if (argc < 3 || !parse_u64(argv[2], &secs))
+		return usage_error("BYTES SECONDS [MARKER]");
+	r = cmd_alloc(2, argv);
+	if (r)
+		return r;
+	ts.tv_sec = (time_t)secs;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
 /* probe forkbomb N: try to have N processes alive at once. Check: HELD when fork failed before
  * N ("forked: K"); BROKEN when all N were created. Cleans up its children either way. */
 static int cmd_forkbomb(int argc, char **argv)
@@ -1748,6 +1767,7 @@ static const struct {
 	{ "spawn-sleep", cmd_spawn_sleep, "SECONDS [MARKER...] also leave a daemon behind" },
 	{ "wait-signal", cmd_wait_signal, "[MARKER] exit 100+N on signal N" },
 	{ "alloc", cmd_alloc, "BYTES (action)" },
+	{ "alloc-hold", cmd_alloc_hold, "BYTES SECONDS [MARKER] allocate, then keep it (action)" },
 	{ "forkbomb", cmd_forkbomb, "N fork fails before N processes" },
 	{ "threads", cmd_threads, "N start and join N threads (action)" },
 	{ "rlimits", cmd_rlimits, "core 0; nofile, fsize, nproc, as finite" },
