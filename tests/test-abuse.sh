@@ -60,17 +60,10 @@ group_fork_bomb() {
 	done
 	stop_bg "$marker"
 	# sbx itself and init carry the marker too.
-	if [ "$max" -gt 0 ] && [ "$max" -le 34 ]; then
-		pass "fork bomb: never more than the pids limit (32) inside (seen: $max with sbx and init)"
-	else
-		fail "fork bomb: never more than the pids limit (32) inside" "seen: $max"
-	fi
+	[ "$max" -gt 0 ] && [ "$max" -le 34 ]
+	ok $? "fork bomb: never more than the pids limit (32) inside (seen: $max with sbx and init)"
 	is "$BG_RC" 124 "fork bomb: ended by the time limit (124)"
-	if grep -qi 'time limit' "$T/bg.err"; then
-		pass "fork bomb: sbx names the time limit"
-	else
-		fail "fork bomb: sbx names the time limit" "$(cat "$T/bg.err")"
-	fi
+	bg_err_has 'time limit' "fork bomb: sbx names the time limit"
 	nothing_left "$marker" "fork bomb"
 	host_healthy "fork bomb"
 }
@@ -207,11 +200,7 @@ group_output_flood() {
 	exec 8<&-
 	rm -f "$T/slow.fifo"
 	is "$BG_RC" 124 "output flood to a reader that never reads: the time limit ends it (124)"
-	if grep -qi 'time limit' "$T/bg.err"; then
-		pass "output flood to a reader that never reads: sbx names the time limit"
-	else
-		fail "output flood to a reader that never reads: sbx names the time limit" "$(cat "$T/bg.err")"
-	fi
+	bg_err_has 'time limit' "output flood to a reader that never reads: sbx names the time limit"
 	nothing_left "$marker" "output flood, reader that never reads"
 	host_healthy "output flood"
 }
