@@ -8,7 +8,8 @@
 PTY_RUN="$SBX_SRCDIR/tests/pty-run.py"
 PYTHON=/usr/bin/python3
 
-# ---- the rows of the table, in order; the fourth field: modes where the call is allowed ----
+# ---- the rows of the table, in order: ID AREA WHAT, the policies under which the attempt is
+# allowed (none: the --no-seccomp mode) and those under which the filter must kill it ----
 
 esc_probe caps identity "capabilities left (any set not empty)"
 esc_probe uid0 identity "host uid 0, or a uid map wider than one id"
@@ -47,16 +48,16 @@ esc_probe tcp network "TCP to a host listener on 127.0.0.1"
 esc_probe abstract network "a host's abstract unix socket"
 esc_probe packet network "socket(AF_PACKET, SOCK_RAW)"
 esc_probe netlink network "rtnetlink shows links beyond the worker's namespace"
-esc_probe io_uring kernel "io_uring_setup" "no-seccomp"
+esc_probe io_uring kernel "io_uring_setup" "none"
 esc_probe bpf kernel "bpf(BPF_MAP_CREATE)"
-esc_probe perf kernel "perf_event_open on itself" "no-seccomp"
-esc_probe userfaultfd kernel "userfaultfd (user mode only)" "no-seccomp"
-esc_probe keyctl kernel "add_key to its own keyring" "no-seccomp"
+esc_probe perf kernel "perf_event_open on itself" "none"
+esc_probe userfaultfd kernel "userfaultfd (user mode only)" "none"
+esc_probe keyctl kernel "add_key to its own keyring" "none"
 esc_probe kexec kernel "kexec_load past its permission check"
 esc_probe module kernel "init_module past its permission check"
-esc_probe personality kernel "personality(READ_IMPLIES_EXEC)" "no-seccomp"
-esc_probe wx kernel "memory writable and executable (mmap, mprotect)" "default default.policy no-seccomp"
-esc_probe int80 filter "i386 getpid through int \$0x80" "no-seccomp" default
+esc_probe personality kernel "personality(READ_IMPLIES_EXEC)" "none"
+esc_probe wx kernel "memory writable and executable (mmap, mprotect)" "default none"
+esc_probe int80 filter "i386 getpid through int \$0x80" "none" default
 esc_probe x32 filter "x32 getpid" "" default
 esc_probe tiocsti filter "on a terminal: /dev/tty, TIOCSTI injection"
 esc_probe tiocsti-high filter "on a terminal: TIOCSTI with bit 32 set"

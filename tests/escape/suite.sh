@@ -2,17 +2,19 @@
 # The escape suite's frame (sourced by tests/test-escape.sh after lib.sh): the modes every
 # attack runs under, how a run is judged, and the table of results docs/security.md shows.
 #
-# A mode is one row: a name and the sbx options that make it. Adding a layer to test (say
-# `--fallback`) is one more row here; every attack then runs under it too and the table grows a
-# column (run scripts/escape-table to update docs/security.md).
+# A mode is one row: a name (the table's column), the policy it runs (what the probes' rows say
+# is allowed or killed refers to it; "none" without the filter) and the sbx options that make
+# it. Adding a way to run (say `--fallback`, under the default policy) is one more row here:
+#   "fallback|default|--fallback"
+# every attack then runs under it too and the table grows a column (scripts/escape-table).
 ESCAPE_MODES=(
-	"default|"
-	"default.policy|--policy default"
-	"pcap|--policy pcap"
-	"pdftotext|--policy pdftotext"
-	"xmllint|--policy xmllint"
-	"tcpdump|--policy tcpdump"
-	"no-seccomp|--no-seccomp"
+	"default|default|"
+	"default.policy|default|--policy default"
+	"pcap|pcap|--policy pcap"
+	"pdftotext|pdftotext|--policy pdftotext"
+	"xmllint|xmllint|--policy xmllint"
+	"tcpdump|tcpdump|--policy tcpdump"
+	"no-seccomp|none|--no-seccomp"
 )
 
 # Outcomes, as the table shows them:
@@ -25,8 +27,8 @@ ESC_RESULTS=$T/escape-results
 ESC_IDS=()
 declare -A ESC_AREA ESC_WHAT ESC_ALLOW ESC_KILL ESC_TODO
 
-# esc_probe ID AREA WHAT [MODES-WHERE-ALLOWED [MODES-WHERE-KILLED]]: declare a probe (the
-# table's rows, in order). In MODES-WHERE-KILLED only the filter's kill (159) will do.
+# esc_probe ID AREA WHAT [POLICIES-WHERE-ALLOWED [POLICIES-WHERE-KILLED]]: declare a probe (the
+# table's rows, in order). Under POLICIES-WHERE-KILLED only the filter's kill (159) will do.
 esc_probe() {
 	ESC_IDS+=("$1")
 	ESC_AREA[$1]=$2
@@ -35,17 +37,17 @@ esc_probe() {
 	ESC_KILL[$1]=" ${5:-} "
 }
 
-# esc_todo ID MODE REASON: a known hole, reported as TODO (docs/security.md says so too).
+# esc_todo ID POLICY REASON: a known hole, reported as TODO (docs/security.md says so too).
 esc_todo() {
 	ESC_TODO[$1:$2]=$3
 }
 
-# esc_each FUNC [ARGS...]: FUNC once per mode, with ESC_MODE and ESC_OPTS set.
+# esc_each FUNC [ARGS...]: FUNC once per mode, with ESC_MODE, ESC_POLICY and ESC_OPTS set.
 esc_each() {
-	local row
+	local row opts
 	for row in "${ESCAPE_MODES[@]}"; do
-		ESC_MODE=${row%%|*}
-		read -r -a ESC_OPTS <<<"${row#*|}"
+		IFS='|' read -r ESC_MODE ESC_POLICY opts <<<"$row"
+		read -r -a ESC_OPTS <<<"$opts"
 		"$@"
 	done
 }
@@ -77,17 +79,17 @@ esc_judge() {
 		fail "$label: the probe ran to a verdict" "$(show_run)"
 		;;
 	allowed)
-		if [[ "${ESC_ALLOW[$id]}" == *" $ESC_MODE "* ]]; then
-			pass "$label: allowed in this mode, as documented"
-		elif [ -n "${ESC_TODO[$id:$ESC_MODE]:-}" ]; then
-			todo_fail "$label: fails" "${ESC_TODO[$id:$ESC_MODE]}" "$(show_run)"
+		if [[ "${ESC_ALLOW[$id]}" == *" $ESC_POLICY "* ]]; then
+			pass "$label: allowed by the $ESC_POLICY policy, as documented"
+		elif [ -n "${ESC_TODO[$id:$ESC_POLICY]:-}" ]; then
+			todo_fail "$label: fails" "${ESC_TODO[$id:$ESC_POLICY]}" "$(show_run)"
 			out="allowed (TODO)"
 		else
 			fail "$label: fails" "$(show_run)"
 		fi
 		;;
 	refused)
-		if [[ "${ESC_KILL[$id]}" == *" $ESC_MODE "* ]]; then
+		if [[ "${ESC_KILL[$id]}" == *" $ESC_POLICY "* ]]; then
 			fail "$label: is killed (159)" "$(show_run)"
 		else
 			pass "$label: fails ($out)"
