@@ -262,6 +262,11 @@ out_lacks() {
 	if grep -Eq -- "$1" <<<"$OUT"; then fail "$2" "stdout has /$1/" "$(show_run)"; else pass "$2"; fi
 }
 
+# bg_err_has REGEX DESC: the background sbx's stderr matches REGEX (extended, any case).
+bg_err_has() {
+	if grep -Eqi -- "$1" "$T/bg.err"; then pass "$2"; else fail "$2" "$(cat "$T/bg.err")"; fi
+}
+
 # A unique word to find this run's processes from the host with pgrep -f.
 new_marker() {
 	echo "sbxmark$$x${RANDOM}x${RANDOM}x$(date +%s%N)"

@@ -51,6 +51,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probe.h"
+
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994
 #endif
@@ -59,14 +61,14 @@ extern char **environ;
 
 static const char *probe_name = "?";
 
-static int held(void)
+int held(void)
 {
 	printf("probe %s: HELD\n", probe_name);
 	fflush(stdout);
 	return 0;
 }
 
-__attribute__((format(printf, 1, 2))) static int broken(const char *fmt, ...)
+int broken(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -79,7 +81,7 @@ __attribute__((format(printf, 1, 2))) static int broken(const char *fmt, ...)
 	return 1;
 }
 
-__attribute__((format(printf, 1, 2))) static int cannot(const char *fmt, ...)
+int cannot(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -92,7 +94,7 @@ __attribute__((format(printf, 1, 2))) static int cannot(const char *fmt, ...)
 	return 3;
 }
 
-static int usage_error(const char *usage)
+int usage_error(const char *usage)
 {
 	fprintf(stderr, "usage: probe %s %s\n", probe_name, usage);
 	return 2;
@@ -1175,6 +1177,9 @@ static int denied_op(const char *what, const char *dir)
 		r = mount("none", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k");
 		if (r == 0)
 			umount2(dir, MNT_DETACH);
+	} else if (strcmp(what, "remount") == 0) {
+		/* The root read-write again: a bind remount without MS_RDONLY. */
+		r = mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND, NULL);
 	} else if (strcmp(what, "chroot") == 0) {
 		r = chroot(dir);
 	} else if (strcmp(what, "mknod") == 0) {
@@ -1213,7 +1218,7 @@ static int denied_op(const char *what, const char *dir)
  * still fail for lack of capabilities. Each is harmless if it succeeds in a throwaway process. */
 static int cmd_denied(int argc, char **argv)
 {
-	static const char *const ops = "mount|chroot|mknod|chown|setns|sethostname";
+	static const char *const ops = "mount|remount|chroot|mknod|chown|setns|sethostname";
 	char dir[] = "/tmp/probe-denied-XXXXXX";
 	int status, r;
 	pid_t pid;
@@ -1579,6 +1584,25 @@ static int cmd_alloc(int argc, char **argv)
 	return 0;
 }
 
+/* probe alloc-hold BYTES SECONDS [MARKER]: allocate and touch BYTES, then keep them SECONDS (many
+ * of these at once add up where one process's address-space limit does not). Action. */
+static int cmd_alloc_hold(int argc, char **argv)
+{
+	uint64_t secs;
+	struct timespec ts = { 0, 0 };
+	int r;
+
+	if (argc < 3 || !parse_u64(argv[2], &secs))
+		return usage_error("BYTES SECONDS [MARKER]");
+	r = cmd_alloc(2, argv);
+	if (r)
+		return r;
+	ts.tv_sec = (time_t)secs;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
 /* probe forkbomb N: try to have N processes alive at once. Check: HELD when fork failed before
  * N ("forked: K"); BROKEN when all N were created. Cleans up its children either way. */
 static int cmd_forkbomb(int argc, char **argv)
@@ -1731,7 +1755,8 @@ static const struct {
 	{ "kill-all", cmd_kill_all, "kill(-1, SIGKILL)" },
 	{ "peek-init", cmd_peek_init, "[SECRET] pid 1 opens no way out" },
 	{ "ptrace-init", cmd_ptrace_init, "PTRACE_ATTACH to pid 1 fails" },
-	{ "denied", cmd_denied, "mount|chroot|mknod|chown|setns|sethostname fails for lack of caps" },
+	{ "denied", cmd_denied, "mount|remount|chroot|mknod|chown|setns|sethostname fails for lack of caps" },
+	{ "attack", cmd_attack, "NAME [ARG...] the escape suite's attacks (list: the names)" },
 	{ "tamper-exe", cmd_tamper_exe, "append to the host file of this program (action)" },
 	{ "syscall", cmd_syscall, "NAME|list make a call that must be killed" },
 	{ "int80", cmd_int80, "i386 getpid via int $0x80 must be killed" },
@@ -1742,6 +1767,7 @@ static const struct {
 	{ "spawn-sleep", cmd_spawn_sleep, "SECONDS [MARKER...] also leave a daemon behind" },
 	{ "wait-signal", cmd_wait_signal, "[MARKER] exit 100+N on signal N" },
 	{ "alloc", cmd_alloc, "BYTES (action)" },
+	{ "alloc-hold", cmd_alloc_hold, "BYTES SECONDS [MARKER] allocate, then keep it (action)" },
 	{ "forkbomb", cmd_forkbomb, "N fork fails before N processes" },
 	{ "threads", cmd_threads, "N start and join N threads (action)" },
 	{ "rlimits", cmd_rlimits, "core 0; nofile, fsize, nproc, as finite" },

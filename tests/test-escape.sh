@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# What an attacker inside would try: forbidden system calls, other ABIs, nested namespaces,
-# the terminal, sbx's own init, other processes, outliving the sandbox.
+# The escape suite: what an attacker inside would try, under every mode of tests/escape/suite.sh
+# (the default policy, each shipped policy, --no-seccomp), each attack first shown to work
+# outside a sandbox and judged from inside and from the host (tests/escape/probes.sh); then the
+# default policy's forbidden calls one by one, outliving the sandbox, signals, and tampering
+# with the program's host file. The results table is docs/security.md's (scripts/escape-table).
 . "$(dirname "$0")/lib.sh"
-
-PTY_RUN="$SBX_SRCDIR/tests/pty-run.py"
-PYTHON=/usr/bin/python3
+. "$SBX_SRCDIR/tests/escape/suite.sh"
+. "$SBX_SRCDIR/tests/escape/probes.sh"
 
 group_syscalls() {
 	local name want
@@ -30,127 +32,11 @@ group_syscalls() {
 	done
 }
 
-group_other_abis() {
-	# Control: outside, the i386 entry point works on this kernel.
-	probe_outside int80
-	if [ "$RC" != 1 ]; then
-		skip "int \$0x80 (i386 getpid) is killed" "the i386 ABI does not work on this kernel: $OUT"
-	else
-		sbx_run "$P" int80
-		expect_rc 159 "int \$0x80 (i386 getpid) is killed: 159"
-	fi
-	probe_outside x32
-	if [ "$RC" != 1 ]; then
-		skip "x32 getpid is killed" "the x32 ABI is not available on this kernel"
-	else
-		sbx_run "$P" x32
-		expect_rc 159 "x32 getpid is killed: 159"
-	fi
-}
 
-group_userns() {
-	sbx_run "$P" userns
-	expect_rc 159 "unshare(CLONE_NEWUSER) is killed: 159"
-	sbx_run "$P" userns-clone
-	expect_held "clone(CLONE_NEWUSER) fails (clone is allowed, a nested user namespace is not)"
-	sbx_run --no-seccomp "$P" userns
-	expect_held "--no-seccomp: unshare(CLONE_NEWUSER) still fails"
-	sbx_run --no-seccomp "$P" userns-clone
-	expect_held "--no-seccomp: clone(CLONE_NEWUSER) still fails"
-}
 
-group_no_privilege_without_seccomp() {
-	local what
-	for what in mount chroot mknod chown setns sethostname; do
-		sbx_run --no-seccomp "$P" denied "$what"
-		expect_held "--no-seccomp: $what fails for lack of capabilities"
-	done
-}
 
-group_init() {
-	local secret="SBXSECRET$$x$RANDOM"
-	SBX_TEST_SECRET=$secret sbx_run "$P" peek-init "$secret"
-	expect_held "sbx's init: its root is ours, its fds cannot be opened, its environ holds no secret"
-	SBX_TEST_SECRET=$secret sbx_run --no-seccomp "$P" peek-init "$secret"
-	expect_held "--no-seccomp: the same for sbx's init"
-	sbx_run "$P" ptrace-init
-	expect_rc 159 "ptrace(PTRACE_ATTACH, 1) is killed: 159"
-	sbx_run --no-seccomp "$P" ptrace-init
-	expect_held "--no-seccomp: ptrace(PTRACE_ATTACH, 1) fails"
-}
 
-group_kill_all() {
-	# A canary owned by the worker's own host uid: the one kill(-1) could reach if the pid
-	# namespace did not hold. Never run kill-all outside a sandbox.
-	local marker canary
-	marker=$(new_marker)
-	if [ "$IS_ROOT" -eq 1 ]; then
-		(exec setpriv --reuid="$WORKER_UID" --regid="$WORKER_UID" --clear-groups -- "$P" sleep 120 "$marker") \
-			</dev/null >/dev/null 2>&1 &
-	else
-		("$P" sleep 120 "$marker") </dev/null >/dev/null 2>&1 &
-	fi
-	canary=$!
-	wait_until 5 test -n "$(pids_with_marker "$marker")"
-	sbx_run "$P" kill-all
-	expect_rc 0 "kill(-1, SIGKILL) inside: the program and sbx survive"
-	if kill -0 "$canary" 2>/dev/null; then
-		pass "kill(-1, SIGKILL) inside does not reach a host process of uid $WORKER_UID"
-	else
-		fail "kill(-1, SIGKILL) inside does not reach a host process of uid $WORKER_UID" "$(show_run)"
-	fi
-	kill -KILL "$canary" 2>/dev/null
-	wait "$canary" 2>/dev/null
-	kill_leftovers "$marker"
-}
 
-group_tiocsti() {
-	if [ ! -x "$PYTHON" ] || [ ! -r "$PTY_RUN" ]; then
-		skip "TIOCSTI" "needs $PYTHON and $PTY_RUN"
-		return
-	fi
-	# Control: the harness sees an injection by a process that keeps the terminal.
-	run_plain "$PYTHON" "$PTY_RUN" "${RUNAS[@]}" "$P" tiocsti
-	if grep -q "^injected: b'echo SBX-INJECTED" <<<"$OUT"; then
-		pass "control: TIOCSTI injects outside a sandbox"
-	else
-		skip "TIOCSTI injection fails inside" "TIOCSTI does not inject here even outside: $OUT"
-		return
-	fi
-	# Under the default policy TIOCSTI may be killed (159) or fail; either way nothing may
-	# be injected.
-	run_plain "$PYTHON" "$PTY_RUN" "${RUNAS[@]}" "$S" "$P" tiocsti
-	if { grep -q '^status: 0$' <<<"$OUT" && grep -q 'probe tiocsti: HELD' <<<"$OUT"; } ||
-		grep -q '^status: 159$' <<<"$OUT"; then
-		pass "on a terminal: TIOCSTI fails or is killed"
-	else
-		fail "on a terminal: TIOCSTI fails or is killed" "$(show_run)"
-	fi
-	if grep -q "^injected: b''$" <<<"$OUT"; then
-		pass "on a terminal: nothing was injected into the caller's terminal"
-	else
-		fail "on a terminal: nothing was injected into the caller's terminal" "$(show_run)"
-	fi
-	# Without the seccomp layer the session alone must hold: no controlling terminal inside.
-	run_plain "$PYTHON" "$PTY_RUN" "${RUNAS[@]}" "$S" --no-seccomp "$P" tiocsti
-	if grep -q '^status: 0$' <<<"$OUT" && grep -q 'probe tiocsti: HELD' <<<"$OUT"; then
-		pass "--no-seccomp on a terminal: no controlling terminal inside, TIOCSTI fails"
-	else
-		fail "--no-seccomp on a terminal: no controlling terminal inside, TIOCSTI fails" "$(show_run)"
-	fi
-	if grep -q "^injected: b''$" <<<"$OUT"; then
-		pass "--no-seccomp on a terminal: nothing was injected"
-	else
-		fail "--no-seccomp on a terminal: nothing was injected" "$(show_run)"
-	fi
-	# With a terminal, /dev/tty exists inside.
-	run_plain "$PYTHON" "$PTY_RUN" "${RUNAS[@]}" "$S" "$P" ls /dev
-	if grep -q 'entry: tty' <<<"$OUT"; then
-		pass "on a terminal: /dev/tty exists inside"
-	else
-		fail "on a terminal: /dev/tty exists inside" "$(show_run)"
-	fi
-}
 
 group_no_orphans() {
 	local marker
@@ -255,14 +141,17 @@ SCRIPT
 	rm -f "$input"
 }
 
+for_each_mode escape_identity
+for_each_mode escape_processes
+for_each_mode escape_files
+for_each_mode escape_network
+for_each_mode escape_kernel
+for_each_mode escape_filter
+for_each_mode escape_leaks
+for_each_mode escape_sandboxes
 for_each_mode group_syscalls
-for_each_mode group_other_abis
-for_each_mode group_userns
-for_each_mode group_no_privilege_without_seccomp
-for_each_mode group_init
-for_each_mode group_kill_all
-for_each_mode group_tiocsti
 for_each_mode group_no_orphans
 for_each_mode group_signals_forwarded
 for_each_mode group_tamper
+esc_check_doc
 done_testing
