@@ -120,6 +120,11 @@ void sbx_exit_decide(const struct sbx_exit_facts *f, const char *program, struct
 		    f->err_detail, strerror(f->err_errno));
 	} else if (f->have_status && (WIFEXITED(f->status) || WIFSIGNALED(f->status))) {
 		program_ended(f, program, r);
+		/* The program ended by itself, but the memory limit ended others of its processes (a
+		 * shell's children): its status stands, and the limit is named all the same. */
+		if (f->oom_killed && !r->message)
+			say(r, "%s: memory limit reached: the kernel's OOM killer ended processes of the sandbox; the "
+			       "program itself ended with status %d", program, e->status);
 	} else if (f->grace_expired) {
 		killed(e);
 		say(r, "%s: still running %llu.%03llu s after signal %d (SIG%s); the sandbox was killed", program,

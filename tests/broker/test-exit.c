@@ -237,6 +237,25 @@ static void status_and_kill(void)
 		  "a stopped status does not count: host kill");
 }
 
+/* The memory group's OOM killer: the cause when it ended the program, named beside the
+ * program's own status when it ended only other processes of the sandbox. */
+static void memory_limit(void)
+{
+	struct sbx_exit_facts f = { .oom_killed = true };
+	add_status(&f, KILLED_BY(SIGKILL));
+	decide_is(&f,
+		  WANT(SBX_EXIT_MEMORY, 137, 0, SIGKILL, 0,
+		       PROG ": memory limit reached; the kernel's OOM killer ended the program"),
+		  "OOM kill of the program: memory, 137");
+	f = (struct sbx_exit_facts){ .oom_killed = true };
+	add_status(&f, EXITED(0));
+	decide_is(&f,
+		  WANT(SBX_EXIT_EXITED, 0, 0, 0, 0,
+		       PROG ": memory limit reached: the kernel's OOM killer ended processes of the sandbox; "
+			    "the program itself ended with status 0"),
+		  "OOM kills of other processes while the program exits 0: its status, the limit named");
+}
+
 static void nothing_at_all(void)
 {
 	struct sbx_exit_facts f = { .init_code = CLD_EXITED, .init_status = 1 };
@@ -324,6 +343,7 @@ int main(void)
 	request_violation_and_time();
 	protocol_and_setup();
 	status_and_kill();
+	memory_limit();
 	nothing_at_all();
 	program_statuses();
 	long_strings();

@@ -69,9 +69,6 @@ esc_probe other-kill-all sandboxes "kill(-1) reaches another sandbox"
 esc_probe other-proc sandboxes "another sandbox's /proc entry"
 esc_probe other-tmp sandboxes "another sandbox's /tmp"
 
-# tcpdump.policy allows any mmap/mprotect (libpcap's ring), so W+X memory too; the README counts
-# it among the shipped policies with "no memory both writable and executable".
-esc_todo wx tcpdump "tcpdump.policy allows mmap/mprotect with PROT_WRITE|PROT_EXEC (README says no shipped policy does)"
 
 # ---- helpers ----
 

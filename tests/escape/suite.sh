@@ -15,6 +15,7 @@ ESCAPE_MODES=(
 	"xmllint|xmllint|--policy xmllint"
 	"tcpdump|tcpdump|--policy tcpdump"
 	"no-seccomp|none|--no-seccomp"
+	"fallback|default|--fallback"
 )
 
 # Outcomes, as the table shows them:
