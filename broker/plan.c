@@ -150,6 +150,13 @@ static void plan_limits(struct sbx_plan *p, struct sbx_worker *w)
 		sbx_policy_limits(w->policy, &pl);
 	p->memory = pick(cfg->memory, pl.memory, 0);
 	p->pids = pick(cfg->pids, pl.pids, 0);
+	/* A pids limit of N is the program's: it and its descendants. sbx's init is pid 1 beside
+	 * them, in the same pids group and of the same uid in the same user namespace (counted by
+	 * RLIMIT_NPROC), so both get N + 1. Without it, N = 1 failed init's fork of the program
+	 * where a pids group is had (root) and let the program run where only the rlimit is
+	 * (unprivileged: applied after that fork). */
+	if (p->pids)
+		p->pids++;
 	p->time_ms = pick(cfg->time_limit_ms, pl.time_ms, 0);
 	p->rl = (struct sbx_rlimits){
 		.as = clamp_to_hard(RLIMIT_AS, p->memory ? p->memory : SBX_DEFAULT_AS),
