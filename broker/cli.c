@@ -408,7 +408,7 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 	memset(cli, 0, sizeof(*cli));
 	cli->json_fd = -1;
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* glibc: a full restart, forgetting where the last parse stood in its argv */
 	int c;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (c == ':') {
