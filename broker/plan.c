@@ -170,6 +170,25 @@ static void plan_limits(struct sbx_plan *p, struct sbx_worker *w)
 		 (unsigned long long)p->rl.fsize);
 }
 
+void sbx_plan_memory_bound(const struct sbx_plan *p, bool memory_group, char *buf, size_t len)
+{
+	const uint64_t mib = 1 << 20;
+	if (memory_group) {
+		snprintf(buf, len, "memory: %llu MiB in total, the memory cgroup's limit (every process and the "
+			 "tmpfs pages they write)", (unsigned long long)(p->memory / mib));
+		return;
+	}
+	/* Without a group the kernel holds only each process to RLIMIT_AS; RLIMIT_NPROC caps the
+	 * processes, and tmpfs pages belong to no process. */
+	uint64_t tmpfs = 0;
+	for (size_t i = 0; i < p->fs.n; i++)
+		if (p->fs.entries[i].op == SBX_MNT_TMPFS)
+			tmpfs += p->fs.entries[i].size;
+	unsigned long long as = p->rl.as / mib, n = p->rl.nproc, t = tmpfs / mib;
+	snprintf(buf, len, "memory: no memory cgroup, so no total limit but RLIMIT_AS %llu MiB per process x %llu "
+		 "processes (RLIMIT_NPROC) + %llu MiB of tmpfs = %llu MiB", as, n, t, as * n + t);
+}
+
 /* A read-only regular file on stdin (or 1, 2) could otherwise be reopened for writing through
  * /proc/self/fd/0 by a worker that owns it: note its path, the sandbox reopens it read-only. */
 static int plan_stdio(struct sbx_plan *p, const struct sbx_worker *w, struct sbx_error *err)
