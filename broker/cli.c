@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <seccomp.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "broker/policy/policy.h"
+#include "common/escape.h"
 #include "common/spec.h"
 #include "common/util.h"
 #include "config.h"
@@ -29,9 +31,29 @@ struct cli_opt {
 	const char *help;    /* "\n" continues under the first line */
 };
 
+void sbx_cli_message(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = NULL;
+	int n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	size_t need = sbx_escape_controls(NULL, 0, text);
+	char *line = malloc(need + 2);
+	if (line) {
+		sbx_escape_controls(line, need + 1, text);
+		line[need] = '\n';
+		fwrite(line, 1, need + 1, stderr); /* one write: lines of parallel jobs stay whole */
+	}
+	free(line);
+	free(text);
+}
+
 static int bad(const struct cli_opt *o, const char *value, const char *why)
 {
-	fprintf(stderr, "sbx: error: --%s '%s': %s (see sbx --help)\n", o->name, value, why);
+	sbx_cli_message("sbx: error: --%s '%s': %s (see sbx --help)", o->name, value, why);
 	return -EINVAL;
 }
 
@@ -155,17 +177,44 @@ static int opt_user(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
 	return 0;
 }
 
+/* One field of --id-range: an id of 1 to 2^32-2, or a count of 1 to 2^32-1. */
+static int id_range_field(const char *text, bool count, uint64_t *ret)
+{
+	return sbx_parse_u64(text, ret) == 0 && *ret > 0 && *ret < (count ? UINT32_MAX + 1ull : UINT32_MAX) ? 0 : -1;
+}
+
+/* UID:GID:COUNT, each field judged on its own, so the message names the one that is wrong. */
 static int opt_id_range(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
 {
-	unsigned long long u, g, n;
-	char tail;
-	if (sscanf(arg, "%llu:%llu:%llu%c", &u, &g, &n, &tail) != 3 || u == 0 || g == 0 || n == 0 ||
-	    u + n > UINT32_MAX || g + n > UINT32_MAX)
-		return bad(o, arg, "expected UID:GID:COUNT, ids above 0");
+	static const char *const what[3] = { "UID", "GID", "COUNT" };
+	char buf[96], why[160];
+	uint64_t v[3];
+	if (sbx_strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
+		return bad(o, arg, "expected UID:GID:COUNT (too long)");
+	char *field = buf;
+	for (int i = 0; i < 3; i++) {
+		char *end = strchr(field, ':');
+		if ((i < 2) != (end != NULL))
+			return bad(o, arg, "expected UID:GID:COUNT, three numbers separated by ':'");
+		if (end)
+			*end = '\0';
+		if (id_range_field(field, i == 2, &v[i]) < 0) {
+			snprintf(why, sizeof(why), "%s '%s' is not %s", what[i], field,
+				 i == 2 ? "a count from 1 to 4294967295" : "an id from 1 to 4294967294 (0 is root's)");
+			return bad(o, arg, why);
+		}
+		field = end ? end + 1 : field;
+	}
+	for (int i = 0; i < 2; i++)
+		if (v[i] + v[2] > UINT32_MAX) {
+			snprintf(why, sizeof(why), "%s %llu + COUNT %llu runs past the last id, 4294967294", what[i],
+				 (unsigned long long)v[i], (unsigned long long)v[2]);
+			return bad(o, arg, why);
+		}
 	cli->range_set = true;
-	cli->range_uid = (uid_t)u;
-	cli->range_gid = (gid_t)g;
-	cli->range_count = (uint32_t)n;
+	cli->range_uid = (uid_t)v[0];
+	cli->range_gid = (gid_t)v[1];
+	cli->range_count = (uint32_t)v[2];
 	return 0;
 }
 
@@ -351,9 +400,9 @@ static int unknown_option(const char *arg)
 	word[strcspn(word, "=")] = '\0';
 	const char *sug = sbx_suggest(word, names);
 	if (sug)
-		fprintf(stderr, "sbx: error: unknown option '%s' (did you mean '--%s'?)\n", arg, sug);
+		sbx_cli_message("sbx: error: unknown option '%s' (did you mean '--%s'?)", arg, sug);
 	else
-		fprintf(stderr, "sbx: error: unknown option '%s' (see sbx --help)\n", arg);
+		sbx_cli_message("sbx: error: unknown option '%s' (see sbx --help)", arg);
 	return -EINVAL;
 }
 
@@ -365,16 +414,16 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 	memset(cli, 0, sizeof(*cli));
 	cli->json_fd = -1;
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* glibc: a full restart, forgetting where the last parse stood in its argv */
 	int c;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (c == ':') {
-			fprintf(stderr, "sbx: error: option '%s': needs a value (see sbx --help)\n", argv[optind - 1]);
+			sbx_cli_message("sbx: error: option '%s': needs a value (see sbx --help)", argv[optind - 1]);
 			return -EINVAL;
 		}
 		const struct cli_opt *o = find_opt(c);
 		if (!o && optopt) {
-			fprintf(stderr, "sbx: error: unknown option '-%c' (see sbx --help)\n", optopt);
+			sbx_cli_message("sbx: error: unknown option '-%c' (see sbx --help)", optopt);
 			return -EINVAL;
 		}
 		if (!o)

@@ -51,6 +51,10 @@ struct sbx_cli {
 	char **argv;                /* PROGRAM ARG... */
 };
 
+/* Print one message line to stderr: fmt's text with every control character escaped
+ * (common/escape.h), then a newline. Every message of the sbx command goes through here, so
+ * an argument, a path or a program name cannot forge a line of its own. */
+void sbx_cli_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse argv. Returns 0, or -EINVAL after printing a message that names the bad option. */
 int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli);
 void sbx_cli_usage(FILE *out);

@@ -16,6 +16,7 @@
 #include "broker/cli.h"
 #include "broker/doctor.h"
 #include "broker/ps.h"
+#include "common/util.h"
 #include "sbx.h"
 
 #define EXIT_SBX_FAILED 125
@@ -91,7 +92,7 @@ static void log_cb(enum sbx_log_level level, const char *message, void *userdata
 		return;
 	if (level >= SBX_LOG_WARNING && cli->quiet)
 		return;
-	fprintf(stderr, "sbx: %s: %s\n", prefix[level], message);
+	sbx_cli_message("sbx: %s: %s", prefix[level], message);
 }
 
 /* Where the suggested line goes. Not for a call no line should allow (refused by design, or
@@ -101,8 +102,8 @@ static void violation_hint(const struct sbx_cli *cli, const struct sbx_exit *e)
 	if (!e->suggestion[0] || e->suggestion[0] == '(' || strncmp(e->suggestion, "refused by design: ", 19) == 0)
 		return;
 	if (cli->policy)
-		fprintf(stderr, "sbx: add the line to %s; or let 'sbx --learn FILE -- PROGRAM [ARG...]' write a policy "
-				"from a run\n", cli->policy);
+		sbx_cli_message("sbx: add the line to %s; or let 'sbx --learn FILE -- PROGRAM [ARG...]' write a policy "
+				"from a run", cli->policy);
 	else
 		fprintf(stderr, "sbx: to extend the default policy, write a policy that starts with 'include default', "
 				"add the line, and run with --policy FILE; or let 'sbx --learn FILE -- PROGRAM [ARG...]' "
@@ -124,7 +125,7 @@ static void on_exit_cb(struct sbx_worker *w, const struct sbx_exit *e, void *use
 	run->status = e->status;
 	run->done = true;
 	if (e->message[0] && (!run->cli->quiet || e->kind != SBX_EXIT_SIGNALED))
-		fprintf(stderr, "sbx: %s\n", e->message);
+		sbx_cli_message("sbx: %s", e->message);
 	if (e->kind == SBX_EXIT_VIOLATION && !run->cli->quiet)
 		violation_hint(run->cli, e);
 	if (e->kind == SBX_EXIT_SETUP_FAILED)
@@ -172,15 +173,16 @@ static int sanitize_stdio(void)
 }
 
 static int fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Print "sbx: error: ..." and return r, so a failing step is one line. */
+/* Print "sbx: error: ..." (escaped, sbx_cli_message) and return r, so a failing step is one
+ * line. */
 static int fail(int r, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("sbx: error: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	_cleanup_free_ char *text = NULL;
+	int n = vasprintf(&text, fmt, ap);
 	va_end(ap);
+	sbx_cli_message("sbx: error: %s", n < 0 ? "(out of memory)" : text);
 	return r;
 }
 
@@ -282,19 +284,6 @@ static int set_ids(const struct sbx_cli *cli, struct sbx_config *cfg)
 	return 0;
 }
 
-static const char *file_kind(mode_t mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFLNK: return "a symbolic link";
-	case S_IFDIR: return "a directory";
-	case S_IFIFO: return "a FIFO";
-	case S_IFCHR: return "a character device";
-	case S_IFBLK: return "a block device";
-	case S_IFSOCK: return "a socket";
-	default: return "not a regular file";
-	}
-}
-
 /* What may be at OUT: nothing, or with --force a regular file. Never anything else, even with
  * --force: the policy is renamed into place, and a rename over a device node, a FIFO or a
  * symbolic link would replace it (as root, /dev/full became a text file). Checked before the
@@ -306,7 +295,7 @@ static int check_learn_target(const char *path, bool force)
 		return errno == ENOENT ? 0 : fail(-errno, "--learn %s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return fail(-EEXIST, "--learn %s: %s is there, not a regular file; refusing to replace it "
-				     "(--force replaces regular files only)", path, file_kind(st.st_mode));
+				     "(--force replaces regular files only)", path, sbx_file_kind(st.st_mode));
 	if (!force)
 		return fail(-EEXIST, "--learn %s: the file exists; add --force to replace it", path);
 	return 0;
@@ -484,7 +473,7 @@ static void write_learned(struct run *run)
 		unlink(tmp);
 		run->status = EXIT_SBX_FAILED;
 	} else if (!run->cli->quiet) {
-		fprintf(stderr, "sbx: learned policy from %zu system calls written to %s%s\n", sbx_learn_count(run->learn),
+		sbx_cli_message("sbx: learned policy from %zu system calls written to %s%s", sbx_learn_count(run->learn),
 			path, run->learn_cut_short ? " (recording was cut short: out of memory)" : "");
 	}
 }

@@ -181,6 +181,13 @@ static void plan_limits(struct sbx_plan *p, struct sbx_worker *w)
 		sbx_policy_limits(w->policy, &pl);
 	p->memory = pick(cfg->memory, pl.memory, 0);
 	p->pids = pick(cfg->pids, pl.pids, 0);
+	/* A pids limit of N is the program's: it and its descendants. sbx's init is pid 1 beside
+	 * them, in the same pids group and of the same uid in the same user namespace (counted by
+	 * RLIMIT_NPROC), so both get N + 1. Without it, N = 1 failed init's fork of the program
+	 * where a pids group is had (root) and let the program run where only the rlimit is
+	 * (unprivileged: applied after that fork). */
+	if (p->pids)
+		p->pids++;
 	p->time_ms = pick(cfg->time_limit_ms, pl.time_ms, 0);
 	p->rl = (struct sbx_rlimits){
 		.as = clamp_to_hard(RLIMIT_AS, p->memory ? p->memory : SBX_DEFAULT_AS),
@@ -192,6 +199,25 @@ static void plan_limits(struct sbx_plan *p, struct sbx_worker *w)
 	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "rlimits: as=%llu nproc=%llu nofile=%llu fsize=%llu core=0",
 		 (unsigned long long)p->rl.as, (unsigned long long)p->rl.nproc, (unsigned long long)p->rl.nofile,
 		 (unsigned long long)p->rl.fsize);
+}
+
+void sbx_plan_memory_bound(const struct sbx_plan *p, bool memory_group, char *buf, size_t len)
+{
+	const uint64_t mib = 1 << 20;
+	if (memory_group) {
+		snprintf(buf, len, "memory: %llu MiB in total, the memory cgroup's limit (every process and the "
+			 "tmpfs pages they write)", (unsigned long long)(p->memory / mib));
+		return;
+	}
+	/* Without a group the kernel holds only each process to RLIMIT_AS; RLIMIT_NPROC caps the
+	 * processes, and tmpfs pages belong to no process. */
+	uint64_t tmpfs = 0;
+	for (size_t i = 0; i < p->fs.n; i++)
+		if (p->fs.entries[i].op == SBX_MNT_TMPFS)
+			tmpfs += p->fs.entries[i].size;
+	unsigned long long as = p->rl.as / mib, n = p->rl.nproc, t = tmpfs / mib;
+	snprintf(buf, len, "memory: no memory cgroup, so no total limit but RLIMIT_AS %llu MiB per process x %llu "
+		 "processes (RLIMIT_NPROC) + %llu MiB of tmpfs = %llu MiB", as, n, t, as * n + t);
 }
 
 /* A read-only regular file on stdin (or 1, 2) could otherwise be reopened for writing through

@@ -51,6 +51,9 @@ void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, 
 			  int broker_fd, struct sbx_launch_plan *out, struct sbx_mount_plan *mounts,
 			  struct sbx_ll_plan *landlock);
 
+/* What bounds the sandbox's total memory, one line for -v: the memory cgroup when there is
+ * one (memory_group), else RLIMIT_AS x RLIMIT_NPROC + its tmpfs sizes (docs/sandbox.md). */
+void sbx_plan_memory_bound(const struct sbx_plan *p, bool memory_group, char *buf, size_t len);
 void sbx_plan_free(struct sbx_plan *p);
 
 /* grants.c: open every resource of the policy and the configuration into w->grants, each into

@@ -253,6 +253,8 @@ static int create_cgroups(struct sbx_worker *w, const struct sbx_plan *p, struct
 	}
 	if (p->memory || p->pids)
 		sbx_logf(w->log, w->log_userdata, r ? SBX_LOG_DEBUG : SBX_LOG_NOTICE, "cgroups: %s", info);
+	sbx_plan_memory_bound(p, r > 0 && w->cg.memory, info, sizeof(info));
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "%s", info);
 	return 0;
 }
 

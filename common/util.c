@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 int sbx_write_all(int fd, const void *buf, size_t len)
 {
@@ -143,4 +144,18 @@ int sbx_asprintf(char **ret, const char *fmt, ...)
 		return -ENOMEM;
 	}
 	return n;
+}
+
+const char *sbx_file_kind(unsigned mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "a regular file";
+	case S_IFLNK: return "a symbolic link";
+	case S_IFDIR: return "a directory";
+	case S_IFIFO: return "a FIFO";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFSOCK: return "a socket";
+	default: return "not a regular file";
+	}
 }

@@ -83,5 +83,9 @@ int sbx_asprintf(char **ret, const char *fmt, ...) __attribute__((format(printf,
  * when the file cannot be read. */
 int sbx_each_line(const char *path, int (*fn)(char *line, void *ctx), void *ctx);
 
+/* What a file of this st_mode is, for a message: "a directory", "a FIFO", "a character
+ * device", ...; "a regular file" for one. */
+const char *sbx_file_kind(unsigned mode);
+
 /* strlcpy-like: copies at most size-1 bytes, always NUL-terminates, returns strlen(src). */
 size_t sbx_strlcpy(char *dst, const char *src, size_t size);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Count test points in meson's testlog.json: every TAP 'ok'/'not ok' line of a TAP test, and
+"""Count test points in meson's testlog.json (one or more): every TAP 'ok'/'not ok' line of a TAP test, and
 one point for a test of another protocol. Prints the failing points, then the closing line
 'N passed, N failed, N skipped'. Exit 1 when anything failed or nothing ran."""
 import json
@@ -8,12 +8,14 @@ import sys
 
 passed = failed = skipped = 0
 failures = []
-try:
-    lines = open(sys.argv[1]).read().splitlines()
-except OSError as e:
-    print("cannot read %s: %s" % (sys.argv[1], e))
-    print("0 passed, 1 failed")
-    sys.exit(1)
+lines = []
+for path in sys.argv[1:]:  # several logs (.ci/run: the suite and the fuzz runs) count as one
+    try:
+        lines += open(path).read().splitlines()
+    except OSError as e:
+        print("cannot read %s: %s" % (path, e))
+        print("0 passed, 1 failed")
+        sys.exit(1)
 
 tap = re.compile(r"^(not ok|ok)\b(.*)$")
 for line in lines:

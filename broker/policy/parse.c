@@ -188,6 +188,8 @@ static int parse_resource(struct ctx *c, struct lexer *lx, const struct token *k
 	tok_str(&name, nbuf, sizeof(nbuf));
 	if (sbx_spec_name(nbuf, &e) < 0)
 		return ERR(c, &name, "%s", e.text);
+	if (p->n_resources >= SBX_POLICY_MAX_RESOURCES)
+		return ERR(c, &name, "too many resources (at most %u)", SBX_POLICY_MAX_RESOURCES);
 	for (size_t i = 0; i < p->n_resources; i++)
 		if (strcmp(p->resources[i].res.name, nbuf) == 0)
 			return ERR(c, &name, "resource '%s' declared twice (first at %s:%u)", nbuf, p->resources[i].file,
@@ -294,6 +296,29 @@ static int parse_limit(struct ctx *c, struct lexer *lx, const struct token *kw)
 
 /* ---- include ---- */
 
+/* The budget of one load (policy-internal.h): every include and every byte read counts, at
+ * any depth, however often the same file comes back. Past it the whole load stops (-E2BIG, not
+ * -EINVAL: `policy check` reports it and goes no further), naming the limit and the line that
+ * crossed it. */
+static int charge_include(struct ctx *c, struct lexer *lx, const struct token *tk)
+{
+	if (++c->n_includes <= SBX_POLICY_MAX_INCLUDES)
+		return 0;
+	(void)ERR(c, tk, "too many includes: this is include number %u of one policy load (at most %u in all, "
+		  "counting each time a file is included)", c->n_includes, SBX_POLICY_MAX_INCLUDES);
+	return -E2BIG;
+}
+
+static int charge_bytes(struct ctx *c, struct lexer *lx, const struct token *tk, const char *path, size_t len)
+{
+	c->n_bytes += len;
+	if (c->n_bytes <= SBX_POLICY_MAX_TOTAL_BYTES)
+		return 0;
+	(void)ERR(c, tk, "too much policy text: including '%s' brings one policy load to %zu bytes (at most %u in "
+		  "all, counting each time a file is read)", path, c->n_bytes, SBX_POLICY_MAX_TOTAL_BYTES);
+	return -E2BIG;
+}
+
 static int parse_file(struct ctx *c, const char *file, const char *dir, const char *text, size_t len);
 
 static const char *intern_file(struct sbx_policy *p, const char *name)
@@ -330,6 +355,8 @@ static int parse_include(struct ctx *c, struct lexer *lx, const struct token *kw
 		return r;
 	if (c->depth >= SBX_POLICY_MAX_INCLUDE_DEPTH)
 		return ERR(c, &tk, "includes nested too deeply (at most %u levels)", SBX_POLICY_MAX_INCLUDE_DEPTH);
+	if ((r = charge_include(c, lx, &tk)) < 0)
+		return r;
 
 	/* From a file on disk: its directory, the policy directories, then the built-in copies.
 	 * From text in memory (the built-in default): the built-in copies first, so the default
@@ -381,6 +408,8 @@ static int parse_include(struct ctx *c, struct lexer *lx, const struct token *kw
 			sbx_strlcpy(child_dir, slash ? "/" : ".", sizeof(child_dir));
 		dir_for_child = child_dir;
 	}
+	if ((r = charge_bytes(c, lx, &tk, path, len)) < 0)
+		return r;
 	_cleanup_free_ char *keycopy = strdup(key);
 	if (!keycopy)
 		return -ENOMEM;
@@ -579,6 +608,7 @@ static int parse_top(struct ctx *c, const char *name, const char *dir, const cha
 	int r = params_set_given(p, params, n_params, diag);
 	if (r < 0)
 		return r;
+	c->n_bytes = len;
 	const char *file = intern_file(p, name);
 	if (!file)
 		return -ENOMEM;
@@ -596,8 +626,9 @@ int sbx_policy_parse_internal(struct sbx_policy *p, const char *name, const char
 {
 	struct ctx c = { .p = p, .diag = diag, .rep = rep };
 	int r = parse_top(&c, name, dir, text, len, params, n_params);
-	/* With a reporter every error goes to it: also those outside a statement. */
-	if (r < 0 && rep && c.n_errors == 0)
+	/* With a reporter every error goes to it: also those outside a statement, and a load
+	 * stopped by its budget after other errors. */
+	if (r < 0 && rep && (c.n_errors == 0 || r == -E2BIG))
 		rep->fn(diag, rep->userdata);
 	return r;
 }

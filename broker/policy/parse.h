@@ -25,6 +25,8 @@ struct ctx {
 	const struct sbx_policy_reporter *rep; /* NULL: stop at the first error */
 	unsigned n_errors;                     /* reported through rep */
 	bool stop;                             /* too many errors: no further statement */
+	unsigned n_includes;                   /* carried out so far, at every depth */
+	size_t n_bytes;                        /* text read so far, the top file's included */
 };
 
 /* Report an error at a token of the file lx reads; evaluates to -EINVAL. Every error names

@@ -22,6 +22,12 @@
 #define SBX_POLICY_MAX_PARAMS 64
 #define SBX_POLICY_MAX_MOUNTS 128
 #define SBX_POLICY_MAX_TOKEN 1024
+/* The work of one load, across the file and everything it includes (parse.c): files are read
+ * again each time they are included, so three files of 1,000 includes each would otherwise
+ * mean 10^9 reads. Depth and cycles alone do not bound that. */
+#define SBX_POLICY_MAX_INCLUDES 256              /* includes carried out, in all */
+#define SBX_POLICY_MAX_TOTAL_BYTES (4u << 20)    /* text read, every file each time it is read */
+#define SBX_POLICY_MAX_RESOURCES 64              /* as many as a launch takes (SBX_MAX_RESOURCES) */
 
 enum sbx_cmp_op { SBX_OP_EQ, SBX_OP_NE, SBX_OP_LT, SBX_OP_LE, SBX_OP_GT, SBX_OP_GE, SBX_OP_MASKED_EQ,
 		   SBX_OP_MASKED_NE };

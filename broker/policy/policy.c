@@ -310,6 +310,14 @@ static int load(const char *path_or_name, const struct sbx_policy_param *params,
 {
 	char path[PATH_MAX];
 	int r = sbx_policy_resolve(path_or_name, NULL, path, sizeof(path));
+	struct stat st;
+	/* Something is there but it is no file to read (a FIFO: never opened, reading it could
+	 * block): say what it is rather than "no such policy file". */
+	if (r < 0 && stat(path_or_name, &st) == 0 && !S_ISREG(st.st_mode)) {
+		sbx_policy_diag_set(diag, path_or_name, 0, 0, "%s, not a policy file (a policy is a regular file)",
+				    sbx_file_kind(st.st_mode));
+		return load_failed(S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL, rep, diag);
+	}
 	if (r < 0) {
 		char sug[64], dirs[4096];
 		policy_dirs(dirs, sizeof(dirs));

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "broker/export.h"
+#include "common/escape.h"
 #include "common/util.h"
 #include "sbx.h"
 
@@ -23,9 +24,10 @@ static void usage(FILE *out)
 
 static void print_diag(const struct sbx_policy_diag *d)
 {
-	char buf[1200];
+	char buf[1200], line[1200];
 	sbx_policy_diag_format(d, buf, sizeof(buf));
-	fprintf(stderr, "%s\n", buf);
+	sbx_escape_controls(line, sizeof(line), buf); /* a file name cannot forge a line */
+	fprintf(stderr, "%s\n", line);
 }
 
 static void report_diag(const struct sbx_policy_diag *d, void *userdata)
