@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/cli.h"
 #include "broker/json.h"
 #include "broker/output.h"
 #include "common/util.h"
@@ -84,7 +85,7 @@ static int check_line(const char *list, size_t line_no, const char *line, ssize_
 							  : NULL;
 	if (!why)
 		return 0;
-	fprintf(stderr, "sbx: error: --each %s: line %zu: %s; nothing was run\n", list, line_no, why);
+	sbx_cli_message("sbx: error: --each %s: line %zu: %s; nothing was run", list, line_no, why);
 	return -EINVAL;
 }
 
@@ -94,7 +95,7 @@ static int read_list(struct batch *b)
 	bool is_stdin = strcmp(list, "-") == 0;
 	FILE *f = is_stdin ? stdin : fopen(list, "re");
 	if (!f) {
-		fprintf(stderr, "sbx: error: --each %s: %s\n", list, strerror(errno));
+		sbx_cli_message("sbx: error: --each %s: %s", list, strerror(errno));
 		return -errno;
 	}
 	char *line = NULL;
@@ -114,13 +115,13 @@ static int read_list(struct batch *b)
 	}
 	if (r == 0 && ferror(f)) {
 		r = errno ? -errno : -EIO;
-		fprintf(stderr, "sbx: error: --each %s: reading after line %zu: %s\n", list, line_no, strerror(-r));
+		sbx_cli_message("sbx: error: --each %s: reading after line %zu: %s", list, line_no, strerror(-r));
 	}
 	free(line);
 	if (!is_stdin)
 		fclose(f);
 	if (r == -ENOMEM)
-		fprintf(stderr, "sbx: error: --each %s: out of memory at line %zu\n", list, line_no);
+		sbx_cli_message("sbx: error: --each %s: out of memory at line %zu", list, line_no);
 	return r;
 }
 
@@ -291,11 +292,11 @@ static void write_ready(struct batch *b)
 		if ((sbx_output_flush(&j->out, STDOUT_FILENO) < 0 || sbx_output_flush(&j->err, STDERR_FILENO) < 0) &&
 		    !b->write_failed) {
 			b->write_failed = true;
-			fprintf(stderr, "sbx: error: --each: writing the output of line %zu: %s\n", j->line_no,
+			sbx_cli_message("sbx: error: --each: writing the output of line %zu: %s", j->line_no,
 				strerror(errno));
 		}
 		if (j->out.error || j->err.error)
-			fprintf(stderr, "sbx: error: --each: line %zu: output lost: %s\n", j->line_no,
+			sbx_cli_message("sbx: error: --each: line %zu: output lost: %s", j->line_no,
 				strerror(j->out.error ? j->out.error : j->err.error));
 		json_job(b, j);
 		if (j->state == JOB_DONE && j->status != 0 && b->status == 0)
@@ -377,16 +378,16 @@ static int batch_prepare(struct batch *b)
 	if (r < 0)
 		return r;
 	if (!(b->base = event_base_new()) || watch_signals(b) < 0) {
-		fprintf(stderr, "sbx: error: cannot create the event loop\n");
+		sbx_cli_message("sbx: error: cannot create the event loop");
 		return -ENOMEM;
 	}
 	if ((r = sbx_pool_new(b->base, b->cfg, &b->pool, &err)) < 0) {
-		fprintf(stderr, "sbx: error: %s\n", err.message);
+		sbx_cli_message("sbx: error: %s", err.message);
 		sbx_error_free(&err);
 		return r;
 	}
 	if (b->cli->verbose)
-		fprintf(stderr, "sbx: debug: --each: %zu jobs, %u at once, %s\n", b->n_jobs, b->max_running,
+		sbx_cli_message("sbx: debug: --each: %zu jobs, %u at once, %s", b->n_jobs, b->max_running,
 			sbx_pool_shares_netns(b->pool) ? "one shared empty network namespace"
 						       : "a network namespace per job");
 	return 0;
@@ -401,7 +402,7 @@ int sbx_batch_run(const struct sbx_cli *cli, const struct sbx_config *cfg, FILE 
 	if (batch_prepare(&b) == 0) {
 		advance(&b);
 		if (b.running && event_base_dispatch(b.base) < 0)
-			fprintf(stderr, "sbx: error: event loop failed\n");
+			sbx_cli_message("sbx: error: event loop failed");
 		else
 			status = b.interrupted ? 128 + b.interrupted : b.write_failed && !b.status ? 125 : b.status;
 	}

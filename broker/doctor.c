@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "broker/cli.h"
 #include "broker/probe-env.h"
 #include "broker/ps.h"
 
@@ -67,14 +68,15 @@ int sbx_doctor_cli(int argc, char **argv)
 			fputs(DOCTOR_USAGE, stdout);
 			return 0;
 		} else {
-			fprintf(stderr, "sbx doctor: unknown argument '%s'\n" DOCTOR_USAGE, argv[i]);
+			sbx_cli_message("sbx doctor: unknown argument '%s'", argv[i]);
+			fputs(DOCTOR_USAGE, stderr);
 			return 2;
 		}
 	}
 	struct sbx_env env;
 	int r = sbx_env_probe(&env, "/proc/sys");
 	if (r < 0) {
-		fprintf(stderr, "sbx doctor: cannot run the checks: %s\n", strerror(-r));
+		sbx_cli_message("sbx doctor: cannot run the checks: %s", strerror(-r));
 		return 2;
 	}
 	int missing = missing_layers(&env);

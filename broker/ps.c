@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/cli.h"
 #include "broker/state.h"
 #include "common/util.h"
 
@@ -216,16 +217,16 @@ int sbx_ps_cli(int argc, char **argv)
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return usage(stdout, 0);
 		else {
-			fprintf(stderr, "sbx ps: unknown argument '%s'\n", argv[i]);
+			sbx_cli_message("sbx ps: unknown argument '%s'", argv[i]);
 			return usage(stderr, 2);
 		}
 	}
 	char path[128];
 	int dir = sbx_state_dir_open(path, sizeof(path), false);
 	if (dir < 0 && dir != -ENOENT)
-		fprintf(stderr, "sbx ps: %s: %s\n", path, strerror(-dir));
+		sbx_cli_message("sbx ps: %s: %s", path, strerror(-dir));
 	else if (dir == -ENOENT && geteuid() != 0 && !secure_getenv("XDG_RUNTIME_DIR"))
-		fprintf(stderr, "sbx ps: no runtime directory (XDG_RUNTIME_DIR): sbx keeps no state\n");
+		sbx_cli_message("sbx ps: no runtime directory (XDG_RUNTIME_DIR): sbx keeps no state");
 	if (o.json)
 		fputc('[', stdout);
 	if (dir >= 0) {
