@@ -3,6 +3,8 @@
 #include "idmap.h"
 
 #include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
@@ -10,8 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -80,4 +84,48 @@ int sbx_idmap_tree(const char *path, int userns_fd, bool writable)
 bool sbx_idmap_refused(int err)
 {
 	return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOSYS;
+}
+
+/* ---- what a writable idmapped tree must not hold ---- */
+
+#define SCAN_MAX 200000 /* entries; past that the tree is not idmapped (no certainty) */
+
+static size_t scan_count;
+static char *scan_found;
+static size_t scan_found_len;
+
+static int scan_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	const char *why = NULL;
+	if (++scan_count > SCAN_MAX)
+		why = "more files than sbx checks";
+	else if (type == FTW_F && S_ISREG(st->st_mode) &&
+		 ((st->st_mode & S_ISUID) || (st->st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)))
+		why = "a set-user-ID or set-group-ID file";
+	else if (type == FTW_F && S_ISREG(st->st_mode) && lgetxattr(path, "security.capability", NULL, 0) >= 0)
+		why = "a file with capabilities";
+	else if ((type == FTW_D || type == FTW_DP) && (st->st_mode & (S_IWOTH | S_ISVTX)) == (S_IWOTH | S_ISVTX))
+		why = "a sticky folder every user may write in";
+	if (!why)
+		return 0;
+	snprintf(scan_found, scan_found_len, "%s: %s", path, why);
+	return 1;
+}
+
+int sbx_idmap_unsafe(const char *path, char *found, size_t len)
+{
+	/* nftw's callback has no context pointer: the broker scans from one thread at a time
+	 * (the threading rule in sbx.h: a config and its workers belong to one thread). */
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&lock);
+	scan_count = 0;
+	scan_found = found;
+	scan_found_len = len;
+	found[0] = '\0';
+	int r = nftw(path, scan_one, 16, FTW_PHYS | FTW_MOUNT);
+	pthread_mutex_unlock(&lock);
+	if (r < 0)
+		return -errno;
+	return r > 0;
 }

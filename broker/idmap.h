@@ -26,3 +26,12 @@ int sbx_idmap_tree(const char *path, int userns_fd, bool writable);
  * without idmapped mounts), after which the path is bound as before, without the idmap,
  * rather than failing the launch. Other errors fail it. */
 bool sbx_idmap_refused(int err);
+
+/* Whether the tree at `path` holds what a writable idmap must not hand the worker, since the
+ * worker then owns the caller's files: a set-user-ID or set-group-ID file or one with file
+ * capabilities (a write through a shared mapping keeps those bits: the worker could rewrite a
+ * root set-uid program and keep it set-uid), or a sticky folder every user may write in
+ * (root-owned symbolic links and FIFOs the worker made there would pass fs.protected_symlinks
+ * and protected_fifos, which trust root's entries in such folders). Returns 1 with `found`
+ * naming the first such entry, 0 when there is none, or -errno. */
+int sbx_idmap_unsafe(const char *path, char *found, size_t len);

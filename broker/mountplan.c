@@ -322,6 +322,15 @@ int sbx_fs_plan_idmap(struct sbx_fs_plan *fs, uid_t caller_uid, gid_t caller_gid
 			sbx_error_set(err, r, "idmapping the granted paths: user namespace: %s", strerror(-r));
 			return r;
 		}
+		if (e->op == SBX_MNT_BIND_RW) {
+			char found[PATH_MAX + 64];
+			int u = sbx_idmap_unsafe(e->source, found, sizeof(found));
+			if (u != 0) {
+				if (asprintf(&fs->no_idmap[i], "%s", u > 0 ? found : strerror(-u)) < 0)
+					fs->no_idmap[i] = NULL;
+				continue; /* bound as before: the worker writes as its own uid */
+			}
+		}
 		int tree = sbx_idmap_tree(e->source, userns, e->op == SBX_MNT_BIND_RW);
 		if (tree < 0 && sbx_idmap_refused(tree))
 			continue; /* bound as before, without the idmap: the caller says so */
@@ -335,14 +344,6 @@ int sbx_fs_plan_idmap(struct sbx_fs_plan *fs, uid_t caller_uid, gid_t caller_gid
 	return 0;
 }
 
-bool sbx_fs_plan_idmapped_rw(const struct sbx_fs_plan *fs)
-{
-	for (size_t i = 0; i < fs->n; i++)
-		if (fs->entries[i].op == SBX_MNT_BIND_RW && fs->entries[i].tree >= 0)
-			return true;
-	return false;
-}
-
 void sbx_fs_plan_free(struct sbx_fs_plan *fs)
 {
 	for (size_t i = 0; i < fs->n; i++)
@@ -350,6 +351,10 @@ void sbx_fs_plan_free(struct sbx_fs_plan *fs)
 			sbx_close(&fs->entries[i].tree);
 	for (size_t i = 0; i < fs->n_owned; i++)
 		free(fs->owned[i]);
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(fs->no_idmap); i++) {
+		free(fs->no_idmap[i]);
+		fs->no_idmap[i] = NULL;
+	}
 	fs->n_owned = 0;
 	fs->n = fs->n_ll = 0;
 }

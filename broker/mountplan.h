@@ -21,6 +21,7 @@ struct sbx_fs_plan {
 	struct sbx_ll_rule ll[SBX_MOUNT_MAX + SBX_MAX_RESOURCES + 8];
 	size_t n_ll;
 	char *owned[SBX_MOUNT_MAX + 4]; /* strings the entries point at (at most one each, and two) */
+	char *no_idmap[SBX_MOUNT_MAX];  /* per entry: why a path a root broker could idmap was not */
 	size_t n_owned;
 };
 
@@ -51,9 +52,6 @@ void sbx_fs_plan_landlock(struct sbx_fs_plan *fs, const struct sbx_fd_slot *slot
 int sbx_fs_plan_idmap(struct sbx_fs_plan *fs, uid_t caller_uid, gid_t caller_gid, uid_t uid, gid_t gid,
 		      struct sbx_error *err);
 
-/* Whether a writable path is idmapped: the worker's files there are the caller's on the host
- * (sandbox/setid.h). */
-bool sbx_fs_plan_idmapped_rw(const struct sbx_fs_plan *fs);
 
 /* Closes the prepared trees too. */
 void sbx_fs_plan_free(struct sbx_fs_plan *fs);

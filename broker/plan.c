@@ -143,7 +143,12 @@ static int plan_idmap(struct sbx_plan *p, struct sbx_worker *w, struct sbx_error
 		bool rw = e->op == SBX_MNT_BIND_RW;
 		if ((!rw && e->op != SBX_MNT_BIND_RO) || e->tree >= 0)
 			continue;
-		if (p->privileged)
+		if (p->privileged && fs->no_idmap[i])
+			sbx_logf(w->log, w->log_userdata, SBX_LOG_WARNING,
+				 "rw %s: not shown as yours, since it holds %s, which the worker would then own; it "
+				 "uses the path as uid %u, and what it creates there belongs to that uid",
+				 e->source, fs->no_idmap[i], (unsigned)p->uid);
+		else if (p->privileged)
 			sbx_logf(w->log, w->log_userdata, SBX_LOG_WARNING,
 				 "%s %s: its filesystem cannot be idmapped: the worker uses it as uid %u, not as you%s",
 				 rw ? "rw" : "ro", e->source, (unsigned)p->uid,
@@ -327,6 +332,24 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
 	return 0;
 }
 
+/* Whether anything the worker writes lands on the host's filesystems: a writable path (idmapped
+ * or not) or a writable file or directory grant. There a set-id file it made would outlive the
+ * sandbox and run outside with its owner's rights (the caller's, or root's through an idmap),
+ * whatever the mount's nosuid says inside (sandbox/setid.h). */
+static bool writes_host(const struct sbx_plan *p, const struct sbx_worker *w)
+{
+	for (size_t i = 0; i < p->fs.n; i++)
+		if (p->fs.entries[i].op == SBX_MNT_BIND_RW)
+			return true;
+	for (size_t i = 0; i < w->grants.n; i++) {
+		const struct sbx_resource *r = &w->grants.res[i];
+		if ((r->kind == SBX_RES_FILE || r->kind == SBX_RES_DIR) &&
+		    (r->flags & (SBX_ACCESS_WRITE | SBX_ACCESS_CREATE | SBX_ACCESS_TRUNC)))
+			return true;
+	}
+	return false;
+}
+
 void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, char *const argv[], int launch_fd,
 			  int broker_fd, struct sbx_launch_plan *out, struct sbx_mount_plan *mounts,
 			  struct sbx_ll_plan *landlock)
@@ -360,7 +383,7 @@ void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, 
 		.hostname = "sbx",
 		.mounts = mounts,
 		.rlimits = p->rl,
-		.forbid_setid = sbx_fs_plan_idmapped_rw(&p->fs),
+		.forbid_setid = writes_host(p, w),
 		.seccomp = w->seccomp,
 		.landlock = landlock,
 		.verbose = w->cfg->verbose,

@@ -55,7 +55,7 @@ struct sbx_launch_plan {
 	const struct sbx_mount_plan *mounts;
 	struct sbx_rlimits rlimits;
 
-	bool forbid_setid;        /* a writable path is idmapped: no set-id bits (setid.h) */
+	bool forbid_setid;        /* the worker writes on the host's filesystems: no set-id bits (setid.h) */
 	bool seccomp;             /* a filter follows GO (SBX_LAUNCH_FILTER); false: --no-seccomp */
 	const struct sbx_ll_plan *landlock; /* what the program may open (paths inside, fds) */
 	bool verbose;             /* each step is traced on stderr as it begins */

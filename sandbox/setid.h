@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* No set-user-ID or set-group-ID bit from the worker, where its files are the caller's: in a
- * path a root broker idmapped writable (broker/idmap.h), what the worker creates is root's on
- * the host, so `chmod 4755` on it would leave a set-user-ID-root program there for anyone on
- * the host to run. The mount's nosuid only holds inside. */
+/* No set-user-ID or set-group-ID bit from the worker wherever what it writes lands on the host:
+ * a file it creates in a writable path or grant belongs to the caller (unprivileged), to root
+ * (through an idmap, broker/idmap.h) or to the worker's uid, so `chmod 4755` on it would leave
+ * a set-uid program there for anyone on the host to run as that owner. The mount's nosuid only
+ * holds inside. */
 #pragma once
 
 /* Child side, after no_new_privs, before the policy's filter: a filter of its own under which

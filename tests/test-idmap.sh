@@ -97,6 +97,28 @@ tried('io_uring_setup', uring)"
 		done
 	fi
 
+	# A tree holding a set-id program (the worker, owning the caller's files, could rewrite it
+	# through a shared mapping and keep the bit) or a sticky world-writable folder is not
+	# idmapped: bound as before, with a warning naming what it holds.
+	make_tree
+	cp /usr/bin/true "$T/id/out/suid" && chmod 4755 "$T/id/out/suid"
+	sbx_run --rw "$T/id/out" -- /bin/sh -c "echo x >>$T/id/out/suid; echo made >$T/id/out/new"
+	if grep -q "not shown as yours, since it holds $T/id/out/suid: a set-user-ID or set-group-ID file" <<<"$ERR" &&
+		cmp -s /usr/bin/true "$T/id/out/suid" && [ "$(stat -c %a "$T/id/out/suid")" = 4755 ] && [ ! -e "$T/id/out/new" ]; then
+		pass "a --rw tree holding a set-uid program is not idmapped: the program stays untouched"
+	else
+		fail "a --rw tree holding a set-uid program is not idmapped" "$(show_run)" "$(ls -ln "$T/id/out")"
+	fi
+	make_tree
+	mkdir "$T/id/out/shared" && chmod 1777 "$T/id/out/shared"
+	sbx_run --rw "$T/id/out" -- /bin/sh -c "ln -s /etc/shadow $T/id/out/shared/link"
+	if grep -q "it holds $T/id/out/shared: a sticky folder every user may write in" <<<"$ERR" &&
+		[ "$(stat -c %u "$T/id/out/shared/link" 2>/dev/null)" != 0 ]; then
+		pass "a --rw tree holding a sticky world-writable folder is not idmapped: no root-owned link there"
+	else
+		fail "a --rw tree holding a sticky world-writable folder is not idmapped" "$(show_run)" "$(ls -lnR "$T/id/out")"
+	fi
+
 	# Another worker uid, and a policy's rw path: the same.
 	make_tree
 	sbx_run --user 4321:4321 --rw "$T/id/out" -- /bin/sh -c "id -u; echo made >$T/id/out/new"
@@ -184,6 +206,14 @@ group_unpriv() {
 		pass "unprivileged, no range: the worker is the caller, nothing to map, no warning"
 	else
 		fail "unprivileged, no range: the worker is the caller" "$(show_run)"
+	fi
+	# No idmap, but the worker's files are the caller's on the host all the same: a set-uid
+	# program it left there would run as the caller for any user who can reach the folder.
+	sbx_run --rw "$T/u/out" -- /bin/sh -c "chmod 4755 $T/u/out/new || echo refused; chmod 2755 $T/u/out/new || echo refused"
+	if [ "$(grep -c refused <<<"$OUT")" = 2 ] && [ -z "$(find "$T/u/out" -perm /6000)" ]; then
+		pass "unprivileged --rw: no set-id bit on the caller's files either"
+	else
+		fail "unprivileged --rw: no set-id bit on the caller's files" "$(show_run)" "$(ls -ln "$T/u/out")"
 	fi
 	cp -a /etc/subuid "$T/subuid.bak" 2>/dev/null || : >"$T/subuid.bak"
 	cp -a /etc/subgid "$T/subgid.bak" 2>/dev/null || : >"$T/subgid.bak"
