@@ -252,13 +252,17 @@ static const struct {
 
 /* A membership on another interface, or promiscuous mode the grant does not give, is refused
  * (1) or, for promiscuous mode on the granted interface, answered without effect (2): libpcap
- * asks for it by default and a capture of the host's own traffic still works. 0: make it. */
+ * asks for it by default and a capture of the host's own traffic still works. 0: make it.
+ * Without `promisc` every membership type is answered without effect, not only PROMISC and
+ * ALLMULTI: a UNICAST or MULTICAST address on a device without IFF_UNICAST_FLT (veth, many
+ * drivers) makes the kernel fall back to promiscuous mode (__dev_set_rx_mode), so each one would
+ * be promiscuous mode by another name. */
 static int check_membership(const struct sbx_brokered_socket *s, const struct sbx_resource *res,
 			    const struct packet_mreq *mr)
 {
 	if (s->ifindex && mr->mr_ifindex != s->ifindex)
 		return 1;
-	if ((mr->mr_type == PACKET_MR_PROMISC || mr->mr_type == PACKET_MR_ALLMULTI) && !res->promisc)
+	if (!res->promisc)
 		return 2;
 	return 0;
 }
@@ -333,7 +337,7 @@ static void answer_setsockopt(struct sbx_worker *w, int listener, const struct s
 		if (m == 1)
 			return refuse(w, "setsockopt", call, "a capture grant for that interface", grant);
 		if (m == 2) {
-			sbx_worker_audit(w, "setsockopt", call, true, 0, "promiscuous mode not granted: answered, not applied");
+			sbx_worker_audit(w, "setsockopt", call, true, 0, "membership without promisc: answered, not applied");
 			return reply(w, listener, req, 0, 0);
 		}
 	}
