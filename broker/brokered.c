@@ -267,6 +267,24 @@ static int check_membership(const struct sbx_brokered_socket *s, const struct sb
 	return 0;
 }
 
+/* The most kernel memory one packet ring may take: the broker makes the ring, so the worker's
+ * memory cgroup is not charged for it, and the kernel alone allows up to 4 GiB per ring. 64 MiB
+ * is 32 times tcpdump's default buffer (-B 2048). */
+#define RING_MAX (64ull << 20)
+
+/* PACKET_RX_RING and PACKET_TX_RING: 0, or -ENOMEM for a ring larger than RING_MAX. The
+ * struct tpacket_req of every TPACKET version starts with tp_block_size and tp_block_nr. */
+static int check_ring(int level, int name, const uint8_t *val, uint64_t len)
+{
+	if (level != SOL_PACKET || (name != PACKET_RX_RING && name != PACKET_TX_RING))
+		return 0;
+	struct tpacket_req tp;
+	if (len < sizeof(tp))
+		return -EINVAL;
+	memcpy(&tp, val, sizeof(tp));
+	return (uint64_t)tp.tp_block_size * tp.tp_block_nr > RING_MAX ? -ENOMEM : 0;
+}
+
 /* Copy a classic BPF program out of the worker: the struct, then its instructions. */
 static int read_filter(int listener, const struct seccomp_notif *req, const uint8_t *val, uint64_t len,
 		       struct sock_filter **insns, unsigned short *n)
@@ -343,6 +361,10 @@ static void answer_setsockopt(struct sbx_worker *w, int listener, const struct s
 	}
 	if (r == 0 && rule == OPT_FILTER && res->filter)
 		return filter_over_lock(w, listener, req, call);
+	if (r == 0 && (r = check_ring(level, name, val, len)) < 0) {
+		sbx_worker_audit(w, "setsockopt", call, false, -r, "a packet ring larger than 64 MiB is not made");
+		return reply(w, listener, req, 0, -r);
+	}
 	if (r == 0)
 		r = make_option(listener, req, s, level, name, rule, val, len);
 	if (r == -ENOENT)

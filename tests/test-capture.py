@@ -327,7 +327,7 @@ def held_member(net, cmd, dev):
 
 def membership_ring_tests(net, who, sbx, cprobe):
     """Without `promisc`, a unicast membership (promiscuous mode by another name on veth) has no
-    effect."""
+    effect; a packet ring is at most 64 MiB."""
     wrap = unpriv if who == "uid 65534" else (lambda c: c)
     cap = net.ifindex("cap0")
     seen, out, err, rc = held_member(net, wrap([cprobe, "member", str(cap), "2"]), "cap0")
@@ -341,6 +341,13 @@ def membership_ring_tests(net, who, sbx, cprobe):
                                                 str(cap), "2"]), "cap0")
     ok(seen > 0 and rc == 0, f"{who}: under sbx with promisc, the membership is made (promiscuity {seen})",
        f"rc={rc}", out, err)
+    out = in_a(net, wrap([sbx, "--capture", "cap=cap0", "--", cprobe, "ring", "8"]))
+    ok(out.returncode == 0 and "ring: ok 8 MiB" in out.stdout, f"{who}: under sbx, an 8 MiB PACKET_RX_RING is made",
+       out.stdout, out.stderr)
+    out = in_a(net, wrap([sbx, "--capture", "cap=cap0", "--", cprobe, "ring", "1024"]))
+    ok(out.returncode == 1 and "ring: failed: Cannot allocate memory" in out.stdout,
+       f"{who}: under sbx, a 1 GiB PACKET_RX_RING is refused with ENOMEM (at most 64 MiB)", out.stdout, out.stderr)
+
 
 def main():
     if os.geteuid() != 0:
