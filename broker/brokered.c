@@ -252,15 +252,37 @@ static const struct {
 
 /* A membership on another interface, or promiscuous mode the grant does not give, is refused
  * (1) or, for promiscuous mode on the granted interface, answered without effect (2): libpcap
- * asks for it by default and a capture of the host's own traffic still works. 0: make it. */
+ * asks for it by default and a capture of the host's own traffic still works. 0: make it.
+ * Without `promisc` every membership type is answered without effect, not only PROMISC and
+ * ALLMULTI: a UNICAST or MULTICAST address on a device without IFF_UNICAST_FLT (veth, many
+ * drivers) makes the kernel fall back to promiscuous mode (__dev_set_rx_mode), so each one would
+ * be promiscuous mode by another name. */
 static int check_membership(const struct sbx_brokered_socket *s, const struct sbx_resource *res,
 			    const struct packet_mreq *mr)
 {
 	if (s->ifindex && mr->mr_ifindex != s->ifindex)
 		return 1;
-	if ((mr->mr_type == PACKET_MR_PROMISC || mr->mr_type == PACKET_MR_ALLMULTI) && !res->promisc)
+	if (!res->promisc)
 		return 2;
 	return 0;
+}
+
+/* The most kernel memory one packet ring may take: the broker makes the ring, so the worker's
+ * memory cgroup is not charged for it, and the kernel alone allows up to 4 GiB per ring. 64 MiB
+ * is 32 times tcpdump's default buffer (-B 2048). */
+#define RING_MAX (64ull << 20)
+
+/* PACKET_RX_RING and PACKET_TX_RING: 0, or -ENOMEM for a ring larger than RING_MAX. The
+ * struct tpacket_req of every TPACKET version starts with tp_block_size and tp_block_nr. */
+static int check_ring(int level, int name, const uint8_t *val, uint64_t len)
+{
+	if (level != SOL_PACKET || (name != PACKET_RX_RING && name != PACKET_TX_RING))
+		return 0;
+	struct tpacket_req tp;
+	if (len < sizeof(tp))
+		return -EINVAL;
+	memcpy(&tp, val, sizeof(tp));
+	return (uint64_t)tp.tp_block_size * tp.tp_block_nr > RING_MAX ? -ENOMEM : 0;
 }
 
 /* Copy a classic BPF program out of the worker: the struct, then its instructions. */
@@ -333,12 +355,16 @@ static void answer_setsockopt(struct sbx_worker *w, int listener, const struct s
 		if (m == 1)
 			return refuse(w, "setsockopt", call, "a capture grant for that interface", grant);
 		if (m == 2) {
-			sbx_worker_audit(w, "setsockopt", call, true, 0, "promiscuous mode not granted: answered, not applied");
+			sbx_worker_audit(w, "setsockopt", call, true, 0, "membership without promisc: answered, not applied");
 			return reply(w, listener, req, 0, 0);
 		}
 	}
 	if (r == 0 && rule == OPT_FILTER && res->filter)
 		return filter_over_lock(w, listener, req, call);
+	if (r == 0 && (r = check_ring(level, name, val, len)) < 0) {
+		sbx_worker_audit(w, "setsockopt", call, false, -r, "a packet ring larger than 64 MiB is not made");
+		return reply(w, listener, req, 0, -r);
+	}
 	if (r == 0)
 		r = make_option(listener, req, s, level, name, rule, val, len);
 	if (r == -ENOENT)

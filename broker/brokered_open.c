@@ -7,7 +7,8 @@
  *  - The path is read once from worker memory (process_vm_readv, NUL-terminated within
  *    PATH_MAX), then SECCOMP_IOCTL_NOTIF_ID_VALID: the copy belongs to this very call. Only the
  *    copy is decided on and opened; a thread rewriting the buffer afterwards changes nothing.
- *  - The copy is made absolute (the cwd of the calling thread, checked by inode) and reduced
+ *  - The copy is made absolute (the cwd of the calling thread, by the name the sandbox shows;
+ *    below a grant, checked by inode from the broker's own handle on it) and reduced
  *    lexically ("..", ".", "//"); what lies below a grant's directory is opened exactly as an
  *    OPEN request is (sbx_worker_open: the grant's mode and pattern, openat2() with
  *    RESOLVE_BENEATH | NO_SYMLINKS | NO_MAGICLINKS | NO_XDEV, the quotas), so "..", symlinks and
@@ -27,6 +28,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -92,24 +94,6 @@ static int read_path(int listener, const struct seccomp_notif *req, uint64_t add
 	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 ? -ENOENT : 0;
 }
 
-/* The calling thread's working directory as the sandbox shows it, when the broker can name it:
- * the path /proc/TID/cwd gives must be the same directory (dev, ino) on the host, which holds
- * for the directories the sandbox shows at their own path. -ENOENT otherwise. */
-static int thread_cwd(int listener, const struct seccomp_notif *req, char *buf, size_t size)
-{
-	char link[64];
-	snprintf(link, sizeof(link), "/proc/%u/cwd", req->pid);
-	ssize_t n = readlink(link, buf, size - 1);
-	if (n <= 0 || (size_t)n >= size - 1 || buf[0] != '/')
-		return -ENOENT;
-	buf[n] = '\0';
-	struct stat in, out;
-	if (stat(link, &in) < 0 || stat(buf, &out) < 0 || in.st_dev != out.st_dev || in.st_ino != out.st_ino)
-		return -ENOENT;
-	uint64_t id = req->id;
-	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 ? -ENOENT : 0;
-}
-
 /* Reduce an absolute path in place: no "//", "." or ".." components, no trailing '/'. ".." at
  * the root stays at the root, as the kernel has it. Lexical, which is what the grant is about:
  * the result is only ever opened below a grant, where a symlink fails the open. */
@@ -167,6 +151,83 @@ static long grant_for(const struct sbx_worker *w, const char *path, const char *
 		}
 	}
 	return best;
+}
+
+/* The identity of the directory fd holds, from what the inode cache has: AT_STATX_DONT_SYNC,
+ * so that a network or FUSE filesystem is never asked and cannot make the broker wait. */
+static int dir_id(int fd, struct statx *id)
+{
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE | STATX_INO, id) < 0)
+		return -errno;
+	return S_ISDIR(id->stx_mode) ? 0 : -ENOTDIR;
+}
+
+static bool same_dir(int fd, const struct statx *want)
+{
+	struct statx id;
+	return dir_id(fd, &id) == 0 && id.stx_ino == want->stx_ino && id.stx_dev_major == want->stx_dev_major &&
+	       id.stx_dev_minor == want->stx_dev_minor;
+}
+
+/* Is the directory `cwd` (its name `name`) the grant g's directory or one below it? Decided
+ * from the broker's own handle on the grant, never from a host path: below it, the directory
+ * the name gives is reached with openat2() and RESOLVE_BENEATH | NO_SYMLINKS | NO_MAGICLINKS |
+ * NO_XDEV, so nothing outside the grant's tree (another mount, an automount) is looked up. */
+static bool cwd_in_grant(const struct sbx_worker *w, long g, const char *rest, const struct statx *cwd)
+{
+	if (same_dir(w->grants.fds[g], cwd))
+		return true;
+	if (!*rest)
+		return false;
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, w->grants.fds[g], rest, &how, sizeof(how));
+	return fd >= 0 && same_dir(fd, cwd);
+}
+
+/* The calling thread's working directory by the name the sandbox shows, into buf, or -ENOENT
+ * when the broker cannot name it. No host path the worker chose is ever resolved (a FUSE mount
+ * or a hung NFS path at that name would block the broker): /proc/TID/cwd opened with O_PATH is
+ * the thread's own directory object (a magic link, no lookup), and its name is what readlink
+ * gives for that very object, the path in the sandbox's view.
+ *  - Its name below a directory grant (or the directory being a grant's): it must be that
+ *    grant's directory or one below it, by (dev, ino), reached from the broker's own handle on
+ *    the grant (cwd_in_grant). A directory the worker made under that name in its own /tmp is
+ *    not, and its relative opens are not brokered: they stay the worker's own.
+ *  - Any other name: a directory the sandbox shows (the grants are not mounted there). Joining
+ *    a relative path to it names what the program could name with an absolute path, so the
+ *    grants decide as they would for that. */
+static int thread_cwd(const struct sbx_worker *w, int listener, const struct seccomp_notif *req, char *buf,
+		      size_t size)
+{
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/%u/cwd", req->pid);
+	_cleanup_close_ int cwd = open(link, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	uint64_t id = req->id;
+	/* Still pending after the open: the thread, not a reuse of its id, holds that directory. */
+	if (cwd < 0 || ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0)
+		return -ENOENT;
+	struct statx cwd_id;
+	if (dir_id(cwd, &cwd_id) < 0)
+		return -ENOENT;
+	for (size_t i = 0; i < w->grants.n; i++) {
+		const struct sbx_resource *res = &w->grants.res[i];
+		if (res->kind == SBX_RES_DIR && w->grants.fds[i] >= 0 && res->target[0] == '/' &&
+		    strlen(res->target) < size && same_dir(w->grants.fds[i], &cwd_id)) {
+			snprintf(buf, size, "%s", res->target);
+			reduce(buf);
+			return 0;
+		}
+	}
+	/* The name of the object held, not of /proc/TID/cwd again: another thread may chdir. */
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", cwd);
+	ssize_t n = readlink(link, buf, size - 1);
+	if (n <= 0 || (size_t)n >= size - 1 || buf[0] != '/')
+		return -ENOENT;
+	buf[n] = '\0';
+	const char *rest = NULL;
+	long g = grant_for(w, buf, &rest);
+	return g < 0 || cwd_in_grant(w, g, rest, &cwd_id) ? 0 : -ENOENT;
 }
 
 static void flags_text(int flags, char *buf, size_t len)
@@ -242,8 +303,8 @@ static void go_on(struct sbx_worker *w, int listener)
 
 /* The path the call names, absolute and reduced, into abs; false when the broker cannot tell
  * (relative to a descriptor, or to a working directory it cannot name): not brokered. */
-static bool absolute_path(int listener, const struct seccomp_notif *req, const struct open_call *c,
-			  const char *path, char *abs, size_t size)
+static bool absolute_path(const struct sbx_worker *w, int listener, const struct seccomp_notif *req,
+			  const struct open_call *c, const char *path, char *abs, size_t size)
 {
 	if (path[0] == '/') {
 		snprintf(abs, size, "%s", path);
@@ -253,7 +314,7 @@ static bool absolute_path(int listener, const struct seccomp_notif *req, const s
 		if (c->dirfd != AT_FDCWD)
 			return false;
 		char cwd[PATH_MAX];
-		if (thread_cwd(listener, req, cwd, sizeof(cwd)) < 0)
+		if (thread_cwd(w, listener, req, cwd, sizeof(cwd)) < 0)
 			return false;
 		if (snprintf(abs, size, "%s/%s", cwd, path) >= (int)size)
 			return false;
@@ -285,7 +346,7 @@ void sbx_brokered_open_answer(struct sbx_worker *w, int listener, const struct s
 	if (r == -ENOENT)
 		return; /* the task is gone */
 	/* Unreadable or too long: the kernel answers EFAULT or ENAMETOOLONG itself. */
-	if (r < 0 || !absolute_path(listener, req, &c, path, abs, sizeof(abs)))
+	if (r < 0 || !absolute_path(w, listener, req, &c, path, abs, sizeof(abs)))
 		return go_on(w, listener);
 	const char *rest = NULL;
 	long g = grant_for(w, abs, &rest);

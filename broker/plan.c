@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/landlock.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "broker/env.h"
@@ -285,6 +287,35 @@ static int plan_fallback(struct sbx_plan *p, struct sbx_worker *w, struct sbx_er
 	return 0;
 }
 
+int sbx_plan_landlock_decide(bool dir_grants, long landlock_abi, bool fallback, char *why, size_t len)
+{
+	if (!dir_grants || landlock_abi >= 1)
+		return 0;
+	snprintf(why, len, "Landlock (the kernel lacks it, and a directory grant's file reopened through "
+		 "/proc/self/fd could gain a mode the grant does not give)");
+	return fallback ? 1 : -EOPNOTSUPP;
+}
+
+/* A worker with directory grants needs Landlock; --fallback runs without it, saying so. */
+static int plan_landlock_check(struct sbx_plan *p, struct sbx_worker *w, struct sbx_error *err)
+{
+	bool dirs = false;
+	for (size_t i = 0; i < w->grants.n; i++)
+		dirs = dirs || w->grants.res[i].kind == SBX_RES_DIR;
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	char why[200];
+	bool fallback = w->cfg->fallback || (w->policy && sbx_policy_fallback(w->policy));
+	int r = sbx_plan_landlock_decide(dirs, abi, fallback, why, sizeof(why));
+	if (r < 0)
+		sbx_error_set(err, r, "directory grants need %s; --fallback runs without it", why);
+	if (r == 1) {
+		size_t n = strlen(p->fb.text);
+		snprintf(p->fb.text + n, sizeof(p->fb.text) - n, "%s%s", n ? ", " : "", why);
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_WARNING, "fallback: this place lacks %s", why);
+	}
+	return r < 0 ? r : 0;
+}
+
 static int plan_env(struct sbx_plan *p, struct sbx_error *err)
 {
 	p->env[p->n_env] = NULL;
@@ -305,7 +336,8 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
 
 	if ((r = plan_program(p, w, program, err)) < 0 ||
 	    (r = plan_identity(p, w, err)) < 0 ||
-	    (r = plan_fallback(p, w, err)) < 0)
+	    (r = plan_fallback(p, w, err)) < 0 ||
+	    (r = plan_landlock_check(p, w, err)) < 0)
 		return r;
 	plan_limits(p, w);
 	if ((r = sbx_fs_plan_build(&p->fs, w->cfg, w->policy, p->uid, p->gid, have_tty, err)) < 0) {

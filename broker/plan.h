@@ -56,6 +56,13 @@ void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, 
 void sbx_plan_memory_bound(const struct sbx_plan *p, bool memory_group, char *buf, size_t len);
 void sbx_plan_free(struct sbx_plan *p);
 
+/* Brokered opens hand out fds on the host's own mount, where only Landlock stops a
+ * /proc/self/fd/N reopen from widening a grant's mode. landlock_abi: what
+ * landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) returned (< 1: none).
+ * 0: nothing to say; 1: run without it (fallback), why names it; -EOPNOTSUPP: refuse, why
+ * says why. Pure. */
+int sbx_plan_landlock_decide(bool dir_grants, long landlock_abi, bool fallback, char *why, size_t len);
+
 /* grants.c: open every resource of the policy and the configuration into w->grants, each into
  * the next slot of p, plus the request channel when the worker may ask for anything; the
  * SBX_FD_* and LISTEN_* environment. */

@@ -8,6 +8,9 @@
  *   capture-probe detach                  socket, SO_DETACH_FILTER
  *   capture-probe two                     two packet sockets
  *   capture-probe dup                     socket, dup() it
+ *   capture-probe member IFINDEX SECONDS  socket, bind, add a PACKET_MR_UNICAST membership,
+ *                                         print "member: ok", hold it SECONDS
+ *   capture-probe ring MIB                socket, PACKET_RX_RING of MIB MiB (4 MiB blocks)
  *   capture-probe --fd N ACTION ...       the same on fd N (a socket handed over at start)
  *                                         instead of a new socket
  * Prints "NAME: ok ..." or "NAME: failed: ERROR"; exit 0 when the action worked, 1 when not. */
@@ -134,6 +137,37 @@ static int copy(void)
 	return 0;
 }
 
+static int member(int ifindex, int seconds)
+{
+	int fd = packet_socket();
+	if (fd < 0)
+		return failed("socket");
+	if (bind_to(fd, ifindex) < 0)
+		return failed("bind");
+	/* On a device without IFF_UNICAST_FLT (veth) a unicast address makes it promiscuous. */
+	struct packet_mreq mr = { .mr_ifindex = ifindex, .mr_type = PACKET_MR_UNICAST, .mr_alen = 6,
+				  .mr_address = { 0x02, 0x5b, 0x78, 0, 0, 1 } };
+	if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
+		return failed("member");
+	printf("member: ok\n");
+	fflush(stdout);
+	sleep((unsigned)seconds);
+	return 0;
+}
+
+static int ring(unsigned mib)
+{
+	int fd = packet_socket();
+	if (fd < 0)
+		return failed("socket");
+	struct tpacket_req tp = { .tp_block_size = 4u << 20, .tp_block_nr = mib / 4, .tp_frame_size = 2048 };
+	tp.tp_frame_nr = tp.tp_block_size / tp.tp_frame_size * tp.tp_block_nr;
+	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &tp, sizeof(tp)) < 0)
+		return failed("ring");
+	printf("ring: ok %u MiB\n", mib);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -152,6 +186,11 @@ int main(int argc, char **argv)
 		return detach();
 	if (argc == 2 && strcmp(argv[1], "two") == 0)
 		return two();
-	fprintf(stderr, "usage: capture-probe [--fd N] rebind IFINDEX SECONDS | send IFINDEX | detach | two | dup\n");
+	if (argc == 4 && strcmp(argv[1], "member") == 0)
+		return member(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 3 && strcmp(argv[1], "ring") == 0)
+		return ring((unsigned)atoi(argv[2]));
+	fprintf(stderr, "usage: capture-probe [--fd N] rebind IFINDEX SECONDS | send IFINDEX | detach | two | dup | "
+			"member IFINDEX SECONDS | ring MIB\n");
 	return 2;
 }

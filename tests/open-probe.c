@@ -4,6 +4,8 @@
  *
  *   open-probe read PATH             open(PATH, O_RDONLY), print the first line
  *   open-probe readat DIR REL        chdir(DIR), openat(AT_FDCWD, REL, O_RDONLY), print it
+ *   open-probe ownat DIR REL TEXT    mkdir -p DIR, write DIR/REL with TEXT, chdir(DIR), then
+ *                                    openat(AT_FDCWD, REL, O_RDONLY), print it
  *   open-probe write PATH TEXT       open(PATH, O_WRONLY|O_CREAT|O_TRUNC, 0644), write TEXT
  *   open-probe count PATH N          open PATH N times, keeping every fd
  *   open-probe cloexec PATH          open with and without O_CLOEXEC, print FD_CLOEXEC of each
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -116,6 +119,27 @@ static int race(int seconds)
 	return n_bad ? 0 : 1;
 }
 
+static int ownat(char *dir, const char *rel, const char *text)
+{
+	for (char *p = dir + 1;; p++) {
+		if (*p == '/' || !*p) {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+				return failed("mkdir");
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	if (chdir(dir) < 0)
+		return failed("chdir");
+	int fd = open(rel, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || close(fd) < 0)
+		return failed("ownat write");
+	return print_file("ownat", openat(AT_FDCWD, rel, O_RDONLY));
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -133,6 +157,8 @@ int main(int argc, char **argv)
 		printf("write: ok fd %d\n", fd);
 		return 0;
 	}
+	if (argc == 5 && !strcmp(argv[1], "ownat"))
+		return ownat(argv[2], argv[3], argv[4]);
 	if (argc == 4 && !strcmp(argv[1], "count"))
 		return count(argv[2], atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "cloexec"))

@@ -113,6 +113,15 @@ def group(tap, mode, tree):
            f"{lbl} openat(AT_FDCWD, \"../in/a.txt\") from a working directory the sandbox shows", show(r))
     r = run(sbx + ["--", probe, "read", t("in/a.txt")])
     tap.ok(r.returncode == 1 and b"No such file" in r.stdout, f"{lbl} without the grant T/in is not there", show(r))
+    # A directory the worker makes in its own /tmp under the grant's name is not the grant's:
+    # the broker tells them apart by inode, from its own handle on the grant (no host path).
+    if t("in").startswith("/tmp/"):
+        r = run(sbx + rd + ["--", probe, "ownat", t("in/own"), "a.txt", "own-file"])
+        tap.ok(r.returncode == 0 and b"ownat: ok" in r.stdout and b"own-file" in r.stdout and
+               not os.path.exists(t("in/own")), f"{lbl} a relative open from a directory the worker made under the "
+               "grant's name in its own /tmp stays its own", show(r))
+    else:
+        tap.skip(f"{lbl} a directory made under the grant's name", "the test folder is not under /tmp")
     r = run(sbx + rd + ["--", probe, "cloexec", t("in/a.txt")])
     tap.ok(b"cloexec: ok with 1 without 0" in r.stdout, f"{lbl} O_CLOEXEC is the program's", show(r))
     r = run(sbx + rd + ["--", probe, "read", "/etc/hostname"])

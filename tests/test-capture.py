@@ -305,6 +305,50 @@ def probe_tests(net, who, sbx, cprobe, txpolicy):
        out.stdout, out.stderr)
 
 
+def promiscuity(net, dev):
+    out = sh("ip", "-n", net.a, "-d", "link", "show", dev).stdout.split()
+    return int(out[out.index("promiscuity") + 1]) if "promiscuity" in out else -1
+
+
+def held_member(net, cmd, dev):
+    """cmd (capture-probe member) in A; the promiscuity of dev while it holds the membership."""
+    p = subprocess.Popen(["ip", "netns", "exec", net.a, *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    line, seen = p.stdout.readline(), -1
+    if "member: ok" in line:
+        seen = promiscuity(net, dev)
+    try:
+        out, err = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    return seen, line + out, err, p.returncode
+
+
+def membership_ring_tests(net, who, sbx, cprobe):
+    """Without `promisc`, a unicast membership (promiscuous mode by another name on veth) has no
+    effect; a packet ring is at most 64 MiB."""
+    wrap = unpriv if who == "uid 65534" else (lambda c: c)
+    cap = net.ifindex("cap0")
+    seen, out, err, rc = held_member(net, wrap([cprobe, "member", str(cap), "2"]), "cap0")
+    ok(seen == 1, f"{who}: without sbx, a PACKET_MR_UNICAST membership makes the veth promiscuous "
+       f"(promiscuity {seen})", out, err)
+    seen, out, err, rc = held_member(net, wrap([sbx, "--capture", "cap=cap0", "--", cprobe, "member", str(cap), "2"]),
+                                     "cap0")
+    ok(seen == 0 and rc == 0, f"{who}: under sbx without promisc, the unicast membership is answered without "
+       f"effect (promiscuity {seen})", f"rc={rc}", out, err)
+    seen, out, err, rc = held_member(net, wrap([sbx, "--capture", "cap=cap0:promisc", "--", cprobe, "member",
+                                                str(cap), "2"]), "cap0")
+    ok(seen > 0 and rc == 0, f"{who}: under sbx with promisc, the membership is made (promiscuity {seen})",
+       f"rc={rc}", out, err)
+    out = in_a(net, wrap([sbx, "--capture", "cap=cap0", "--", cprobe, "ring", "8"]))
+    ok(out.returncode == 0 and "ring: ok 8 MiB" in out.stdout, f"{who}: under sbx, an 8 MiB PACKET_RX_RING is made",
+       out.stdout, out.stderr)
+    out = in_a(net, wrap([sbx, "--capture", "cap=cap0", "--", cprobe, "ring", "1024"]))
+    ok(out.returncode == 1 and "ring: failed: Cannot allocate memory" in out.stdout,
+       f"{who}: under sbx, a 1 GiB PACKET_RX_RING is refused with ENOMEM (at most 64 MiB)", out.stdout, out.stderr)
+
+
 def main():
     if os.geteuid() != 0:
         skip("live capture", "needs root to make network namespaces")
@@ -318,9 +362,11 @@ def main():
             usbx, ucprobe, upol = copy_for_unpriv(tmp)
             capture_tests(net, "root", SBX, os.path.join(SRC, "policies"), plain)
             probe_tests(net, "root", SBX, CPROBE, os.path.join(upol, "tx.policy"))
+            membership_ring_tests(net, "root", SBX, CPROBE)
             if shutil.which("setpriv"):
                 capture_tests(net, "uid 65534", usbx, upol, plain)
                 probe_tests(net, "uid 65534", usbx, ucprobe, os.path.join(upol, "tx.policy"))
+                membership_ring_tests(net, "uid 65534", usbx, ucprobe)
             else:
                 skip("uid 65534 holding CAP_NET_RAW", "setpriv is not installed")
     print(f"1..{n}")
