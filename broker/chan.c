@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "broker/worker.h"
+#include "common/children.h"
 #include "common/fdpass.h"
 #include "common/util.h"
 
@@ -92,22 +93,6 @@ static void protocol_violation(struct sbx_worker *w, const char *why)
 	sbx_worker_kill(w);
 }
 
-/* The parent of pid as /proc tells it, or -errno. */
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	const char *p = strstr(buf, "\nPPid:\t");
-	return p ? (pid_t)atoi(p + 7) : -EIO;
-}
-
 /* The program's process named its listener in EXEC: take it with pidfd_getfd(), then say TAKEN
  * (it waits for that in ppoll() before its exec, which would close the listener). No fd is
  * ever in flight from the sandbox: an fd in flight counts against its uid's limit, which
@@ -121,7 +106,7 @@ static int take_listener(struct sbx_worker *w, pid_t pid, int fd)
 	_cleanup_close_ int pidfd = pidfd_open(pid, 0);
 	if (pidfd < 0)
 		return -errno;
-	if (parent_of(pid) != w->pid)
+	if (sbx_parent_of(pid) != w->pid)
 		return -ESRCH;
 	if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
 		return -errno;

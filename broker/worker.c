@@ -3,9 +3,11 @@
  * loop. Its concerns live in their own files (worker.h lists them); this one spawns, holds the
  * public handle and ends the worker. Whatever the worker does costs the worker only: every
  * failure kills and reports it. */
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -25,17 +27,115 @@
 #include "broker/plan.h"
 #include "broker/policy/policy.h"
 #include "broker/worker.h"
+#include "common/children.h"
 #include "common/util.h"
 #include "sandbox/launch.h"
 #include "sandbox/userns.h"
 
-/* ---- helpers shared by the worker's files ---- */
+/* ---- the kill ---- */
+
+/* Without a pid namespace, SIGKILL to init ends init alone: the program and its descendants
+ * would be handed to the host and run on, and a call the filter stopped would return ENOSYS
+ * once the listener closes. So the kill ends init's whole tree first, while init, stopped, holds
+ * it together: stopped, init neither reaps (a dead process's pid stays its own, never another's)
+ * nor exits (its orphans would leave the tree). Each process found is killed at once: with
+ * SIGKILL pending it forks no more and never runs another instruction of its own, so the
+ * blocked call never returns, whenever the listener closes. */
+struct tree {
+	pid_t parent;                  /* whose children are being read */
+	struct { pid_t pid; int fd; } *p;
+	size_t n, cap, added;
+};
+
+static int tree_add(pid_t child, void *arg)
+{
+	struct tree *t = arg;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->p[i].pid == child)
+			return 0;
+	_cleanup_close_ int fd = pidfd_open(child, 0);
+	/* Asked with the pidfd held: whatever pids were reused meanwhile, the pidfd names a child
+	 * of parent, or a process that is gone (signalling it does nothing). */
+	if (fd < 0 || sbx_parent_of(child) != t->parent)
+		return 0;
+	(void)pidfd_send_signal(fd, SIGKILL, NULL, 0);
+	t->added++;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 64;
+		void *p = reallocarray(t->p, cap, sizeof(*t->p));
+		if (!p)
+			return 0; /* killed, untracked: its orphans fall to init, read each round */
+		t->p = p;
+		t->cap = cap;
+	}
+	t->p[t->n].pid = child;
+	t->p[t->n++].fd = sbx_steal_fd(&fd);
+	return 0;
+}
+
+/* The children of every thread of pid. */
+static void tree_read(struct tree *t, pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	t->parent = pid;
+	for (struct dirent *de; (de = readdir(d));) {
+		char *end;
+		long tid = strtol(de->d_name, &end, 10);
+		if (*end == '\0' && tid > 0)
+			(void)sbx_children_each(pid, (pid_t)tid, tree_add, t);
+	}
+	closedir(d);
+}
+
+static bool exited(int pidfd, int timeout_ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	return poll(&p, 1, timeout_ms) > 0;
+}
+
+static void end_tree(struct sbx_worker *w)
+{
+	if (pidfd_send_signal(w->pidfd, SIGSTOP, NULL, 0) < 0)
+		return;
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_PIDFD, (id_t)w->pidfd, &si, WSTOPPED | WEXITED | WNOWAIT | __WALL) < 0 && errno == EINTR)
+		;
+	if (si.si_code != CLD_STOPPED)
+		return; /* init is gone already: the tree is no longer ours to read */
+	struct tree t = { 0 };
+	for (int round = 0; round < 1000; round++) {
+		t.added = 0;
+		tree_read(&t, w->pid);
+		/* A dead one's children are init's now: only the living are read (t.n grows). */
+		for (size_t i = 0; i < t.n; i++)
+			if (!exited(t.p[i].fd, 0))
+				tree_read(&t, t.p[i].pid);
+		if (t.added == 0)
+			break;
+		/* Let the killed exit, so that the next round finds their orphans under init. */
+		for (size_t i = 0; i < t.n; i++)
+			(void)exited(t.p[i].fd, 100);
+	}
+	for (size_t i = 0; i < t.n; i++)
+		close(t.p[i].fd);
+	free(t.p);
+}
 
 void sbx_worker_kill(struct sbx_worker *w)
 {
-	if (w->pidfd >= 0)
-		(void)pidfd_send_signal(w->pidfd, SIGKILL, NULL, 0);
+	if (w->pidfd < 0)
+		return;
+	if (!w->own_pidns)
+		end_tree(w);
+	(void)pidfd_send_signal(w->pidfd, SIGKILL, NULL, 0);
 }
+
+/* ---- helpers shared by the worker's files ---- */
 
 void sbx_worker_audit(struct sbx_worker *w, const char *request, const char *target, bool granted, int error,
 		      const char *rule)
@@ -429,6 +529,7 @@ int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg,
 		return spawn_failed(w, r, err, ret_err);
 	sbx_plan_launch_view(pp, w, argv, sp[1], sp[0], &lp, &mounts, &landlock);
 	sbx_strlcpy(w->fallback, pp->fb.keys, sizeof(w->fallback));
+	w->own_pidns = pp->fb.clone_flags & CLONE_NEWPID;
 	if ((r = clone_sandbox(w, &lp, pp->fb.clone_flags, err)) < 0)
 		return spawn_failed(w, r, err, ret_err);
 	sbx_close(&sp[1]);

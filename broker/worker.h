@@ -44,6 +44,8 @@ struct sbx_worker {
 
 	pid_t pid;
 	int pidfd;
+	bool own_pidns;                /* false: the fallback left the pid namespace out (the kill
+	                                  then ends init's tree itself, worker.c) */
 	struct event *ev_pid, *ev_timer;
 	struct event *ev_grace;        /* armed by the first forwarded SIGINT/TERM/HUP */
 	struct sbx_cgroup cg;

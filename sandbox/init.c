@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/children.h"
 #include "common/protocol.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT, SIGWINCH };
@@ -147,34 +148,30 @@ static void report(int launch_fd, int status)
 	(void)send(launch_fd, &msg, sizeof(msg), MSG_NOSIGNAL);
 }
 
+static int kill_child(pid_t pid, void *arg)
+{
+	(void)arg;
+	/* Our own child: until we reap it, its pid is not given to another process. */
+	(void)kill(pid, SIGKILL);
+	return 0;
+}
+
 /* Without a pid namespace of our own nothing ends the program's other processes when init
  * exits: as their subreaper, kill every child init has, reap it, and go on with the orphans that
- * fall to it, until none is left. Children are read from /proc/self/task/PID/children; without
- * a /proc to read it from, the broker's notice of the fallback says processes may outlive it. */
+ * fall to it, until none is left. Children are read from /proc/self/task/PID/children, the whole
+ * list by whole numbers (a pid cut at a read's end is never killed as another); without a /proc
+ * to read it from, the broker's kill ends them (broker/worker.c). */
 static void end_descendants(void)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	pid_t self = getpid();
 	for (int round = 0; round < 100000; round++) {
-		char buf[4096];
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-		if (fd >= 0)
-			close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		for (char *p = buf, *end; *p; p = end) {
-			long pid = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			if (pid > 0)
-				(void)kill((pid_t)pid, SIGKILL);
-		}
+		int r = sbx_children_each(0, self, kill_child, NULL);
 		while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
 			;
 		/* ECHILD: none left. 0: some still run (just forked, or not listed yet): again. */
 		if (waitpid(-1, NULL, WNOHANG | __WALL) < 0 && errno == ECHILD)
 			return;
-		if (n <= 0) {
+		if (r < 0) {
 			struct timespec ms = { 0, 1000000 };
 			nanosleep(&ms, NULL);
 		}

@@ -52,6 +52,25 @@ escape_suite() {
 	else
 		fail "$where: the program's leftover processes end with it" "$(show_run)"
 	fi
+	# A kill (a violation, the time limit) ends every process of the program, not init alone:
+	# none is handed to the host to run on, and the stopped call never returns (ENOSYS).
+	local end
+	for end in violation time-limit; do
+		n=$((300000 + RANDOM))
+		local prog="sleep $n & (setsid sleep $n &); sleep 0.3; echo started; python3 -c \"import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0)\"; echo after; sleep $n"
+		local opts=(-q --fallback)
+		[ "$end" = time-limit ] && { opts+=(--time-limit 1); prog="sleep $n & (setsid sleep $n &); echo started; sleep $n"; }
+		run_as "$@" bash -c "$S ${opts[*]} -- /bin/sh -c '$prog'; echo rc=\$?; sleep 0.5; pgrep -fx 'sleep $n' >/dev/null && echo LEFT; pkill -fx 'sleep $n'; true"
+		sleep 0.5
+		local host=; pgrep -fx "sleep $n" >/dev/null && host=yes
+		pkill -fx "sleep $n"
+		if grep -q started <<<"$OUT" && ! grep -Eq 'LEFT|after|returned' <<<"$OUT" && [ -z "$host" ] &&
+			grep -Eq "rc=($( [ "$end" = violation ] && echo 159 || echo '1[0-9][0-9]'))" <<<"$OUT"; then
+			pass "$where: a kill by $end leaves no process of the program running"
+		else
+			fail "$where: a kill by $end leaves no process of the program running" "host: ${host:-none left}" "$(show_run)"
+		fi
+	done
 	run_as "$@" "$S" -q --fallback -- "$P" userns
 	if [ "$RC" = 159 ] || grep -q ': HELD$' <<<"$OUT"; then pass "$where: no nested user namespace"; else fail "$where: no nested user namespace" "$(show_run)"; fi
 	for call in ptrace mount bpf io_uring_setup perf_event_open keyctl setns; do
