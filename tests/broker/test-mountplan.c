@@ -124,8 +124,11 @@ static void want_fixed(const char *passwd, const char *group, bool have_tty)
 	want_add(SBX_MNT_FILE, "/etc/group", group, 0, 0, false);
 	want_add(SBX_MNT_FILE, "/etc/hosts", "127.0.0.1 localhost sbx\n::1 localhost\n", 0, 0, false);
 	want_add(SBX_MNT_FILE, "/etc/hostname", "sbx\n", 0, 0, false);
-	/* The zone file itself, bound read-only (no symlink hop on every localtime()). */
-	char *zone = realpath("/etc/localtime", NULL);
+	/* The zone file itself, bound read-only (no symlink hop on every localtime()). Resolved
+	 * once: want[] keeps the pointer, and every test calls this again. */
+	static char *zone;
+	if (!zone)
+		zone = realpath("/etc/localtime", NULL);
 	if (zone)
 		want_add(SBX_MNT_BIND_RO, "/etc/localtime", zone, 0, 0, true);
 	want_add(SBX_MNT_PROC, "/proc", NULL, 0, 0, false);
@@ -298,6 +301,7 @@ static void refused_paths(void)
 		tap_ok(ok, "%s", cases[i].name);
 		sbx_fs_plan_free(&fs);
 	}
+	sbx_error_free(&err); /* the last case's message */
 }
 
 /* The same path read-only and writable is refused, however it is spelled and in either order;
