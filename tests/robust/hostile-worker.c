@@ -8,6 +8,9 @@
  *   die T             T threads in setsockopt loops, then SIGKILL to itself mid-flight
  *   sockets T         T threads calling socket(AF_PACKET) in a loop: beyond the grant, the
  *                     broker kills the worker (exit status 159 expected)
+ *   random SEED N     N random acts (reproducible from SEED): datagrams of random bytes on the
+ *                     request channel, brokered setsockopt, bind and socket calls with random
+ *                     arguments; the broker answers, refuses or kills: any of those is fine
  * libc and pthreads only. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,6 +67,41 @@ static int run_threads(long t, void *(*fn)(void *))
 	return bad;
 }
 
+static void fill(unsigned *seed, unsigned char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (unsigned char)rand_r(seed);
+}
+
+static int random_acts(unsigned seed, long n)
+{
+	const char *b = getenv("SBX_FD_BROKER");
+	int broker = b ? atoi(b) : -1;
+	unsigned char buf[5000];
+	static const int levels[] = { SOL_SOCKET, SOL_PACKET, 0, 6, 41, 0x7fff };
+	for (long i = 0; i < n; i++) {
+		size_t len = (size_t)rand_r(&seed) % sizeof(buf);
+		fill(&seed, buf, len);
+		switch (rand_r(&seed) % 4) {
+		case 0: /* hostile bytes to the broker: it kills us for the first malformed one */
+			if (broker >= 0)
+				(void)send(broker, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+			break;
+		case 1:
+			(void)setsockopt(fd, levels[rand_r(&seed) % 6], rand_r(&seed) % 128, buf,
+					 (socklen_t)(len % 300));
+			break;
+		case 2:
+			(void)bind(fd, (const struct sockaddr *)buf, (socklen_t)(len % 130));
+			break;
+		default:
+			(void)socket(AF_PACKET, rand_r(&seed) % 16, rand_r(&seed) & 0xffff);
+			break;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3)
@@ -105,5 +143,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "sockets") == 0)
 		return run_threads(a, sockets);
+	if (strcmp(argv[1], "random") == 0)
+		return random_acts((unsigned)a, b);
 	return 2;
 }

@@ -7,18 +7,25 @@
  * (malloc keeps freed pages), and the well-behaved worker served throughout. TAP; root only
  * (a capture grant needs CAP_NET_RAW; the capture is on lo).
  *
+ * Then a soak: for SOAK_SECONDS, one hostile worker after another makes random acts (random
+ * datagrams on the request channel, random brokered calls), each ended however the broker sees
+ * fit, while the well-behaved one is served.
+ *
  *   test-robust HOSTILE-WORKER */
 #include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sbx.h"
 
 #define RSS_MARGIN_KB 1024 /* allocator slack, far below a leak per call or per worker */
+#define SOAK_SECONDS 6
 
 static int n_test, failed;
 
@@ -96,16 +103,17 @@ static int run_one(struct run *r, struct sbx_config *cfg, const char *prog, char
 
 int main(int argc, char **argv)
 {
-	printf("1..8\n");
+	printf("1..9\n");
 	if (geteuid() != 0 || argc != 2) {
-		for (int i = 0; i < 8; i++)
+		for (int i = 0; i < 9; i++)
 			printf("ok %d # SKIP needs root (a capture grant on lo needs CAP_NET_RAW)\n", i + 1);
 		return 0;
 	}
 	const char *prog = argv[1];
 	struct run r = { .base = event_base_new() };
 	struct sbx_config *cfg = NULL;
-	if (!r.base || sbx_config_new(&cfg) < 0 || sbx_config_add_capture(cfg, "CAP", "lo", 0, NULL) < 0) {
+	if (!r.base || sbx_config_new(&cfg) < 0 || sbx_config_add_capture(cfg, "CAP", "lo", 0, NULL) < 0 ||
+	    sbx_config_set_requests(cfg, true) < 0) {
 		printf("Bail out! config\n");
 		return 1;
 	}
@@ -117,7 +125,7 @@ int main(int argc, char **argv)
 	long rss0 = rss_kb();
 
 	/* The well-behaved worker, served beside every hostile one. */
-	char *serve[] = { "hostile-worker", "serve", "8", NULL };
+	char *serve[] = { "hostile-worker", "serve", "20", NULL };
 	struct sbx_error err = SBX_ERROR_INIT;
 	if (sbx_worker_spawn(r.base, cfg, prog, serve, &cb, &r, &r.serve_w, &err) < 0) {
 		printf("Bail out! serve: %s\n", err.message ? err.message : "?");
@@ -143,6 +151,23 @@ int main(int argc, char **argv)
 		snprintf(d, sizeof(d), "kind %d status %d", r.last.kind, r.last.status);
 		ok(r.last.kind == hostile[i].kind && r.last.status == hostile[i].status, hostile[i].what, d);
 	}
+	/* The soak: random hostile workers, one after another, for a bounded time. */
+	time_t soak_end = time(NULL) + SOAK_SECONDS;
+	int soaked = 0, odd = 0;
+	char seed_s[16], odd_d[96] = "";
+	for (unsigned seed = 1; time(NULL) < soak_end; seed++, soaked++) {
+		snprintf(seed_s, sizeof(seed_s), "%u", seed);
+		char *rnd[] = { "hostile-worker", "random", seed_s, "3000", NULL };
+		run_one(&r, cfg, prog, rnd);
+		bool fine = r.last.kind == SBX_EXIT_EXITED || r.last.kind == SBX_EXIT_VIOLATION ||
+			    r.last.kind == SBX_EXIT_KILLED;
+		if (!fine && !odd++)
+			snprintf(odd_d, sizeof(odd_d), "seed %u: kind %d status %d", seed, r.last.kind, r.last.status);
+	}
+	char sd[160];
+	snprintf(sd, sizeof(sd), "%d random workers in %d s%s%s", soaked, SOAK_SECONDS, odd ? "; " : "", odd_d);
+	ok(soaked > 0 && !odd, "soak: random requests and brokered calls end each worker as exited, violation or killed", sd);
+
 	/* The well-behaved one: still running, then its end. */
 	int serve_alive = r.serve.kind == -1;
 	r.done = 0;
