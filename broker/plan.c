@@ -302,7 +302,10 @@ static int plan_landlock_check(struct sbx_plan *p, struct sbx_worker *w, struct 
 	bool dirs = false;
 	for (size_t i = 0; i < w->grants.n; i++)
 		dirs = dirs || w->grants.res[i].kind == SBX_RES_DIR;
+	if (!dirs)
+		return 0;
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "directory grants: Landlock ABI %ld (required)", abi);
 	char why[200];
 	bool fallback = w->cfg->fallback || (w->policy && sbx_policy_fallback(w->policy));
 	int r = sbx_plan_landlock_decide(dirs, abi, fallback, why, sizeof(why));
@@ -336,8 +339,7 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
 
 	if ((r = plan_program(p, w, program, err)) < 0 ||
 	    (r = plan_identity(p, w, err)) < 0 ||
-	    (r = plan_fallback(p, w, err)) < 0 ||
-	    (r = plan_landlock_check(p, w, err)) < 0)
+	    (r = plan_fallback(p, w, err)) < 0)
 		return r;
 	plan_limits(p, w);
 	if ((r = sbx_fs_plan_build(&p->fs, w->cfg, w->policy, p->uid, p->gid, have_tty, err)) < 0) {
@@ -353,7 +355,8 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
 	 * hidden one stays hidden and runs by fd. */
 	p->program_shown = sbx_fs_plan_shows(&p->fs, p->program_path);
 	/* Resources, opened here with the broker's privileges, numbered 3.. inside. */
-	if ((r = sbx_plan_open_grants(p, w, err)) < 0)
+	if ((r = sbx_plan_open_grants(p, w, err)) < 0 ||
+	    (r = plan_landlock_check(p, w, err)) < 0) /* on the grants just opened */
 		return r;
 	sbx_fs_plan_landlock(&p->fs, p->slots, p->slot_grant, p->n_slots, &w->grants);
 	sbx_fallback_fs(&p->fb, &p->fs);

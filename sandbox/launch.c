@@ -477,7 +477,7 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	/* The filter need not allow write(2): the steps after it are traced before it. */
 	begin(SBX_STEP_SECCOMP);
 	if (plan->forbid_setid && (r = sbx_setid_forbid()) < 0)
-		fail(r, "the set-id guard of the idmapped paths");
+		fail(r, "the set-id guard of the writable paths");
 	if (plan->seccomp)
 		trace("loading the seccomp filter; exec follows");
 	announce(SBX_STEP_HANDOFF);

@@ -207,6 +207,13 @@ def main():
     # The cost of the grant-dependent filter: none for a worker without a directory grant.
     r = run([sbx, "-v", "--", "true"])
     tap.ok(b"compiled at build time" in r.stderr, "no directory grant: the build-time default filter", show(r))
+    # Landlock is required with a directory grant: the check runs on the grants the plan opened
+    # (it once ran before them and never saw one), and only then.
+    r = run([sbx, "-v", "--dir", "d=/usr/share:r", "--", "true"])
+    tap.ok(r.returncode == 0 and b"directory grants: Landlock ABI" in r.stderr,
+           "a directory grant: Landlock's presence is checked", show(r))
+    r = run([sbx, "-v", "--", "true"])
+    tap.ok(b"directory grants: Landlock ABI" not in r.stderr, "no directory grant: no Landlock check", show(r))
     r = run([sbx, "policy", "explain", "default"])
     tap.ok(b"openat: broker if dir else allow" in r.stdout, "sbx policy explain default shows the brokered opens",
            show(r))
