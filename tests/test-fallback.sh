@@ -8,17 +8,11 @@
 # programs under --fallback, and an escape suite (probe.c) that must hold under --fallback.
 source "$(dirname "$0")/lib.sh"
 
-T=$(mktemp -d /tmp/sbx-fallback-XXXXXX)
-chmod 755 "$T"
-at_exit "rm -rf '$T'"
-mkdir -p "$T/cwd" "$T/bin" "$T/host"
-cp "$SBX" "$PROBE" "$T/bin/"
-chmod 755 "$T/bin" "$T/bin/"*
+# lib.sh's own temporary folder (removed at exit), with its copies of sbx and the probe ($S, $P).
+mkdir -p "$T/host"
 echo HOSTSECRET >"$T/host/secret"
 chmod -R a+rX "$T/host"
 chmod 777 "$T/host"
-S=$T/bin/sbx
-P=$T/bin/probe
 RUNAS=()
 
 # A listener on the host's loopback and a process of the worker's uid to signal.
