@@ -4,11 +4,15 @@
  *
  *   pool latency N      N jobs of /bin/true one after another through one pool; prints
  *                       RESULT pool MEDIAN_US P10_US P90_US (spawn until the exit callback)
+ *   pool warm N         the same with a ready worker (sbx_pool_keep_ready): each job is timed
+ *                       once the pool has one ready, as a service between requests would;
+ *                       prints RESULT warm MEDIAN_US P10_US P90_US
  *   pool rss N          N live workers (/bin/sleep 30) at once; prints RESULT rss KIB, the
  *                       broker's VmRSS with all of them running, then kills them
  */
 #include <event2/event.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +45,13 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int latency(struct event_base *base, struct sbx_pool *pool, int n)
+static int latency(struct event_base *base, struct sbx_pool *pool, int n, bool warm)
 {
+	struct sbx_error kerr = SBX_ERROR_INIT;
+	if (warm && sbx_pool_keep_ready(pool, "/bin/true", 1, &kerr) < 0) {
+		fprintf(stderr, "keep_ready: %s\n", kerr.message);
+		return 1;
+	}
 	char *argv[] = { "/bin/true", NULL };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int stdio[3] = { null, null, null };
@@ -50,6 +59,8 @@ static int latency(struct event_base *base, struct sbx_pool *pool, int n)
 	for (int i = -5; i < n; i++) { /* 5 unrecorded warm-up rounds */
 		struct sbx_error err = SBX_ERROR_INIT;
 		struct sbx_worker *w;
+		while (warm && sbx_pool_ready(pool) < 1)
+			event_base_loop(base, EVLOOP_ONCE);
 		double t0 = now_us();
 		if (sbx_pool_spawn(pool, argv[0], argv, stdio, &callbacks, base, &w, &err) < 0) {
 			fprintf(stderr, "spawn: %s\n", err.message);
@@ -63,7 +74,7 @@ static int latency(struct event_base *base, struct sbx_pool *pool, int n)
 		sbx_worker_free(w);
 	}
 	qsort(us, (size_t)n, sizeof(*us), cmp);
-	printf("RESULT pool %.0f %.0f %.0f\n", us[n / 2], us[n / 10], us[n * 9 / 10]);
+	printf("RESULT %s %.0f %.0f %.0f\n", warm ? "warm" : "pool", us[n / 2], us[n / 10], us[n * 9 / 10]);
 	free(us);
 	close(null);
 	return 0;
@@ -108,7 +119,7 @@ static int rss(struct event_base *base, struct sbx_pool *pool, int n)
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: pool latency|rss N\n");
+		fprintf(stderr, "usage: pool latency|warm|rss N\n");
 		return 2;
 	}
 	int n = atoi(argv[2]);
@@ -121,7 +132,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "pool: %s\n", sbx_pool_shares_netns(pool) ? "shared network namespace" : "a network namespace per job");
-	int r = strcmp(argv[1], "rss") == 0 ? rss(base, pool, n) : latency(base, pool, n);
+	int r = strcmp(argv[1], "rss") == 0 ? rss(base, pool, n) : latency(base, pool, n, strcmp(argv[1], "warm") == 0);
 	sbx_pool_free(pool);
 	sbx_config_free(cfg);
 	event_base_free(base);

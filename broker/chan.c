@@ -27,8 +27,9 @@ static int refuse(const char **why, const char *what)
 /* The state a valid message leads to (the table in common/protocol.h says which are valid). */
 static enum sbx_launch_state next_state(const struct sbx_launch_msg *m)
 {
-	return m->type == SBX_LAUNCH_EXEC ? SBX_LAUNCH_STATE_RUNNING
+	return m->type == SBX_LAUNCH_EXEC    ? SBX_LAUNCH_STATE_RUNNING
 	       : m->type == SBX_LAUNCH_ERROR ? SBX_LAUNCH_STATE_FAILED
+	       : m->type == SBX_LAUNCH_READY ? SBX_LAUNCH_STATE_READY
 					      : SBX_LAUNCH_STATE_ENDED;
 }
 
@@ -47,8 +48,9 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 	static const char zero[SBX_LAUNCH_DETAIL_MAX];
 	bool error_fields = m.step || m.error || memcmp(m.detail, zero, sizeof(zero)) != 0;
 	if ((m.type != SBX_LAUNCH_ERROR && error_fields) || (m.type != SBX_LAUNCH_STATUS && m.status) ||
-	    (m.type != SBX_LAUNCH_EXEC && m.listener))
-		if (m.type == SBX_LAUNCH_ERROR || m.type == SBX_LAUNCH_EXEC || m.type == SBX_LAUNCH_STATUS)
+	    (m.type != SBX_LAUNCH_EXEC && m.type != SBX_LAUNCH_READY && m.listener))
+		if (m.type == SBX_LAUNCH_ERROR || m.type == SBX_LAUNCH_EXEC || m.type == SBX_LAUNCH_STATUS ||
+		    m.type == SBX_LAUNCH_READY)
 			return refuse(why, "field set that the message type does not carry");
 	switch (m.type) {
 	case SBX_LAUNCH_ERROR:
@@ -56,7 +58,7 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 			return refuse(why, "fd passed with ERROR");
 		if (m.step == SBX_STEP_NONE || m.step >= SBX_STEP_MAX_ || m.error <= 0 || m.error > 4095)
 			return refuse(why, "malformed ERROR");
-		if (state == SBX_LAUNCH_STATE_RUNNING && m.step != SBX_STEP_EXEC)
+		if (state == SBX_LAUNCH_STATE_RUNNING && m.step != SBX_STEP_EXEC && m.step != SBX_STEP_JOB)
 			return refuse(why, "setup ERROR after EXEC");
 		break;
 	case SBX_LAUNCH_EXEC:
@@ -70,13 +72,20 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 		if (n_fds)
 			return refuse(why, "fd passed with STATUS");
 		break;
+	case SBX_LAUNCH_READY:
+		if (n_fds)
+			return refuse(why, "fd passed with READY");
+		if (seccomp ? m.listener < 0 : m.listener != 0)
+			return refuse(why, seccomp ? "READY names no listener" : "READY names a listener without seccomp");
+		break;
 	default:
 		return refuse(why, "unknown message type");
 	}
 	if (!(sbx_launch_allowed[state] & (1u << m.type)))
-		return refuse(why, m.type == SBX_LAUNCH_ERROR  ? "ERROR out of state"
-				   : m.type == SBX_LAUNCH_EXEC ? "EXEC out of state"
-							       : "STATUS out of state");
+		return refuse(why, m.type == SBX_LAUNCH_ERROR    ? "ERROR out of state"
+				   : m.type == SBX_LAUNCH_EXEC   ? "EXEC out of state"
+				   : m.type == SBX_LAUNCH_READY  ? "READY out of state"
+								 : "STATUS out of state");
 	*out = m;
 	*next = next_state(&m);
 	return 0;
@@ -130,6 +139,26 @@ static int take_listener(struct sbx_worker *w, pid_t pid, int fd)
 	return 0;
 }
 
+/* A ready worker's mount namespace, held until the worker is freed: when its init exits, the
+ * kernel then has no mounts to tear down before the broker learns of the exit (about a third
+ * of a warm job's latency, docs/sandbox.md "Ready workers"); they go when the caller frees the
+ * worker. Nothing can enter it: no process is left in it, and the fd is the broker's. pid (the
+ * sender of READY, which made itself dumpable for the handoff) must be init's child, checked
+ * as take_listener() does. Best effort: without it the teardown happens at init's exit. */
+static void hold_mntns(struct sbx_worker *w, pid_t pid)
+{
+	if (pid <= 0 || w->mntns_fd >= 0 || !w->own_mntns)
+		return;
+	_cleanup_close_ int pidfd = pidfd_open(pid, 0);
+	if (pidfd < 0 || sbx_parent_of(pid) != w->pid)
+		return;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && pidfd_send_signal(pidfd, 0, NULL, 0) == 0)
+		w->mntns_fd = sbx_steal_fd(&fd);
+}
+
 /* Record what a decoded message says; pid: its sender's (SCM_CREDENTIALS), 0 when unknown. */
 static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pid)
 {
@@ -142,6 +171,7 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pi
 		memcpy(f->err_detail, m->detail, sizeof(f->err_detail));
 		break;
 	case SBX_LAUNCH_EXEC:
+	case SBX_LAUNCH_READY:
 		if (w->seccomp) {
 			int r = take_listener(w, pid, m->listener);
 			if (r < 0) {
@@ -151,6 +181,8 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pi
 			}
 		}
 		sbx_nsrecord_start(w); /* every namespace exists now */
+		if (m->type == SBX_LAUNCH_READY)
+			hold_mntns(w, pid);
 		break;
 	case SBX_LAUNCH_STATUS:
 		f->have_status = true;
@@ -177,7 +209,12 @@ bool sbx_chan_drain(struct sbx_worker *w)
 			protocol_violation(w, why);
 		} else {
 			apply(w, &m, rv.pid);
+			/* A ready worker whose job was sent while it prepared goes straight on. */
+			if (m.type == SBX_LAUNCH_READY && w->job_sent)
+				next = SBX_LAUNCH_STATE_RUNNING;
 			w->chan.state = next;
+			if (m.type == SBX_LAUNCH_READY && w->on_ready)
+				w->on_ready(w);
 		}
 		sbx_recv_close(&rv); /* no valid message carries an fd */
 		if (w->listener.fd >= 0 && !w->listener.ev && sbx_listener_watch(w) < 0)

@@ -145,6 +145,13 @@ SBX_EXPORT int sbx_policy_new_default(struct sbx_policy **ret, struct sbx_error 
 	return 0;
 }
 
+/* Every setter: ready workers made before (a pool's) no longer match (pool.c). */
+static void sbx_config_changed(struct sbx_config *cfg)
+{
+	if (cfg)
+		cfg->generation++;
+}
+
 SBX_EXPORT int sbx_config_new(struct sbx_config **ret)
 {
 	if (!ret)
@@ -185,6 +192,7 @@ SBX_EXPORT void sbx_config_free(struct sbx_config *cfg)
 
 SBX_EXPORT int sbx_config_set_policy(struct sbx_config *cfg, struct sbx_policy *policy)
 {
+	sbx_config_changed(cfg);
 	if (!cfg)
 		return -EINVAL;
 	sbx_policy_free(cfg->policy);
@@ -196,6 +204,7 @@ SBX_EXPORT int sbx_config_set_policy(struct sbx_config *cfg, struct sbx_policy *
 
 SBX_EXPORT int sbx_config_add_path(struct sbx_config *cfg, const char *path, bool writable)
 {
+	sbx_config_changed(cfg);
 	if (!cfg || !path || path[0] != '/')
 		return -EINVAL;
 	if (cfg->n_paths >= 64)
@@ -213,6 +222,7 @@ SBX_EXPORT int sbx_config_add_path(struct sbx_config *cfg, const char *path, boo
 
 SBX_EXPORT int sbx_config_set_time_limit_ms(struct sbx_config *cfg, uint64_t ms)
 {
+	sbx_config_changed(cfg);
 	if (!cfg)
 		return -EINVAL;
 	cfg->time_limit_ms = ms ? ms : SBX_UNSET;
@@ -221,6 +231,7 @@ SBX_EXPORT int sbx_config_set_time_limit_ms(struct sbx_config *cfg, uint64_t ms)
 
 SBX_EXPORT int sbx_config_set_kill_after_ms(struct sbx_config *cfg, uint64_t ms)
 {
+	sbx_config_changed(cfg);
 	if (!cfg)
 		return -EINVAL;
 	cfg->kill_after_ms = ms;
@@ -229,6 +240,7 @@ SBX_EXPORT int sbx_config_set_kill_after_ms(struct sbx_config *cfg, uint64_t ms)
 
 SBX_EXPORT int sbx_config_set_memory_limit(struct sbx_config *cfg, uint64_t bytes)
 {
+	sbx_config_changed(cfg);
 	if (!cfg || (bytes && bytes < (1 << 20)))
 		return -EINVAL; /* below 1 MiB not even the dynamic loader fits */
 	cfg->memory = bytes ? bytes : SBX_UNSET;
@@ -237,6 +249,7 @@ SBX_EXPORT int sbx_config_set_memory_limit(struct sbx_config *cfg, uint64_t byte
 
 SBX_EXPORT int sbx_config_set_pids_limit(struct sbx_config *cfg, uint64_t n)
 {
+	sbx_config_changed(cfg);
 	if (!cfg)
 		return -EINVAL;
 	cfg->pids = n ? n : SBX_UNSET;
@@ -245,6 +258,7 @@ SBX_EXPORT int sbx_config_set_pids_limit(struct sbx_config *cfg, uint64_t n)
 
 SBX_EXPORT int sbx_config_set_seccomp(struct sbx_config *cfg, bool enabled)
 {
+	sbx_config_changed(cfg);
 	if (!cfg)
 		return -EINVAL;
 	cfg->seccomp = enabled;
@@ -253,6 +267,7 @@ SBX_EXPORT int sbx_config_set_seccomp(struct sbx_config *cfg, bool enabled)
 
 SBX_EXPORT int sbx_config_set_fallback(struct sbx_config *cfg, bool enabled)
 {
+	sbx_config_changed(cfg);
 	if (!cfg)
 		return -EINVAL;
 	cfg->fallback = enabled;
@@ -261,6 +276,7 @@ SBX_EXPORT int sbx_config_set_fallback(struct sbx_config *cfg, bool enabled)
 
 SBX_EXPORT int sbx_config_set_host_id(struct sbx_config *cfg, uid_t uid, gid_t gid)
 {
+	sbx_config_changed(cfg);
 	/* Never host root, and never the overflow/invalid ids. */
 	if (!cfg || uid == 0 || gid == 0 || uid == (uid_t)-1 || gid == (gid_t)-1)
 		return -EINVAL;
@@ -272,6 +288,7 @@ SBX_EXPORT int sbx_config_set_host_id(struct sbx_config *cfg, uid_t uid, gid_t g
 
 SBX_EXPORT int sbx_config_set_learn(struct sbx_config *cfg, bool learn)
 {
+	sbx_config_changed(cfg);
 	if (!cfg)
 		return -EINVAL;
 	cfg->learn = learn;
@@ -280,6 +297,7 @@ SBX_EXPORT int sbx_config_set_learn(struct sbx_config *cfg, bool learn)
 
 SBX_EXPORT int sbx_config_set_log(struct sbx_config *cfg, sbx_log_fn fn, void *userdata)
 {
+	sbx_config_changed(cfg);
 	if (!cfg)
 		return -EINVAL;
 	cfg->log = fn;
@@ -289,6 +307,7 @@ SBX_EXPORT int sbx_config_set_log(struct sbx_config *cfg, sbx_log_fn fn, void *u
 
 SBX_EXPORT int sbx_config_set_verbose(struct sbx_config *cfg, bool verbose)
 {
+	sbx_config_changed(cfg);
 	if (!cfg)
 		return -EINVAL;
 	cfg->verbose = verbose;
@@ -328,6 +347,7 @@ static int add_resource(struct sbx_config *cfg, const struct sbx_resource *tmpl,
 
 SBX_EXPORT int sbx_config_add_file(struct sbx_config *cfg, const char *name, const char *path, unsigned access)
 {
+	sbx_config_changed(cfg);
 	if (!path || !access || (access & ~SBX_RES_ACCESS_ALL) ||
 	    ((access & (SBX_ACCESS_CREATE | SBX_ACCESS_TRUNC)) && !(access & SBX_ACCESS_WRITE)))
 		return -EINVAL;
@@ -340,6 +360,7 @@ SBX_EXPORT int sbx_config_add_file(struct sbx_config *cfg, const char *name, con
 SBX_EXPORT int sbx_config_add_dir(struct sbx_config *cfg, const char *name, const char *path, unsigned access,
 				  const char *pattern)
 {
+	sbx_config_changed(cfg);
 	if (!path || (access & ~SBX_RES_ACCESS_ALL))
 		return -EINVAL;
 	struct sbx_resource t;
@@ -351,6 +372,7 @@ SBX_EXPORT int sbx_config_add_dir(struct sbx_config *cfg, const char *name, cons
 SBX_EXPORT int sbx_config_add_capture(struct sbx_config *cfg, const char *name, const char *iface, unsigned flags,
 				      const char *filter)
 {
+	sbx_config_changed(cfg);
 	if (flags & ~(SBX_CAPTURE_PROMISC | SBX_CAPTURE_TX))
 		return -EINVAL;
 	struct sbx_resource t;
@@ -362,6 +384,7 @@ SBX_EXPORT int sbx_config_add_capture(struct sbx_config *cfg, const char *name, 
 
 SBX_EXPORT int sbx_config_add_socket(struct sbx_config *cfg, const char *name, const char *address, bool listen)
 {
+	sbx_config_changed(cfg);
 	if (!address)
 		return -EINVAL;
 	struct sbx_resource t;
@@ -371,6 +394,7 @@ SBX_EXPORT int sbx_config_add_socket(struct sbx_config *cfg, const char *name, c
 
 SBX_EXPORT int sbx_config_add_fd(struct sbx_config *cfg, const char *name, int fd)
 {
+	sbx_config_changed(cfg);
 	if (fd < 0)
 		return -EBADF;
 	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -387,6 +411,7 @@ SBX_EXPORT int sbx_config_add_fd(struct sbx_config *cfg, const char *name, int f
 
 SBX_EXPORT int sbx_config_set_requests(struct sbx_config *cfg, bool enabled)
 {
+	sbx_config_changed(cfg);
 	if (!cfg)
 		return -EINVAL;
 	cfg->requests = enabled;
@@ -395,6 +420,7 @@ SBX_EXPORT int sbx_config_set_requests(struct sbx_config *cfg, bool enabled)
 
 SBX_EXPORT int sbx_config_set_id_range(struct sbx_config *cfg, uid_t uid_base, gid_t gid_base, uint32_t count)
 {
+	sbx_config_changed(cfg);
 	if (!cfg || uid_base == 0 || gid_base == 0 || count == 0 || (uint64_t)uid_base + count > UINT32_MAX ||
 	    (uint64_t)gid_base + count > UINT32_MAX)
 		return -EINVAL;
@@ -407,6 +433,7 @@ SBX_EXPORT int sbx_config_set_id_range(struct sbx_config *cfg, uid_t uid_base, g
 
 SBX_EXPORT int sbx_config_set_subid(struct sbx_config *cfg, const char *name)
 {
+	sbx_config_changed(cfg);
 	uid_t u;
 	gid_t g;
 	uint32_t n;

@@ -19,6 +19,8 @@ struct sbx_path_grant {
 };
 
 struct sbx_config {
+	unsigned generation;              /* bumped by every setter (config.c): a pool's ready
+	                                     workers made with another are not used */
 	struct sbx_policy *policy;        /* owned; NULL: the built-in default */
 	struct sbx_path_grant *paths;     /* owned */
 	size_t n_paths;

@@ -229,13 +229,24 @@ void sbx_plan_memory_bound(const struct sbx_plan *p, bool memory_group, char *bu
 
 /* A read-only regular file on stdin (or 1, 2) could otherwise be reopened for writing through
  * /proc/self/fd/0 by a worker that owns it: note its path, the sandbox reopens it read-only. */
+static bool ro_regular(int fd, struct stat *st)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && (fl & O_ACCMODE) == O_RDONLY && fstat(fd, st) == 0 && S_ISREG(st->st_mode);
+}
+
+bool sbx_plan_stdio_plain(int fd)
+{
+	struct stat st;
+	return !isatty(fd) && !ro_regular(fd, &st);
+}
+
 static int plan_stdio(struct sbx_plan *p, const struct sbx_worker *w, struct sbx_error *err)
 {
 	for (int i = 0; i < 3; i++) {
 		struct stat st, again;
 		int fd = w->stdio[i] >= 0 ? w->stdio[i] : i; /* a job's own, else the caller's */
-		int fl = fcntl(fd, F_GETFL);
-		if (fl < 0 || (fl & O_ACCMODE) != O_RDONLY || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		if (!ro_regular(fd, &st))
 			continue;
 		char link[64];
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -408,7 +419,8 @@ void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, 
 		.stdio_ro_path = { p->stdio_ro[0], p->stdio_ro[1], p->stdio_ro[2] },
 		.stdio = { w->stdio[0], w->stdio[1], w->stdio[2] },
 		.netns_shared = w->netns_fd >= 0,
-		.argv = argv,
+		.argv = w->deferred ? NULL : argv,
+		.deferred_job = w->deferred,
 		.envp = p->envp,
 		.uid = p->uid,
 		.gid = p->gid,

@@ -47,6 +47,10 @@ struct sbx_plan {
 int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program, struct sbx_error *err);
 
 /* The sandbox side's view of the plan (pointers into p and w). */
+/* Whether the plan treats stdio fd like any other: not a terminal (which changes the mounts),
+ * not a read-only regular file (reopened read-only inside). A ready worker's job needs all
+ * three plain (pool.c). */
+bool sbx_plan_stdio_plain(int fd);
 void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, char *const argv[], int launch_fd,
 			  int broker_fd, struct sbx_launch_plan *out, struct sbx_mount_plan *mounts,
 			  struct sbx_ll_plan *landlock);

@@ -11,11 +11,20 @@
  *    that another could reach; not in learn mode, which lets every call through);
  *  - Landlock ABI 6 (abstract unix sockets scoped to each job's own domain);
  *  - CAP_SYS_ADMIN in the broker's own user namespace: a thread enters the namespace with
- *    setns() around the clone, and setns() asks for it. An unprivileged broker cannot. */
+ *    setns() around the clone, and setns() asks for it. An unprivileged broker cannot.
+ *
+ * Ready workers (sbx_pool_keep_ready): whole workers started ahead of their jobs, each for one
+ * job only, on the caller's loop while it is idle. Each has its own namespaces, root, cgroup
+ * and program's process exactly as a cold launch makes them; the program's process waits
+ * before its filter (SBX_STEP_JOB) until a job brings its arguments and stdio. What a ready
+ * worker cannot know ahead decides when a job starts cold instead: another program, a
+ * configuration changed since (its generation), stdio the plan treats specially (a terminal,
+ * a read-only regular file), arguments that do not fit SBX_LAUNCH_JOB. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,11 +34,26 @@
 #include "common/util.h"
 #include "sandbox/landlock.h"
 
+#include "broker/plan.h"
+
+/* At most this many ready workers: each holds a cgroup, a few fds and two processes. */
+#define POOL_READY_MAX 64
+/* Ready workers that end before READY, in a row, after which the pool stops making them. */
+#define POOL_READY_FAILURES 3
+
 struct sbx_pool {
 	struct event_base *base;
 	const struct sbx_config *cfg; /* borrowed */
 	int netns_fd;                 /* the shared empty namespace, -1: one per worker */
 	int host_netns_fd;            /* the creating thread's own */
+
+	char *ready_program;          /* what the ready workers run (sbx_pool_keep_ready) */
+	unsigned want;                /* how many to keep; 0: none */
+	struct sbx_worker *ready[POOL_READY_MAX]; /* unstarted, in the order they were made */
+	size_t n_ready;
+	unsigned failures;            /* ended before READY, in a row */
+	struct event *ev_refill;      /* makes one ready worker per loop iteration */
+	int devnull;                  /* a ready worker's stdio until its job */
 };
 
 /* Checked again at each spawn: the caller may change the configuration between jobs. */
@@ -66,6 +90,168 @@ static int make_netns(struct sbx_pool *pool, struct sbx_error *err)
 	return 0;
 }
 
+/* ---- ready workers ---- */
+
+static void drop_ready(struct sbx_pool *pool, size_t i)
+{
+	struct sbx_worker *w = pool->ready[i];
+	memmove(&pool->ready[i], &pool->ready[i + 1], (pool->n_ready - i - 1) * sizeof(pool->ready[0]));
+	pool->n_ready--;
+	w->pool_data = NULL;
+	w->on_ready = NULL;
+	sbx_worker_free(w); /* kills and reaps one that still runs */
+}
+
+static void drop_all_ready(struct sbx_pool *pool)
+{
+	while (pool->n_ready)
+		drop_ready(pool, pool->n_ready - 1);
+}
+
+static void schedule_refill(struct sbx_pool *pool)
+{
+	static const struct timeval now = { 0, 0 };
+	if (pool->ev_refill && pool->n_ready < pool->want)
+		(void)evtimer_add(pool->ev_refill, &now);
+}
+
+static void stop_ready(struct sbx_pool *pool, const char *why)
+{
+	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_NOTICE,
+		 "pool: no more ready workers (%s); jobs start cold", why);
+	pool->want = 0;
+	drop_all_ready(pool);
+}
+
+static void on_worker_ready(struct sbx_worker *w)
+{
+	struct sbx_pool *pool = w->pool_data;
+	if (pool)
+		pool->failures = 0;
+}
+
+/* A ready worker ended before its job (killed, out of memory, a failed setup): replaced,
+ * unless they keep failing. Freeing it here is allowed (sbx.h). */
+static void on_ready_exit(struct sbx_worker *w, const struct sbx_exit *e, void *userdata)
+{
+	struct sbx_pool *pool = userdata;
+	bool was_ready = w->chan.state == SBX_LAUNCH_STATE_READY;
+	for (size_t i = 0; i < pool->n_ready; i++)
+		if (pool->ready[i] == w) {
+			sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_NOTICE,
+				 "pool: a ready worker ended before its job: %s", e->message[0] ? e->message : "no reason");
+			char why[256];
+			snprintf(why, sizeof(why), "they end before their job: %s", e->message);
+			drop_ready(pool, i);
+			if (!was_ready && ++pool->failures >= POOL_READY_FAILURES)
+				stop_ready(pool, why);
+			schedule_refill(pool);
+			return;
+		}
+}
+
+static int make_ready(struct sbx_pool *pool, struct sbx_error *err)
+{
+	static const struct sbx_callbacks cb = { .size = sizeof(cb), .exit = on_ready_exit };
+	char *argv[] = { pool->ready_program, NULL };
+	struct sbx_spawn_opts opts = { .stdio = { pool->devnull, pool->devnull, pool->devnull },
+				       .netns_fd = policy_may_share(pool->cfg) ? pool->netns_fd : -1,
+				       .host_netns_fd = pool->host_netns_fd,
+				       .deferred = true };
+	struct sbx_worker *w;
+	int r = sbx_worker_spawn_opts(pool->base, pool->cfg, pool->ready_program, argv, &opts, &cb, pool, &w, err);
+	if (r < 0)
+		return r;
+	w->on_ready = on_worker_ready;
+	w->pool_data = pool;
+	pool->ready[pool->n_ready++] = w;
+	return 0;
+}
+
+static void on_refill(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct sbx_pool *pool = arg;
+	if (pool->n_ready >= pool->want)
+		return;
+	struct sbx_error err = SBX_ERROR_INIT;
+	if (make_ready(pool, &err) < 0) {
+		stop_ready(pool, err.message ? err.message : "cannot start one");
+		sbx_error_free(&err);
+		return;
+	}
+	schedule_refill(pool); /* one per loop iteration: the caller's events go between */
+}
+
+/* The ready worker a job of program may take, or NULL. Ready ones first, then ones still
+ * preparing (the job waits in their channel until they are). */
+static struct sbx_worker *take_ready(struct sbx_pool *pool, const char *program, const int stdio[3])
+{
+	if (!pool->n_ready || strcmp(program, pool->ready_program) != 0)
+		return NULL;
+	for (int fd = 0; fd < 3; fd++)
+		if (!sbx_plan_stdio_plain(stdio && stdio[fd] >= 0 ? stdio[fd] : fd))
+			return NULL;
+	if (pool->ready[0]->generation != pool->cfg->generation) {
+		drop_all_ready(pool); /* made with a configuration that changed since */
+		schedule_refill(pool);
+		return NULL;
+	}
+	size_t pick = 0;
+	for (size_t i = 0; i < pool->n_ready; i++)
+		if (pool->ready[i]->chan.state == SBX_LAUNCH_STATE_READY) {
+			pick = i;
+			break;
+		}
+	struct sbx_worker *w = pool->ready[pick];
+	memmove(&pool->ready[pick], &pool->ready[pick + 1], (pool->n_ready - pick - 1) * sizeof(pool->ready[0]));
+	pool->n_ready--;
+	return w;
+}
+
+SBX_EXPORT int sbx_pool_keep_ready(struct sbx_pool *pool, const char *program, unsigned n, struct sbx_error *err)
+{
+	if (!pool || (n && !program) || n > POOL_READY_MAX) {
+		sbx_error_set(err, -EINVAL, n > POOL_READY_MAX ? "at most %d ready workers" : "invalid argument",
+			      POOL_READY_MAX);
+		return -EINVAL;
+	}
+	if (n && (!pool->ready_program || strcmp(program, pool->ready_program) != 0)) {
+		char *copy = strdup(program);
+		if (!copy) {
+			sbx_error_set(err, -ENOMEM, "out of memory");
+			return -ENOMEM;
+		}
+		drop_all_ready(pool);
+		free(pool->ready_program);
+		pool->ready_program = copy;
+	}
+	if (n && pool->devnull < 0 && (pool->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+		int r = -errno;
+		sbx_error_set(err, r, "/dev/null: %s", strerror(-r));
+		return r;
+	}
+	if (n && !pool->ev_refill && !(pool->ev_refill = evtimer_new(pool->base, on_refill, pool))) {
+		sbx_error_set(err, -ENOMEM, "out of memory");
+		return -ENOMEM;
+	}
+	pool->want = n;
+	pool->failures = 0;
+	while (pool->n_ready > n)
+		drop_ready(pool, pool->n_ready - 1);
+	schedule_refill(pool);
+	return 0;
+}
+
+SBX_EXPORT unsigned sbx_pool_ready(const struct sbx_pool *pool)
+{
+	unsigned n = 0;
+	for (size_t i = 0; pool && i < pool->n_ready; i++)
+		n += pool->ready[i]->chan.state == SBX_LAUNCH_STATE_READY;
+	return n;
+}
+
 SBX_EXPORT int sbx_pool_new(struct event_base *base, const struct sbx_config *cfg, struct sbx_pool **ret,
 			    struct sbx_error *ret_err)
 {
@@ -79,7 +265,7 @@ SBX_EXPORT int sbx_pool_new(struct event_base *base, const struct sbx_config *cf
 		sbx_error_set(ret_err, -ENOMEM, "out of memory");
 		return -ENOMEM;
 	}
-	*pool = (struct sbx_pool){ .base = base, .cfg = cfg, .netns_fd = -1, .host_netns_fd = -1 };
+	*pool = (struct sbx_pool){ .base = base, .cfg = cfg, .netns_fd = -1, .host_netns_fd = -1, .devnull = -1 };
 	int r = may_share(cfg) ? make_netns(pool, &error) : 0;
 	if (r < 0) {
 		sbx_error_move(ret_err, &error);
@@ -106,6 +292,23 @@ SBX_EXPORT int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *
 		sbx_error_set(err, -EINVAL, "invalid argument");
 		return -EINVAL;
 	}
+	struct sbx_worker *w = program && argv && argv[0] && ret ? take_ready(pool, program, stdio) : NULL;
+	if (w) {
+		struct sbx_error start_err = SBX_ERROR_INIT;
+		int r = sbx_worker_start_job(w, argv, stdio, cb, userdata, &start_err);
+		schedule_refill(pool);
+		if (r == 0) {
+			*ret = w;
+			return 0;
+		}
+		/* Arguments too long for a job, or the worker just ended: this job starts cold. */
+		sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG, "pool: %s; starting the job cold",
+			 start_err.message ? start_err.message : strerror(-r));
+		sbx_error_free(&start_err);
+		w->pool_data = NULL;
+		w->on_ready = NULL;
+		sbx_worker_free(w);
+	}
 	struct sbx_spawn_opts opts = { .stdio = { -1, -1, -1 },
 				       .netns_fd = policy_may_share(pool->cfg) ? pool->netns_fd : -1,
 				       .host_netns_fd = pool->host_netns_fd };
@@ -118,6 +321,12 @@ SBX_EXPORT void sbx_pool_free(struct sbx_pool *pool)
 {
 	if (!pool)
 		return;
+	pool->want = 0;
+	drop_all_ready(pool);
+	if (pool->ev_refill)
+		event_free(pool->ev_refill);
+	free(pool->ready_program);
+	sbx_close(&pool->devnull);
 	sbx_close(&pool->netns_fd);
 	sbx_close(&pool->host_netns_fd);
 	free(pool);

@@ -79,6 +79,16 @@ struct sbx_worker {
 	struct sbx_exit_report exit;   /* decided from facts once the worker is reaped; its
 	                                  strings live as long as the worker (sbx.h) */
 	struct sbx_nsrecord rec;       /* the namespace record and state entry (nsrecord.c) */
+
+	/* A ready worker (pool.c): made before its job, which sbx_worker_start_job() gives it. */
+	bool deferred;                 /* made ready: the arguments and stdio come with the job */
+	bool job_sent;                 /* SBX_LAUNCH_JOB is on its way: the caller's from now on */
+	uint64_t time_ms;              /* its time limit, armed when the job starts */
+	unsigned generation;           /* cfg->generation it was made with */
+	void (*on_ready)(struct sbx_worker *w); /* its program's process said READY (pool.c) */
+	void *pool_data;               /* the pool's, while it holds the worker */
+	bool own_mntns;                /* the plan made a mount namespace (not the fallback's) */
+	int mntns_fd;                  /* a ready worker's, held until freed (chan.c); -1: none */
 	char fallback[192];            /* the layers the fallback left out (sbx_worker_fallback) */
 };
 
@@ -88,11 +98,19 @@ struct sbx_spawn_opts {
 	int stdio[3];                  /* the job's stdin, stdout, stderr (borrowed); -1: the caller's */
 	int netns_fd;                  /* an empty network namespace to clone into (borrowed); -1: none */
 	int host_netns_fd;             /* the calling thread's own, returned to after the clone */
+	bool deferred;                 /* a ready worker: argv is ignored, stdio should be /dev/null;
+	                                  sbx_worker_start_job() gives it its job */
 };
 int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg, const char *program,
 			  char *const argv[], const struct sbx_spawn_opts *opts, const struct sbx_callbacks *cb,
 			  void *userdata, struct sbx_worker **ret, struct sbx_error *ret_err);
 void sbx_worker_kill(struct sbx_worker *w);
+/* A ready worker's job: argv, stdio (-1: the caller's own fd), the caller's callbacks from now
+ * on. The time limit starts now. -EINVAL when w is not a ready worker or already has its job,
+ * -E2BIG when argv does not fit SBX_LAUNCH_JOB (the caller starts the job cold instead), -ESRCH
+ * when it is gone. On any failure the worker is still the pool's, without its job. */
+int sbx_worker_start_job(struct sbx_worker *w, char *const argv[], const int stdio[3],
+			 const struct sbx_callbacks *cb, void *userdata, struct sbx_error *err);
 /* One decision of the broker (a request, a brokered call): the -v log and the audit callback. */
 void sbx_worker_audit(struct sbx_worker *w, const char *request, const char *target, bool granted, int error,
 		      const char *rule);

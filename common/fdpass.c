@@ -6,23 +6,25 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int sbx_send_fd(int sock, const void *buf, size_t len, int fd, int flags)
+int sbx_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds, int flags)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * SBX_SEND_FDS_MAX)];
 		struct cmsghdr align;
 	} control;
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
+	if (n_fds > SBX_SEND_FDS_MAX)
+		return -E2BIG;
+	if (n_fds) {
 		memset(&control, 0, sizeof(control));
 		mh.msg_control = control.buf;
-		mh.msg_controllen = sizeof(control.buf);
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
 		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
 	}
 	for (;;) {
 		ssize_t n = sendmsg(sock, &mh, flags | MSG_NOSIGNAL);
@@ -32,6 +34,11 @@ int sbx_send_fd(int sock, const void *buf, size_t len, int fd, int flags)
 			continue;
 		return n < 0 ? -errno : -EIO;
 	}
+}
+
+int sbx_send_fd(int sock, const void *buf, size_t len, int fd, int flags)
+{
+	return sbx_send_fds(sock, buf, len, &fd, fd >= 0 ? 1 : 0, flags);
 }
 
 int sbx_recv_fds(int sock, void *buf, size_t len, int flags, struct sbx_recv *r)

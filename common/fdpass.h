@@ -13,6 +13,9 @@
  * is always added. Retries on EINTR. Returns 0 when the whole datagram went, else -errno
  * (-EIO for a short send). */
 int sbx_send_fd(int sock, const void *buf, size_t len, int fd, int flags);
+/* The same with n_fds (at most SBX_SEND_FDS_MAX) fds in one SCM_RIGHTS message. */
+#define SBX_SEND_FDS_MAX 8
+int sbx_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds, int flags);
 
 struct sbx_recv {
 	ssize_t len;        /* bytes received (0: EOF or an empty datagram) */

@@ -10,6 +10,14 @@
  *   broker -> init  SBX_LAUNCH_FILTER  the compiled seccomp filter (struct sbx_launch_filter),
  *                                      sent while init builds the root: compiling it (~1 ms)
  *                                      overlaps the sandbox's own setup instead of preceding it
+ * A worker made ready ahead of its job (a pool's, docs/sandbox.md "Ready workers") has no
+ * program arguments and no stdio of its own yet; its program's process does everything but the
+ * exec, filter and handoff included, then waits:
+ *   child  -> broker SBX_LAUNCH_READY   as EXEC, but the exec waits for the job; names the
+ *                                      listener as EXEC does, and the broker says TAKEN
+ *   broker -> child SBX_LAUNCH_JOB     the job (struct sbx_launch_job): its arguments, and its
+ *                                      stdin, stdout and stderr as three fds (SCM_RIGHTS), which
+ *                                      land on 0, 1 and 2; the child execs
  *   init   -> broker SBX_LAUNCH_ERROR   one of init's setup steps failed (step, errno, detail);
  *                                      init exits
  *   child  -> broker SBX_LAUNCH_ERROR   one of the program process's steps failed before its exec;
@@ -29,7 +37,12 @@
  * (sbx_launch_allowed below; broker/chan.c decodes with sbx_launch_decode(), which is fuzzed):
  *   SETUP   : ERROR -> FAILED, EXEC -> RUNNING (no message carries an fd; EXEC names the
  *             listener's number, >= 0, when seccomp is on, and 0 otherwise)
- *   RUNNING : ERROR (only step EXEC) -> FAILED, STATUS -> ENDED
+ *   PREPARING (a ready worker's first state): ERROR -> FAILED, READY -> READY (READY
+ *             names the listener as EXEC does)
+ *   READY   : ERROR -> FAILED, STATUS -> ENDED (the ready worker was killed); the broker
+ *             itself moves it to RUNNING when it sends JOB (or at READY, when the job was sent
+ *             to a worker still PREPARING)
+ *   RUNNING : ERROR (only steps JOB and EXEC) -> FAILED, STATUS -> ENDED
  *   FAILED  : STATUS -> ENDED (the program's process reported its own failure; init follows
  *             with its wait status)
  *   ENDED   : nothing
@@ -47,6 +60,8 @@ enum sbx_launch_type {
 	SBX_LAUNCH_STATUS = 4,
 	SBX_LAUNCH_FILTER = 5,
 	SBX_LAUNCH_TAKEN = 6,
+	SBX_LAUNCH_READY = 7,
+	SBX_LAUNCH_JOB = 8,
 };
 
 /* The fd number of the launch channel inside, before exec. Fixed, so that a compiled filter
@@ -63,6 +78,20 @@ struct sbx_launch_filter {
 	uint32_t type;     /* SBX_LAUNCH_FILTER */
 	uint32_t n_insns;
 	uint64_t insns[SBX_LAUNCH_FILTER_MAX];
+};
+
+/* broker -> the program's process of a ready worker only: the datagram is exactly 16 + len
+ * bytes, args[] holds argc NUL-terminated strings (argc >= 1, the last byte of args a NUL), and
+ * three fds come with it, in order stdin, stdout, stderr. A job that does not fit is started
+ * the cold way instead (broker/pool.c). */
+#define SBX_LAUNCH_JOB_MAX (60 * 1024)
+#define SBX_LAUNCH_JOB_ARGS 4096
+struct sbx_launch_job {
+	uint32_t type; /* SBX_LAUNCH_JOB */
+	uint32_t argc;
+	uint32_t len;
+	uint32_t zero;
+	char args[SBX_LAUNCH_JOB_MAX];
 };
 
 /* The setup steps of the sandbox side, in the order sandbox/launch.c runs them: init's steps
@@ -100,7 +129,8 @@ enum sbx_step {
 	SBX_STEP_NO_NEW_PRIVS,
 	SBX_STEP_LANDLOCK,         /* restrict opens to the sandbox's tree */
 	SBX_STEP_SECCOMP,          /* load the filter */
-	SBX_STEP_HANDOFF,          /* EXEC with the listener to the broker */
+	SBX_STEP_HANDOFF,          /* EXEC (a ready worker: READY) with the listener to the broker */
+	SBX_STEP_JOB,              /* a ready worker: wait for JOB (arguments, stdio) */
 	SBX_STEP_EXEC,
 	SBX_STEP_MAX_,
 };
@@ -121,6 +151,8 @@ enum sbx_launch_state {
 	SBX_LAUNCH_STATE_RUNNING = 1,
 	SBX_LAUNCH_STATE_FAILED = 2,
 	SBX_LAUNCH_STATE_ENDED = 3,
+	SBX_LAUNCH_STATE_PREPARING = 4,
+	SBX_LAUNCH_STATE_READY = 5,
 	SBX_LAUNCH_STATE_MAX_,
 };
 
@@ -130,6 +162,8 @@ static const uint32_t sbx_launch_allowed[SBX_LAUNCH_STATE_MAX_] = {
 	[SBX_LAUNCH_STATE_RUNNING] = (1u << SBX_LAUNCH_ERROR) | (1u << SBX_LAUNCH_STATUS),
 	[SBX_LAUNCH_STATE_FAILED] = (1u << SBX_LAUNCH_STATUS),
 	[SBX_LAUNCH_STATE_ENDED] = 0,
+	[SBX_LAUNCH_STATE_PREPARING] = (1u << SBX_LAUNCH_ERROR) | (1u << SBX_LAUNCH_READY),
+	[SBX_LAUNCH_STATE_READY] = (1u << SBX_LAUNCH_ERROR) | (1u << SBX_LAUNCH_STATUS),
 };
 
 /* Human name of a step, for messages ("sandbox setup failed at step 'NAME'") and the -v trace.
@@ -164,6 +198,7 @@ static inline const char *sbx_step_name(uint32_t step)
 		[SBX_STEP_LANDLOCK] = "landlock",
 		[SBX_STEP_SECCOMP] = "loading the seccomp filter",
 		[SBX_STEP_HANDOFF] = "handing the listener to the broker",
+		[SBX_STEP_JOB] = "waiting for the job",
 		[SBX_STEP_EXEC] = "exec",
 	};
 	return step < SBX_STEP_MAX_ && names[step] ? names[step] : "unknown step";

@@ -384,6 +384,19 @@ void sbx_worker_free(struct sbx_worker *w);
  *	event_base_dispatch(base);
  *	sbx_pool_free(pool);                          // after its workers, before cfg
  *
+ * Ready workers: sbx_pool_keep_ready(pool, "pdftotext", 2, &err) before the loop keeps two
+ * whole workers for that program started ahead of their jobs, made on the pool's loop while it
+ * is idle. A job of that program then only hands its arguments and stdio to one that is ready
+ * and execs: most of a launch is done before the job arrives. Each ready worker serves one job
+ * only, with everything a cold one gets (its own namespaces, root, /tmp, cgroup, uid, filter,
+ * fresh exec); its time limit starts with the job. A job starts cold, as without ready workers,
+ * when it runs another program, when the configuration was changed since the ready workers
+ * were made (any sbx_config_set/add call), when its stdin, stdout or stderr is a terminal or
+ * a read-only regular file (pass a pipe to stay warm), or when its arguments exceed 60 KiB or
+ * 4096 strings. The ready workers use the working directory and environment of the moment they
+ * were made. docs/sandbox.md, "Ready workers", says why this gives a job nothing a cold
+ * launch would not.
+ *
  * A pool belongs to the thread that made it, like its workers (it enters and leaves the
  * shared namespace from that thread). */
 
@@ -399,9 +412,18 @@ int sbx_pool_new(struct event_base *base, const struct sbx_config *cfg, struct s
 int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *const argv[], const int stdio[3],
 		   const struct sbx_callbacks *cb, void *userdata, struct sbx_worker **ret,
 		   struct sbx_error *err);
+/* Keep n (at most 64; 0: none) workers for program ready ahead of their jobs (see above),
+ * replacing each one a job takes, from the pool's loop. A ready worker that ends before its
+ * job is replaced; when three in a row end before they are ready (the program cannot be
+ * found, the machine refuses a namespace), the pool stops making them, logs why (SBX_LOG_NOTICE)
+ * and jobs start cold, where the error reaches the caller as it would without ready workers. */
+int sbx_pool_keep_ready(struct sbx_pool *pool, const char *program, unsigned n, struct sbx_error *err);
+/* How many ready workers have finished their setup and wait for a job. */
+unsigned sbx_pool_ready(const struct sbx_pool *pool);
 /* Whether the pool's workers share one empty network namespace (see above). */
 bool sbx_pool_shares_netns(const struct sbx_pool *pool);
-/* Release the pool (its workers are not touched). Accepts NULL. */
+/* Release the pool: its ready workers are killed, the workers it started for jobs are not
+ * touched. Accepts NULL. */
 void sbx_pool_free(struct sbx_pool *pool);
 
 const char *sbx_version(void);

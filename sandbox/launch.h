@@ -44,8 +44,11 @@ struct sbx_launch_plan {
 	bool program_is_script;   /* keep program_fd open across exec: the interpreter reads /dev/fd/N */
 	bool script_by_path;      /* a script: exec it by program_path when the root shows it there
 	                             (its $0 is then that path, not /dev/fd/N) */
-	char *const *argv;
+	char *const *argv;        /* NULL with deferred_job: the job brings them */
 	char *const *envp;
+	bool deferred_job;        /* a ready worker (broker/pool.c): the program's process stops
+	                             before its filter, says READY, and takes its arguments and
+	                             stdio from SBX_LAUNCH_JOB (SBX_STEP_JOB) */
 
 	uid_t uid;                /* uid/gid inside == host uid/gid the maps point at */
 	gid_t gid;

@@ -31,9 +31,16 @@ static void check_accepted(const struct launch_input *in, const struct sbx_launc
 		check(in->n_fds == 0 && m->listener == 0);
 		check(m->step > SBX_STEP_NONE && m->step < SBX_STEP_MAX_);
 		check(m->error > 0 && m->error <= 4095);
-		check(in->state == SBX_LAUNCH_STATE_SETUP ||
-		      (in->state == SBX_LAUNCH_STATE_RUNNING && m->step == SBX_STEP_EXEC));
+		check(in->state == SBX_LAUNCH_STATE_SETUP || in->state == SBX_LAUNCH_STATE_PREPARING ||
+		      in->state == SBX_LAUNCH_STATE_READY ||
+		      (in->state == SBX_LAUNCH_STATE_RUNNING && (m->step == SBX_STEP_EXEC || m->step == SBX_STEP_JOB)));
 		check(next == SBX_LAUNCH_STATE_FAILED);
+		break;
+	case SBX_LAUNCH_READY:
+		/* A ready worker's: names its listener as EXEC does, only once, before its job. */
+		check(in->n_fds == 0);
+		check(in->seccomp ? m->listener >= 0 : m->listener == 0);
+		check(in->state == SBX_LAUNCH_STATE_PREPARING && next == SBX_LAUNCH_STATE_READY);
 		break;
 	case SBX_LAUNCH_EXEC:
 		/* No fd: it names the listener's number, only with seccomp. */
@@ -43,7 +50,8 @@ static void check_accepted(const struct launch_input *in, const struct sbx_launc
 		break;
 	case SBX_LAUNCH_STATUS:
 		check(in->n_fds == 0 && m->listener == 0);
-		check(in->state == SBX_LAUNCH_STATE_RUNNING || in->state == SBX_LAUNCH_STATE_FAILED);
+		check(in->state == SBX_LAUNCH_STATE_RUNNING || in->state == SBX_LAUNCH_STATE_FAILED ||
+		      in->state == SBX_LAUNCH_STATE_READY);
 		check(next == SBX_LAUNCH_STATE_ENDED);
 		break;
 	default:

@@ -31,10 +31,10 @@ def steps():
 
 
 STEPS = steps()
-GO, ERROR, EXEC, STATUS, FILTER, TAKEN = 1, 2, 3, 4, 5, 6
-SETUP, RUNNING, FAILED, ENDED = 0, 1, 2, 3
+GO, ERROR, EXEC, STATUS, FILTER, TAKEN, READY, JOB = 1, 2, 3, 4, 5, 6, 7, 8
+SETUP, RUNNING, FAILED, ENDED, PREPARING, READY_STATE = 0, 1, 2, 3, 4, 5
 STEP_SYNC, STEP_HOSTNAME, STEP_LANDLOCK = STEPS["SYNC"], STEPS["HOSTNAME"], STEPS["LANDLOCK"]
-STEP_EXEC, STEP_MAX = STEPS["EXEC"], STEPS["MAX_"]
+STEP_EXEC, STEP_MAX, STEP_JOB = STEPS["EXEC"], STEPS["MAX_"], STEPS["JOB"]
 assert STEPS["NONE"] == 0 and STEP_EXEC == STEP_MAX - 1
 TRUNC, CTRUNC, SECCOMP = 1, 2, 4
 ENOENT, EACCES, EPERM = 2, 13, 1
@@ -79,6 +79,23 @@ SEEDS = {
     "valid-status-running-signal": prefix(RUNNING) + status(9),
     "valid-status-running-seccomp": prefix(RUNNING, flags=SECCOMP) + status(3 << 8),
     "valid-status-failed": prefix(FAILED) + status(127 << 8),
+    # A ready worker (a pool's).
+    "valid-ready-seccomp": prefix(PREPARING, flags=SECCOMP) + msg(READY, listener=4),
+    "valid-ready-no-seccomp": prefix(PREPARING) + msg(READY),
+    "valid-error-preparing": prefix(PREPARING) + error(STEP_LANDLOCK, EPERM, ""),
+    "valid-error-ready": prefix(READY_STATE) + error(STEP_JOB, 71, "the job"),
+    "valid-error-running-job": prefix(RUNNING) + error(STEP_JOB, 71, "the job"),
+    "valid-status-ready": prefix(READY_STATE) + status(9),
+    "bad-ready-fd": prefix(PREPARING, fds=1, flags=SECCOMP) + msg(READY, listener=4),
+    "bad-ready-seccomp-no-listener": prefix(PREPARING, flags=SECCOMP) + msg(READY, listener=-1),
+    "bad-ready-no-seccomp-listener": prefix(PREPARING) + msg(READY, listener=4),
+    "bad-ready-setup": prefix(SETUP, flags=SECCOMP) + msg(READY, listener=4),
+    "bad-ready-twice": prefix(READY_STATE, flags=SECCOMP) + msg(READY, listener=4),
+    "bad-ready-with-status": prefix(PREPARING) + msg(READY, status=3),
+    "bad-exec-preparing": prefix(PREPARING, flags=SECCOMP) + msg(EXEC, listener=4),
+    "bad-exec-ready": prefix(READY_STATE, flags=SECCOMP) + msg(EXEC, listener=4),
+    "bad-status-preparing": prefix(PREPARING) + status(),
+    "bad-type-job": prefix(READY_STATE) + msg(JOB),
     # Transport.
     "bad-trunc": prefix(flags=TRUNC) + error(),
     "bad-ctrunc": prefix(RUNNING, flags=CTRUNC) + status(),
@@ -91,7 +108,7 @@ SEEDS = {
     "bad-long": prefix() + msg(EXEC) + b"\0",
     "bad-twice": prefix(RUNNING) + status() + status(),
     # States that do not exist.
-    "bad-state-4": prefix(4) + msg(EXEC),
+    "bad-state-6": prefix(6) + msg(EXEC),
     "bad-state-127": prefix(127, flags=SECCOMP) + msg(EXEC, listener=4),
     "bad-state-negative": prefix(-1) + status(),
     "bad-state-min": prefix(-128) + error(),

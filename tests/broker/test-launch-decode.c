@@ -22,10 +22,12 @@
 #define RUNNING SBX_LAUNCH_STATE_RUNNING
 #define FAILED SBX_LAUNCH_STATE_FAILED
 #define ENDED SBX_LAUNCH_STATE_ENDED
+#define PREPARING SBX_LAUNCH_STATE_PREPARING
+#define READY SBX_LAUNCH_STATE_READY
 #define ACCEPTED NULL
 #define NO_NEXT ((enum sbx_launch_state)-7) /* what *next holds before the call */
 
-static const char *const state_names[] = { "SETUP", "RUNNING", "FAILED", "ENDED" };
+static const char *const state_names[] = { "SETUP", "RUNNING", "FAILED", "ENDED", "PREPARING", "READY" };
 
 /* What the transport says about one datagram. */
 struct call {
@@ -91,8 +93,10 @@ __attribute__((format(printf, 4, 5))) static bool expect(const struct call *c, c
 static void header_table(void)
 {
 	const uint32_t bit_error = 1u << SBX_LAUNCH_ERROR, bit_exec = 1u << SBX_LAUNCH_EXEC,
-		       bit_status = 1u << SBX_LAUNCH_STATUS;
-	tap_ok(SBX_LAUNCH_STATE_MAX_ == 4, "four states");
+		       bit_status = 1u << SBX_LAUNCH_STATUS, bit_ready = 1u << SBX_LAUNCH_READY;
+	tap_ok(SBX_LAUNCH_STATE_MAX_ == 6, "six states");
+	tap_ok(sbx_launch_allowed[PREPARING] == (bit_error | bit_ready), "PREPARING accepts ERROR and READY");
+	tap_ok(sbx_launch_allowed[READY] == (bit_error | bit_status), "READY accepts ERROR and STATUS");
 	tap_ok(sbx_launch_allowed[SETUP] == (bit_error | bit_exec), "SETUP accepts ERROR and EXEC");
 	tap_ok(sbx_launch_allowed[RUNNING] == (bit_error | bit_status), "RUNNING accepts ERROR and STATUS");
 	tap_ok(sbx_launch_allowed[FAILED] == bit_status, "FAILED accepts STATUS");
@@ -105,23 +109,29 @@ static void header_table(void)
 static void state_table(void)
 {
 	static const uint32_t types[] = { 0, SBX_LAUNCH_GO, SBX_LAUNCH_ERROR, SBX_LAUNCH_EXEC, SBX_LAUNCH_STATUS,
-					  SBX_LAUNCH_FILTER, 6, 31, 32, 32 + SBX_LAUNCH_EXEC, 0x80000002u, UINT32_MAX };
-	/* state -> { ERROR, EXEC, STATUS } accepted? */
-	static const bool accepts[4][3] = {
-		[SETUP] = { true, true, false },
-		[RUNNING] = { true, false, true },
-		[FAILED] = { false, false, true },
-		[ENDED] = { false, false, false },
+					  SBX_LAUNCH_FILTER, SBX_LAUNCH_TAKEN, SBX_LAUNCH_READY, SBX_LAUNCH_JOB, 9, 31, 32,
+					  32 + SBX_LAUNCH_EXEC, 0x80000002u, UINT32_MAX };
+	/* state -> { ERROR, EXEC, STATUS, READY } accepted? GO, FILTER, TAKEN and JOB are the
+	 * broker's: from the sandbox they are unknown. */
+	static const bool accepts[6][4] = {
+		[SETUP] = { true, true, false, false },
+		[RUNNING] = { true, false, true, false },
+		[FAILED] = { false, false, true, false },
+		[ENDED] = { false, false, false, false },
+		[PREPARING] = { true, false, false, true },
+		[READY] = { true, false, true, false },
 	};
-	static const enum sbx_launch_state leads_to[3] = { FAILED, RUNNING, ENDED };
-	static const char *const out_of_state[3] = { "ERROR out of state", "EXEC out of state", "STATUS out of state" };
-	for (int st = SETUP; st <= ENDED; st++) {
+	static const enum sbx_launch_state leads_to[4] = { FAILED, RUNNING, ENDED, READY };
+	static const char *const out_of_state[4] = { "ERROR out of state", "EXEC out of state", "STATUS out of state",
+						     "READY out of state" };
+	for (int st = SETUP; st < SBX_LAUNCH_STATE_MAX_; st++) {
 		for (size_t i = 0; i < SBX_ARRAY_SIZE(types); i++) {
 			uint32_t t = types[i];
 			/* An ERROR of the exec step is valid in SETUP and RUNNING alike. */
 			struct sbx_launch_msg m = msg(t, t == SBX_LAUNCH_ERROR ? SBX_STEP_EXEC : 0,
 						      t == SBX_LAUNCH_ERROR ? ENOENT : 0, 0, NULL);
-			int k = t == SBX_LAUNCH_ERROR ? 0 : t == SBX_LAUNCH_EXEC ? 1 : t == SBX_LAUNCH_STATUS ? 2 : -1;
+			int k = t == SBX_LAUNCH_ERROR ? 0 : t == SBX_LAUNCH_EXEC ? 1 : t == SBX_LAUNCH_STATUS ? 2
+				: t == SBX_LAUNCH_READY ? 3 : -1;
 			for (int sc = 0; sc < 2; sc++) {
 				struct call c = call(&m, (enum sbx_launch_state)st, 0, sc);
 				if (k < 0)
@@ -134,7 +144,7 @@ static void state_table(void)
 		}
 	}
 	/* States that do not exist, whatever the message. */
-	static const int bogus[] = { SBX_LAUNCH_STATE_MAX_, 5, 127, 1000, INT_MAX, -1, -128, INT_MIN };
+	static const int bogus[] = { SBX_LAUNCH_STATE_MAX_, 7, 127, 1000, INT_MAX, -1, -128, INT_MIN };
 	struct sbx_launch_msg exec = msg(SBX_LAUNCH_EXEC, 0, 0, 0, NULL);
 	struct sbx_launch_msg status = msg(SBX_LAUNCH_STATUS, 0, 0, 0, NULL);
 	for (size_t i = 0; i < SBX_ARRAY_SIZE(bogus); i++) {
@@ -203,8 +213,10 @@ static void error_ranges(void)
 		struct call c = call(&m, SETUP, 0, true);
 		expect(&c, valid ? ACCEPTED : "malformed ERROR", FAILED, "SETUP, ERROR at step %u", s);
 		c = call(&m, RUNNING, 0, true);
-		expect(&c, !valid ? "malformed ERROR" : s == SBX_STEP_EXEC ? ACCEPTED : "setup ERROR after EXEC", FAILED,
-		       "RUNNING, ERROR at step %u", s);
+		/* A ready worker's job arrives in RUNNING: its step may fail there too. */
+		expect(&c, !valid ? "malformed ERROR" : s == SBX_STEP_EXEC || s == SBX_STEP_JOB ? ACCEPTED
+												  : "setup ERROR after EXEC",
+		       FAILED, "RUNNING, ERROR at step %u", s);
 		c = call(&m, FAILED, 0, true);
 		expect(&c, valid ? "ERROR out of state" : "malformed ERROR", 0, "FAILED, ERROR at step %u", s);
 	}
@@ -323,6 +335,47 @@ static void sequences(void)
 	expect(&after, "STATUS out of state", 0, "a second STATUS after the end");
 }
 
+/* A ready worker (a pool's): READY names the listener as EXEC does; the broker itself moves it
+ * to RUNNING when it sends the job. */
+static void ready_worker(void)
+{
+	struct sbx_launch_msg ready = msg(SBX_LAUNCH_READY, 0, 0, 0, NULL);
+	ready.listener = 5;
+	struct call c = call(&ready, PREPARING, 0, true);
+	expect(&c, ACCEPTED, READY, "PREPARING, READY naming listener 5");
+	c = call(&ready, PREPARING, 0, false);
+	expect(&c, "READY names a listener without seccomp", 0, "PREPARING, READY naming a listener, no seccomp");
+	ready.listener = -1;
+	c = call(&ready, PREPARING, 0, true);
+	expect(&c, "READY names no listener", 0, "PREPARING, READY naming listener -1");
+	ready.listener = 0;
+	c = call(&ready, PREPARING, 1, true);
+	expect(&c, "fd passed with READY", 0, "PREPARING, READY with an fd");
+	c = call(&ready, SETUP, 0, true);
+	expect(&c, "READY out of state", 0, "a cold launch's READY");
+	c = call(&ready, READY, 0, true);
+	expect(&c, "READY out of state", 0, "a second READY");
+	c = call(&ready, RUNNING, 0, true);
+	expect(&c, "READY out of state", 0, "READY after the job");
+	struct sbx_launch_msg smuggle = ready;
+	smuggle.status = 1;
+	c = call(&smuggle, PREPARING, 0, true);
+	expect(&c, "field set that the message type does not carry", 0, "READY carrying a status");
+	struct sbx_launch_msg exec = msg(SBX_LAUNCH_EXEC, 0, 0, 0, NULL);
+	c = call(&exec, READY, 0, true);
+	expect(&c, "EXEC out of state", 0, "EXEC from a ready worker before its job");
+	c = call(&exec, PREPARING, 0, true);
+	expect(&c, "EXEC out of state", 0, "EXEC from a worker still preparing");
+	struct sbx_launch_msg job_err = msg(SBX_LAUNCH_ERROR, SBX_STEP_JOB, EPROTO, 0, "the job");
+	c = call(&job_err, RUNNING, 0, true);
+	expect(&c, ACCEPTED, FAILED, "RUNNING, the job's step failed");
+	struct sbx_launch_msg status = msg(SBX_LAUNCH_STATUS, 0, 0, 9, NULL);
+	c = call(&status, READY, 0, true);
+	expect(&c, ACCEPTED, ENDED, "READY, killed before its job: STATUS");
+	c = call(&status, PREPARING, 0, true);
+	expect(&c, "STATUS out of state", 0, "PREPARING, STATUS");
+}
+
 int main(void)
 {
 	header_table();
@@ -332,5 +385,6 @@ int main(void)
 	detail();
 	sizes_and_flags();
 	sequences();
+	ready_worker();
 	return tap_done();
 }
