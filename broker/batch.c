@@ -173,6 +173,26 @@ static char **job_argv(const struct batch *b, const struct job *j)
 
 static void advance(struct batch *b);
 
+/* Workers made ready ahead of the jobs (sbx_pool_keep_ready), when every job runs the same
+ * program (no "{}" in it): as many as run at once, never more than the jobs left to start, so
+ * that none is made for nothing at the end. Without them (the pool stopped making them, say)
+ * jobs start cold, as they would anyway. */
+static void keep_ready(struct batch *b)
+{
+	if (strstr(b->cli->argv[0], "{}"))
+		return;
+	size_t left = b->interrupted ? 0 : b->n_jobs - b->next_start;
+	unsigned n = left < b->max_running ? (unsigned)left : b->max_running;
+	if (n > 64)
+		n = 64;
+	struct sbx_error err = SBX_ERROR_INIT;
+	if (sbx_pool_keep_ready(b->pool, b->cli->argv[0], n, &err) < 0) {
+		if (b->cli->verbose)
+			sbx_cli_message("sbx: debug: --each: no ready workers: %s", err.message);
+		sbx_error_free(&err);
+	}
+}
+
 static void job_finish_if_done(struct job *j)
 {
 	if (j->state != JOB_RUNNING || !j->exited || !sbx_output_done(&j->out) || !sbx_output_done(&j->err))
@@ -247,6 +267,7 @@ static void job_start(struct batch *b, struct job *j)
 	int stdio[3] = { devnull, out_w, err_w };
 	r = sbx_pool_spawn(b->pool, argv[0], argv, stdio, &callbacks, j, &j->w, &err);
 	free_argv(argv);
+	keep_ready(b);
 	if (r < 0) {
 		/* Our write ends close below: the pipes reach EOF and the job ends with the error. */
 		job_not_started(j, err.status ? err.status : 125, err.message);
@@ -314,9 +335,11 @@ static void advance(struct batch *b)
 {
 	while (!b->interrupted && b->running < b->max_running && b->next_start < b->n_jobs)
 		job_start(b, &b->jobs[b->next_start++]);
-	if (b->interrupted)
+	if (b->interrupted) {
 		for (; b->next_start < b->n_jobs; b->next_start++)
 			b->jobs[b->next_start].state = JOB_SKIPPED;
+		keep_ready(b); /* none any more */
+	}
 	write_ready(b);
 	if (b->running == 0 && b->next_write == b->n_jobs)
 		event_base_loopbreak(b->base);

@@ -213,6 +213,8 @@ bool sbx_chan_drain(struct sbx_worker *w)
 			if (m.type == SBX_LAUNCH_READY && w->job_sent)
 				next = SBX_LAUNCH_STATE_RUNNING;
 			w->chan.state = next;
+			if (m.type == SBX_LAUNCH_READY)
+				sbx_job_send_pending(w); /* after TAKEN, never before */
 			if (m.type == SBX_LAUNCH_READY && w->on_ready)
 				w->on_ready(w);
 		}

@@ -117,7 +117,8 @@ static void schedule_refill(struct sbx_pool *pool)
 
 static void stop_ready(struct sbx_pool *pool, const char *why)
 {
-	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_NOTICE,
+	/* A job started cold meets the same cause and reports it to the caller: a debug line here. */
+	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG,
 		 "pool: no more ready workers (%s); jobs start cold", why);
 	pool->want = 0;
 	drop_all_ready(pool);

@@ -28,7 +28,6 @@
 #include "broker/policy/policy.h"
 #include "broker/worker.h"
 #include "common/children.h"
-#include "common/fdpass.h"
 #include "common/util.h"
 #include "sandbox/launch.h"
 #include "sandbox/userns.h"
@@ -159,6 +158,7 @@ void sbx_event_freep(struct event **ev)
 /* The events and fds of a worker whose processes are gone. */
 static void worker_release(struct sbx_worker *w)
 {
+	sbx_job_free(w);
 	sbx_event_freep(&w->req.ev);
 	sbx_event_freep(&w->ev_pid);
 	sbx_event_freep(&w->chan.ev);
@@ -177,6 +177,7 @@ static void worker_release(struct sbx_worker *w)
 static void worker_destroy(struct sbx_worker *w)
 {
 	worker_release(w);
+	sbx_job_free(w);
 	sbx_close(&w->mntns_fd); /* its mounts go now (chan.c) */
 	sbx_cgroup_destroy(&w->cg);
 	sbx_notify_done(&w->listener.n);
@@ -245,6 +246,17 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+int sbx_worker_arm_timer(struct sbx_worker *w, uint64_t ms)
+{
+	struct timeval tv = { .tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+	w->ev_timer = evtimer_new(w->base, on_timer, w);
+	if (!w->ev_timer || evtimer_add(w->ev_timer, &tv) < 0) {
+		sbx_event_freep(&w->ev_timer);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int arm_grace(struct sbx_worker *w, int sig)
 {
 	uint64_t ms = w->cfg->kill_after_ms;
@@ -266,7 +278,7 @@ static int arm_grace(struct sbx_worker *w, int sig)
 #define CALLBACKS_MIN_SIZE (offsetof(struct sbx_callbacks, audit) + sizeof(((struct sbx_callbacks *)0)->audit))
 
 /* The caller's callbacks, completed with NULL for the members its sbx.h did not have yet. */
-static int copy_callbacks(const struct sbx_callbacks *cb, struct sbx_callbacks *ret, struct sbx_error *err)
+int sbx_worker_copy_callbacks(const struct sbx_callbacks *cb, struct sbx_callbacks *ret, struct sbx_error *err)
 {
 	memset(ret, 0, sizeof(*ret));
 	if (!cb)
@@ -304,6 +316,7 @@ static int worker_new(struct event_base *base, const struct sbx_config *cfg, con
 	w->log_userdata = cfg->log_userdata;
 	w->pidfd = w->chan.fd = w->listener.fd = w->req.fd = w->mntns_fd = -1;
 	w->id_offset = w->id_lock = -1;
+	w->pending_fds[0] = w->pending_fds[1] = w->pending_fds[2] = -1;
 	for (int fd = 0; fd < 3; fd++)
 		w->stdio[fd] = opts ? opts->stdio[fd] : -1;
 	w->netns_fd = opts ? opts->netns_fd : -1;
@@ -437,13 +450,9 @@ static int watch(struct sbx_worker *w, uint64_t time_ms, struct sbx_error *err)
 		sbx_error_set(err, -ENOMEM, "adding events to the loop");
 		return -ENOMEM;
 	}
-	if (time_ms) {
-		struct timeval tv = { .tv_sec = (time_t)(time_ms / 1000), .tv_usec = (suseconds_t)(time_ms % 1000) * 1000 };
-		w->ev_timer = evtimer_new(w->base, on_timer, w);
-		if (!w->ev_timer || evtimer_add(w->ev_timer, &tv) < 0) {
-			sbx_error_set(err, -ENOMEM, "adding the time limit to the loop");
-			return -ENOMEM;
-		}
+	if (time_ms && sbx_worker_arm_timer(w, time_ms) < 0) {
+		sbx_error_set(err, -ENOMEM, "adding the time limit to the loop");
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -520,7 +529,7 @@ int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg,
 		sbx_error_set(err, -EINVAL, "invalid argument");
 		return spawn_failed(w, -EINVAL, err, ret_err);
 	}
-	if ((r = copy_callbacks(cb, &callbacks, err)) < 0 ||
+	if ((r = sbx_worker_copy_callbacks(cb, &callbacks, err)) < 0 ||
 	    (r = worker_new(base, cfg, program, opts, &callbacks, userdata, &w)) < 0 ||
 	    (r = choose_policy(w, err)) < 0 ||
 	    (r = sbx_plan_build(pp, w, program, err)) < 0)
@@ -549,82 +558,6 @@ int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg,
 	    (r = watch_requests(w, err)) < 0)
 		return spawn_failed(w, r, err, ret_err);
 	*ret = w;
-	return 0;
-}
-
-/* The job's arguments packed as SBX_LAUNCH_JOB carries them; -E2BIG when they do not fit. */
-static int pack_job(struct sbx_launch_job *job, char *const argv[])
-{
-	memset(job, 0, offsetof(struct sbx_launch_job, args));
-	job->type = SBX_LAUNCH_JOB;
-	for (size_t i = 0; argv[i]; i++) {
-		size_t n = strlen(argv[i]) + 1;
-		if (job->argc == SBX_LAUNCH_JOB_ARGS || n > SBX_LAUNCH_JOB_MAX - job->len)
-			return -E2BIG;
-		memcpy(job->args + job->len, argv[i], n);
-		job->len += (uint32_t)n;
-		job->argc++;
-	}
-	return 0;
-}
-
-int sbx_worker_start_job(struct sbx_worker *w, char *const argv[], const int stdio[3],
-			 const struct sbx_callbacks *cb, void *userdata, struct sbx_error *err)
-{
-	struct sbx_callbacks callbacks;
-	int r;
-	if (!w || !argv || !argv[0] || !w->deferred || w->job_sent) {
-		sbx_error_set(err, -EINVAL, "invalid argument");
-		return -EINVAL;
-	}
-	if (w->done || w->chan.fd < 0) {
-		sbx_error_set(err, -ESRCH, "the ready worker is gone");
-		return -ESRCH;
-	}
-	if ((r = copy_callbacks(cb, &callbacks, err)) < 0)
-		return r;
-	struct sbx_launch_job *job = malloc(sizeof(*job));
-	if (!job) {
-		sbx_error_set(err, -ENOMEM, "out of memory");
-		return -ENOMEM;
-	}
-	if ((r = pack_job(job, argv)) < 0) {
-		free(job);
-		sbx_error_set(err, r, "the arguments do not fit a ready worker's job (%d bytes, %d arguments at most)",
-			      SBX_LAUNCH_JOB_MAX, SBX_LAUNCH_JOB_ARGS);
-		return r;
-	}
-	/* The time limit starts with the job. */
-	if (w->time_ms) {
-		uint64_t ms = w->time_ms;
-		struct timeval tv = { .tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
-		w->ev_timer = evtimer_new(w->base, on_timer, w);
-		if (!w->ev_timer || evtimer_add(w->ev_timer, &tv) < 0) {
-			free(job);
-			sbx_event_freep(&w->ev_timer);
-			sbx_error_set(err, -ENOMEM, "adding the time limit to the loop");
-			return -ENOMEM;
-		}
-	}
-	int fds[3];
-	for (int fd = 0; fd < 3; fd++)
-		fds[fd] = stdio && stdio[fd] >= 0 ? stdio[fd] : fd;
-	r = sbx_send_fds(w->chan.fd, job, offsetof(struct sbx_launch_job, args) + job->len, fds, 3, MSG_DONTWAIT);
-	free(job);
-	if (r < 0) {
-		sbx_event_freep(&w->ev_timer);
-		sbx_error_set(err, r, "handing the job to a ready worker: %s", strerror(-r));
-		return r;
-	}
-	/* The caller's worker from here on: its callbacks. It runs: a worker still preparing
-	 * goes to RUNNING when it says READY (chan.c). */
-	w->job_sent = true;
-	w->on_ready = NULL;
-	w->pool_data = NULL;
-	w->cb = callbacks;
-	w->userdata = userdata;
-	if (w->chan.state == SBX_LAUNCH_STATE_READY)
-		w->chan.state = SBX_LAUNCH_STATE_RUNNING;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  *   notify.c    seccomp notifications: violations, learn mode, the launcher's own exec
  *   requests.c  run-time requests on the request channel
  *   exit.c      why the worker ended, decided in one place
+ *   job.c       a ready worker's job (a pool's, pool.c)
  * Not installed. */
 #pragma once
 
@@ -87,6 +88,8 @@ struct sbx_worker {
 	unsigned generation;           /* cfg->generation it was made with */
 	void (*on_ready)(struct sbx_worker *w); /* its program's process said READY (pool.c) */
 	void *pool_data;               /* the pool's, while it holds the worker */
+	struct sbx_launch_job *pending_job; /* held until READY, with its stdio (job.c) */
+	int pending_fds[3];            /* -1 when none */
 	bool own_mntns;                /* the plan made a mount namespace (not the fallback's) */
 	int mntns_fd;                  /* a ready worker's, held until freed (chan.c); -1: none */
 	char fallback[192];            /* the layers the fallback left out (sbx_worker_fallback) */
@@ -105,12 +108,23 @@ int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg,
 			  char *const argv[], const struct sbx_spawn_opts *opts, const struct sbx_callbacks *cb,
 			  void *userdata, struct sbx_worker **ret, struct sbx_error *ret_err);
 void sbx_worker_kill(struct sbx_worker *w);
-/* A ready worker's job: argv, stdio (-1: the caller's own fd), the caller's callbacks from now
- * on. The time limit starts now. -EINVAL when w is not a ready worker or already has its job,
+/* The caller's callbacks, checked and completed with NULL for members its sbx.h lacked. */
+int sbx_worker_copy_callbacks(const struct sbx_callbacks *cb, struct sbx_callbacks *ret, struct sbx_error *err);
+/* The time limit's timer, from now. */
+int sbx_worker_arm_timer(struct sbx_worker *w, uint64_t ms);
+
+/* job.c: a ready worker's job. argv, stdio (-1: the caller's own fd), the caller's callbacks
+ * from now on; the time limit starts now. A worker still preparing gets it right after its
+ * READY (sbx_job_send_pending). -EINVAL when w is not a ready worker or already has its job,
  * -E2BIG when argv does not fit SBX_LAUNCH_JOB (the caller starts the job cold instead), -ESRCH
  * when it is gone. On any failure the worker is still the pool's, without its job. */
 int sbx_worker_start_job(struct sbx_worker *w, char *const argv[], const int stdio[3],
 			 const struct sbx_callbacks *cb, void *userdata, struct sbx_error *err);
+/* chan.c, once READY is answered with TAKEN: the job held for it, if any. A failure kills
+ * the worker (its exit reports it to the job's callbacks). */
+void sbx_job_send_pending(struct sbx_worker *w);
+/* Whatever job is still held (worker_release). */
+void sbx_job_free(struct sbx_worker *w);
 /* One decision of the broker (a request, a brokered call): the -v log and the audit callback. */
 void sbx_worker_audit(struct sbx_worker *w, const char *request, const char *target, bool granted, int error,
 		      const char *rule);
