@@ -32,6 +32,14 @@ static int pack_job(struct sbx_launch_job *job, char *const argv[])
 	return 0;
 }
 
+bool sbx_job_fits(char *const argv[])
+{
+	size_t len = 0, n = 0;
+	for (; argv && argv[n]; n++)
+		len += strlen(argv[n]) + 1;
+	return n >= 1 && n <= SBX_LAUNCH_JOB_ARGS && len <= SBX_LAUNCH_JOB_MAX;
+}
+
 static int send_job(struct sbx_worker *w, const struct sbx_launch_job *job, const int fds[3])
 {
 	return sbx_send_fds(w->chan.fd, job, offsetof(struct sbx_launch_job, args) + job->len, fds, 3, MSG_DONTWAIT);

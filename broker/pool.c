@@ -22,6 +22,7 @@
  * a read-only regular file), arguments that do not fit SBX_LAUNCH_JOB. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -199,6 +200,16 @@ static struct sbx_worker *take_ready(struct sbx_pool *pool, const char *program,
 		schedule_refill(pool);
 		return NULL;
 	}
+	/* One that ended meanwhile (killed, say) and whose end the loop has not seen yet would
+	 * cost the job: dropped here (reaped by the free). */
+	for (size_t i = pool->n_ready; i-- > 0;) {
+		struct pollfd p = { .fd = pool->ready[i]->pidfd, .events = POLLIN };
+		if (poll(&p, 1, 0) != 0)
+			drop_ready(pool, i);
+	}
+	schedule_refill(pool);
+	if (!pool->n_ready)
+		return NULL;
 	size_t pick = 0;
 	for (size_t i = 0; i < pool->n_ready; i++)
 		if (pool->ready[i]->chan.state == SBX_LAUNCH_STATE_READY) {
@@ -249,7 +260,8 @@ SBX_EXPORT unsigned sbx_pool_ready(const struct sbx_pool *pool)
 {
 	unsigned n = 0;
 	for (size_t i = 0; pool && i < pool->n_ready; i++)
-		n += pool->ready[i]->chan.state == SBX_LAUNCH_STATE_READY;
+		n += pool->ready[i]->chan.state == SBX_LAUNCH_STATE_READY &&
+		     pool->ready[i]->generation == pool->cfg->generation;
 	return n;
 }
 
@@ -293,7 +305,8 @@ SBX_EXPORT int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *
 		sbx_error_set(err, -EINVAL, "invalid argument");
 		return -EINVAL;
 	}
-	struct sbx_worker *w = program && argv && argv[0] && ret ? take_ready(pool, program, stdio) : NULL;
+	struct sbx_worker *w = program && argv && argv[0] && ret && sbx_job_fits(argv) ? take_ready(pool, program, stdio)
+											: NULL;
 	if (w) {
 		struct sbx_error start_err = SBX_ERROR_INIT;
 		int r = sbx_worker_start_job(w, argv, stdio, cb, userdata, &start_err);

@@ -123,6 +123,8 @@ int sbx_worker_start_job(struct sbx_worker *w, char *const argv[], const int std
 /* chan.c, once READY is answered with TAKEN: the job held for it, if any. A failure kills
  * the worker (its exit reports it to the job's callbacks). */
 void sbx_job_send_pending(struct sbx_worker *w);
+/* Whether argv fits one SBX_LAUNCH_JOB. */
+bool sbx_job_fits(char *const argv[]);
 /* Whatever job is still held (worker_release). */
 void sbx_job_free(struct sbx_worker *w);
 /* One decision of the broker (a request, a brokered call): the -v log and the audit callback. */

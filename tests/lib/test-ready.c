@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: MIT */
+/* A pool's ready workers (sbx_pool_keep_ready, docs/sandbox.md "Ready workers"), through the
+ * public API, as the caller runs it (meson runs it as root and as uid 65534): jobs take ready
+ * workers and get their arguments and stdio; each job has its own namespaces, pid 2 and an
+ * empty /tmp; the time limit starts with the job; a changed configuration, another program, a
+ * read-only file on stdin and long arguments start cold and still work; ready workers killed
+ * before their job are replaced; a program that cannot start stops the pool making them and
+ * the job's error reaches the caller; freeing the pool leaves no process. TAP. */
+#include <dirent.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sbx.h"
+
+static int n_test, failed;
+static struct event_base *base;
+
+__attribute__((format(printf, 2, 3))) static void ok(bool cond, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	printf("%sok %d - ", cond ? "" : "not ", ++n_test);
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	failed |= !cond;
+}
+
+static void diag(const char *what, const char *text)
+{
+	printf("# %s: ", what);
+	for (const char *p = text; *p; p++) {
+		putchar(*p);
+		if (*p == '\n' && p[1])
+			printf("# ");
+	}
+	printf("\n");
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Run the loop until the pool has n ready workers, at most seconds. */
+static bool wait_ready(struct sbx_pool *pool, unsigned n, double seconds)
+{
+	double end = now() + seconds;
+	while (sbx_pool_ready(pool) < n && now() < end) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(2000);
+	}
+	return sbx_pool_ready(pool) >= n;
+}
+
+/* Our children (every thread's): the sandboxes' inits. */
+static int children(pid_t *out, int max)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/task");
+	for (struct dirent *de; d && (de = readdir(d));) {
+		if (de->d_name[0] == '.')
+			continue;
+		char path[300];
+		snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
+		FILE *f = fopen(path, "re");
+		int pid;
+		while (f && n < max && fscanf(f, "%d", &pid) == 1)
+			out[n++] = pid;
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Whether pid has exited (a zombie, or gone). */
+static bool dead(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return true;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
+struct job {
+	bool exited;
+	struct sbx_exit e;
+	char message[512];
+};
+
+static void on_exit_cb(struct sbx_worker *w, const struct sbx_exit *e, void *userdata)
+{
+	(void)w;
+	struct job *j = userdata;
+	j->exited = true;
+	j->e = *e;
+	snprintf(j->message, sizeof(j->message), "%s", e->message);
+	j->e.message = j->message;
+}
+
+static const struct sbx_callbacks callbacks = { .size = sizeof(callbacks), .exit = on_exit_cb };
+
+/* One job of program with argv, stdin from in (-1: /dev/null); its stdout into out. Returns
+ * the spawn's result; *j the exit. *took: whether a ready worker served it (one fewer ready
+ * right after the spawn, before the loop could make another). */
+static int run(struct sbx_pool *pool, const char *program, char *const argv[], int in, struct job *j, char *out,
+	       size_t out_len, bool *took, struct sbx_error *err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int stdio[3] = { in >= 0 ? in : null, p[1], null };
+	unsigned before = sbx_pool_ready(pool);
+	struct sbx_worker *w = NULL;
+	memset(j, 0, sizeof(*j));
+	int r = sbx_pool_spawn(pool, program, argv, stdio, &callbacks, j, &w, err);
+	if (took)
+		*took = r == 0 && before > 0 && sbx_pool_ready(pool) == before - 1;
+	close(p[1]);
+	close(null);
+	size_t n = 0;
+	if (r == 0) {
+		double end = now() + 30;
+		while (!j->exited && now() < end)
+			event_base_loop(base, EVLOOP_ONCE);
+		ssize_t k;
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		while (n + 1 < out_len && (k = read(p[0], out + n, out_len - 1 - n)) > 0)
+			n += (size_t)k;
+		sbx_worker_free(w);
+	}
+	out[n] = '\0';
+	close(p[0]);
+	return r;
+}
+
+static char *const *sh(const char *script, const char *arg)
+{
+	static char *argv[5];
+	argv[0] = "sh";
+	argv[1] = "-c";
+	argv[2] = (char *)script;
+	argv[3] = (char *)arg;
+	argv[4] = NULL;
+	return argv;
+}
+
+#define NS_SCRIPT                                                                                                  \
+	"echo \"arg=$0\"; echo self=$$; ls -A /tmp | grep -v '^sbx-test-ready' | sed 's/^/tmp: /'; for n in user mnt pid ipc uts cgroup; do "   \
+	"echo \"$n=$(readlink /proc/self/ns/$n)\"; done; echo left >/tmp/left-by-job"
+
+static const char *field(const char *out, const char *key, char *buf, size_t len)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "%s=", key);
+	buf[0] = '\0';
+	for (const char *p = out; (p = strstr(p, pat)); p++)
+		if (p == out || p[-1] == '\n') {
+			const char *e = strchr(p, '\n');
+			size_t n = e ? (size_t)(e - p) : strlen(p);
+			snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), p);
+			break;
+		}
+	return buf;
+}
+
+static void jobs_and_isolation(struct sbx_pool *pool)
+{
+	static char out1[8192], out2[8192];
+	struct job j;
+	struct sbx_error err = SBX_ERROR_INIT;
+	bool took = false;
+	ok(sbx_pool_keep_ready(pool, "/bin/sh", 2, &err) == 0, "sbx_pool_keep_ready(/bin/sh, 2)");
+	bool ready = wait_ready(pool, 2, 20);
+	ok(ready, "two workers become ready (%u)", sbx_pool_ready(pool));
+	int r = run(pool, "/bin/sh", sh(NS_SCRIPT, "job-one"), -1, &j, out1, sizeof(out1), &took, &err);
+	ok(r == 0 && j.exited && j.e.status == 0, "a job on a ready worker exits 0 (%d, status %d: %s)", r, j.e.status,
+	   err.message ? err.message : j.message);
+	ok(took, "it took a ready worker");
+	ok(strstr(out1, "arg=job-one\n") != NULL, "its arguments came with the job");
+	ok(strstr(out1, "self=2\n") != NULL, "the program is pid 2 of its own pid namespace");
+	ok(strstr(out1, "tmp: ") == NULL, "its /tmp starts empty");
+	if (!strstr(out1, "arg=job-one"))
+		diag("output", out1);
+	ok(wait_ready(pool, 2, 20), "the pool made another ready worker");
+	r = run(pool, "/bin/sh", sh(NS_SCRIPT, "job-two"), -1, &j, out2, sizeof(out2), &took, &err);
+	ok(r == 0 && j.e.status == 0 && took, "a second job on a ready worker");
+	ok(strstr(out2, "tmp: ") == NULL, "the second job does not see the first one's /tmp file");
+	static const char *const ns[] = { "user", "mnt", "pid", "ipc", "uts", "cgroup" };
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		char a[128], b[128], mine[160], link[64];
+		snprintf(link, sizeof(link), "/proc/self/ns/%s", ns[i]);
+		ssize_t n = readlink(link, mine + strlen(ns[i]) + 1, sizeof(mine) - strlen(ns[i]) - 2);
+		snprintf(mine, strlen(ns[i]) + 2, "%s=", ns[i]);
+		mine[n > 0 ? (size_t)n + strlen(ns[i]) + 1 : 0] = '\0';
+		field(out1, ns[i], a, sizeof(a));
+		field(out2, ns[i], b, sizeof(b));
+		ok(a[0] && b[0] && strcmp(a, b) != 0 && strcmp(a, mine) != 0,
+		   "each job has its own %s namespace (%s / %s, the caller's %s)", ns[i], a, b, mine);
+	}
+	/* stdin comes with the job too. */
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) == 0) {
+		(void)!write(p[1], "from the caller\n", 16);
+		close(p[1]);
+		char *argv[] = { "sh", "-c", "cat; echo end", NULL };
+		r = run(pool, "/bin/sh", argv, p[0], &j, out1, sizeof(out1), &took, &err);
+		close(p[0]);
+		ok(r == 0 && took && strcmp(out1, "from the caller\nend\n") == 0, "the job's stdin came with it");
+	}
+	sbx_error_free(&err);
+}
+
+static void time_limit(struct sbx_config *cfg, struct sbx_pool *pool)
+{
+	static char out[4096];
+	struct job j;
+	struct sbx_error err = SBX_ERROR_INIT;
+	bool took;
+	/* A configuration change: the ready workers made before it are not used (not counted
+	 * ready either); the next job starts cold and the pool makes new ones. */
+	sbx_config_set_time_limit_ms(cfg, 1000);
+	ok(sbx_pool_ready(pool) == 0, "after a configuration change no worker counts as ready");
+	char *echo[] = { "sh", "-c", "echo x", NULL };
+	int r = run(pool, "/bin/sh", echo, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && !took && strcmp(out, "x\n") == 0, "the next job starts cold");
+	/* Made ready with a 1 s limit, then left waiting longer than that. */
+	ok(wait_ready(pool, 2, 20), "ready again with the new configuration");
+	usleep(1500 * 1000);
+	char *fast[] = { "sh", "-c", "sleep 0.3; echo done", NULL };
+	r = run(pool, "/bin/sh", fast, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && took && j.e.status == 0 && strcmp(out, "done\n") == 0,
+	   "the time limit starts with the job, not when the worker was made (took %d, status %d)", took, j.e.status);
+	char *slow[] = { "sh", "-c", "sleep 10", NULL };
+	ok(wait_ready(pool, 2, 20), "ready");
+	r = run(pool, "/bin/sh", slow, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && took && j.e.kind == SBX_EXIT_TIMEOUT && j.e.status == 124,
+	   "a job on a ready worker over its limit is stopped (kind %d, status %d)", j.e.kind, j.e.status);
+	/* A configuration changed after the workers were made: they are not used. */
+	ok(wait_ready(pool, 2, 20), "ready again");
+	sbx_config_set_time_limit_ms(cfg, 300);
+	char *mid[] = { "sh", "-c", "sleep 2", NULL };
+	double t0 = now();
+	r = run(pool, "/bin/sh", mid, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && !took && j.e.kind == SBX_EXIT_TIMEOUT && now() - t0 < 1.8,
+	   "after a configuration change, the job gets the new limit, not a stale ready worker (kind %d)", j.e.kind);
+	sbx_config_set_time_limit_ms(cfg, 0);
+	r = run(pool, "/bin/sh", echo, -1, &j, out, sizeof(out), &took, &err); /* cold: the pool makes new ones */
+	sbx_error_free(&err);
+}
+
+static void cold_cases(struct sbx_pool *pool, const char *dir)
+{
+	static char out[200000];
+	struct job j;
+	struct sbx_error err = SBX_ERROR_INIT;
+	bool took;
+	ok(wait_ready(pool, 2, 20), "ready");
+	/* Another program. */
+	char *echo[] = { "echo", "cold", NULL };
+	int r = run(pool, "/bin/echo", echo, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && !took && strcmp(out, "cold\n") == 0, "another program starts cold and works");
+	/* A read-only file on stdin: reopened read-only inside, which only a cold launch does. */
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/input", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	(void)!write(fd, "original\n", 9);
+	close(fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *cat[] = { "sh", "-c", "cat; echo changed >/proc/self/fd/0 2>/dev/null && echo WROTE", NULL };
+	r = run(pool, "/bin/sh", cat, fd, &j, out, sizeof(out), &took, &err);
+	close(fd);
+	char back[64] = "";
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	(void)!read(fd, back, sizeof(back) - 1);
+	close(fd);
+	ok(r == 0 && !took && strcmp(out, "original\n") == 0 && strcmp(back, "original\n") == 0,
+	   "a read-only file on stdin starts cold: read, and not writable through /proc/self/fd/0");
+	/* Arguments longer than a job carries. */
+	size_t n = 70 * 1024;
+	char *big = malloc(n + 1);
+	memset(big, 'a', n);
+	big[n] = '\0';
+	char *wc[] = { "sh", "-c", "printf %s \"$0\" | wc -c", big, NULL };
+	r = run(pool, "/bin/sh", wc, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && !took && atol(out) == (long)n, "70 KiB of arguments start cold and arrive whole (%ld)", atol(out));
+	free(big);
+	sbx_error_free(&err);
+}
+
+static void replaced_and_failing(struct sbx_pool *pool)
+{
+	static char out[4096];
+	struct job j;
+	struct sbx_error err = SBX_ERROR_INIT;
+	bool took;
+	pid_t kids[64];
+	ok(wait_ready(pool, 2, 20), "ready");
+	int n = children(kids, 64);
+	for (int i = 0; i < n; i++)
+		kill(kids[i], SIGKILL);
+	ok(n == 2, "two ready workers' inits are our children (%d), killed", n);
+	/* Once they are dead (zombies: nobody reaped them, the loop has not run), a job does not
+	 * take one (the pool checks) though the loop has not seen their end yet. */
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < 500 && !dead(kids[i]); k++)
+			usleep(2000);
+	char *echo[] = { "sh", "-c", "echo after", NULL };
+	int r = run(pool, "/bin/sh", echo, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && !took && strcmp(out, "after\n") == 0, "a job right after the kill starts cold and works (status %d)",
+	   j.e.status);
+	ok(wait_ready(pool, 2, 20), "killed ready workers are replaced");
+	r = run(pool, "/bin/sh", echo, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && took && strcmp(out, "after\n") == 0, "a job after that runs on a ready worker (status %d)", j.e.status);
+	/* A program that cannot start: the pool stops making workers for it, the job's error is
+	 * the caller's as without a pool. */
+	ok(sbx_pool_keep_ready(pool, "/nonexistent/prog", 2, &err) == 0, "keep_ready of a missing program is accepted");
+	for (int i = 0; i < 50; i++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(2000);
+	}
+	ok(sbx_pool_ready(pool) == 0 && children(kids, 64) == 0, "no worker is ready, none runs");
+	char *missing[] = { "prog", NULL };
+	r = run(pool, "/nonexistent/prog", missing, -1, &j, out, sizeof(out), &took, &err);
+	ok(r < 0 && err.message && strstr(err.message, "/nonexistent/prog"), "its job fails with the error: %s",
+	   err.message ? err.message : "(none)");
+	sbx_error_free(&err);
+	r = sbx_pool_keep_ready(pool, "/bin/sh", 65, &err);
+	ok(r == -EINVAL && err.message && strstr(err.message, "64"), "more than 64 ready workers is refused: %s",
+	   err.message ? err.message : "(none)");
+	sbx_error_free(&err);
+	ok(sbx_pool_keep_ready(pool, "/bin/sh", 3, &err) == 0 && wait_ready(pool, 3, 20), "three ready again");
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	char dir[] = "/tmp/sbx-test-ready.XXXXXX";
+	if (!mkdtemp(dir)) {
+		printf("1..0 # SKIP cannot make a temporary folder\n");
+		return 0;
+	}
+	chmod(dir, 0755);
+	struct sbx_config *cfg;
+	struct sbx_pool *pool;
+	struct sbx_error err = SBX_ERROR_INIT;
+	base = event_base_new();
+	if (!base || sbx_config_new(&cfg) < 0 || sbx_config_add_path(cfg, dir, false) < 0 ||
+	    sbx_pool_new(base, cfg, &pool, &err) < 0) {
+		printf("not ok 1 - pool: %s\n1..1\n", err.message ? err.message : "setup failed");
+		return 1;
+	}
+	printf("# uid %d\n", (int)getuid());
+	jobs_and_isolation(pool);
+	time_limit(cfg, pool);
+	cold_cases(pool, dir);
+	replaced_and_failing(pool);
+	sbx_pool_free(pool);
+	pid_t kids[64];
+	int left = 0;
+	for (int i = 0; i < 200 && (left = children(kids, 64)) > 0; i++)
+		usleep(10000);
+	ok(left == 0, "freeing the pool leaves no ready worker running (%d)", left);
+	sbx_config_free(cfg);
+	event_base_free(base);
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/input", dir);
+	unlink(path);
+	rmdir(dir);
+	printf("1..%d\n", n_test);
+	return failed;
+}
