@@ -312,6 +312,8 @@ SBX_EXPORT int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *
 		int r = sbx_worker_start_job(w, argv, stdio, cb, userdata, &start_err);
 		schedule_refill(pool);
 		if (r == 0) {
+			sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG,
+				 "pool: the job runs on a ready worker (sandbox init host pid %d)", (int)w->pid);
 			*ret = w;
 			return 0;
 		}
