@@ -409,6 +409,7 @@ static int batch_prepare(struct batch *b)
 		sbx_error_free(&err);
 		return r;
 	}
+	keep_ready(b); /* before the first jobs, which then take them */
 	if (b->cli->verbose)
 		sbx_cli_message("sbx: debug: --each: %zu jobs, %u at once, %s", b->n_jobs, b->max_running,
 			sbx_pool_shares_netns(b->pool) ? "one shared empty network namespace"

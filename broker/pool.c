@@ -252,7 +252,12 @@ SBX_EXPORT int sbx_pool_keep_ready(struct sbx_pool *pool, const char *program, u
 	pool->failures = 0;
 	while (pool->n_ready > n)
 		drop_ready(pool, pool->n_ready - 1);
-	schedule_refill(pool);
+	/* The first one at once, so that a job started right after this call finds it (it waits
+	 * for its READY); the rest from the loop. */
+	if (n && pool->n_ready == 0)
+		on_refill(-1, 0, pool);
+	else
+		schedule_refill(pool);
 	return 0;
 }
 

@@ -413,7 +413,8 @@ int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *const argv[
 		   const struct sbx_callbacks *cb, void *userdata, struct sbx_worker **ret,
 		   struct sbx_error *err);
 /* Keep n (at most 64; 0: none) workers for program ready ahead of their jobs (see above),
- * replacing each one a job takes, from the pool's loop. A ready worker that ends before its
+ * replacing each one a job takes, from the pool's loop; the first is started before this
+ * returns, so that a job right after it finds one. A ready worker that ends before its
  * job is replaced; when three in a row end before they are ready (the program cannot be
  * found, the machine refuses a namespace), the pool stops making them, logs why (SBX_LOG_NOTICE)
  * and jobs start cold, where the error reaches the caller as it would without ready workers. */

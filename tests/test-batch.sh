@@ -221,10 +221,9 @@ SH
 		fail "job 1's background process did not outlive it" "$(pids_with_marker "$marker")"
 		kill_leftovers "$marker"
 	fi
-	# The jobs above ran on ready workers (docs/sandbox.md, "Ready workers"): all but the first,
-	# started before any was made.
+	# The jobs above ran on ready workers (docs/sandbox.md, "Ready workers"), every one.
 	sbx_run -v --each "$list" -j 1 --ro "$T/bin" -- /bin/true
-	is "$(grep -c 'the job runs on a ready worker' <<<"$ERR")" 4 "--each: the jobs after the first run on ready workers"
+	is "$(grep -c 'the job runs on a ready worker' <<<"$ERR")" 5 "--each: every job runs on a ready worker"
 	if [ "$MODE" = root ]; then
 		sbx_run -v --each "$list" -j 1 --ro "$T/bin" -- /bin/true
 		if grep -q 'a network namespace per job' <<<"$ERR"; then

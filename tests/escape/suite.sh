@@ -7,6 +7,11 @@
 # it. Adding a way to run (say `--fallback`, under the default policy) is one more row here:
 #   "fallback|default|--fallback"
 # every attack then runs under it too and the table grows a column (scripts/escape-table).
+# ready-worker: the job of a one-line `--each`, which runs on a worker made ready ahead of it
+# (docs/sandbox.md, "Ready workers"): the program's process waited under its filter for the job.
+ESC_ONE_JOB=$T/escape-one-job
+echo job >"$ESC_ONE_JOB"
+chmod 0644 "$ESC_ONE_JOB"
 ESCAPE_MODES=(
 	"default|default|"
 	"default.policy|default|--policy default"
@@ -16,6 +21,7 @@ ESCAPE_MODES=(
 	"tcpdump|tcpdump|--policy tcpdump"
 	"no-seccomp|none|--no-seccomp"
 	"fallback|default|--fallback"
+	"ready-worker|default|--each $ESC_ONE_JOB"
 )
 
 # Outcomes, as the table shows them:
