@@ -22,10 +22,13 @@
 #include "sbx.h"
 
 static int running;
+static double now_us(void);
+static double exit_us; /* when the last exit callback ran: the caller knows the job's end */
 
 static void on_exit_cb(struct sbx_worker *w, const struct sbx_exit *e, void *userdata)
 {
 	(void)w, (void)e;
+	exit_us = now_us();
 	running--;
 	event_base_loopbreak(userdata);
 }
@@ -70,7 +73,7 @@ static int latency(struct event_base *base, struct sbx_pool *pool, int n, bool w
 		while (running)
 			event_base_dispatch(base);
 		if (i >= 0)
-			us[i] = now_us() - t0;
+			us[i] = exit_us - t0; /* spawn until the exit callback */
 		sbx_worker_free(w);
 	}
 	qsort(us, (size_t)n, sizeof(*us), cmp);

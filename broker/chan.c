@@ -48,7 +48,7 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 	static const char zero[SBX_LAUNCH_DETAIL_MAX];
 	bool error_fields = m.step || m.error || memcmp(m.detail, zero, sizeof(zero)) != 0;
 	if ((m.type != SBX_LAUNCH_ERROR && error_fields) || (m.type != SBX_LAUNCH_STATUS && m.status) ||
-	    (m.type != SBX_LAUNCH_EXEC && m.type != SBX_LAUNCH_READY && m.listener))
+	    (m.type != SBX_LAUNCH_EXEC && m.listener))
 		if (m.type == SBX_LAUNCH_ERROR || m.type == SBX_LAUNCH_EXEC || m.type == SBX_LAUNCH_STATUS ||
 		    m.type == SBX_LAUNCH_READY)
 			return refuse(why, "field set that the message type does not carry");
@@ -58,7 +58,7 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 			return refuse(why, "fd passed with ERROR");
 		if (m.step == SBX_STEP_NONE || m.step >= SBX_STEP_MAX_ || m.error <= 0 || m.error > 4095)
 			return refuse(why, "malformed ERROR");
-		if (state == SBX_LAUNCH_STATE_RUNNING && m.step != SBX_STEP_EXEC && m.step != SBX_STEP_JOB)
+		if (state == SBX_LAUNCH_STATE_RUNNING && m.step != SBX_STEP_EXEC)
 			return refuse(why, "setup ERROR after EXEC");
 		break;
 	case SBX_LAUNCH_EXEC:
@@ -75,8 +75,6 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 	case SBX_LAUNCH_READY:
 		if (n_fds)
 			return refuse(why, "fd passed with READY");
-		if (seccomp ? m.listener < 0 : m.listener != 0)
-			return refuse(why, seccomp ? "READY names no listener" : "READY names a listener without seccomp");
 		break;
 	default:
 		return refuse(why, "unknown message type");
@@ -108,7 +106,9 @@ static void protocol_violation(struct sbx_worker *w, const char *why)
  * every sandbox of that uid shares (issue 13). pid is the sender's, vouched for by the kernel
  * (SCM_CREDENTIALS); it must be init's child, checked after pidfd_open and with the process
  * still alive after the check, so the pidfd is that child whatever pids were reused. */
-static int take_listener(struct sbx_worker *w, pid_t pid, int fd)
+/* A pidfd for pid, which must be init's child: checked after pidfd_open and with the process
+ * still alive after the check, so the pidfd is that child whatever pids were reused. */
+static int child_pidfd(struct sbx_worker *w, pid_t pid)
 {
 	if (pid <= 0)
 		return -ESRCH;
@@ -119,6 +119,16 @@ static int take_listener(struct sbx_worker *w, pid_t pid, int fd)
 		return -ESRCH;
 	if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
 		return -errno;
+	return sbx_steal_fd(&pidfd);
+}
+
+static int take_listener(struct sbx_worker *w, pid_t pid, int fd)
+{
+	/* A ready worker's program's process was checked at READY (hold_program). */
+	_cleanup_close_ int own = -1;
+	int pidfd = pid == w->prog_pid && w->prog_pidfd >= 0 ? w->prog_pidfd : (own = child_pidfd(w, pid));
+	if (pidfd < 0)
+		return pidfd;
 	_cleanup_close_ int listener = pidfd_getfd(pidfd, fd, 0); /* close-on-exec */
 	if (listener < 0)
 		return -errno;
@@ -139,24 +149,37 @@ static int take_listener(struct sbx_worker *w, pid_t pid, int fd)
 	return 0;
 }
 
-/* A ready worker's mount namespace, held until the worker is freed: when its init exits, the
- * kernel then has no mounts to tear down before the broker learns of the exit (about a third
- * of a warm job's latency, docs/sandbox.md "Ready workers"); they go when the caller frees the
- * worker. Nothing can enter it: no process is left in it, and the fd is the broker's. pid (the
- * sender of READY, which made itself dumpable for the handoff) must be init's child, checked
- * as take_listener() does. Best effort: without it the teardown happens at init's exit. */
+/* A ready worker's mount namespace, held past init's exit: the kernel then has no mounts to
+ * tear down before the broker learns of the exit (about a third of a warm job's latency,
+ * docs/sandbox.md "Ready workers"); the broker closes it right after the exit callback
+ * (worker.c). Nothing can enter it: no process is left in it, and the fd is the broker's. pid
+ * (the sender of EXEC, dumpable for the handoff) must be init's child, checked as
+ * take_listener() does. Best effort: without it the teardown happens at init's exit. */
 static void hold_mntns(struct sbx_worker *w, pid_t pid)
 {
 	if (pid <= 0 || w->mntns_fd >= 0 || !w->own_mntns)
 		return;
-	_cleanup_close_ int pidfd = pidfd_open(pid, 0);
-	if (pidfd < 0 || sbx_parent_of(pid) != w->pid)
+	_cleanup_close_ int own = -1;
+	int pidfd = pid == w->prog_pid && w->prog_pidfd >= 0 ? w->prog_pidfd : (own = child_pidfd(w, pid));
+	if (pidfd < 0)
 		return;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 && pidfd_send_signal(pidfd, 0, NULL, 0) == 0)
 		w->mntns_fd = sbx_steal_fd(&fd);
+}
+
+/* A ready worker's READY: its program's process, checked now, off the job's path (the
+ * handoff at EXEC then only takes the listener). */
+static void hold_program(struct sbx_worker *w, pid_t pid)
+{
+	int pidfd = child_pidfd(w, pid);
+	if (pidfd < 0)
+		return; /* checked again at EXEC */
+	sbx_close(&w->prog_pidfd);
+	w->prog_pidfd = pidfd;
+	w->prog_pid = pid;
 }
 
 /* Record what a decoded message says; pid: its sender's (SCM_CREDENTIALS), 0 when unknown. */
@@ -171,7 +194,6 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pi
 		memcpy(f->err_detail, m->detail, sizeof(f->err_detail));
 		break;
 	case SBX_LAUNCH_EXEC:
-	case SBX_LAUNCH_READY:
 		if (w->seccomp) {
 			int r = take_listener(w, pid, m->listener);
 			if (r < 0) {
@@ -180,13 +202,17 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pi
 				protocol_violation(w, why);
 			}
 		}
-		sbx_nsrecord_start(w); /* every namespace exists now */
-		if (m->type == SBX_LAUNCH_READY)
+		/* Before the record's work: a short job may be over by then. */
+		if (w->deferred)
 			hold_mntns(w, pid);
+		sbx_nsrecord_start(w); /* every namespace exists now */
 		break;
 	case SBX_LAUNCH_STATUS:
 		f->have_status = true;
 		f->status = m->status;
+		break;
+	case SBX_LAUNCH_READY:
+		hold_program(w, pid);
 		break;
 	}
 }
@@ -211,10 +237,8 @@ bool sbx_chan_drain(struct sbx_worker *w)
 			apply(w, &m, rv.pid);
 			/* A ready worker whose job was sent while it prepared goes straight on. */
 			if (m.type == SBX_LAUNCH_READY && w->job_sent)
-				next = SBX_LAUNCH_STATE_RUNNING;
+				next = SBX_LAUNCH_STATE_SETUP;
 			w->chan.state = next;
-			if (m.type == SBX_LAUNCH_READY)
-				sbx_job_send_pending(w); /* after TAKEN, never before */
 			if (m.type == SBX_LAUNCH_READY && w->on_ready)
 				w->on_ready(w);
 		}

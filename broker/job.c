@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* A ready worker's job (pool.c, docs/sandbox.md "Ready workers"): the worker was started ahead
- * of it with /dev/null on stdio and no arguments; its program's process waits after READY and
- * TAKEN for SBX_LAUNCH_JOB: the arguments, and the job's stdin, stdout and stderr as three fds.
- * A job given to a worker still preparing is held here until its READY was answered: sent
- * before, it would sit in the channel ahead of TAKEN. */
+ * of it with /dev/null on stdio and no arguments; its program's process waits after READY, before
+ * its filter, for SBX_LAUNCH_JOB: the arguments, and the job's stdin, stdout and stderr as three
+ * fds. It reads nothing else first, so a job for a worker still preparing is sent at once and
+ * waits in the channel. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,36 +44,6 @@ static int send_job(struct sbx_worker *w, const struct sbx_launch_job *job, cons
 	return sbx_send_fds(w->chan.fd, job, offsetof(struct sbx_launch_job, args) + job->len, fds, 3, MSG_DONTWAIT);
 }
 
-void sbx_job_free(struct sbx_worker *w)
-{
-	free(w->pending_job);
-	w->pending_job = NULL;
-	for (int i = 0; i < 3; i++)
-		sbx_close(&w->pending_fds[i]);
-}
-
-void sbx_job_send_pending(struct sbx_worker *w)
-{
-	if (!w->pending_job)
-		return;
-	int r = w->chan.fd >= 0 ? send_job(w, w->pending_job, w->pending_fds) : -EPIPE;
-	sbx_job_free(w);
-	if (r < 0) {
-		sbx_logf(w->log, w->log_userdata, SBX_LOG_NOTICE, "handing the job to a ready worker: %s", strerror(-r));
-		w->facts.killed = true;
-		sbx_worker_kill(w);
-	}
-}
-
-/* The caller's stdio as the worker's: its own fd i for -1. Held copies when the job waits. */
-static int hold_fds(struct sbx_worker *w, const int fds[3])
-{
-	for (int i = 0; i < 3; i++)
-		if ((w->pending_fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
-			return -errno;
-	return 0;
-}
-
 int sbx_worker_start_job(struct sbx_worker *w, char *const argv[], const int stdio[3],
 			 const struct sbx_callbacks *cb, void *userdata, struct sbx_error *err)
 {
@@ -111,28 +80,21 @@ int sbx_worker_start_job(struct sbx_worker *w, char *const argv[], const int std
 		sbx_error_set(err, r, "adding the time limit to the loop");
 		return r;
 	}
-	if (w->chan.state == SBX_LAUNCH_STATE_READY) {
-		r = send_job(w, job, fds);
-		free(job);
-	} else if ((r = hold_fds(w, fds)) == 0) {
-		w->pending_job = job; /* sent once READY is answered (chan.c) */
-	} else {
-		free(job);
-		sbx_job_free(w);
-	}
+	r = send_job(w, job, fds);
+	free(job);
 	if (r < 0) {
 		sbx_event_freep(&w->ev_timer);
 		sbx_error_set(err, r, "handing the job to a ready worker: %s", strerror(-r));
 		return r;
 	}
-	/* The caller's worker from here on: its callbacks. It runs: a worker still preparing
-	 * goes to RUNNING when it says READY (chan.c). */
+	/* The caller's worker from here on: its callbacks. EXEC is accepted from now on: a
+	 * worker still preparing goes to SETUP when it says READY (chan.c). */
 	w->job_sent = true;
 	w->on_ready = NULL;
 	w->pool_data = NULL;
 	w->cb = callbacks;
 	w->userdata = userdata;
 	if (w->chan.state == SBX_LAUNCH_STATE_READY)
-		w->chan.state = SBX_LAUNCH_STATE_RUNNING;
+		w->chan.state = SBX_LAUNCH_STATE_SETUP;
 	return 0;
 }

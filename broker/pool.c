@@ -111,7 +111,7 @@ static void drop_all_ready(struct sbx_pool *pool)
 
 static void schedule_refill(struct sbx_pool *pool)
 {
-	static const struct timeval now = { 0, 0 };
+	static const struct timeval now = { 0, 2000 };
 	if (pool->ev_refill && pool->n_ready < pool->want)
 		(void)evtimer_add(pool->ev_refill, &now);
 }

@@ -158,7 +158,6 @@ void sbx_event_freep(struct event **ev)
 /* The events and fds of a worker whose processes are gone. */
 static void worker_release(struct sbx_worker *w)
 {
-	sbx_job_free(w);
 	sbx_event_freep(&w->req.ev);
 	sbx_event_freep(&w->ev_pid);
 	sbx_event_freep(&w->chan.ev);
@@ -177,8 +176,8 @@ static void worker_release(struct sbx_worker *w)
 static void worker_destroy(struct sbx_worker *w)
 {
 	worker_release(w);
-	sbx_job_free(w);
-	sbx_close(&w->mntns_fd); /* its mounts go now (chan.c) */
+	sbx_close(&w->mntns_fd);
+	sbx_close(&w->prog_pidfd);
 	sbx_cgroup_destroy(&w->cg);
 	sbx_notify_done(&w->listener.n);
 	sbx_policy_free(w->owned_policy);
@@ -214,9 +213,15 @@ static void on_pid(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct sbx_worker *w = arg;
+	/* A ready worker's mount namespace, held so that init's exit did not wait for its
+	 * teardown (chan.c), goes right after the callback: taken first, as the callback may free
+	 * the worker. */
+	int mntns = sbx_steal_fd(&w->mntns_fd);
 	worker_reap(w);
 	if (w->cb.exit)
 		w->cb.exit(w, &w->exit.exit, w->userdata);
+	if (mntns >= 0)
+		close(mntns);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -314,9 +319,8 @@ static int worker_new(struct event_base *base, const struct sbx_config *cfg, con
 	w->userdata = userdata;
 	w->log = cfg->log;
 	w->log_userdata = cfg->log_userdata;
-	w->pidfd = w->chan.fd = w->listener.fd = w->req.fd = w->mntns_fd = -1;
+	w->pidfd = w->chan.fd = w->listener.fd = w->req.fd = w->mntns_fd = w->prog_pidfd = -1;
 	w->id_offset = w->id_lock = -1;
-	w->pending_fds[0] = w->pending_fds[1] = w->pending_fds[2] = -1;
 	for (int fd = 0; fd < 3; fd++)
 		w->stdio[fd] = opts ? opts->stdio[fd] : -1;
 	w->netns_fd = opts ? opts->netns_fd : -1;

@@ -88,10 +88,10 @@ struct sbx_worker {
 	unsigned generation;           /* cfg->generation it was made with */
 	void (*on_ready)(struct sbx_worker *w); /* its program's process said READY (pool.c) */
 	void *pool_data;               /* the pool's, while it holds the worker */
-	struct sbx_launch_job *pending_job; /* held until READY, with its stdio (job.c) */
-	int pending_fds[3];            /* -1 when none */
 	bool own_mntns;                /* the plan made a mount namespace (not the fallback's) */
-	int mntns_fd;                  /* a ready worker's, held until freed (chan.c); -1: none */
+	int mntns_fd;                  /* a ready worker's, held past init's exit (chan.c); -1: none */
+	int prog_pidfd;                /* a ready worker's program's process, checked at READY */
+	pid_t prog_pid;
 	char fallback[192];            /* the layers the fallback left out (sbx_worker_fallback) */
 };
 
@@ -114,19 +114,14 @@ int sbx_worker_copy_callbacks(const struct sbx_callbacks *cb, struct sbx_callbac
 int sbx_worker_arm_timer(struct sbx_worker *w, uint64_t ms);
 
 /* job.c: a ready worker's job. argv, stdio (-1: the caller's own fd), the caller's callbacks
- * from now on; the time limit starts now. A worker still preparing gets it right after its
- * READY (sbx_job_send_pending). -EINVAL when w is not a ready worker or already has its job,
+ * from now on; the time limit starts now. A worker still preparing reads it once ready. -EINVAL when w is not a ready worker or already has its job,
  * -E2BIG when argv does not fit SBX_LAUNCH_JOB (the caller starts the job cold instead), -ESRCH
  * when it is gone. On any failure the worker is still the pool's, without its job. */
 int sbx_worker_start_job(struct sbx_worker *w, char *const argv[], const int stdio[3],
 			 const struct sbx_callbacks *cb, void *userdata, struct sbx_error *err);
-/* chan.c, once READY is answered with TAKEN: the job held for it, if any. A failure kills
- * the worker (its exit reports it to the job's callbacks). */
-void sbx_job_send_pending(struct sbx_worker *w);
 /* Whether argv fits one SBX_LAUNCH_JOB. */
 bool sbx_job_fits(char *const argv[]);
-/* Whatever job is still held (worker_release). */
-void sbx_job_free(struct sbx_worker *w);
+
 /* One decision of the broker (a request, a brokered call): the -v log and the audit callback. */
 void sbx_worker_audit(struct sbx_worker *w, const char *request, const char *target, bool granted, int error,
 		      const char *rule);

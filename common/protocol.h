@@ -11,13 +11,15 @@
  *                                      sent while init builds the root: compiling it (~1 ms)
  *                                      overlaps the sandbox's own setup instead of preceding it
  * A worker made ready ahead of its job (a pool's, docs/sandbox.md "Ready workers") has no
- * program arguments and no stdio of its own yet; its program's process does everything but the
- * exec, filter and handoff included, then waits:
- *   child  -> broker SBX_LAUNCH_READY   as EXEC, but the exec waits for the job; names the
- *                                      listener as EXEC does, and the broker says TAKEN
+ * program arguments and no stdio of its own yet; its program's process does everything up to
+ * its filter (Landlock included), then waits, before the filter, so that the filter is exactly
+ * a cold launch's:
+ *   child  -> broker SBX_LAUNCH_READY   waiting for the job (no field set)
  *   broker -> child SBX_LAUNCH_JOB     the job (struct sbx_launch_job): its arguments, and its
- *                                      stdin, stdout and stderr as three fds (SCM_RIGHTS), which
- *                                      land on 0, 1 and 2; the child execs
+ *                                      stdin, stdout and stderr as three fds (SCM_RIGHTS), moved
+ *                                      to 0, 1 and 2; the child goes on with the filter, EXEC
+ *                                      and the exec as a cold launch does. JOB may be sent
+ *                                      before READY: the child reads nothing else first
  *   init   -> broker SBX_LAUNCH_ERROR   one of init's setup steps failed (step, errno, detail);
  *                                      init exits
  *   child  -> broker SBX_LAUNCH_ERROR   one of the program process's steps failed before its exec;
@@ -37,12 +39,11 @@
  * (sbx_launch_allowed below; broker/chan.c decodes with sbx_launch_decode(), which is fuzzed):
  *   SETUP   : ERROR -> FAILED, EXEC -> RUNNING (no message carries an fd; EXEC names the
  *             listener's number, >= 0, when seccomp is on, and 0 otherwise)
- *   PREPARING (a ready worker's first state): ERROR -> FAILED, READY -> READY (READY
- *             names the listener as EXEC does)
+ *   PREPARING (a ready worker's first state): ERROR -> FAILED, READY -> READY
  *   READY   : ERROR -> FAILED, STATUS -> ENDED (the ready worker was killed); the broker
- *             itself moves it to RUNNING when it sends JOB (or at READY, when the job was sent
- *             to a worker still PREPARING)
- *   RUNNING : ERROR (only steps JOB and EXEC) -> FAILED, STATUS -> ENDED
+ *             itself moves it to SETUP when it sends JOB (or at READY, when the job was sent
+ *             to a worker still PREPARING), so EXEC is accepted only after the job was sent
+ *   RUNNING : ERROR (only step EXEC) -> FAILED, STATUS -> ENDED
  *   FAILED  : STATUS -> ENDED (the program's process reported its own failure; init follows
  *             with its wait status)
  *   ENDED   : nothing
@@ -128,9 +129,9 @@ enum sbx_step {
 	SBX_STEP_CAPS,             /* drop every capability, lock securebits */
 	SBX_STEP_NO_NEW_PRIVS,
 	SBX_STEP_LANDLOCK,         /* restrict opens to the sandbox's tree */
+	SBX_STEP_JOB,              /* a ready worker: READY, then wait for JOB (arguments, stdio) */
 	SBX_STEP_SECCOMP,          /* load the filter */
-	SBX_STEP_HANDOFF,          /* EXEC (a ready worker: READY) with the listener to the broker */
-	SBX_STEP_JOB,              /* a ready worker: wait for JOB (arguments, stdio) */
+	SBX_STEP_HANDOFF,          /* EXEC with the listener to the broker */
 	SBX_STEP_EXEC,
 	SBX_STEP_MAX_,
 };
@@ -196,9 +197,9 @@ static inline const char *sbx_step_name(uint32_t step)
 		[SBX_STEP_CAPS] = "dropping capabilities",
 		[SBX_STEP_NO_NEW_PRIVS] = "no_new_privs",
 		[SBX_STEP_LANDLOCK] = "landlock",
+		[SBX_STEP_JOB] = "waiting for the job",
 		[SBX_STEP_SECCOMP] = "loading the seccomp filter",
 		[SBX_STEP_HANDOFF] = "handing the listener to the broker",
-		[SBX_STEP_JOB] = "waiting for the job",
 		[SBX_STEP_EXEC] = "exec",
 	};
 	return step < SBX_STEP_MAX_ && names[step] ? names[step] : "unknown step";

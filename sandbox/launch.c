@@ -57,15 +57,14 @@
  *        required for an unprivileged seccomp filter and for Landlock
  *  24. landlock
  *        opens limited to the sandbox's tree and its grants (landlock.h)
- *  25. loading the seccomp filter
+ *  25. waiting for the job
+ *        a ready worker only (docs/sandbox.md, "Ready workers"): READY, then the job's
+ *        arguments and its stdin, stdout and stderr from the broker; a cold launch has them
+ *  26. loading the seccomp filter
  *        last: everything above is system calls the policy need not allow
- *  26. handing the listener to the broker
+ *  27. handing the listener to the broker
  *        EXEC names it; the broker takes it with pidfd_getfd() and says TAKEN, which we
  *        wait for in ppoll(): the two calls the filter lets through for us. No fd in flight
- *  27. waiting for the job
- *        a ready worker only (docs/sandbox.md, "Ready workers"): it said READY instead of
- *        EXEC and read TAKEN; the job's arguments and stdin, stdout and stderr come from the
- *        broker (recvmsg, with its /dev/null on 0-2 closed first); a cold launch has them
  *  28. exec
  *        the program, by fd
  *
@@ -289,64 +288,29 @@ static void reopen_ro(const struct sbx_launch_plan *plan)
 	}
 }
 
-/* A ready worker's program's process, after its filter: only recvmsg() and close() of 0, 1
- * and 2 on top of what a cold launch uses are let through for this (broker/policy/compile.c).
- * The broker is trusted, but what it sends is still checked as the protocol says. */
-static ssize_t recv_launch(struct msghdr *mh)
-{
-	ssize_t n;
-	do
-		n = recvmsg(SBX_LAUNCH_FD, mh, 0);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		_exit(125); /* the broker is gone */
-	return n < 0 ? -errno : n;
-}
-
-/* SBX_STEP_HANDOFF after READY: the broker's TAKEN, read (a cold launch leaves it queued). */
-static int recv_taken(void)
-{
-	struct sbx_launch_msg m;
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n = recv_launch(&mh);
-	if (n < 0)
-		return (int)n;
-	return n == (ssize_t)sizeof(m) && m.type == SBX_LAUNCH_TAKEN && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-		       ? 0
-		       : -EPROTO;
-}
-
-/* SBX_STEP_JOB: the job's arguments, kept here until the exec, and its stdio, which lands on 0,
- * 1 and 2 (the lowest free numbers once the ready worker's /dev/null is closed: the listener,
- * made before, holds another), without close-on-exec, as stdio crosses the exec. */
+/* SBX_STEP_JOB, a ready worker's program's process, before its filter (which is therefore a
+ * cold launch's, nothing added): say READY, then take the job. The broker is trusted, but what
+ * it sends is still checked as the protocol says. The arguments live here until the exec. */
 static struct sbx_launch_job job;
 static char *job_argv[SBX_LAUNCH_JOB_ARGS + 1];
 
 static int take_job(void)
 {
-	for (int fd = 0; fd < 3; fd++)
-		close(fd);
-	union {
-		char buf[CMSG_SPACE(3 * sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = &job, .iov_len = sizeof(job) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf) };
-	ssize_t got = recv_launch(&mh);
-	if (got < 0)
-		return (int)got;
-	size_t n = (size_t)got;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	int fds[3] = { -1, -1, -1 };
-	bool ok = !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && c && c->cmsg_level == SOL_SOCKET &&
-		  c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(fds)) && !CMSG_NXTHDR(&mh, c);
-	if (ok)
-		memcpy(fds, CMSG_DATA(c), sizeof(fds));
-	ok = ok && fds[0] == 0 && fds[1] == 1 && fds[2] == 2 && n >= 16 && job.type == SBX_LAUNCH_JOB &&
-	     job.zero == 0 && job.len == n - 16 && job.len >= 1 && job.len <= SBX_LAUNCH_JOB_MAX &&
-	     job.args[job.len - 1] == '\0' && job.argc >= 1 && job.argc <= SBX_LAUNCH_JOB_ARGS;
+	struct sbx_launch_msg ready;
+	memset(&ready, 0, sizeof(ready));
+	ready.type = SBX_LAUNCH_READY;
+	int r = send_msg(SBX_LAUNCH_FD, &ready, -1);
+	if (r < 0)
+		return r;
+	struct sbx_recv rv;
+	if ((r = sbx_recv_fds(SBX_LAUNCH_FD, &job, sizeof(job), 0, &rv)) < 0)
+		return r;
+	if (rv.len == 0)
+		_exit(125); /* the broker is gone */
+	size_t n = (size_t)rv.len;
+	bool ok = !rv.truncated && !rv.bad_control && rv.n_fds == 3 && n >= 16 && job.type == SBX_LAUNCH_JOB &&
+		  job.zero == 0 && job.len == n - 16 && job.len >= 1 && job.len <= SBX_LAUNCH_JOB_MAX &&
+		  job.args[job.len - 1] == '\0' && job.argc >= 1 && job.argc <= SBX_LAUNCH_JOB_ARGS;
 	size_t argc = 0;
 	for (size_t i = 0; ok && i < job.len; i++) {
 		if (i == 0 || job.args[i - 1] == '\0') {
@@ -357,10 +321,17 @@ static int take_job(void)
 			job_argv[argc++] = &job.args[i];
 		}
 	}
-	if (!ok || argc != job.argc)
-		return -EPROTO; /* whatever came dies with this process */
+	ok = ok && argc == job.argc;
+	/* The job's stdio over the /dev/null the ready worker was made with; dup2 leaves the new
+	 * ones without close-on-exec, as stdio crosses the exec. */
+	for (int fd = 0; ok && r == 0 && fd < 3; fd++)
+		if (dup2(rv.fds[fd], fd) < 0)
+			r = -errno;
+	sbx_recv_close(&rv);
+	if (!ok)
+		return -EPROTO;
 	job_argv[argc] = NULL;
-	return 0;
+	return r;
 }
 
 /* Whether the program's process executes program_path rather than SBX_PROGRAM_FD. */
@@ -551,6 +522,13 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	begin(SBX_STEP_LANDLOCK);
 	if (plan->landlock && (r = sbx_landlock_apply(plan->landlock)) < 0)
 		fail(r, NULL);
+	begin(SBX_STEP_JOB);
+	char *const *argv = plan->argv;
+	if (plan->deferred_job) {
+		if ((r = take_job()) < 0)
+			fail(r, "the job");
+		argv = job_argv;
+	}
 
 	/* The filter need not allow write(2): the steps after it are traced before it. */
 	begin(SBX_STEP_SECCOMP);
@@ -559,13 +537,10 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	if (plan->seccomp)
 		trace("loading the seccomp filter; exec follows");
 	announce(SBX_STEP_HANDOFF);
-	if (plan->deferred_job)
-		trace("a ready worker: READY, then the job's arguments and stdio; exec follows");
-	announce(SBX_STEP_JOB);
 	announce(SBX_STEP_EXEC);
 	struct sbx_launch_msg msg;
 	memset(&msg, 0, sizeof(msg));
-	msg.type = plan->deferred_job ? SBX_LAUNCH_READY : SBX_LAUNCH_EXEC;
+	msg.type = SBX_LAUNCH_EXEC;
 	if (plan->seccomp) {
 		/* The broker takes the listener out of this process with pidfd_getfd(), which an
 		 * unprivileged broker may only do to a dumpable process (init's non-dumpability was
@@ -578,21 +553,13 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 		if (msg.listener < 0)
 			fail(msg.listener, NULL);
 	}
-	/* From here on only sendmsg(launch_fd), the handoff's ppoll (a ready worker's recvmsg on
-	 * the launch fd and close of 0-2), exit_group and the one exec are certain to be allowed:
-	 * the broker answers anything else as a violation. */
+	/* From here on only sendmsg(launch_fd), the handoff's ppoll, exit_group and the one exec
+	 * are certain to be allowed: the broker answers anything else as a violation. */
 	step_now = SBX_STEP_HANDOFF;
 	if ((r = send_msg(SBX_LAUNCH_FD, &msg, -1)) < 0)
 		fail(r, NULL); /* without the listener the broker could not answer: never exec */
-	if (plan->seccomp && (r = plan->deferred_job ? recv_taken() : wait_taken()) < 0)
+	if (plan->seccomp && (r = wait_taken()) < 0)
 		fail(r, NULL); /* the exec would close the listener before the broker took it */
-	step_now = SBX_STEP_JOB;
-	char *const *argv = plan->argv;
-	if (plan->deferred_job) {
-		if ((r = take_job()) < 0)
-			fail(r, "the job");
-		argv = job_argv;
-	}
 	step_now = SBX_STEP_EXEC;
 	if (exec_by_path)
 		syscall(SYS_execve, plan->program_path, argv, plan->envp);

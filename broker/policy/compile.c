@@ -347,9 +347,7 @@ int sbx_policy_build_ctx(const struct sbx_policy *p, const struct sbx_compile_op
 			const struct sbx_rule *rule = &p->rules[i];
 			if (rule->nr == SCMP_SYS(clone3))
 				clone3_ruled = true;
-			if (opts->launch_fd >= 0 &&
-			    (rule->nr == SCMP_SYS(sendmsg) || rule->nr == SCMP_SYS(ppoll) ||
-			     rule->nr == SCMP_SYS(recvmsg) || rule->nr == SCMP_SYS(close)) &&
+			if (opts->launch_fd >= 0 && (rule->nr == SCMP_SYS(sendmsg) || rule->nr == SCMP_SYS(ppoll)) &&
 			    !rule->n_alts &&
 			    rule->action != SBX_ACT_ALLOW) {
 				/* An unconditional rule would replace the launcher's own sendmsg rule. */
@@ -404,15 +402,6 @@ int sbx_policy_build_ctx(const struct sbx_policy *p, const struct sbx_compile_op
 		if (r >= 0 || r == -EEXIST)
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ppoll), 3, SCMP_A1(SCMP_CMP_EQ, 1),
 					     SCMP_A2(SCMP_CMP_EQ, 0), SCMP_A3(SCMP_CMP_EQ, 0));
-		/* A ready worker (a pool's) takes TAKEN and its job after the filter: recvmsg() on
-		 * the launch fd, after closing its /dev/null on 0-2 for the job's stdio to land there.
-		 * After the exec neither reaches anything: the launch fd is gone, 0-2 are the
-		 * program's own. */
-		if (r >= 0 || r == -EEXIST)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,
-					     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)opts->launch_fd));
-		if (r >= 0 || r == -EEXIST)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(close), 1, SCMP_A0(SCMP_CMP_LE, 2));
 		if (r < 0 && r != -EEXIST) {
 			sbx_policy_diag_set(diag, p->file, 0, 0, "cannot add the launcher's channel rules: %s", strerror(-r));
 			return r;

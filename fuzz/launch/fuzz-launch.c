@@ -33,13 +33,12 @@ static void check_accepted(const struct launch_input *in, const struct sbx_launc
 		check(m->error > 0 && m->error <= 4095);
 		check(in->state == SBX_LAUNCH_STATE_SETUP || in->state == SBX_LAUNCH_STATE_PREPARING ||
 		      in->state == SBX_LAUNCH_STATE_READY ||
-		      (in->state == SBX_LAUNCH_STATE_RUNNING && (m->step == SBX_STEP_EXEC || m->step == SBX_STEP_JOB)));
+		      (in->state == SBX_LAUNCH_STATE_RUNNING && m->step == SBX_STEP_EXEC));
 		check(next == SBX_LAUNCH_STATE_FAILED);
 		break;
 	case SBX_LAUNCH_READY:
-		/* A ready worker's: names its listener as EXEC does, only once, before its job. */
-		check(in->n_fds == 0);
-		check(in->seccomp ? m->listener >= 0 : m->listener == 0);
+		/* A ready worker's: carries nothing, only once, before its job. */
+		check(in->n_fds == 0 && m->listener == 0);
 		check(in->state == SBX_LAUNCH_STATE_PREPARING && next == SBX_LAUNCH_STATE_READY);
 		break;
 	case SBX_LAUNCH_EXEC:

@@ -213,10 +213,8 @@ static void error_ranges(void)
 		struct call c = call(&m, SETUP, 0, true);
 		expect(&c, valid ? ACCEPTED : "malformed ERROR", FAILED, "SETUP, ERROR at step %u", s);
 		c = call(&m, RUNNING, 0, true);
-		/* A ready worker's job arrives in RUNNING: its step may fail there too. */
-		expect(&c, !valid ? "malformed ERROR" : s == SBX_STEP_EXEC || s == SBX_STEP_JOB ? ACCEPTED
-												  : "setup ERROR after EXEC",
-		       FAILED, "RUNNING, ERROR at step %u", s);
+		expect(&c, !valid ? "malformed ERROR" : s == SBX_STEP_EXEC ? ACCEPTED : "setup ERROR after EXEC", FAILED,
+		       "RUNNING, ERROR at step %u", s);
 		c = call(&m, FAILED, 0, true);
 		expect(&c, valid ? "ERROR out of state" : "malformed ERROR", 0, "FAILED, ERROR at step %u", s);
 	}
@@ -335,19 +333,18 @@ static void sequences(void)
 	expect(&after, "STATUS out of state", 0, "a second STATUS after the end");
 }
 
-/* A ready worker (a pool's): READY names the listener as EXEC does; the broker itself moves it
- * to RUNNING when it sends the job. */
+/* A ready worker (a pool's): READY carries nothing; the broker itself moves it to SETUP when
+ * it sends the job. */
 static void ready_worker(void)
 {
 	struct sbx_launch_msg ready = msg(SBX_LAUNCH_READY, 0, 0, 0, NULL);
-	ready.listener = 5;
 	struct call c = call(&ready, PREPARING, 0, true);
-	expect(&c, ACCEPTED, READY, "PREPARING, READY naming listener 5");
+	expect(&c, ACCEPTED, READY, "PREPARING, READY");
 	c = call(&ready, PREPARING, 0, false);
-	expect(&c, "READY names a listener without seccomp", 0, "PREPARING, READY naming a listener, no seccomp");
-	ready.listener = -1;
+	expect(&c, ACCEPTED, READY, "PREPARING, READY, no seccomp");
+	ready.listener = 5;
 	c = call(&ready, PREPARING, 0, true);
-	expect(&c, "READY names no listener", 0, "PREPARING, READY naming listener -1");
+	expect(&c, "field set that the message type does not carry", 0, "PREPARING, READY naming a listener");
 	ready.listener = 0;
 	c = call(&ready, PREPARING, 1, true);
 	expect(&c, "fd passed with READY", 0, "PREPARING, READY with an fd");
@@ -367,8 +364,12 @@ static void ready_worker(void)
 	c = call(&exec, PREPARING, 0, true);
 	expect(&c, "EXEC out of state", 0, "EXEC from a worker still preparing");
 	struct sbx_launch_msg job_err = msg(SBX_LAUNCH_ERROR, SBX_STEP_JOB, EPROTO, 0, "the job");
+	c = call(&job_err, READY, 0, true);
+	expect(&c, ACCEPTED, FAILED, "READY, the job's step failed");
+	c = call(&job_err, SETUP, 0, true);
+	expect(&c, ACCEPTED, FAILED, "SETUP (the job sent), the job's step failed");
 	c = call(&job_err, RUNNING, 0, true);
-	expect(&c, ACCEPTED, FAILED, "RUNNING, the job's step failed");
+	expect(&c, "setup ERROR after EXEC", 0, "RUNNING, the job's step failed");
 	struct sbx_launch_msg status = msg(SBX_LAUNCH_STATUS, 0, 0, 9, NULL);
 	c = call(&status, READY, 0, true);
 	expect(&c, ACCEPTED, ENDED, "READY, killed before its job: STATUS");
