@@ -239,7 +239,7 @@ bool sbx_chan_drain(struct sbx_worker *w)
 			if (m.type == SBX_LAUNCH_READY && w->job_sent)
 				next = SBX_LAUNCH_STATE_SETUP;
 			w->chan.state = next;
-			if (m.type == SBX_LAUNCH_READY && w->on_ready)
+			if (m.type == SBX_LAUNCH_READY && w->on_ready && !w->facts.protocol_error)
 				w->on_ready(w);
 		}
 		sbx_recv_close(&rv); /* no valid message carries an fd */

@@ -53,6 +53,8 @@ struct sbx_pool {
 	struct sbx_worker *ready[POOL_READY_MAX]; /* unstarted, in the order they were made */
 	size_t n_ready;
 	unsigned failures;            /* ended before READY, in a row */
+	bool stopped;                 /* stop_ready(): none until the program or the configuration changes */
+	unsigned stopped_generation;
 	struct event *ev_refill;      /* makes one ready worker per loop iteration */
 	int devnull;                  /* a ready worker's stdio until its job */
 };
@@ -121,7 +123,8 @@ static void stop_ready(struct sbx_pool *pool, const char *why)
 	/* A job started cold meets the same cause and reports it to the caller: a debug line here. */
 	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG,
 		 "pool: no more ready workers (%s); jobs start cold", why);
-	pool->want = 0;
+	pool->stopped = true;
+	pool->stopped_generation = pool->cfg->generation;
 	drop_all_ready(pool);
 }
 
@@ -161,9 +164,22 @@ static int make_ready(struct sbx_pool *pool, struct sbx_error *err)
 				       .host_netns_fd = pool->host_netns_fd,
 				       .deferred = true };
 	struct sbx_worker *w;
+	/* What a ready worker would take ahead of its job, and a cold launch takes at its start:
+	 * an id from the range (held while it waits, so the range would run dry), and resources
+	 * (a file truncated, a connection made, packets captured before the job existed). */
+	if (pool->cfg->range_set || pool->cfg->n_res) {
+		sbx_error_set(err, -ENOTSUP, "%s", pool->cfg->range_set ? "per-job ids from a range are taken as each job starts"
+									 : "resources are opened as each job starts");
+		return -ENOTSUP;
+	}
 	int r = sbx_worker_spawn_opts(pool->base, pool->cfg, pool->ready_program, argv, &opts, &cb, pool, &w, err);
 	if (r < 0)
 		return r;
+	if (w->grants.n) { /* the policy's own resources */
+		sbx_worker_free(w);
+		sbx_error_set(err, -ENOTSUP, "the policy's resources are opened as each job starts");
+		return -ENOTSUP;
+	}
 	w->on_ready = on_worker_ready;
 	w->pool_data = pool;
 	pool->ready[pool->n_ready++] = w;
@@ -175,7 +191,7 @@ static void on_refill(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct sbx_pool *pool = arg;
-	if (pool->n_ready >= pool->want)
+	if (pool->stopped || pool->n_ready >= pool->want)
 		return;
 	struct sbx_error err = SBX_ERROR_INIT;
 	if (make_ready(pool, &err) < 0) {
@@ -203,8 +219,9 @@ static struct sbx_worker *take_ready(struct sbx_pool *pool, const char *program,
 	/* One that ended meanwhile (killed, say) and whose end the loop has not seen yet would
 	 * cost the job: dropped here (reaped by the free). */
 	for (size_t i = pool->n_ready; i-- > 0;) {
-		struct pollfd p = { .fd = pool->ready[i]->pidfd, .events = POLLIN };
-		if (poll(&p, 1, 0) != 0)
+		struct sbx_worker *r = pool->ready[i];
+		struct pollfd p = { .fd = r->pidfd, .events = POLLIN };
+		if (r->facts.killed || r->facts.protocol_error || poll(&p, 1, 0) != 0)
 			drop_ready(pool, i);
 	}
 	schedule_refill(pool);
@@ -229,7 +246,8 @@ SBX_EXPORT int sbx_pool_keep_ready(struct sbx_pool *pool, const char *program, u
 			      POOL_READY_MAX);
 		return -EINVAL;
 	}
-	if (n && (!pool->ready_program || strcmp(program, pool->ready_program) != 0)) {
+	bool program_changed = n && (!pool->ready_program || strcmp(program, pool->ready_program) != 0);
+	if (program_changed) {
 		char *copy = strdup(program);
 		if (!copy) {
 			sbx_error_set(err, -ENOMEM, "out of memory");
@@ -248,13 +266,17 @@ SBX_EXPORT int sbx_pool_keep_ready(struct sbx_pool *pool, const char *program, u
 		sbx_error_set(err, -ENOMEM, "out of memory");
 		return -ENOMEM;
 	}
+	/* A stop holds until what made the workers fail may have changed. */
+	if (pool->stopped && (program_changed || pool->stopped_generation != pool->cfg->generation))
+		pool->stopped = false;
 	pool->want = n;
-	pool->failures = 0;
+	if (program_changed)
+		pool->failures = 0;
 	while (pool->n_ready > n)
 		drop_ready(pool, pool->n_ready - 1);
 	/* The first one at once, so that a job started right after this call finds it (it waits
 	 * for its READY); the rest from the loop. */
-	if (n && pool->n_ready == 0)
+	if (n && pool->n_ready == 0 && !pool->stopped)
 		on_refill(-1, 0, pool);
 	else
 		schedule_refill(pool);

@@ -3,9 +3,11 @@
  * public API, as the caller runs it (meson runs it as root and as uid 65534): jobs take ready
  * workers and get their arguments and stdio; each job has its own namespaces, pid 2 and an
  * empty /tmp; the time limit starts with the job; a changed configuration, another program, a
- * read-only file on stdin and long arguments start cold and still work; ready workers killed
- * before their job are replaced; a program that cannot start stops the pool making them and
- * the job's error reaches the caller; freeing the pool leaves no process. TAP. */
+ * read-only file on stdin, long arguments and resources start cold and still work; a job given
+ * to a worker still preparing runs on it; the namespaces callback is the job's; ready workers
+ * killed before their job are replaced; a program that cannot start stops the pool making them,
+ * for good, and the job's error reaches the caller; freeing the pool leaves no process. Whether
+ * a job ran on a ready worker is what the pool logs for it. TAP. */
 #include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
@@ -24,6 +26,14 @@
 
 static int n_test, failed;
 static struct event_base *base;
+static unsigned warm_jobs; /* "the job runs on a ready worker" lines the pool logged */
+
+static void on_log(enum sbx_log_level level, const char *message, void *userdata)
+{
+	(void)level, (void)userdata;
+	if (strstr(message, "the job runs on a ready worker"))
+		warm_jobs++;
+}
 
 __attribute__((format(printf, 2, 3))) static void ok(bool cond, const char *fmt, ...)
 {
@@ -106,7 +116,17 @@ struct job {
 	bool exited;
 	struct sbx_exit e;
 	char message[512];
+	int ns_calls;
+	pid_t ns_pid;
 };
+
+static void on_ns(struct sbx_worker *w, const struct sbx_namespaces *ns, void *userdata)
+{
+	(void)w;
+	struct job *j = userdata;
+	j->ns_calls++;
+	j->ns_pid = ns->pid;
+}
 
 static void on_exit_cb(struct sbx_worker *w, const struct sbx_exit *e, void *userdata)
 {
@@ -118,11 +138,12 @@ static void on_exit_cb(struct sbx_worker *w, const struct sbx_exit *e, void *use
 	j->e.message = j->message;
 }
 
-static const struct sbx_callbacks callbacks = { .size = sizeof(callbacks), .exit = on_exit_cb };
+static const struct sbx_callbacks callbacks = { .size = sizeof(callbacks), .exit = on_exit_cb, .namespaces = on_ns };
 
 /* One job of program with argv, stdin from in (-1: /dev/null); its stdout into out. Returns
- * the spawn's result; *j the exit. *took: whether a ready worker served it (one fewer ready
- * right after the spawn, before the loop could make another). */
+ * the spawn's result; *j the exit. *took: whether a ready worker served it (the pool logged
+ * so). *pid: the worker's init. */
+static pid_t last_pid;
 static int run(struct sbx_pool *pool, const char *program, char *const argv[], int in, struct job *j, char *out,
 	       size_t out_len, bool *took, struct sbx_error *err)
 {
@@ -131,12 +152,13 @@ static int run(struct sbx_pool *pool, const char *program, char *const argv[], i
 		return -errno;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int stdio[3] = { in >= 0 ? in : null, p[1], null };
-	unsigned before = sbx_pool_ready(pool);
+	unsigned before = warm_jobs;
 	struct sbx_worker *w = NULL;
 	memset(j, 0, sizeof(*j));
 	int r = sbx_pool_spawn(pool, program, argv, stdio, &callbacks, j, &w, err);
 	if (took)
-		*took = r == 0 && before > 0 && sbx_pool_ready(pool) == before - 1;
+		*took = r == 0 && warm_jobs == before + 1;
+	last_pid = r == 0 ? sbx_worker_pid(w) : -1;
 	close(p[1]);
 	close(null);
 	size_t n = 0;
@@ -167,8 +189,9 @@ static char *const *sh(const char *script, const char *arg)
 }
 
 #define NS_SCRIPT                                                                                                  \
-	"echo \"arg=$0\"; echo self=$$; ls -A /tmp | grep -v '^sbx-test-ready' | sed 's/^/tmp: /'; for n in user mnt pid ipc uts cgroup; do "   \
-	"echo \"$n=$(readlink /proc/self/ns/$n)\"; done; echo left >/tmp/left-by-job"
+	"echo \"arg=$0\"; echo self=$$; l=$(ls -A /tmp) && echo tmp-listed; echo \"$l\" | grep -v '^sbx-test-ready' | "  \
+	"sed '/^$/d; s/^/tmp: /'; for n in user mnt pid ipc uts cgroup; do echo \"$n=$(readlink /proc/self/ns/$n)\"; done; " \
+	"echo left >/tmp/left-by-job && echo left-written"
 
 static const char *field(const char *out, const char *key, char *buf, size_t len)
 {
@@ -200,23 +223,26 @@ static void jobs_and_isolation(struct sbx_pool *pool)
 	ok(took, "it took a ready worker");
 	ok(strstr(out1, "arg=job-one\n") != NULL, "its arguments came with the job");
 	ok(strstr(out1, "self=2\n") != NULL, "the program is pid 2 of its own pid namespace");
-	ok(strstr(out1, "tmp: ") == NULL, "its /tmp starts empty");
+	ok(strstr(out1, "tmp-listed\n") && strstr(out1, "left-written\n") && !strstr(out1, "tmp: "),
+	   "its /tmp starts empty, and it leaves a file there");
+	ok(j.ns_calls == 1 && j.ns_pid == last_pid, "the namespaces callback is the job's, once (%d calls, pid %d of %d)",
+	   j.ns_calls, (int)j.ns_pid, (int)last_pid);
 	if (!strstr(out1, "arg=job-one"))
 		diag("output", out1);
 	ok(wait_ready(pool, 2, 20), "the pool made another ready worker");
 	r = run(pool, "/bin/sh", sh(NS_SCRIPT, "job-two"), -1, &j, out2, sizeof(out2), &took, &err);
 	ok(r == 0 && j.e.status == 0 && took, "a second job on a ready worker");
-	ok(strstr(out2, "tmp: ") == NULL, "the second job does not see the first one's /tmp file");
+	ok(strstr(out2, "tmp-listed\n") && !strstr(out2, "tmp: "), "the second job does not see the first one's /tmp file");
 	static const char *const ns[] = { "user", "mnt", "pid", "ipc", "uts", "cgroup" };
 	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
-		char a[128], b[128], mine[160], link[64];
+		char a[128], b[128], mine[160], target[128], link[64];
 		snprintf(link, sizeof(link), "/proc/self/ns/%s", ns[i]);
-		ssize_t n = readlink(link, mine + strlen(ns[i]) + 1, sizeof(mine) - strlen(ns[i]) - 2);
-		snprintf(mine, strlen(ns[i]) + 2, "%s=", ns[i]);
-		mine[n > 0 ? (size_t)n + strlen(ns[i]) + 1 : 0] = '\0';
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		snprintf(mine, sizeof(mine), "%s=%s", ns[i], target);
 		field(out1, ns[i], a, sizeof(a));
 		field(out2, ns[i], b, sizeof(b));
-		ok(a[0] && b[0] && strcmp(a, b) != 0 && strcmp(a, mine) != 0,
+		ok(a[0] && b[0] && target[0] && strcmp(a, b) != 0 && strcmp(a, mine) != 0 && strcmp(b, mine) != 0,
 		   "each job has its own %s namespace (%s / %s, the caller's %s)", ns[i], a, b, mine);
 	}
 	/* stdin comes with the job too. */
@@ -238,14 +264,16 @@ static void time_limit(struct sbx_config *cfg, struct sbx_pool *pool)
 	struct job j;
 	struct sbx_error err = SBX_ERROR_INIT;
 	bool took;
-	/* A configuration change: the ready workers made before it are not used (not counted
-	 * ready either); the next job starts cold and the pool makes new ones. */
+	/* The ready workers were made without a time limit. After the change they are not used
+	 * (nor counted ready): a job that outlives the new limit is stopped by it. */
+	ok(wait_ready(pool, 2, 20), "ready");
 	sbx_config_set_time_limit_ms(cfg, 1000);
 	ok(sbx_pool_ready(pool) == 0, "after a configuration change no worker counts as ready");
-	char *echo[] = { "sh", "-c", "echo x", NULL };
-	int r = run(pool, "/bin/sh", echo, -1, &j, out, sizeof(out), &took, &err);
-	ok(r == 0 && !took && strcmp(out, "x\n") == 0, "the next job starts cold");
-	/* Made ready with a 1 s limit, then left waiting longer than that. */
+	char *slow2[] = { "sh", "-c", "sleep 2; echo finished", NULL };
+	int r = run(pool, "/bin/sh", slow2, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && !took && j.e.kind == SBX_EXIT_TIMEOUT,
+	   "the next job gets the new 1 s limit, not a stale worker's none (took %d, kind %d)", took, j.e.kind);
+	/* Made ready with the 1 s limit, then left waiting longer than that. */
 	ok(wait_ready(pool, 2, 20), "ready again with the new configuration");
 	usleep(1500 * 1000);
 	char *fast[] = { "sh", "-c", "sleep 0.3; echo done", NULL };
@@ -257,16 +285,16 @@ static void time_limit(struct sbx_config *cfg, struct sbx_pool *pool)
 	r = run(pool, "/bin/sh", slow, -1, &j, out, sizeof(out), &took, &err);
 	ok(r == 0 && took && j.e.kind == SBX_EXIT_TIMEOUT && j.e.status == 124,
 	   "a job on a ready worker over its limit is stopped (kind %d, status %d)", j.e.kind, j.e.status);
-	/* A configuration changed after the workers were made: they are not used. */
+	/* Workers made with 1 s, the limit now 0.3 s: the job is stopped well before 1 s. */
 	ok(wait_ready(pool, 2, 20), "ready again");
 	sbx_config_set_time_limit_ms(cfg, 300);
-	char *mid[] = { "sh", "-c", "sleep 2", NULL };
 	double t0 = now();
-	r = run(pool, "/bin/sh", mid, -1, &j, out, sizeof(out), &took, &err);
-	ok(r == 0 && !took && j.e.kind == SBX_EXIT_TIMEOUT && now() - t0 < 1.8,
-	   "after a configuration change, the job gets the new limit, not a stale ready worker (kind %d)", j.e.kind);
+	r = run(pool, "/bin/sh", slow2, -1, &j, out, sizeof(out), &took, &err);
+	double took_s = now() - t0;
+	ok(r == 0 && !took && j.e.kind == SBX_EXIT_TIMEOUT && took_s < 0.8,
+	   "after another change the job gets the new 0.3 s limit (kind %d, %.2f s)", j.e.kind, took_s);
 	sbx_config_set_time_limit_ms(cfg, 0);
-	r = run(pool, "/bin/sh", echo, -1, &j, out, sizeof(out), &took, &err); /* cold: the pool makes new ones */
+	r = run(pool, "/bin/sh", slow2, -1, &j, out, sizeof(out), &took, &err); /* cold: the pool makes new ones */
 	sbx_error_free(&err);
 }
 
@@ -341,6 +369,8 @@ static void replaced_and_failing(struct sbx_pool *pool)
 		usleep(2000);
 	}
 	ok(sbx_pool_ready(pool) == 0 && children(kids, 64) == 0, "no worker is ready, none runs");
+	ok(sbx_pool_keep_ready(pool, "/nonexistent/prog", 2, &err) == 0 && children(kids, 64) == 0,
+	   "asking again for the same program does not start failing workers again");
 	char *missing[] = { "prog", NULL };
 	r = run(pool, "/nonexistent/prog", missing, -1, &j, out, sizeof(out), &took, &err);
 	ok(r < 0 && err.message && strstr(err.message, "/nonexistent/prog"), "its job fails with the error: %s",
@@ -351,6 +381,54 @@ static void replaced_and_failing(struct sbx_pool *pool)
 	   err.message ? err.message : "(none)");
 	sbx_error_free(&err);
 	ok(sbx_pool_keep_ready(pool, "/bin/sh", 3, &err) == 0 && wait_ready(pool, 3, 20), "three ready again");
+	/* A job right after keep_ready for a new program: the worker made at once, still
+	 * preparing, takes it. */
+	ok(sbx_pool_keep_ready(pool, "/bin/echo", 1, &err) == 0, "keep_ready(/bin/echo, 1)");
+	char *echo2[] = { "echo", "held", NULL };
+	r = run(pool, "/bin/echo", echo2, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && took && strcmp(out, "held\n") == 0 && j.e.status == 0,
+	   "a job given to a worker still preparing runs on it once it is ready (took %d)", took);
+	sbx_error_free(&err);
+}
+
+/* Resources are opened when a job starts: a pool whose configuration has one makes no ready
+ * worker (one would truncate the file, connect, capture before its job). */
+static void resources(const char *dir)
+{
+	static char out[4096];
+	struct sbx_config *cfg;
+	struct sbx_pool *pool;
+	struct sbx_error err = SBX_ERROR_INIT;
+	struct job j;
+	bool took;
+	pid_t kids[64];
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/out", dir);
+	if (sbx_config_new(&cfg) < 0 || sbx_config_set_log(cfg, on_log, NULL) < 0 ||
+	    sbx_config_add_file(cfg, "out", path, SBX_ACCESS_WRITE | SBX_ACCESS_CREATE | SBX_ACCESS_TRUNC) < 0 ||
+	    sbx_pool_new(base, cfg, &pool, &err) < 0) {
+		ok(false, "a pool with a file resource: %s", err.message ? err.message : "setup failed");
+		return;
+	}
+	ok(sbx_pool_keep_ready(pool, "/bin/sh", 2, &err) == 0, "keep_ready on a pool with a resource is accepted");
+	for (int i = 0; i < 20; i++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(2000);
+	}
+	ok(children(kids, 64) == 0 && sbx_pool_ready(pool) == 0, "but no worker is made ahead of its job");
+	char *w[] = { "sh", "-c", "echo job >&3; echo ran", NULL };
+	int r = run(pool, "/bin/sh", w, -1, &j, out, sizeof(out), &took, &err);
+	char back[64] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!read(fd, back, sizeof(back) - 1);
+		close(fd);
+	}
+	ok(r == 0 && !took && j.e.status == 0 && strcmp(back, "job\n") == 0, "its job starts cold with the resource");
+	unlink(path);
+	sbx_pool_free(pool);
+	sbx_config_free(cfg);
+	sbx_error_free(&err);
 }
 
 int main(int argc, char **argv)
@@ -366,7 +444,8 @@ int main(int argc, char **argv)
 	struct sbx_pool *pool;
 	struct sbx_error err = SBX_ERROR_INIT;
 	base = event_base_new();
-	if (!base || sbx_config_new(&cfg) < 0 || sbx_config_add_path(cfg, dir, false) < 0 ||
+	if (!base || sbx_config_new(&cfg) < 0 || sbx_config_set_log(cfg, on_log, NULL) < 0 ||
+	    sbx_config_add_path(cfg, dir, false) < 0 ||
 	    sbx_pool_new(base, cfg, &pool, &err) < 0) {
 		printf("not ok 1 - pool: %s\n1..1\n", err.message ? err.message : "setup failed");
 		return 1;
@@ -377,6 +456,7 @@ int main(int argc, char **argv)
 	cold_cases(pool, dir);
 	replaced_and_failing(pool);
 	sbx_pool_free(pool);
+	resources(dir);
 	pid_t kids[64];
 	int left = 0;
 	for (int i = 0; i < 200 && (left = children(kids, 64)) > 0; i++)
