@@ -393,9 +393,13 @@ void sbx_worker_free(struct sbx_worker *w);
  * when it runs another program, when the configuration was changed since the ready workers
  * were made (any sbx_config_set/add call), when its stdin, stdout or stderr is a terminal or
  * a read-only regular file (pass a pipe to stay warm), or when its arguments exceed 60 KiB or
- * 4096 strings. The ready workers use the working directory and environment of the moment they
- * were made. docs/sandbox.md, "Ready workers", says why this gives a job nothing a cold
- * launch would not.
+ * 4096 strings. No worker is made ready when jobs take their ids from a range
+ * (sbx_config_set_id_range/subid) or when the configuration or its policy has resources
+ * (files, directories, sockets, captures): those are taken and opened as each job starts. The
+ * ready workers use the working directory, the environment and the program file of the moment
+ * they were made. A job may be given to a worker that is still finishing its setup; should
+ * that worker fail, the job fails with it (its exit callback says why). docs/sandbox.md,
+ * "Ready workers", says why this gives a job nothing a cold launch would not.
  *
  * A pool belongs to the thread that made it, like its workers (it enters and leaves the
  * shared namespace from that thread). */
@@ -416,8 +420,9 @@ int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *const argv[
  * replacing each one a job takes, from the pool's loop; the first is started before this
  * returns, so that a job right after it finds one. A ready worker that ends before its
  * job is replaced; when three in a row end before they are ready (the program cannot be
- * found, the machine refuses a namespace), the pool stops making them, logs why (SBX_LOG_NOTICE)
- * and jobs start cold, where the error reaches the caller as it would without ready workers. */
+ * found, the machine refuses a namespace), the pool stops making them until the program or the
+ * configuration changes, logs why (SBX_LOG_DEBUG) and jobs start cold, where the error reaches
+ * the caller as it would without ready workers. */
 int sbx_pool_keep_ready(struct sbx_pool *pool, const char *program, unsigned n, struct sbx_error *err);
 /* How many ready workers have finished their setup and wait for a job. */
 unsigned sbx_pool_ready(const struct sbx_pool *pool);
