@@ -48,7 +48,7 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 	static const char zero[SBX_LAUNCH_DETAIL_MAX];
 	bool error_fields = m.step || m.error || memcmp(m.detail, zero, sizeof(zero)) != 0;
 	if ((m.type != SBX_LAUNCH_ERROR && error_fields) || (m.type != SBX_LAUNCH_STATUS && m.status) ||
-	    (m.type != SBX_LAUNCH_EXEC && m.listener))
+	    (m.type != SBX_LAUNCH_EXEC && m.type != SBX_LAUNCH_READY && m.listener))
 		if (m.type == SBX_LAUNCH_ERROR || m.type == SBX_LAUNCH_EXEC || m.type == SBX_LAUNCH_STATUS ||
 		    m.type == SBX_LAUNCH_READY)
 			return refuse(why, "field set that the message type does not carry");
@@ -75,6 +75,8 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 	case SBX_LAUNCH_READY:
 		if (n_fds)
 			return refuse(why, "fd passed with READY");
+		if (seccomp ? m.listener < 0 : m.listener != 0)
+			return refuse(why, seccomp ? "READY names no listener" : "READY names a listener without seccomp");
 		break;
 	default:
 		return refuse(why, "unknown message type");
@@ -153,7 +155,7 @@ static int take_listener(struct sbx_worker *w, pid_t pid, int fd)
  * tear down before the broker learns of the exit (about a third of a warm job's latency,
  * docs/sandbox.md "Ready workers"); the broker closes it right after the exit callback
  * (worker.c). Nothing can enter it: no process is left in it, and the fd is the broker's. pid
- * (the sender of EXEC, dumpable for the handoff) must be init's child, checked as
+ * (the sender of READY, dumpable for the handoff) must be init's child, checked as
  * take_listener() does. Best effort: without it the teardown happens at init's exit. */
 static void hold_mntns(struct sbx_worker *w, pid_t pid)
 {
@@ -170,16 +172,27 @@ static void hold_mntns(struct sbx_worker *w, pid_t pid)
 		w->mntns_fd = sbx_steal_fd(&fd);
 }
 
-/* A ready worker's READY: its program's process, checked now, off the job's path (the
- * handoff at EXEC then only takes the listener). */
+/* A ready worker's READY: its program's process (dumpable for the handoff), checked to be
+ * init's child, and its memory, where the job's arguments will go (job.c): the mem fd is bound
+ * to the process's memory when opened, and the process is checked alive after the open, so it
+ * is that child's whatever pids were reused. Without it no job can be handed over: the worker
+ * is killed, and the pool makes no more after three (pool.c). */
 static void hold_program(struct sbx_worker *w, pid_t pid)
 {
 	int pidfd = child_pidfd(w, pid);
 	if (pidfd < 0)
-		return; /* checked again at EXEC */
+		return; /* take_listener refuses it too */
 	sbx_close(&w->prog_pidfd);
 	w->prog_pidfd = pidfd;
 	w->prog_pid = pid;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && pidfd_send_signal(pidfd, 0, NULL, 0) == 0)
+		w->mem_fd = sbx_steal_fd(&fd);
+	else
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "a ready worker's memory cannot be written: %s",
+			 strerror(fd < 0 ? errno : ESRCH));
 }
 
 /* Record what a decoded message says; pid: its sender's (SCM_CREDENTIALS), 0 when unknown. */
@@ -193,6 +206,10 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pi
 		f->err_errno = m->error;
 		memcpy(f->err_detail, m->detail, sizeof(f->err_detail));
 		break;
+	case SBX_LAUNCH_READY:
+		hold_program(w, pid);
+		hold_mntns(w, pid);
+		__attribute__((fallthrough)); /* the listener, as for EXEC */
 	case SBX_LAUNCH_EXEC:
 		if (w->seccomp) {
 			int r = take_listener(w, pid, m->listener);
@@ -202,17 +219,13 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pi
 				protocol_violation(w, why);
 			}
 		}
-		/* Before the record's work: a short job may be over by then. */
-		if (w->deferred)
-			hold_mntns(w, pid);
-		sbx_nsrecord_start(w); /* every namespace exists now */
+		/* A ready worker's record is its job's, made when the job is handed over (job.c). */
+		if (m->type == SBX_LAUNCH_EXEC)
+			sbx_nsrecord_start(w); /* every namespace exists now */
 		break;
 	case SBX_LAUNCH_STATUS:
 		f->have_status = true;
 		f->status = m->status;
-		break;
-	case SBX_LAUNCH_READY:
-		hold_program(w, pid);
 		break;
 	}
 }
@@ -235,12 +248,7 @@ bool sbx_chan_drain(struct sbx_worker *w)
 			protocol_violation(w, why);
 		} else {
 			apply(w, &m, rv.pid);
-			/* A ready worker whose job was sent while it prepared goes straight on. */
-			if (m.type == SBX_LAUNCH_READY && w->job_sent)
-				next = SBX_LAUNCH_STATE_SETUP;
 			w->chan.state = next;
-			if (m.type == SBX_LAUNCH_READY && w->on_ready && !w->facts.protocol_error)
-				w->on_ready(w);
 		}
 		sbx_recv_close(&rv); /* no valid message carries an fd */
 		if (w->listener.fd >= 0 && !w->listener.ev && sbx_listener_watch(w) < 0)

@@ -1,35 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* A ready worker's job (pool.c, docs/sandbox.md "Ready workers"): the worker was started ahead
- * of it with /dev/null on stdio and no arguments; its program's process waits after READY, before
- * its filter, for SBX_LAUNCH_JOB: the arguments, and the job's stdin, stdout and stderr as three
- * fds. It reads nothing else first, so a job for a worker still preparing is sent at once and
- * waits in the channel. */
+/* A ready worker's job (pool.c, docs/sandbox.md "Ready workers"). The worker was started ahead
+ * of it with /dev/null on stdio and no arguments; its program's process said READY (the
+ * listener handed over as for EXEC) and called its exec, which every filter sends to the broker
+ * (SBX_READY_EXEC_FLAGS) and notify.c holds. A job then: its arguments written into the
+ * process's struct sbx_launch_job through /proc/PID/mem (opened at READY, chan.c), its stdin,
+ * stdout and stderr installed on 0-2 with SECCOMP_IOCTL_NOTIF_ADDFD, and the exec let through.
+ * A job given to a worker still preparing waits here for the held exec. */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
-#include "broker/export.h"
 #include "broker/worker.h"
-#include "common/fdpass.h"
 #include "common/util.h"
-
-/* The job's arguments packed as SBX_LAUNCH_JOB carries them; -E2BIG when they do not fit. */
-static int pack_job(struct sbx_launch_job *job, char *const argv[])
-{
-	memset(job, 0, offsetof(struct sbx_launch_job, args));
-	job->type = SBX_LAUNCH_JOB;
-	for (size_t i = 0; argv[i]; i++) {
-		size_t n = strlen(argv[i]) + 1;
-		if (job->argc == SBX_LAUNCH_JOB_ARGS || n > SBX_LAUNCH_JOB_MAX - job->len)
-			return -E2BIG;
-		memcpy(job->args + job->len, argv[i], n);
-		job->len += (uint32_t)n;
-		job->argc++;
-	}
-	return 0;
-}
+#include "sandbox/launch.h"
 
 bool sbx_job_fits(char *const argv[])
 {
@@ -39,9 +29,83 @@ bool sbx_job_fits(char *const argv[])
 	return n >= 1 && n <= SBX_LAUNCH_JOB_ARGS && len <= SBX_LAUNCH_JOB_MAX;
 }
 
-static int send_job(struct sbx_worker *w, const struct sbx_launch_job *job, const int fds[3])
+void sbx_job_free(struct sbx_worker *w)
 {
-	return sbx_send_fds(w->chan.fd, job, offsetof(struct sbx_launch_job, args) + job->len, fds, 3, MSG_DONTWAIT);
+	free(w->job);
+	w->job = NULL;
+	for (int i = 0; i < 3; i++)
+		sbx_close(&w->job_fds[i]);
+}
+
+/* The arguments as the process will see them: strings in its args, their addresses (in its
+ * image, which is a copy of ours) in its argv. */
+static int pack_job(struct sbx_worker *w, char *const argv[])
+{
+	struct sbx_launch_job *there = sbx_launch_job_area();
+	size_t off = 0, i = 0;
+	for (; argv[i]; i++) {
+		size_t n = strlen(argv[i]) + 1;
+		if (i == SBX_LAUNCH_JOB_ARGS || n > SBX_LAUNCH_JOB_MAX - off)
+			return -E2BIG;
+		memcpy(w->job->args + off, argv[i], n);
+		w->job->argv[i] = there->args + off;
+		off += n;
+	}
+	w->job->argv[i] = NULL;
+	w->job_argc = i;
+	w->job_len = off;
+	return 0;
+}
+
+static int write_at(int fd, const void *buf, size_t len, const void *where)
+{
+	ssize_t n = pwrite(fd, buf, len, (off_t)(uintptr_t)where);
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+int sbx_job_deliver(struct sbx_worker *w)
+{
+	struct sbx_launch_job *there = sbx_launch_job_area();
+	int r = 0;
+	if (!w->job || !w->held || w->mem_fd < 0 || w->listener.fd < 0)
+		return -EINVAL;
+	/* The held call is still the one the process waits in: then the memory written is that
+	 * process's (the fd was opened on its mm at READY, checked then to be init's child). */
+	uint64_t id = w->held_id;
+	if (ioctl(w->listener.fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0)
+		return -errno;
+	if ((r = write_at(w->mem_fd, w->job->args, w->job_len, there->args)) < 0 ||
+	    (r = write_at(w->mem_fd, w->job->argv, (w->job_argc + 1) * sizeof(char *), there->argv)) < 0)
+		return r;
+	for (int i = 0; i < 3; i++) {
+		struct seccomp_notif_addfd a = { .id = w->held_id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
+						 .srcfd = (uint32_t)w->job_fds[i], .newfd = (uint32_t)i };
+		if (ioctl(w->listener.fd, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
+			return -errno;
+	}
+	struct seccomp_notif_resp resp = { .id = w->held_id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+	if (ioctl(w->listener.fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0)
+		return -errno;
+	w->held = false;
+	w->chan.state = SBX_LAUNCH_STATE_RUNNING;
+	sbx_job_free(w);
+	sbx_close(&w->mem_fd);
+	sbx_nsrecord_start(w); /* the job's callbacks are in place: the record is the job's */
+	return 0;
+}
+
+void sbx_job_deliver_or_fail(struct sbx_worker *w)
+{
+	int r = sbx_job_deliver(w);
+	if (r == 0)
+		return;
+	/* The job's callbacks report it as a setup failure at this step. */
+	struct sbx_exit_facts *f = &w->facts;
+	f->setup_error = true;
+	f->err_step = SBX_STEP_JOB;
+	f->err_errno = -r;
+	snprintf(f->err_detail, sizeof(f->err_detail), "handing the job to the ready worker");
+	sbx_worker_kill(w);
 }
 
 int sbx_worker_start_job(struct sbx_worker *w, char *const argv[], const int stdio[3],
@@ -60,41 +124,38 @@ int sbx_worker_start_job(struct sbx_worker *w, char *const argv[], const int std
 	}
 	if ((r = sbx_worker_copy_callbacks(cb, &callbacks, err)) < 0)
 		return r;
-	struct sbx_launch_job *job = malloc(sizeof(*job));
-	if (!job) {
+	if (!(w->job = calloc(1, sizeof(*w->job)))) {
 		sbx_error_set(err, -ENOMEM, "out of memory");
 		return -ENOMEM;
 	}
-	if ((r = pack_job(job, argv)) < 0) {
-		free(job);
+	if ((r = pack_job(w, argv)) < 0) {
+		sbx_job_free(w);
 		sbx_error_set(err, r, "the arguments do not fit a ready worker's job (%d bytes, %d arguments at most)",
 			      SBX_LAUNCH_JOB_MAX, SBX_LAUNCH_JOB_ARGS);
 		return r;
 	}
-	int fds[3];
-	for (int fd = 0; fd < 3; fd++)
-		fds[fd] = stdio && stdio[fd] >= 0 ? stdio[fd] : fd;
+	for (int i = 0; i < 3; i++) {
+		int fd = stdio && stdio[i] >= 0 ? stdio[i] : i;
+		if ((w->job_fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+			r = -errno;
+			sbx_job_free(w);
+			sbx_error_set(err, r, "the job's fd %d: %s", i, strerror(-r));
+			return r;
+		}
+	}
 	/* The time limit starts with the job. */
 	if (w->time_ms && (r = sbx_worker_arm_timer(w, w->time_ms)) < 0) {
-		free(job);
+		sbx_job_free(w);
 		sbx_error_set(err, r, "adding the time limit to the loop");
 		return r;
 	}
-	r = send_job(w, job, fds);
-	free(job);
-	if (r < 0) {
-		sbx_event_freep(&w->ev_timer);
-		sbx_error_set(err, r, "handing the job to a ready worker: %s", strerror(-r));
-		return r;
-	}
-	/* The caller's worker from here on: its callbacks. EXEC is accepted from now on: a
-	 * worker still preparing goes to SETUP when it says READY (chan.c). */
+	/* The caller's worker from here on: its callbacks see the rest, a failure included. */
 	w->job_sent = true;
 	w->on_ready = NULL;
 	w->pool_data = NULL;
 	w->cb = callbacks;
 	w->userdata = userdata;
-	if (w->chan.state == SBX_LAUNCH_STATE_READY)
-		w->chan.state = SBX_LAUNCH_STATE_SETUP;
+	if (w->held)
+		sbx_job_deliver_or_fail(w);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include "broker/brokered.h"
+#include "broker/filter.h"
 #include "broker/policy/policy.h"
 #include "broker/worker.h"
 
@@ -77,6 +78,40 @@ static bool is_launcher_exec(const struct seccomp_notif *req)
 	       req->data.args[0] == (uint64_t)SBX_PROGRAM_FD && req->data.args[4] == AT_EMPTY_PATH;
 }
 
+/* execveat with the flags of a ready worker's exec, which every filter sends here whatever the
+ * policy (SBX_READY_EXEC_FLAGS); the launcher's own is by SBX_PROGRAM_FD. */
+static bool is_ready_flags_exec(const struct seccomp_notif *req)
+{
+	return req->data.arch == seccomp_arch_native() && req->data.nr == SYS_execveat &&
+	       req->data.args[4] == SBX_READY_EXEC_FLAGS;
+}
+
+/* The ready worker's own program's process, waiting for its job: held, unanswered, until one
+ * comes (job.c). Its memory must be writable (chan.c), or no job could be handed over. */
+static bool hold_exec(struct sbx_worker *w, const struct seccomp_notif *req)
+{
+	if (!w->deferred || w->held || w->chan.state != SBX_LAUNCH_STATE_READY || !w->listener.exec_held_once ||
+	    req->pid != (uint32_t)w->prog_pid || req->data.args[0] != (uint64_t)SBX_PROGRAM_FD)
+		return false;
+	w->listener.exec_held_once = false;
+	w->listener.exec_pending = false; /* this is the launcher's one exec */
+	if (w->mem_fd < 0) {
+		w->facts.setup_error = true;
+		w->facts.err_step = SBX_STEP_JOB;
+		w->facts.err_errno = EPERM;
+		snprintf(w->facts.err_detail, sizeof(w->facts.err_detail), "its memory cannot be written");
+		sbx_worker_kill(w);
+		return true;
+	}
+	w->held = true;
+	w->held_id = req->id;
+	if (w->job)
+		sbx_job_deliver_or_fail(w);
+	else if (w->on_ready)
+		w->on_ready(w);
+	return true;
+}
+
 static void record_call(struct sbx_worker *w, const struct seccomp_notif *req)
 {
 	if (w->cb.syscall)
@@ -124,6 +159,14 @@ static void on_listener(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	const struct seccomp_notif *req = w->listener.n.req;
+	if (is_ready_flags_exec(req)) {
+		if (hold_exec(w, req))
+			return;
+		/* Anyone else's call with those flags: as the policy says (let through when it
+		 * allows exec, else what follows). */
+		if (!w->listener.exec_pending && !w->learn && sbx_filter_exec_allowed(w))
+			return let_through(w, (int)fd);
+	}
 	bool first = w->listener.exec_pending;
 	w->listener.exec_pending = false;
 	if (first && is_launcher_exec(req)) {

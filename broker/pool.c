@@ -19,7 +19,7 @@
  * before its filter (SBX_STEP_JOB) until a job brings its arguments and stdio. What a ready
  * worker cannot know ahead decides when a job starts cold instead: another program, a
  * configuration changed since (its generation), stdio the plan treats specially (a terminal,
- * a read-only regular file), arguments that do not fit SBX_LAUNCH_JOB. */
+ * a read-only regular file), arguments that do not fit its struct sbx_launch_job. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -140,7 +140,7 @@ static void on_worker_ready(struct sbx_worker *w)
 static void on_ready_exit(struct sbx_worker *w, const struct sbx_exit *e, void *userdata)
 {
 	struct sbx_pool *pool = userdata;
-	bool was_ready = w->chan.state == SBX_LAUNCH_STATE_READY;
+	bool was_ready = w->held;
 	for (size_t i = 0; i < pool->n_ready; i++)
 		if (pool->ready[i] == w) {
 			sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_NOTICE,
@@ -167,17 +167,20 @@ static int make_ready(struct sbx_pool *pool, struct sbx_error *err)
 	/* What a ready worker would take ahead of its job, and a cold launch takes at its start:
 	 * an id from the range (held while it waits, so the range would run dry), and resources
 	 * (a file truncated, a connection made, packets captured before the job existed). */
-	if (pool->cfg->range_set || pool->cfg->n_res) {
-		sbx_error_set(err, -ENOTSUP, "%s", pool->cfg->range_set ? "per-job ids from a range are taken as each job starts"
-									 : "resources are opened as each job starts");
+	if (pool->cfg->range_set || pool->cfg->n_res || !pool->cfg->seccomp || pool->cfg->learn) {
+		sbx_error_set(err, -ENOTSUP, "%s",
+			      pool->cfg->range_set ? "per-job ids from a range are taken as each job starts"
+			      : pool->cfg->n_res   ? "resources are opened as each job starts"
+						   : "a ready worker's exec is held by its seccomp filter (not in learn mode)");
 		return -ENOTSUP;
 	}
 	int r = sbx_worker_spawn_opts(pool->base, pool->cfg, pool->ready_program, argv, &opts, &cb, pool, &w, err);
 	if (r < 0)
 		return r;
-	if (w->grants.n) { /* the policy's own resources */
+	if (w->grants.n || w->script_by_path) { /* the policy's own resources; $0 of a script */
 		sbx_worker_free(w);
-		sbx_error_set(err, -ENOTSUP, "the policy's resources are opened as each job starts");
+		sbx_error_set(err, -ENOTSUP, "%s", w->script_by_path ? "a script run by its path starts cold"
+								       : "the policy's resources are opened as each job starts");
 		return -ENOTSUP;
 	}
 	w->on_ready = on_worker_ready;
@@ -229,7 +232,7 @@ static struct sbx_worker *take_ready(struct sbx_pool *pool, const char *program,
 		return NULL;
 	size_t pick = 0;
 	for (size_t i = 0; i < pool->n_ready; i++)
-		if (pool->ready[i]->chan.state == SBX_LAUNCH_STATE_READY) {
+		if (pool->ready[i]->held) {
 			pick = i;
 			break;
 		}
@@ -287,8 +290,7 @@ SBX_EXPORT unsigned sbx_pool_ready(const struct sbx_pool *pool)
 {
 	unsigned n = 0;
 	for (size_t i = 0; pool && i < pool->n_ready; i++)
-		n += pool->ready[i]->chan.state == SBX_LAUNCH_STATE_READY &&
-		     pool->ready[i]->generation == pool->cfg->generation;
+		n += pool->ready[i]->held && pool->ready[i]->generation == pool->cfg->generation;
 	return n;
 }
 

@@ -158,6 +158,8 @@ void sbx_event_freep(struct event **ev)
 /* The events and fds of a worker whose processes are gone. */
 static void worker_release(struct sbx_worker *w)
 {
+	sbx_job_free(w);
+	sbx_close(&w->mem_fd);
 	sbx_event_freep(&w->req.ev);
 	sbx_event_freep(&w->ev_pid);
 	sbx_event_freep(&w->chan.ev);
@@ -319,7 +321,8 @@ static int worker_new(struct event_base *base, const struct sbx_config *cfg, con
 	w->userdata = userdata;
 	w->log = cfg->log;
 	w->log_userdata = cfg->log_userdata;
-	w->pidfd = w->chan.fd = w->listener.fd = w->req.fd = w->mntns_fd = w->prog_pidfd = -1;
+	w->pidfd = w->chan.fd = w->listener.fd = w->req.fd = w->mntns_fd = w->prog_pidfd = w->mem_fd = -1;
+	w->job_fds[0] = w->job_fds[1] = w->job_fds[2] = -1;
 	w->id_offset = w->id_lock = -1;
 	for (int fd = 0; fd < 3; fd++)
 		w->stdio[fd] = opts ? opts->stdio[fd] : -1;
@@ -360,6 +363,7 @@ static int prepare_seccomp(struct sbx_worker *w, struct sbx_error *err)
 		return r;
 	}
 	w->listener.exec_pending = w->learn || !sbx_filter_exec_allowed(w);
+	w->listener.exec_held_once = w->deferred;
 	return 0;
 }
 
@@ -550,6 +554,7 @@ int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg,
 	sbx_strlcpy(w->fallback, pp->fb.keys, sizeof(w->fallback));
 	w->own_pidns = pp->fb.clone_flags & CLONE_NEWPID;
 	w->own_mntns = pp->fb.clone_flags & CLONE_NEWNS;
+	w->script_by_path = lp.program_is_script && lp.script_by_path && lp.program_shown;
 	if ((r = clone_sandbox(w, &lp, pp->fb.clone_flags, err)) < 0)
 		return spawn_failed(w, r, err, ret_err);
 	sbx_close(&sp[1]);

@@ -64,6 +64,7 @@ struct sbx_worker {
 		struct event *ev;
 		struct sbx_notify n;
 		bool exec_pending;     /* the launcher's own exec has not been let through yet */
+		bool exec_held_once;   /* a ready worker's exec may still be held (notify.c) */
 	} listener;
 
 	struct {                       /* run-time requests (requests.c) */
@@ -83,12 +84,19 @@ struct sbx_worker {
 
 	/* A ready worker (pool.c): made before its job, which sbx_worker_start_job() gives it. */
 	bool deferred;                 /* made ready: the arguments and stdio come with the job */
-	bool job_sent;                 /* SBX_LAUNCH_JOB is on its way: the caller's from now on */
+	bool job_sent;                 /* the job was given: the caller's worker from now on */
+	bool held;                     /* its exec is held (notify.c): ready */
+	uint64_t held_id;              /* that notification */
+	int mem_fd;                    /* /proc/PID/mem of its program's process, from READY */
+	struct sbx_launch_job *job;    /* the job until it is delivered (job.c) */
+	size_t job_argc, job_len;
+	int job_fds[3];                /* its stdio, -1 when none */
 	uint64_t time_ms;              /* its time limit, armed when the job starts */
 	unsigned generation;           /* cfg->generation it was made with */
 	void (*on_ready)(struct sbx_worker *w); /* its program's process said READY (pool.c) */
 	void *pool_data;               /* the pool's, while it holds the worker */
 	bool own_mntns;                /* the plan made a mount namespace (not the fallback's) */
+	bool script_by_path;           /* a script the sandbox may run by its path ($0), not by fd */
 	int mntns_fd;                  /* a ready worker's, held past init's exit (chan.c); -1: none */
 	int prog_pidfd;                /* a ready worker's program's process, checked at READY */
 	pid_t prog_pid;
@@ -115,12 +123,18 @@ int sbx_worker_arm_timer(struct sbx_worker *w, uint64_t ms);
 
 /* job.c: a ready worker's job. argv, stdio (-1: the caller's own fd), the caller's callbacks
  * from now on; the time limit starts now. A worker still preparing reads it once ready. -EINVAL when w is not a ready worker or already has its job,
- * -E2BIG when argv does not fit SBX_LAUNCH_JOB (the caller starts the job cold instead), -ESRCH
+ * -E2BIG when argv does not fit (the caller starts the job cold instead), -ESRCH
  * when it is gone. On any failure the worker is still the pool's, without its job. */
 int sbx_worker_start_job(struct sbx_worker *w, char *const argv[], const int stdio[3],
 			 const struct sbx_callbacks *cb, void *userdata, struct sbx_error *err);
-/* Whether argv fits one SBX_LAUNCH_JOB. */
+/* Whether argv fits a ready worker's job (struct sbx_launch_job). */
 bool sbx_job_fits(char *const argv[]);
+/* notify.c, the held exec just arrived / job.c: hand the job over; a failure is reported as
+ * the job's setup failure and ends the worker. */
+void sbx_job_deliver_or_fail(struct sbx_worker *w);
+int sbx_job_deliver(struct sbx_worker *w);
+/* What a job not handed over yet holds (worker_release). */
+void sbx_job_free(struct sbx_worker *w);
 
 /* One decision of the broker (a request, a brokered call): the -v log and the audit callback. */
 void sbx_worker_audit(struct sbx_worker *w, const char *request, const char *target, bool granted, int error,

@@ -11,15 +11,19 @@
  *                                      sent while init builds the root: compiling it (~1 ms)
  *                                      overlaps the sandbox's own setup instead of preceding it
  * A worker made ready ahead of its job (a pool's, docs/sandbox.md "Ready workers") has no
- * program arguments and no stdio of its own yet; its program's process does everything up to
- * its filter (Landlock included), then waits, before the filter, so that the filter is exactly
- * a cold launch's:
- *   child  -> broker SBX_LAUNCH_READY   waiting for the job (no field set)
- *   broker -> child SBX_LAUNCH_JOB     the job (struct sbx_launch_job): its arguments, and its
- *                                      stdin, stdout and stderr as three fds (SCM_RIGHTS), moved
- *                                      to 0, 1 and 2; the child goes on with the filter, EXEC
- *                                      and the exec as a cold launch does. JOB may be sent
- *                                      before READY: the child reads nothing else first
+ * program arguments and no stdio of its own yet; its program's process does everything a cold
+ * launch does, filter and handoff included, and its exec is where it waits:
+ *   child  -> broker SBX_LAUNCH_READY   as EXEC (names the listener; the broker says TAKEN),
+ *                                      then the child calls execveat(SBX_PROGRAM_FD, "", argv,
+ *                                      envp, SBX_READY_EXEC_FLAGS) with argv in its struct
+ *                                      sbx_launch_job, still empty. Every filter sends that call
+ *                                      to the broker, which holds it until a job comes: it
+ *                                      writes the job's arguments into the child's struct
+ *                                      (/proc/PID/mem, opened at READY), installs the job's
+ *                                      stdin, stdout and stderr on 0-2 (SECCOMP_IOCTL_NOTIF_ADDFD
+ *                                      with SETFD) and lets the exec continue. Nothing is ever
+ *                                      read from the broker inside, and the filter is the one a
+ *                                      cold launch loads
  *   init   -> broker SBX_LAUNCH_ERROR   one of init's setup steps failed (step, errno, detail);
  *                                      init exits
  *   child  -> broker SBX_LAUNCH_ERROR   one of the program process's steps failed before its exec;
@@ -39,10 +43,10 @@
  * (sbx_launch_allowed below; broker/chan.c decodes with sbx_launch_decode(), which is fuzzed):
  *   SETUP   : ERROR -> FAILED, EXEC -> RUNNING (no message carries an fd; EXEC names the
  *             listener's number, >= 0, when seccomp is on, and 0 otherwise)
- *   PREPARING (a ready worker's first state): ERROR -> FAILED, READY -> READY
+ *   PREPARING (a ready worker's first state): ERROR -> FAILED, READY -> READY (READY names
+ *             the listener as EXEC does)
  *   READY   : ERROR -> FAILED, STATUS -> ENDED (the ready worker was killed); the broker
- *             itself moves it to SETUP when it sends JOB (or at READY, when the job was sent
- *             to a worker still PREPARING), so EXEC is accepted only after the job was sent
+ *             itself moves it to RUNNING when it lets the held exec continue with a job
  *   RUNNING : ERROR (only step EXEC) -> FAILED, STATUS -> ENDED
  *   FAILED  : STATUS -> ENDED (the program's process reported its own failure; init follows
  *             with its wait status)
@@ -62,7 +66,6 @@ enum sbx_launch_type {
 	SBX_LAUNCH_FILTER = 5,
 	SBX_LAUNCH_TAKEN = 6,
 	SBX_LAUNCH_READY = 7,
-	SBX_LAUNCH_JOB = 8,
 };
 
 /* The fd number of the launch channel inside, before exec. Fixed, so that a compiled filter
@@ -81,17 +84,19 @@ struct sbx_launch_filter {
 	uint64_t insns[SBX_LAUNCH_FILTER_MAX];
 };
 
-/* broker -> the program's process of a ready worker only: the datagram is exactly 16 + len
- * bytes, args[] holds argc NUL-terminated strings (argc >= 1, the last byte of args a NUL), and
- * three fds come with it, in order stdin, stdout, stderr. A job that does not fit is started
- * the cold way instead (broker/pool.c). */
+/* A ready worker's held exec: execveat(SBX_PROGRAM_FD, "", job.argv, envp, these flags).
+ * AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW: valid for an exec by fd (the flag has no path to apply
+ * to) and never what a cold launch uses, so every filter can send exactly this call to the
+ * broker (broker/policy/compile.c) and nothing else changes. */
+#define SBX_READY_EXEC_FLAGS (0x1000 | 0x100)
+/* Where a ready worker's job goes, in the program's process (sandbox/launch.c): the broker
+ * writes the arguments into args and their addresses into argv, NULL-terminated, at the same
+ * addresses as in its own image (the process is a copy of it). A job that does not fit is
+ * started the cold way instead (broker/pool.c). */
 #define SBX_LAUNCH_JOB_MAX (60 * 1024)
 #define SBX_LAUNCH_JOB_ARGS 4096
 struct sbx_launch_job {
-	uint32_t type; /* SBX_LAUNCH_JOB */
-	uint32_t argc;
-	uint32_t len;
-	uint32_t zero;
+	char *argv[SBX_LAUNCH_JOB_ARGS + 1];
 	char args[SBX_LAUNCH_JOB_MAX];
 };
 
@@ -129,9 +134,9 @@ enum sbx_step {
 	SBX_STEP_CAPS,             /* drop every capability, lock securebits */
 	SBX_STEP_NO_NEW_PRIVS,
 	SBX_STEP_LANDLOCK,         /* restrict opens to the sandbox's tree */
-	SBX_STEP_JOB,              /* a ready worker: READY, then wait for JOB (arguments, stdio) */
 	SBX_STEP_SECCOMP,          /* load the filter */
-	SBX_STEP_HANDOFF,          /* EXEC with the listener to the broker */
+	SBX_STEP_HANDOFF,          /* EXEC (a ready worker: READY) with the listener to the broker */
+	SBX_STEP_JOB,              /* a ready worker: its exec, held by the broker until a job */
 	SBX_STEP_EXEC,
 	SBX_STEP_MAX_,
 };
@@ -197,9 +202,9 @@ static inline const char *sbx_step_name(uint32_t step)
 		[SBX_STEP_CAPS] = "dropping capabilities",
 		[SBX_STEP_NO_NEW_PRIVS] = "no_new_privs",
 		[SBX_STEP_LANDLOCK] = "landlock",
-		[SBX_STEP_JOB] = "waiting for the job",
 		[SBX_STEP_SECCOMP] = "loading the seccomp filter",
 		[SBX_STEP_HANDOFF] = "handing the listener to the broker",
+		[SBX_STEP_JOB] = "waiting for the job",
 		[SBX_STEP_EXEC] = "exec",
 	};
 	return step < SBX_STEP_MAX_ && names[step] ? names[step] : "unknown step";

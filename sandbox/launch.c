@@ -57,14 +57,15 @@
  *        required for an unprivileged seccomp filter and for Landlock
  *  24. landlock
  *        opens limited to the sandbox's tree and its grants (landlock.h)
- *  25. waiting for the job
- *        a ready worker only (docs/sandbox.md, "Ready workers"): READY, then the job's
- *        arguments and its stdin, stdout and stderr from the broker; a cold launch has them
- *  26. loading the seccomp filter
+ *  25. loading the seccomp filter
  *        last: everything above is system calls the policy need not allow
- *  27. handing the listener to the broker
- *        EXEC names it; the broker takes it with pidfd_getfd() and says TAKEN, which we
- *        wait for in ppoll(): the two calls the filter lets through for us. No fd in flight
+ *  26. handing the listener to the broker
+ *        EXEC names it (a ready worker: READY); the broker takes it with pidfd_getfd() and
+ *        says TAKEN, which we wait for in ppoll(): the two calls the filter lets through for
+ *        us. No fd in flight
+ *  27. waiting for the job
+ *        a ready worker only (docs/sandbox.md, "Ready workers"): its exec, which the broker
+ *        holds until a job, whose arguments and stdio it puts in place; a cold launch has them
  *  28. exec
  *        the program, by fd
  *
@@ -288,50 +289,14 @@ static void reopen_ro(const struct sbx_launch_plan *plan)
 	}
 }
 
-/* SBX_STEP_JOB, a ready worker's program's process, before its filter (which is therefore a
- * cold launch's, nothing added): say READY, then take the job. The broker is trusted, but what
- * it sends is still checked as the protocol says. The arguments live here until the exec. */
+/* A ready worker's job (SBX_STEP_JOB): the broker writes the arguments here while it holds
+ * this process's exec (common/protocol.h). Static, so at the same address in the broker's image,
+ * of which this process is a copy. */
 static struct sbx_launch_job job;
-static char *job_argv[SBX_LAUNCH_JOB_ARGS + 1];
 
-static int take_job(void)
+struct sbx_launch_job *sbx_launch_job_area(void)
 {
-	struct sbx_launch_msg ready;
-	memset(&ready, 0, sizeof(ready));
-	ready.type = SBX_LAUNCH_READY;
-	int r = send_msg(SBX_LAUNCH_FD, &ready, -1);
-	if (r < 0)
-		return r;
-	struct sbx_recv rv;
-	if ((r = sbx_recv_fds(SBX_LAUNCH_FD, &job, sizeof(job), 0, &rv)) < 0)
-		return r;
-	if (rv.len == 0)
-		_exit(125); /* the broker is gone */
-	size_t n = (size_t)rv.len;
-	bool ok = !rv.truncated && !rv.bad_control && rv.n_fds == 3 && n >= 16 && job.type == SBX_LAUNCH_JOB &&
-		  job.zero == 0 && job.len == n - 16 && job.len >= 1 && job.len <= SBX_LAUNCH_JOB_MAX &&
-		  job.args[job.len - 1] == '\0' && job.argc >= 1 && job.argc <= SBX_LAUNCH_JOB_ARGS;
-	size_t argc = 0;
-	for (size_t i = 0; ok && i < job.len; i++) {
-		if (i == 0 || job.args[i - 1] == '\0') {
-			if (argc == job.argc) {
-				ok = false;
-				break;
-			}
-			job_argv[argc++] = &job.args[i];
-		}
-	}
-	ok = ok && argc == job.argc;
-	/* The job's stdio over the /dev/null the ready worker was made with; dup2 leaves the new
-	 * ones without close-on-exec, as stdio crosses the exec. */
-	for (int fd = 0; ok && r == 0 && fd < 3; fd++)
-		if (dup2(rv.fds[fd], fd) < 0)
-			r = -errno;
-	sbx_recv_close(&rv);
-	if (!ok)
-		return -EPROTO;
-	job_argv[argc] = NULL;
-	return r;
+	return &job;
 }
 
 /* Whether the program's process executes program_path rather than SBX_PROGRAM_FD. */
@@ -522,13 +487,6 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	begin(SBX_STEP_LANDLOCK);
 	if (plan->landlock && (r = sbx_landlock_apply(plan->landlock)) < 0)
 		fail(r, NULL);
-	begin(SBX_STEP_JOB);
-	char *const *argv = plan->argv;
-	if (plan->deferred_job) {
-		if ((r = take_job()) < 0)
-			fail(r, "the job");
-		argv = job_argv;
-	}
 
 	/* The filter need not allow write(2): the steps after it are traced before it. */
 	begin(SBX_STEP_SECCOMP);
@@ -537,10 +495,11 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	if (plan->seccomp)
 		trace("loading the seccomp filter; exec follows");
 	announce(SBX_STEP_HANDOFF);
+	announce(SBX_STEP_JOB);
 	announce(SBX_STEP_EXEC);
 	struct sbx_launch_msg msg;
 	memset(&msg, 0, sizeof(msg));
-	msg.type = SBX_LAUNCH_EXEC;
+	msg.type = plan->deferred_job ? SBX_LAUNCH_READY : SBX_LAUNCH_EXEC;
 	if (plan->seccomp) {
 		/* The broker takes the listener out of this process with pidfd_getfd(), which an
 		 * unprivileged broker may only do to a dumpable process (init's non-dumpability was
@@ -560,11 +519,24 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 		fail(r, NULL); /* without the listener the broker could not answer: never exec */
 	if (plan->seccomp && (r = wait_taken()) < 0)
 		fail(r, NULL); /* the exec would close the listener before the broker took it */
+	step_now = SBX_STEP_JOB;
+	if (plan->deferred_job && !plan->seccomp)
+		fail(EINVAL, "a ready worker needs the filter that holds its exec");
+	if (plan->deferred_job) {
+		/* The broker holds this call until a job: then job.argv and stdio are the job's and
+		 * the exec goes on. ECANCELED: the broker gave up on this worker. */
+		syscall(SYS_execveat, SBX_PROGRAM_FD, "", job.argv, plan->envp, SBX_READY_EXEC_FLAGS);
+		int err = errno;
+		if (err == ECANCELED)
+			fail(err, "the job");
+		report_error(SBX_LAUNCH_FD, SBX_STEP_EXEC, err, NULL);
+		_exit(err == ENOENT ? 127 : 126);
+	}
 	step_now = SBX_STEP_EXEC;
 	if (exec_by_path)
-		syscall(SYS_execve, plan->program_path, argv, plan->envp);
+		syscall(SYS_execve, plan->program_path, plan->argv, plan->envp);
 	else
-		syscall(SYS_execveat, SBX_PROGRAM_FD, "", argv, plan->envp, AT_EMPTY_PATH);
+		syscall(SYS_execveat, SBX_PROGRAM_FD, "", plan->argv, plan->envp, AT_EMPTY_PATH);
 	int err = errno;
 	report_error(SBX_LAUNCH_FD, SBX_STEP_EXEC, err, NULL);
 	_exit(err == ENOENT ? 127 : 126);

@@ -46,9 +46,9 @@ struct sbx_launch_plan {
 	                             (its $0 is then that path, not /dev/fd/N) */
 	char *const *argv;        /* NULL with deferred_job: the job brings them */
 	char *const *envp;
-	bool deferred_job;        /* a ready worker (broker/pool.c): the program's process stops
-	                             before its filter, says READY, and takes its arguments and
-	                             stdio from SBX_LAUNCH_JOB (SBX_STEP_JOB) */
+	bool deferred_job;        /* a ready worker (broker/pool.c): the program's process says
+	                             READY instead of EXEC and waits in its exec, which the broker
+	                             holds until a job (SBX_STEP_JOB, common/protocol.h) */
 
 	uid_t uid;                /* uid/gid inside == host uid/gid the maps point at */
 	gid_t gid;
@@ -73,3 +73,7 @@ struct sbx_launch_plan {
  * and supervises it. Never returns. Every failure is reported to the broker over the launch
  * channel as SBX_LAUNCH_ERROR with the step (enum sbx_step) that was running. */
 _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan);
+
+/* Where a ready worker's program's process takes its job's arguments: the same address in the
+ * broker (which writes them there, through /proc/PID/mem) as in the process. */
+struct sbx_launch_job *sbx_launch_job_area(void);

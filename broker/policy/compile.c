@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/protocol.h"
 #include "common/util.h"
 
 struct pat {
@@ -387,8 +388,12 @@ int sbx_policy_build_ctx(const struct sbx_policy *p, const struct sbx_compile_op
 		 * launcher's own exec of the program through once and treats any later one as a
 		 * violation. */
 		if (p->exec != 0) {
+			/* All but a ready worker's held exec (SBX_READY_EXEC_FLAGS, which the default
+			 * action sends to the broker), so that it reaches the broker under every policy.
+			 * The broker lets any other call with those flags through, as the policy would. */
 			if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 0)) < 0 ||
-			    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 0)) < 0) {
+			    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 1,
+						  SCMP_A4(SCMP_CMP_NE, (scmp_datum_t)SBX_READY_EXEC_FLAGS))) < 0) {
 				sbx_policy_diag_set(diag, p->file, 0, 0, "cannot add the exec rules: %s", strerror(-r));
 				return r;
 			}

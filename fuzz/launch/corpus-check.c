@@ -21,7 +21,8 @@ static const char *const refusals[] = {
 	"fd passed with STATUS",    "unknown message type",
 	"ERROR out of state",       "EXEC out of state",     "STATUS out of state",
 	"field set that the message type does not carry",
-	"fd passed with READY",     "READY out of state",
+	"fd passed with READY",     "READY out of state",    "READY names no listener",
+	"READY names a listener without seccomp",
 };
 
 /* Decode one seed file; *why is the refusal or NULL. Returns the decoder's result, or 1 when

@@ -37,8 +37,9 @@ static void check_accepted(const struct launch_input *in, const struct sbx_launc
 		check(next == SBX_LAUNCH_STATE_FAILED);
 		break;
 	case SBX_LAUNCH_READY:
-		/* A ready worker's: carries nothing, only once, before its job. */
-		check(in->n_fds == 0 && m->listener == 0);
+		/* A ready worker's: names its listener as EXEC does, only once, before its job. */
+		check(in->n_fds == 0);
+		check(in->seccomp ? m->listener >= 0 : m->listener == 0);
 		check(in->state == SBX_LAUNCH_STATE_PREPARING && next == SBX_LAUNCH_STATE_READY);
 		break;
 	case SBX_LAUNCH_EXEC:

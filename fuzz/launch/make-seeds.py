@@ -31,7 +31,7 @@ def steps():
 
 
 STEPS = steps()
-GO, ERROR, EXEC, STATUS, FILTER, TAKEN, READY, JOB = 1, 2, 3, 4, 5, 6, 7, 8
+GO, ERROR, EXEC, STATUS, FILTER, TAKEN, READY = 1, 2, 3, 4, 5, 6, 7
 SETUP, RUNNING, FAILED, ENDED, PREPARING, READY_STATE = 0, 1, 2, 3, 4, 5
 STEP_SYNC, STEP_HOSTNAME, STEP_LANDLOCK = STEPS["SYNC"], STEPS["HOSTNAME"], STEPS["LANDLOCK"]
 STEP_EXEC, STEP_MAX, STEP_JOB = STEPS["EXEC"], STEPS["MAX_"], STEPS["JOB"]
@@ -80,7 +80,7 @@ SEEDS = {
     "valid-status-running-seccomp": prefix(RUNNING, flags=SECCOMP) + status(3 << 8),
     "valid-status-failed": prefix(FAILED) + status(127 << 8),
     # A ready worker (a pool's).
-    "valid-ready-seccomp": prefix(PREPARING, flags=SECCOMP) + msg(READY),
+    "valid-ready-seccomp": prefix(PREPARING, flags=SECCOMP) + msg(READY, listener=4),
     "valid-ready-no-seccomp": prefix(PREPARING) + msg(READY),
     "valid-error-preparing": prefix(PREPARING) + error(STEP_LANDLOCK, EPERM, ""),
     "valid-error-ready": prefix(READY_STATE) + error(STEP_JOB, 71, "the job"),
@@ -88,14 +88,15 @@ SEEDS = {
     "bad-error-running-job": prefix(RUNNING) + error(STEP_JOB, 71, "the job"),
     "valid-status-ready": prefix(READY_STATE) + status(9),
     "bad-ready-fd": prefix(PREPARING, fds=1, flags=SECCOMP) + msg(READY),
-    "bad-ready-listener": prefix(PREPARING, flags=SECCOMP) + msg(READY, listener=4),
+    "bad-ready-seccomp-no-listener": prefix(PREPARING, flags=SECCOMP) + msg(READY, listener=-1),
+    "bad-ready-no-seccomp-listener": prefix(PREPARING) + msg(READY, listener=4),
     "bad-ready-setup": prefix(SETUP, flags=SECCOMP) + msg(READY),
     "bad-ready-twice": prefix(READY_STATE, flags=SECCOMP) + msg(READY),
     "bad-ready-with-status": prefix(PREPARING) + msg(READY, status=3),
     "bad-exec-preparing": prefix(PREPARING, flags=SECCOMP) + msg(EXEC, listener=4),
     "bad-exec-ready": prefix(READY_STATE, flags=SECCOMP) + msg(EXEC, listener=4),
     "bad-status-preparing": prefix(PREPARING) + status(),
-    "bad-type-job": prefix(READY_STATE) + msg(JOB),
+    "bad-type-8": prefix(READY_STATE) + msg(8),
     # Transport.
     "bad-trunc": prefix(flags=TRUNC) + error(),
     "bad-ctrunc": prefix(RUNNING, flags=CTRUNC) + status(),
