@@ -395,7 +395,9 @@ void sbx_worker_free(struct sbx_worker *w);
  * a read-only regular file (pass a pipe to stay warm), or when its arguments exceed 60 KiB or
  * 4096 strings. No worker is made ready when jobs take their ids from a range
  * (sbx_config_set_id_range/subid) or when the configuration or its policy has resources
- * (files, directories, sockets, captures): those are taken and opened as each job starts. The
+ * (files, directories, sockets, captures): those are taken and opened as each job starts; nor
+ * without the seccomp filter or in learn mode (the filter is what holds a ready worker's exec),
+ * nor for a script the sandbox runs by its path. The
  * ready workers use the working directory, the environment and the program file of the moment
  * they were made. A job may be given to a worker that is still finishing its setup; should
  * that worker fail, the job fails with it (its exit callback says why). docs/sandbox.md,
