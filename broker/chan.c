@@ -102,12 +102,6 @@ static void protocol_violation(struct sbx_worker *w, const char *why)
 	sbx_worker_kill(w);
 }
 
-/* The program's process named its listener in EXEC: take it with pidfd_getfd(), then say TAKEN
- * (it waits for that in ppoll() before its exec, which would close the listener). No fd is
- * ever in flight from the sandbox: an fd in flight counts against its uid's limit, which
- * every sandbox of that uid shares (issue 13). pid is the sender's, vouched for by the kernel
- * (SCM_CREDENTIALS); it must be init's child, checked after pidfd_open and with the process
- * still alive after the check, so the pidfd is that child whatever pids were reused. */
 /* A pidfd for pid, which must be init's child: checked after pidfd_open and with the process
  * still alive after the check, so the pidfd is that child whatever pids were reused. */
 static int child_pidfd(struct sbx_worker *w, pid_t pid)
@@ -124,6 +118,11 @@ static int child_pidfd(struct sbx_worker *w, pid_t pid)
 	return sbx_steal_fd(&pidfd);
 }
 
+/* The program's process named its listener in EXEC (or READY): take it with pidfd_getfd(), then say TAKEN
+ * (it waits for that in ppoll() before its exec, which would close the listener). No fd is
+ * ever in flight from the sandbox: an fd in flight counts against its uid's limit, which
+ * every sandbox of that uid shares (issue 13). pid is the sender's, vouched for by the kernel
+ * (SCM_CREDENTIALS); it must be init's child (child_pidfd). */
 static int take_listener(struct sbx_worker *w, pid_t pid, int fd)
 {
 	/* A ready worker's program's process was checked at READY (hold_program). */

@@ -36,6 +36,7 @@
 #include "sandbox/landlock.h"
 
 #include "broker/plan.h"
+#include "broker/policy/policy.h"
 
 /* At most this many ready workers: each holds a cgroup, a few fds and two processes. */
 #define POOL_READY_MAX 64
@@ -113,9 +114,14 @@ static void drop_all_ready(struct sbx_pool *pool)
 
 static void schedule_refill(struct sbx_pool *pool)
 {
-	static const struct timeval now = { 0, 2000 };
-	if (pool->ev_refill && pool->n_ready < pool->want)
-		(void)evtimer_add(pool->ev_refill, &now);
+	static const struct timeval soon = { 0, 2000 };
+	/* A stop holds until what made the workers fail may have changed: the configuration. */
+	if (pool->stopped && pool->stopped_generation != pool->cfg->generation) {
+		pool->stopped = false;
+		pool->failures = 0;
+	}
+	if (pool->ev_refill && !pool->stopped && pool->n_ready < pool->want)
+		(void)evtimer_add(pool->ev_refill, &soon);
 }
 
 static void stop_ready(struct sbx_pool *pool, const char *why)
@@ -167,20 +173,22 @@ static int make_ready(struct sbx_pool *pool, struct sbx_error *err)
 	/* What a ready worker would take ahead of its job, and a cold launch takes at its start:
 	 * an id from the range (held while it waits, so the range would run dry), and resources
 	 * (a file truncated, a connection made, packets captured before the job existed). */
-	if (pool->cfg->range_set || pool->cfg->n_res || !pool->cfg->seccomp || pool->cfg->learn) {
+	const struct sbx_config *cfg = pool->cfg;
+	const struct sbx_policy_resource *pr;
+	bool resources = cfg->n_res || (cfg->policy && sbx_policy_resources(cfg->policy, &pr) > 0);
+	if (cfg->range_set || resources || !cfg->seccomp || cfg->learn) {
 		sbx_error_set(err, -ENOTSUP, "%s",
-			      pool->cfg->range_set ? "per-job ids from a range are taken as each job starts"
-			      : pool->cfg->n_res   ? "resources are opened as each job starts"
-						   : "a ready worker's exec is held by its seccomp filter (not in learn mode)");
+			      cfg->range_set ? "per-job ids from a range are taken as each job starts"
+			      : resources    ? "resources are opened as each job starts"
+					     : "a ready worker's exec is held by its seccomp filter (not in learn mode)");
 		return -ENOTSUP;
 	}
 	int r = sbx_worker_spawn_opts(pool->base, pool->cfg, pool->ready_program, argv, &opts, &cb, pool, &w, err);
 	if (r < 0)
 		return r;
-	if (w->grants.n || w->script_by_path) { /* the policy's own resources; $0 of a script */
+	if (w->script_by_path) { /* its $0 is its path, where a ready worker's exec is by fd */
 		sbx_worker_free(w);
-		sbx_error_set(err, -ENOTSUP, "%s", w->script_by_path ? "a script run by its path starts cold"
-								       : "the policy's resources are opened as each job starts");
+		sbx_error_set(err, -ENOTSUP, "a script run by its path starts cold");
 		return -ENOTSUP;
 	}
 	w->on_ready = on_worker_ready;
@@ -197,18 +205,38 @@ static void on_refill(evutil_socket_t fd, short what, void *arg)
 	if (pool->stopped || pool->n_ready >= pool->want)
 		return;
 	struct sbx_error err = SBX_ERROR_INIT;
-	if (make_ready(pool, &err) < 0) {
-		stop_ready(pool, err.message ? err.message : "cannot start one");
+	int r = make_ready(pool, &err);
+	if (r < 0) {
+		/* What no ready worker can have stops them at once; anything else (a missing
+		 * program, out of fds or memory for now) counts toward the three in a row. */
+		if (r == -ENOTSUP || ++pool->failures >= POOL_READY_FAILURES)
+			stop_ready(pool, err.message ? err.message : "cannot start one");
+		else
+			schedule_refill(pool);
 		sbx_error_free(&err);
 		return;
 	}
 	schedule_refill(pool); /* one per loop iteration: the caller's events go between */
 }
 
+/* Whether a ready worker can take a job now: its exec held, made with the configuration as it
+ * is, nothing gone wrong, both its processes alive (their ends may not have reached the loop). */
+static bool failed(const struct sbx_worker *r)
+{
+	struct pollfd p[2] = { { .fd = r->pidfd, .events = POLLIN }, { .fd = r->prog_pidfd, .events = POLLIN } };
+	return r->facts.killed || r->facts.protocol_error || r->facts.setup_error || poll(p, 2, 0) != 0;
+}
+
+static bool usable(const struct sbx_pool *pool, const struct sbx_worker *r)
+{
+	return r->held && r->generation == pool->cfg->generation && !failed(r);
+}
+
 /* The ready worker a job of program may take, or NULL. Ready ones first, then ones still
  * preparing (the job waits in their channel until they are). */
 static struct sbx_worker *take_ready(struct sbx_pool *pool, const char *program, const int stdio[3])
 {
+	schedule_refill(pool); /* lifts a stop the configuration's change may have undone */
 	if (!pool->n_ready || strcmp(program, pool->ready_program) != 0)
 		return NULL;
 	for (int fd = 0; fd < 3; fd++)
@@ -223,8 +251,7 @@ static struct sbx_worker *take_ready(struct sbx_pool *pool, const char *program,
 	 * cost the job: dropped here (reaped by the free). */
 	for (size_t i = pool->n_ready; i-- > 0;) {
 		struct sbx_worker *r = pool->ready[i];
-		struct pollfd p = { .fd = r->pidfd, .events = POLLIN };
-		if (r->facts.killed || r->facts.protocol_error || poll(&p, 1, 0) != 0)
+		if (failed(r))
 			drop_ready(pool, i);
 	}
 	schedule_refill(pool);
@@ -269,8 +296,9 @@ SBX_EXPORT int sbx_pool_keep_ready(struct sbx_pool *pool, const char *program, u
 		sbx_error_set(err, -ENOMEM, "out of memory");
 		return -ENOMEM;
 	}
-	/* A stop holds until what made the workers fail may have changed. */
-	if (pool->stopped && (program_changed || pool->stopped_generation != pool->cfg->generation))
+	/* A stop holds until what made the workers fail may have changed (schedule_refill
+	 * checks the configuration). */
+	if (pool->stopped && program_changed)
 		pool->stopped = false;
 	pool->want = n;
 	if (program_changed)
@@ -290,7 +318,7 @@ SBX_EXPORT unsigned sbx_pool_ready(const struct sbx_pool *pool)
 {
 	unsigned n = 0;
 	for (size_t i = 0; pool && i < pool->n_ready; i++)
-		n += pool->ready[i]->held && pool->ready[i]->generation == pool->cfg->generation;
+		n += usable(pool, pool->ready[i]);
 	return n;
 }
 

@@ -160,6 +160,7 @@ static void worker_release(struct sbx_worker *w)
 {
 	sbx_job_free(w);
 	sbx_close(&w->mem_fd);
+	sbx_close(&w->prog_pidfd);
 	sbx_event_freep(&w->req.ev);
 	sbx_event_freep(&w->ev_pid);
 	sbx_event_freep(&w->chan.ev);

@@ -38,7 +38,7 @@ static void check_accepted(const struct launch_input *in, const struct sbx_launc
 		break;
 	case SBX_LAUNCH_READY:
 		/* A ready worker's: names its listener as EXEC does, only once, before its job. */
-		check(in->n_fds == 0);
+		check(in->n_fds == 0 && m->step == 0 && m->error == 0 && m->status == 0 && m->detail[0] == '\0');
 		check(in->seccomp ? m->listener >= 0 : m->listener == 0);
 		check(in->state == SBX_LAUNCH_STATE_PREPARING && next == SBX_LAUNCH_STATE_READY);
 		break;

@@ -27,12 +27,30 @@
 static int n_test, failed;
 static struct event_base *base;
 static unsigned warm_jobs; /* "the job runs on a ready worker" lines the pool logged */
+static unsigned stops;     /* "no more ready workers" lines */
 
 static void on_log(enum sbx_log_level level, const char *message, void *userdata)
 {
 	(void)level, (void)userdata;
 	if (strstr(message, "the job runs on a ready worker"))
 		warm_jobs++;
+	if (strstr(message, "no more ready workers"))
+		stops++;
+}
+
+/* The first child of pid: a ready worker's program's process, under its init. */
+static pid_t first_child(pid_t pid)
+{
+	char path[64];
+	int child = -1;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%d", &child) != 1)
+			child = -1;
+		fclose(f);
+	}
+	return child;
 }
 
 __attribute__((format(printf, 2, 3))) static void ok(bool cond, const char *fmt, ...)
@@ -364,19 +382,32 @@ static void replaced_and_failing(struct sbx_pool *pool)
 	bool took;
 	pid_t kids[64];
 	ok(wait_ready(pool, 2, 20), "ready");
+	/* Only their programs' processes killed (inits alive, so the inits' pidfds say nothing):
+	 * once those are gone, a job at once, before the loop has seen anything, does not take
+	 * such a worker (the pool checks) and runs cold. */
 	int n = children(kids, 64);
+	pid_t progs[64];
+	int m = 0;
 	for (int i = 0; i < n; i++)
-		kill(kids[i], SIGKILL);
-	ok(n == 2, "two ready workers' inits are our children (%d), killed", n);
-	/* Once they are dead (zombies: nobody reaped them, the loop has not run), a job does not
-	 * take one (the pool checks) though the loop has not seen their end yet. */
-	for (int i = 0; i < n; i++)
-		for (int k = 0; k < 500 && !dead(kids[i]); k++)
+		if ((progs[m] = first_child(kids[i])) > 0)
+			kill(progs[m++], SIGKILL);
+	ok(n == 2 && m == 2, "two ready workers (inits %d, their processes %d), the processes killed", n, m);
+	for (int i = 0; i < m; i++)
+		for (int k = 0; k < 500 && !dead(progs[i]); k++)
 			usleep(2000);
 	char *echo[] = { "sh", "-c", "echo after", NULL };
 	int r = run(pool, "/bin/sh", echo, -1, &j, out, sizeof(out), &took, &err);
-	ok(r == 0 && !took && strcmp(out, "after\n") == 0, "a job right after the kill starts cold and works (status %d)",
-	   j.e.status);
+	ok(r == 0 && !took && j.e.status == 0 && strcmp(out, "after\n") == 0,
+	   "a job right after starts cold and works (took %d, status %d)", took, j.e.status);
+	/* The inits too, now. */
+	ok(wait_ready(pool, 2, 20), "ready again");
+	n = children(kids, 64);
+	for (int i = 0; i < n; i++)
+		kill(kids[i], SIGKILL);
+	ok(n == 2, "two ready workers' inits are our children (%d), killed", n);
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < 500 && !dead(kids[i]); k++)
+			usleep(2000);
 	ok(wait_ready(pool, 2, 20), "killed ready workers are replaced");
 	r = run(pool, "/bin/sh", echo, -1, &j, out, sizeof(out), &took, &err);
 	ok(r == 0 && took && strcmp(out, "after\n") == 0, "a job after that runs on a ready worker (status %d)", j.e.status);
@@ -388,8 +419,14 @@ static void replaced_and_failing(struct sbx_pool *pool)
 		usleep(2000);
 	}
 	ok(sbx_pool_ready(pool) == 0 && children(kids, 64) == 0, "no worker is ready, none runs");
-	ok(sbx_pool_keep_ready(pool, "/nonexistent/prog", 2, &err) == 0 && children(kids, 64) == 0,
-	   "asking again for the same program does not start failing workers again");
+	unsigned stops_before = stops;
+	ok(stops >= 1, "the pool said why it stopped (%u)", stops);
+	ok(sbx_pool_keep_ready(pool, "/nonexistent/prog", 2, &err) == 0, "asking again for the same program");
+	for (int i = 0; i < 50; i++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(2000);
+	}
+	ok(stops == stops_before && children(kids, 64) == 0, "does not try again: the stop holds (%u stops)", stops);
 	char *missing[] = { "prog", NULL };
 	r = run(pool, "/nonexistent/prog", missing, -1, &j, out, sizeof(out), &took, &err);
 	ok(r < 0 && err.message && strstr(err.message, "/nonexistent/prog"), "its job fails with the error: %s",
@@ -445,6 +482,42 @@ static void resources(const char *dir)
 	}
 	ok(r == 0 && !took && j.e.status == 0 && strcmp(back, "job\n") == 0, "its job starts cold with the resource");
 	unlink(path);
+	sbx_pool_free(pool);
+	sbx_config_free(cfg);
+	/* The same through the policy's own resource: nothing opened ahead (the file not made). */
+	char pol[4096];
+	snprintf(pol, sizeof(pol), "%s/res.policy", dir);
+	FILE *f = fopen(pol, "we");
+	if (f) {
+		fprintf(f, "resource OUT file %s wct\n", path);
+		fclose(f);
+	}
+	struct sbx_policy *p = NULL;
+	cfg = NULL;
+	pool = NULL;
+	if (sbx_config_new(&cfg) < 0 || sbx_config_set_log(cfg, on_log, NULL) < 0 ||
+	    sbx_policy_new(pol, NULL, &p, &err) < 0 || sbx_config_set_policy(cfg, p) < 0 ||
+	    sbx_pool_new(base, cfg, &pool, &err) < 0) {
+		ok(false, "a pool whose policy has a resource: %s", err.message ? err.message : "setup failed");
+		unlink(pol);
+		sbx_config_free(cfg);
+		sbx_error_free(&err);
+		return;
+	}
+	ok(sbx_pool_keep_ready(pool, "/bin/sh", 1, &err) == 0, "keep_ready on a pool whose policy has a resource");
+	for (int i = 0; i < 20; i++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(2000);
+	}
+	ok(children(kids, 64) == 0 && access(path, F_OK) < 0, "no worker made ahead, the policy's file not touched");
+	/* The configuration changes (the built-in policy, no resource): the stop is lifted at the
+	 * next job, which starts cold, and workers are made again. */
+	sbx_config_set_policy(cfg, NULL);
+	char *t[] = { "sh", "-c", "echo x", NULL };
+	r = run(pool, "/bin/sh", t, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && !took && j.e.status == 0, "after the configuration changed, a job starts cold");
+	ok(wait_ready(pool, 1, 20), "and workers are made ready again");
+	unlink(pol);
 	sbx_pool_free(pool);
 	sbx_config_free(cfg);
 	sbx_error_free(&err);
