@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,6 +64,27 @@ static int write_at(int fd, const void *buf, size_t len, const void *where)
 	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
 }
 
+/* Whether the held call's process is still there (the call gone: a signal interrupted it, and
+ * the kernel will make it again). */
+static bool prog_alive(const struct sbx_worker *w)
+{
+	struct pollfd p = { .fd = w->prog_pidfd, .events = POLLIN };
+	return w->prog_pidfd >= 0 && poll(&p, 1, 0) == 0;
+}
+
+/* An ioctl on the held call; 1 when the call went away but its process lives. */
+static int held_ioctl(struct sbx_worker *w, unsigned long op, void *arg)
+{
+	if (ioctl(w->listener.fd, op, arg) >= 0)
+		return 0;
+	int e = errno;
+	if (e == ENOENT && prog_alive(w)) {
+		w->held = false; /* hold_exec() takes the call again, and hands the job over then */
+		return 1;
+	}
+	return -e;
+}
+
 int sbx_job_deliver(struct sbx_worker *w)
 {
 	struct sbx_launch_job *there = sbx_launch_job_area();
@@ -72,25 +94,24 @@ int sbx_job_deliver(struct sbx_worker *w)
 	/* The held call is still the one the process waits in: then the memory written is that
 	 * process's (the fd was opened on its mm at READY, checked then to be init's child). */
 	uint64_t id = w->held_id;
-	if (ioctl(w->listener.fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0)
-		return -errno;
+	if ((r = held_ioctl(w, SECCOMP_IOCTL_NOTIF_ID_VALID, &id)) != 0)
+		return r;
 	if ((r = write_at(w->mem_fd, w->job->args, w->job_len, there->args)) < 0 ||
 	    (r = write_at(w->mem_fd, w->job->argv, (w->job_argc + 1) * sizeof(char *), there->argv)) < 0)
 		return r;
 	for (int i = 0; i < 3; i++) {
 		struct seccomp_notif_addfd a = { .id = w->held_id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
 						 .srcfd = (uint32_t)w->job_fds[i], .newfd = (uint32_t)i };
-		if (ioctl(w->listener.fd, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
-			return -errno;
+		if ((r = held_ioctl(w, SECCOMP_IOCTL_NOTIF_ADDFD, &a)) != 0)
+			return r; /* again from the start when the call comes back: SETFD replaces */
 	}
 	struct seccomp_notif_resp resp = { .id = w->held_id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
-	if (ioctl(w->listener.fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0)
-		return -errno;
+	if ((r = held_ioctl(w, SECCOMP_IOCTL_NOTIF_SEND, &resp)) != 0)
+		return r;
 	w->held = false;
 	w->chan.state = SBX_LAUNCH_STATE_RUNNING;
 	sbx_job_free(w);
 	sbx_close(&w->mem_fd);
-	sbx_nsrecord_start(w); /* the job's callbacks are in place: the record is the job's */
 	return 0;
 }
 
@@ -98,6 +119,8 @@ void sbx_job_deliver_or_fail(struct sbx_worker *w)
 {
 	int r = sbx_job_deliver(w);
 	if (r == 0)
+		sbx_nsrecord_start(w); /* the job's callbacks are in place: the record is the job's */
+	if (r >= 0)
 		return;
 	/* The job's callbacks report it as a setup failure at this step. */
 	struct sbx_exit_facts *f = &w->facts;
@@ -149,13 +172,21 @@ int sbx_worker_start_job(struct sbx_worker *w, char *const argv[], const int std
 		sbx_error_set(err, r, "adding the time limit to the loop");
 		return r;
 	}
+	/* Handed over at once to a worker whose exec is held: a failure there leaves the job
+	 * untouched, and the caller starts it cold. */
+	if (w->held && (r = sbx_job_deliver(w)) < 0) {
+		sbx_job_free(w);
+		sbx_event_freep(&w->ev_timer);
+		sbx_error_set(err, r, "handing the job to a ready worker: %s", strerror(-r));
+		return r;
+	}
 	/* The caller's worker from here on: its callbacks see the rest, a failure included. */
 	w->job_sent = true;
 	w->on_ready = NULL;
 	w->pool_data = NULL;
 	w->cb = callbacks;
 	w->userdata = userdata;
-	if (w->held)
-		sbx_job_deliver_or_fail(w);
+	if (w->chan.state == SBX_LAUNCH_STATE_RUNNING)
+		sbx_nsrecord_start(w); /* the record is the job's */
 	return 0;
 }

@@ -87,13 +87,16 @@ static bool is_ready_flags_exec(const struct seccomp_notif *req)
 }
 
 /* The ready worker's own program's process, waiting for its job: held, unanswered, until one
- * comes (job.c). Its memory must be writable (chan.c), or no job could be handed over. */
+ * comes (job.c). Until the job is handed over (the state READY), its every call of the held
+ * exec is held: a signal (SIGSTOP and SIGCONT from a process of the worker's uid, say)
+ * interrupts the wait, and the kernel restarts the call with a new notification, which
+ * replaces the old one; never let through before the job. Its memory must be writable
+ * (chan.c), or no job could be handed over. */
 static bool hold_exec(struct sbx_worker *w, const struct seccomp_notif *req)
 {
-	if (!w->deferred || w->held || w->chan.state != SBX_LAUNCH_STATE_READY || !w->listener.exec_held_once ||
-	    req->pid != (uint32_t)w->prog_pid || req->data.args[0] != (uint64_t)SBX_PROGRAM_FD)
+	if (!w->deferred || w->chan.state != SBX_LAUNCH_STATE_READY || req->pid != (uint32_t)w->prog_pid ||
+	    req->data.args[0] != (uint64_t)SBX_PROGRAM_FD)
 		return false;
-	w->listener.exec_held_once = false;
 	w->listener.exec_pending = false; /* this is the launcher's one exec */
 	if (w->mem_fd < 0) {
 		w->facts.setup_error = true;
@@ -103,11 +106,12 @@ static bool hold_exec(struct sbx_worker *w, const struct seccomp_notif *req)
 		sbx_worker_kill(w);
 		return true;
 	}
-	w->held = true;
+	bool again = w->held_before;
+	w->held = w->held_before = true;
 	w->held_id = req->id;
 	if (w->job)
 		sbx_job_deliver_or_fail(w);
-	else if (w->on_ready)
+	else if (w->on_ready && !again)
 		w->on_ready(w);
 	return true;
 }

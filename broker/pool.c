@@ -15,8 +15,9 @@
  *
  * Ready workers (sbx_pool_keep_ready): whole workers started ahead of their jobs, each for one
  * job only, on the caller's loop while it is idle. Each has its own namespaces, root, cgroup
- * and program's process exactly as a cold launch makes them; the program's process waits
- * before its filter (SBX_STEP_JOB) until a job brings its arguments and stdio. What a ready
+ * and program's process exactly as a cold launch makes them; the program's process waits in
+ * its exec, held by the broker (SBX_STEP_JOB, job.c) until a job's arguments and stdio are in
+ * place. What a ready
  * worker cannot know ahead decides when a job starts cold instead: another program, a
  * configuration changed since (its generation), stdio the plan treats specially (a terminal,
  * a read-only regular file), arguments that do not fit its struct sbx_launch_job. */

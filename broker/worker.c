@@ -364,7 +364,6 @@ static int prepare_seccomp(struct sbx_worker *w, struct sbx_error *err)
 		return r;
 	}
 	w->listener.exec_pending = w->learn || !sbx_filter_exec_allowed(w);
-	w->listener.exec_held_once = w->deferred;
 	return 0;
 }
 

@@ -64,7 +64,6 @@ struct sbx_worker {
 		struct event *ev;
 		struct sbx_notify n;
 		bool exec_pending;     /* the launcher's own exec has not been let through yet */
-		bool exec_held_once;   /* a ready worker's exec may still be held (notify.c) */
 	} listener;
 
 	struct {                       /* run-time requests (requests.c) */
@@ -86,6 +85,7 @@ struct sbx_worker {
 	bool deferred;                 /* made ready: the arguments and stdio come with the job */
 	bool job_sent;                 /* the job was given: the caller's worker from now on */
 	bool held;                     /* its exec is held (notify.c): ready */
+	bool held_before;              /* it was held at least once (a restarted call is held again) */
 	uint64_t held_id;              /* that notification */
 	int mem_fd;                    /* /proc/PID/mem of its program's process, from READY */
 	struct sbx_launch_job *job;    /* the job until it is delivered (job.c) */
@@ -122,7 +122,7 @@ int sbx_worker_copy_callbacks(const struct sbx_callbacks *cb, struct sbx_callbac
 int sbx_worker_arm_timer(struct sbx_worker *w, uint64_t ms);
 
 /* job.c: a ready worker's job. argv, stdio (-1: the caller's own fd), the caller's callbacks
- * from now on; the time limit starts now. A worker still preparing reads it once ready. -EINVAL when w is not a ready worker or already has its job,
+ * from now on; the time limit starts now. A worker still preparing gets it once its exec is held. -EINVAL when w is not a ready worker or already has its job,
  * -E2BIG when argv does not fit (the caller starts the job cold instead), -ESRCH
  * when it is gone. On any failure the worker is still the pool's, without its job. */
 int sbx_worker_start_job(struct sbx_worker *w, char *const argv[], const int stdio[3],

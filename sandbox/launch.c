@@ -524,11 +524,9 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 		fail(EINVAL, "a ready worker needs the filter that holds its exec");
 	if (plan->deferred_job) {
 		/* The broker holds this call until a job: then job.argv and stdio are the job's and
-		 * the exec goes on. ECANCELED: the broker gave up on this worker. */
+		 * the exec goes on (or the broker kills the sandbox). A failure is the exec's. */
 		syscall(SYS_execveat, SBX_PROGRAM_FD, "", job.argv, plan->envp, SBX_READY_EXEC_FLAGS);
 		int err = errno;
-		if (err == ECANCELED)
-			fail(err, "the job");
 		report_error(SBX_LAUNCH_FD, SBX_STEP_EXEC, err, NULL);
 		_exit(err == ENOENT ? 127 : 126);
 	}
