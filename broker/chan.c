@@ -62,21 +62,22 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 			return refuse(why, "setup ERROR after EXEC");
 		break;
 	case SBX_LAUNCH_EXEC:
-		/* The broker takes the listener itself (pidfd_getfd): nothing is ever in flight. */
+	case SBX_LAUNCH_READY: {
+		/* The broker takes the listener itself (pidfd_getfd): nothing is ever in flight. A
+		 * ready worker's READY names it as EXEC does. */
+		bool ready = m.type == SBX_LAUNCH_READY;
 		if (n_fds)
-			return refuse(why, "fd passed with EXEC");
-		if (seccomp ? m.listener < 0 : m.listener != 0)
-			return refuse(why, seccomp ? "EXEC names no listener" : "EXEC names a listener without seccomp");
+			return refuse(why, ready ? "fd passed with READY" : "fd passed with EXEC");
+		if (seccomp && m.listener < 0)
+			return refuse(why, ready ? "READY names no listener" : "EXEC names no listener");
+		if (!seccomp && m.listener != 0)
+			return refuse(why, ready ? "READY names a listener without seccomp"
+						 : "EXEC names a listener without seccomp");
 		break;
+	}
 	case SBX_LAUNCH_STATUS:
 		if (n_fds)
 			return refuse(why, "fd passed with STATUS");
-		break;
-	case SBX_LAUNCH_READY:
-		if (n_fds)
-			return refuse(why, "fd passed with READY");
-		if (seccomp ? m.listener < 0 : m.listener != 0)
-			return refuse(why, seccomp ? "READY names no listener" : "READY names a listener without seccomp");
 		break;
 	default:
 		return refuse(why, "unknown message type");
