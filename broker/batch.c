@@ -183,8 +183,8 @@ static void keep_ready(struct batch *b)
 		return;
 	size_t left = b->interrupted ? 0 : b->n_jobs - b->next_start;
 	unsigned n = left < b->max_running ? (unsigned)left : b->max_running;
-	if (n > 64)
-		n = 64;
+	if (n > SBX_POOL_READY_MAX)
+		n = SBX_POOL_READY_MAX;
 	struct sbx_error err = SBX_ERROR_INIT;
 	if (sbx_pool_keep_ready(b->pool, b->cli->argv[0], n, &err) < 0) {
 		if (b->cli->verbose)

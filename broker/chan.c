@@ -119,6 +119,15 @@ static int child_pidfd(struct sbx_worker *w, pid_t pid)
 	return sbx_steal_fd(&pidfd);
 }
 
+/* The sender's pidfd: a ready worker's program's process, checked at READY (hold_program), or
+ * one checked now, which *own holds for the caller to close. */
+static int sender_pidfd(struct sbx_worker *w, pid_t pid, int *own)
+{
+	if (pid == w->prog_pid && w->prog_pidfd >= 0)
+		return w->prog_pidfd;
+	return *own = child_pidfd(w, pid);
+}
+
 /* The program's process named its listener in EXEC (or READY): take it with pidfd_getfd(), then say TAKEN
  * (it waits for that in ppoll() before its exec, which would close the listener). No fd is
  * ever in flight from the sandbox: an fd in flight counts against its uid's limit, which
@@ -126,9 +135,8 @@ static int child_pidfd(struct sbx_worker *w, pid_t pid)
  * (SCM_CREDENTIALS); it must be init's child (child_pidfd). */
 static int take_listener(struct sbx_worker *w, pid_t pid, int fd)
 {
-	/* A ready worker's program's process was checked at READY (hold_program). */
 	_cleanup_close_ int own = -1;
-	int pidfd = pid == w->prog_pid && w->prog_pidfd >= 0 ? w->prog_pidfd : (own = child_pidfd(w, pid));
+	int pidfd = sender_pidfd(w, pid, &own);
 	if (pidfd < 0)
 		return pidfd;
 	_cleanup_close_ int listener = pidfd_getfd(pidfd, fd, 0); /* close-on-exec */
@@ -162,7 +170,7 @@ static void hold_mntns(struct sbx_worker *w, pid_t pid)
 	if (pid <= 0 || w->mntns_fd >= 0 || !w->own_mntns)
 		return;
 	_cleanup_close_ int own = -1;
-	int pidfd = pid == w->prog_pid && w->prog_pidfd >= 0 ? w->prog_pidfd : (own = child_pidfd(w, pid));
+	int pidfd = sender_pidfd(w, pid, &own);
 	if (pidfd < 0)
 		return;
 	char path[64];

@@ -85,7 +85,8 @@ static int held_ioctl(struct sbx_worker *w, unsigned long op, void *arg)
 	return -e;
 }
 
-int sbx_job_deliver(struct sbx_worker *w)
+/* 0: handed over; 1: the held call went away, the job waits for it again; <0: failed. */
+static int job_deliver(struct sbx_worker *w)
 {
 	struct sbx_launch_job *there = sbx_launch_job_area();
 	int r = 0;
@@ -117,7 +118,7 @@ int sbx_job_deliver(struct sbx_worker *w)
 
 void sbx_job_deliver_or_fail(struct sbx_worker *w)
 {
-	int r = sbx_job_deliver(w);
+	int r = job_deliver(w);
 	if (r == 0)
 		sbx_nsrecord_start(w); /* the job's callbacks are in place: the record is the job's */
 	if (r >= 0)
@@ -174,7 +175,7 @@ int sbx_worker_start_job(struct sbx_worker *w, char *const argv[], const int std
 	}
 	/* Handed over at once to a worker whose exec is held: a failure there leaves the job
 	 * untouched, and the caller starts it cold. */
-	if (w->held && (r = sbx_job_deliver(w)) < 0) {
+	if (w->held && (r = job_deliver(w)) < 0) {
 		sbx_job_free(w);
 		sbx_event_freep(&w->ev_timer);
 		sbx_error_set(err, r, "handing the job to a ready worker: %s", strerror(-r));

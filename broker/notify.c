@@ -106,12 +106,11 @@ static bool hold_exec(struct sbx_worker *w, const struct seccomp_notif *req)
 		sbx_worker_kill(w);
 		return true;
 	}
-	bool again = w->held_before;
-	w->held = w->held_before = true;
+	w->held = true;
 	w->held_id = req->id;
 	if (w->job)
 		sbx_job_deliver_or_fail(w);
-	else if (w->on_ready && !again)
+	else if (w->on_ready)
 		w->on_ready(w);
 	return true;
 }

@@ -17,8 +17,8 @@
  * job only, on the caller's loop while it is idle. Each has its own namespaces, root, cgroup
  * and program's process exactly as a cold launch makes them; the program's process waits in
  * its exec, held by the broker (SBX_STEP_JOB, job.c) until a job's arguments and stdio are in
- * place. What a ready
- * worker cannot know ahead decides when a job starts cold instead: another program, a
+ * place. What a ready worker cannot know ahead decides when a job starts cold instead: another
+ * program, a
  * configuration changed since (its generation), stdio the plan treats specially (a terminal,
  * a read-only regular file), arguments that do not fit its struct sbx_launch_job. */
 #include <errno.h>
@@ -39,8 +39,7 @@
 #include "broker/plan.h"
 #include "broker/policy/policy.h"
 
-/* At most this many ready workers: each holds a cgroup, a few fds and two processes. */
-#define POOL_READY_MAX 64
+/* At most SBX_POOL_READY_MAX ready workers: each holds a cgroup, a few fds and two processes. */
 /* Ready workers that end before READY, in a row, after which the pool stops making them. */
 #define POOL_READY_FAILURES 3
 
@@ -52,7 +51,7 @@ struct sbx_pool {
 
 	char *ready_program;          /* what the ready workers run (sbx_pool_keep_ready) */
 	unsigned want;                /* how many to keep; 0: none */
-	struct sbx_worker *ready[POOL_READY_MAX]; /* unstarted, in the order they were made */
+	struct sbx_worker *ready[SBX_POOL_READY_MAX]; /* unstarted, in the order they were made */
 	size_t n_ready;
 	unsigned failures;            /* ended before READY, in a row */
 	bool stopped;                 /* stop_ready(): none until the program or the configuration changes */
@@ -237,7 +236,6 @@ static bool usable(const struct sbx_pool *pool, const struct sbx_worker *r)
  * preparing (the job waits in their channel until they are). */
 static struct sbx_worker *take_ready(struct sbx_pool *pool, const char *program, const int stdio[3])
 {
-	schedule_refill(pool); /* lifts a stop the configuration's change may have undone */
 	if (!pool->n_ready || strcmp(program, pool->ready_program) != 0)
 		return NULL;
 	for (int fd = 0; fd < 3; fd++)
@@ -245,7 +243,6 @@ static struct sbx_worker *take_ready(struct sbx_pool *pool, const char *program,
 			return NULL;
 	if (pool->ready[0]->generation != pool->cfg->generation) {
 		drop_all_ready(pool); /* made with a configuration that changed since */
-		schedule_refill(pool);
 		return NULL;
 	}
 	/* One that ended meanwhile (killed, say) and whose end the loop has not seen yet would
@@ -255,7 +252,6 @@ static struct sbx_worker *take_ready(struct sbx_pool *pool, const char *program,
 		if (failed(r))
 			drop_ready(pool, i);
 	}
-	schedule_refill(pool);
 	if (!pool->n_ready)
 		return NULL;
 	size_t pick = 0;
@@ -272,9 +268,9 @@ static struct sbx_worker *take_ready(struct sbx_pool *pool, const char *program,
 
 SBX_EXPORT int sbx_pool_keep_ready(struct sbx_pool *pool, const char *program, unsigned n, struct sbx_error *err)
 {
-	if (!pool || (n && !program) || n > POOL_READY_MAX) {
-		sbx_error_set(err, -EINVAL, n > POOL_READY_MAX ? "at most %d ready workers" : "invalid argument",
-			      POOL_READY_MAX);
+	if (!pool || (n && !program) || n > SBX_POOL_READY_MAX) {
+		sbx_error_set(err, -EINVAL, n > SBX_POOL_READY_MAX ? "at most %d ready workers" : "invalid argument",
+			      SBX_POOL_READY_MAX);
 		return -EINVAL;
 	}
 	bool program_changed = n && (!pool->ready_program || strcmp(program, pool->ready_program) != 0);
@@ -365,10 +361,12 @@ SBX_EXPORT int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *
 	}
 	struct sbx_worker *w = program && argv && argv[0] && ret && sbx_job_fits(argv) ? take_ready(pool, program, stdio)
 											: NULL;
+	/* Whatever the job takes: replace what it took or dropped, or lift a stop the
+	 * configuration's change may have undone. */
+	schedule_refill(pool);
 	if (w) {
 		struct sbx_error start_err = SBX_ERROR_INIT;
 		int r = sbx_worker_start_job(w, argv, stdio, cb, userdata, &start_err);
-		schedule_refill(pool);
 		if (r == 0) {
 			sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG,
 				 "pool: the job runs on a ready worker (sandbox init host pid %d)", (int)w->pid);

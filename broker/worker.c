@@ -180,7 +180,6 @@ static void worker_destroy(struct sbx_worker *w)
 {
 	worker_release(w);
 	sbx_close(&w->mntns_fd);
-	sbx_close(&w->prog_pidfd);
 	sbx_cgroup_destroy(&w->cg);
 	sbx_notify_done(&w->listener.n);
 	sbx_policy_free(w->owned_policy);

@@ -85,7 +85,6 @@ struct sbx_worker {
 	bool deferred;                 /* made ready: the arguments and stdio come with the job */
 	bool job_sent;                 /* the job was given: the caller's worker from now on */
 	bool held;                     /* its exec is held (notify.c): ready */
-	bool held_before;              /* it was held at least once (a restarted call is held again) */
 	uint64_t held_id;              /* that notification */
 	int mem_fd;                    /* /proc/PID/mem of its program's process, from READY */
 	struct sbx_launch_job *job;    /* the job until it is delivered (job.c) */
@@ -132,7 +131,6 @@ bool sbx_job_fits(char *const argv[]);
 /* notify.c, the held exec just arrived / job.c: hand the job over; a failure is reported as
  * the job's setup failure and ends the worker. */
 void sbx_job_deliver_or_fail(struct sbx_worker *w);
-int sbx_job_deliver(struct sbx_worker *w);
 /* What a job not handed over yet holds (worker_release). */
 void sbx_job_free(struct sbx_worker *w);
 

@@ -418,7 +418,7 @@ int sbx_pool_new(struct event_base *base, const struct sbx_config *cfg, struct s
 int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *const argv[], const int stdio[3],
 		   const struct sbx_callbacks *cb, void *userdata, struct sbx_worker **ret,
 		   struct sbx_error *err);
-/* Keep n (at most 64; 0: none) workers for program ready ahead of their jobs (see above),
+/* Keep n (at most SBX_POOL_READY_MAX, 64; 0: none) workers for program ready ahead of their jobs (see above),
  * replacing each one a job takes, from the pool's loop; the first is started before this
  * returns, so that a job right after it finds one. A ready worker that ends before its
  * job is replaced; when three in a row end before they are ready (the program cannot be
@@ -426,6 +426,7 @@ int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *const argv[
  * configuration changes, logs why (SBX_LOG_DEBUG) and jobs start cold, where the error reaches
  * the caller as it would without ready workers. */
 int sbx_pool_keep_ready(struct sbx_pool *pool, const char *program, unsigned n, struct sbx_error *err);
+#define SBX_POOL_READY_MAX 64
 /* How many ready workers have finished their setup and wait for a job. */
 unsigned sbx_pool_ready(const struct sbx_pool *pool);
 /* Whether the pool's workers share one empty network namespace (see above). */
