@@ -49,6 +49,8 @@ struct batch {
 	size_t next_start, next_write, running;
 	unsigned max_running;
 	int interrupted;            /* the first stopping signal, 0: none */
+	bool advancing;             /* advance() is running (a job that ends at once calls it) */
+	int devnull;                /* every job's stdin */
 	int status;                 /* the batch's exit status so far */
 	bool write_failed;
 };
@@ -72,7 +74,9 @@ static int add_line(struct batch *b, char *line, size_t line_no)
 		b->jobs = j;
 		b->cap = cap;
 	}
-	b->jobs[b->n_jobs++] = (struct job){ .b = b, .line_no = line_no, .line = line, .state = JOB_PENDING };
+	/* Outputs not open yet: -1, never 0 (a flush or free would take sbx's own stdin). */
+	b->jobs[b->n_jobs++] = (struct job){ .b = b, .line_no = line_no, .line = line, .state = JOB_PENDING,
+					     .out = { .fd = -1, .spill = -1 }, .err = { .fd = -1, .spill = -1 } };
 	return 0;
 }
 
@@ -263,8 +267,7 @@ static void job_start(struct batch *b, struct job *j)
 	}
 	/* stdin: nothing (LIST may be our stdin, and jobs must not race for one input). */
 	struct sbx_error err = SBX_ERROR_INIT;
-	_cleanup_close_ int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	int stdio[3] = { devnull, out_w, err_w };
+	int stdio[3] = { b->devnull, out_w, err_w };
 	r = sbx_pool_spawn(b->pool, argv[0], argv, stdio, &callbacks, j, &j->w, &err);
 	free_argv(argv);
 	keep_ready(b);
@@ -279,11 +282,7 @@ static void job_start(struct batch *b, struct job *j)
 
 static const char *kind_text(const struct job *j)
 {
-	static const char *const kinds[] = { "exited", "signaled", "violation", "timeout", "setup-failed",
-					     "exec-failed", "killed" };
-	if (j->state == JOB_SKIPPED)
-		return "not-started";
-	return (uint32_t)j->kind < SBX_ARRAY_SIZE(kinds) ? kinds[j->kind] : "unknown";
+	return j->state == JOB_SKIPPED ? "not-started" : sbx_cli_kind_name(j->kind);
 }
 
 static void json_job(struct batch *b, const struct job *j)
@@ -333,6 +332,11 @@ static void write_ready(struct batch *b)
 /* Start what may start, write what is ready, and end the loop when nothing runs any more. */
 static void advance(struct batch *b)
 {
+	/* A job that cannot start ends at once and calls back here: the loop below, already
+	 * running, picks up what it would have done (no recursion as deep as LIST). */
+	if (b->advancing)
+		return;
+	b->advancing = true;
 	while (!b->interrupted && b->running < b->max_running && b->next_start < b->n_jobs)
 		job_start(b, &b->jobs[b->next_start++]);
 	if (b->interrupted) {
@@ -341,6 +345,7 @@ static void advance(struct batch *b)
 		keep_ready(b); /* none any more */
 	}
 	write_ready(b);
+	b->advancing = false;
 	if (b->running == 0 && b->next_write == b->n_jobs)
 		event_base_loopbreak(b->base);
 }
@@ -389,6 +394,7 @@ static void batch_free(struct batch *b)
 		if (b->sigev[i])
 			event_free(b->sigev[i]);
 	sbx_pool_free(b->pool);
+	sbx_close(&b->devnull);
 	if (b->base)
 		event_base_free(b->base);
 }
@@ -400,6 +406,10 @@ static int batch_prepare(struct batch *b)
 	int r = read_list(b);
 	if (r < 0)
 		return r;
+	if ((b->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		sbx_cli_message("sbx: error: /dev/null: %s", strerror(errno));
+		return -errno;
+	}
 	if (!(b->base = event_base_new()) || watch_signals(b) < 0) {
 		sbx_cli_message("sbx: error: cannot create the event loop");
 		return -ENOMEM;
@@ -419,7 +429,7 @@ static int batch_prepare(struct batch *b)
 
 int sbx_batch_run(const struct sbx_cli *cli, const struct sbx_config *cfg, FILE *json)
 {
-	struct batch b = { .cli = cli, .cfg = cfg, .json = json };
+	struct batch b = { .cli = cli, .cfg = cfg, .json = json, .devnull = -1 };
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	b.max_running = cli->jobs ? cli->jobs : cpus > 0 ? (unsigned)cpus : 1;
 	int status = 125;

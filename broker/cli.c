@@ -31,6 +31,13 @@ struct cli_opt {
 	const char *help;    /* "\n" continues under the first line */
 };
 
+const char *sbx_cli_kind_name(int32_t kind)
+{
+	static const char *const names[] = { "exited", "signaled", "violation", "timeout", "setup-failed",
+					     "exec-failed", "killed", "memory" };
+	return (uint32_t)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
+}
+
 void sbx_cli_message(const char *fmt, ...)
 {
 	va_list ap;

@@ -55,6 +55,8 @@ struct sbx_cli {
  * (common/escape.h), then a newline. Every message of the sbx command goes through here, so
  * an argument, a path or a program name cannot forge a line of its own. */
 void sbx_cli_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* struct sbx_exit's kind as --json-status-fd names it, for a single run and for --each. */
+const char *sbx_cli_kind_name(int32_t kind);
 /* Parse argv. Returns 0, or -EINVAL after printing a message that names the bad option. */
 int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli);
 void sbx_cli_usage(FILE *out);

@@ -35,13 +35,6 @@ struct run {
 	bool learn_cut_short;
 };
 
-static const char *kind_name(enum sbx_exit_kind k)
-{
-	static const char *const names[] = { "exited", "signaled", "violation", "timeout", "setup-failed",
-					     "exec-failed", "killed", "memory" };
-	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
-}
-
 static void on_audit_cb(struct sbx_worker *w, const struct sbx_audit *a, void *userdata)
 {
 	(void)w;
@@ -141,7 +134,7 @@ static void on_exit_cb(struct sbx_worker *w, const struct sbx_exit *e, void *use
 			fputs("}\n", run->json);
 		}
 		fprintf(run->json, "{\"event\":\"exit\",\"kind\":\"%s\",\"status\":%d,\"code\":%d,\"signal\":%d,\"message\":",
-			kind_name(e->kind), e->status, e->code, e->signal);
+			sbx_cli_kind_name(e->kind), e->status, e->code, e->signal);
 		sbx_json_str(run->json, e->message);
 		fputs("}\n", run->json);
 		fflush(run->json);

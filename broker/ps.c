@@ -15,6 +15,7 @@
 
 #include "broker/cli.h"
 #include "broker/state.h"
+#include "common/escape.h"
 #include "common/util.h"
 
 #define PS_MAX_NS 8
@@ -139,7 +140,10 @@ static void print_tree(const struct ps_entry *e, bool json)
 			sbx_json_str(stdout, name);
 			fputc('}', stdout);
 		} else {
-			printf("    %*s%d %s\n", 2 * depth_of(procs, i), "", procs[i][0], name);
+			/* The sandboxed program names itself (PR_SET_NAME): no escape reaches the terminal. */
+			char shown[4 * sizeof(name)];
+			sbx_escape_controls(shown, sizeof(shown), name);
+			printf("    %*s%d %s\n", 2 * depth_of(procs, i), "", procs[i][0], shown);
 		}
 	}
 	if (json)
@@ -158,10 +162,14 @@ static void print_entry(const struct ps_entry *e, struct ps_opts *o)
 	if (up < 0)
 		up = 0;
 	if (!o->json) {
+		/* The program's path may come from a LIST line, the policy's from anyone's file: escaped. */
+		char policy[4 * sizeof(e->policy)], program[4 * sizeof(e->program)];
+		sbx_escape_controls(policy, sizeof(policy), short_policy(e->policy));
+		sbx_escape_controls(program, sizeof(program), e->program);
 		if (o->n == 0)
 			printf("%-8s %-8s %-8s %-10s %-20s %s\n", "PID", "BROKER", "UID", "UPTIME", "POLICY", "PROGRAM");
 		printf("%-8d %-8d %-8u %3lld:%02lld:%02lld  %-20s %s\n    namespaces:", e->pid, e->broker, e->uid,
-		       up / 3600, up / 60 % 60, up % 60, short_policy(e->policy), e->program);
+		       up / 3600, up / 60 % 60, up % 60, policy, program);
 		for (size_t i = 0; i < e->n_ns; i++)
 			printf(" %s:[%llu]", e->ns_type[i], e->ns[i]);
 		fputc('\n', stdout);

@@ -119,8 +119,11 @@ group_sigint() {
 	marker=$(new_marker)
 	printf '%s\n' "wait-signal $marker" "wait-signal $marker" "wait-signal $marker" "exit 0" >"$list"
 	chmod 0644 "$list"
+	# sbx's own stdin holds a secret: no job, started or not, may write it out.
+	echo "stdin-secret-$marker" >"$T/data/stdin-$MODE"
+	chmod 0644 "$T/data/stdin-$MODE"
 	(cd "$T/cwd" && exec env --default-signal=INT "${RUNAS[@]}" "$S" --each "$list" -j 2 --ro "$T/bin" \
-		--json-status-fd 3 -- /bin/sh -c "exec $P {}") </dev/null >"$T/bg.out" 2>"$T/bg.err" 3>"$json" &
+		--json-status-fd 3 -- /bin/sh -c "exec $P {}") <"$T/data/stdin-$MODE" >"$T/bg.out" 2>"$T/bg.err" 3>"$json" &
 	BG_PID=$!
 	if wait_until 20 two_running "$marker"; then
 		sleep 0.3
@@ -133,6 +136,11 @@ group_sigint() {
 		"SIGINT reached both running jobs (they exited 100+2)"
 	is "$(json_field "$json" 3 kind)/$(json_field "$json" 4 kind)" "not-started/not-started" \
 		"the jobs not yet started are reported as not started"
+	if grep -q "stdin-secret" "$T/bg.out" "$T/bg.err"; then
+		fail "SIGINT: the jobs not started write nothing of sbx's own stdin" "$(cat "$T/bg.out")"
+	else
+		pass "SIGINT: the jobs not started write nothing of sbx's own stdin"
+	fi
 	if wait_until 5 no_pids_with_marker "$marker"; then
 		pass "SIGINT: no process left"
 	else

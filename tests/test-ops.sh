@@ -259,6 +259,37 @@ group_no_runtime_dir() {
 group_install
 for_each_mode group_no_runtime_dir
 for_each_mode group_version
+# The program names itself (PR_SET_NAME): `sbx ps --tree` shows the name escaped, never a raw
+# control byte that would reach the caller's terminal.
+group_ps_escape() {
+	local marker
+	if [ ! -x /usr/bin/python3 ]; then
+		skip "sbx ps --tree escapes the program's own name" "no /usr/bin/python3"
+		return
+	fi
+	set_runtime_dir
+	marker=$(new_marker)
+	start_bg /usr/bin/python3 -c 'import ctypes, time
+ctypes.CDLL(None).prctl(15, b"\x1b[31mRED", 0, 0, 0)
+print("ready", flush=True)
+time.sleep(60)' "$marker"
+	if ! wait_until 15 grep -q '^ready$' "$T/bg.out"; then
+		fail "a program that names itself runs" "$(cat "$T/bg.err")"
+		stop_bg "$marker"
+		return
+	fi
+	run_as "$S" ps --tree
+	out_has 'RED$' "sbx ps --tree lists the program by the name it chose"
+	if grep -q $'\x1b' <<<"$OUT"; then
+		fail "sbx ps --tree sends no escape byte from the sandbox to the terminal" "$(show_run)"
+	else
+		pass "sbx ps --tree sends no escape byte from the sandbox to the terminal"
+	fi
+	out_has '\\e\[31mRED' "the name is shown escaped"
+	stop_bg "$marker"
+}
+
 for_each_mode group_ps
+for_each_mode group_ps_escape
 for_each_mode group_ps_sigkill
 done_testing
