@@ -152,8 +152,11 @@ static void answer_socket(struct sbx_worker *w, int listener, const struct secco
 	__attribute__((cleanup(sbx_error_free))) struct sbx_error err = SBX_ERROR_INIT;
 	int ifindex = 0;
 	_cleanup_close_ int fd = sbx_capture_socket(res->target, res->promisc, res->filter, (int)base, &ifindex, &err);
-	if (fd >= 0 && (type & SOCK_NONBLOCK) && fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
-		fd = -errno;
+	if (fd >= 0 && (type & SOCK_NONBLOCK) && fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		int e = errno;
+		sbx_close(&fd); /* not overwritten while open: the cleanup closes only what fd holds */
+		fd = -e;
+	}
 	grant_text(res, why, sizeof(why));
 	if (fd < 0) {
 		sbx_worker_audit(w, "socket", call, false, -fd, err.message ? err.message : why);

@@ -123,7 +123,9 @@ int sbx_idmap_unsafe(const char *path, char *found, size_t len)
 	scan_found = found;
 	scan_found_len = len;
 	found[0] = '\0';
-	int r = nftw(path, scan_one, 16, FTW_PHYS | FTW_MOUNT);
+	/* Into submounts too (no FTW_MOUNT): the idmapped bind is recursive, so a set-id file on
+	 * a mount below path would be the worker's to rewrite as well. */
+	int r = nftw(path, scan_one, 16, FTW_PHYS);
 	pthread_mutex_unlock(&lock);
 	if (r < 0)
 		return -errno;

@@ -201,12 +201,14 @@ static int open_below(int dirfd, const struct sbx_req_open *req, int oflags_extr
 	long fd = syscall(SYS_openat2, dirfd, req->path, &how, sizeof(how));
 	if (fd < 0)
 		return -errno;
-	/* Only regular files and directories: not FIFOs, sockets or device nodes someone planted
-	 * in the tree. */
+	/* Only regular files (docs/policy.md): not FIFOs, sockets or device nodes someone planted
+	 * in the tree, and not directories, whose fd would let the worker fchdir() there and reach
+	 * the host beyond its grant through '..' with the calls Landlock does not govern (chmod,
+	 * utime, stat). */
 	struct stat st;
-	if (fstat((int)fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+	if (fstat((int)fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close((int)fd);
-		snprintf(rule + strlen(rule), rule_len - strlen(rule), "; only regular files and directories");
+		snprintf(rule + strlen(rule), rule_len - strlen(rule), "; only regular files");
 		return -EACCES;
 	}
 	int fl = fcntl((int)fd, F_GETFL);

@@ -109,6 +109,24 @@ tried('io_uring_setup', uring)"
 	else
 		fail "a --rw tree holding a set-uid program is not idmapped" "$(show_run)" "$(ls -ln "$T/id/out")"
 	fi
+	# The same on a mount below the --rw folder: the idmapped bind is recursive, so the scan
+	# goes into submounts too.
+	make_tree
+	mkdir "$T/id/out/sub"
+	if mount -t tmpfs -o size=4m,mode=0755 none "$T/id/out/sub"; then
+		cp /usr/bin/true "$T/id/out/sub/suid" && chmod 4755 "$T/id/out/sub/suid"
+		sbx_run --rw "$T/id/out" -- /bin/sh -c "echo x >>$T/id/out/sub/suid"
+		if grep -q "since it holds $T/id/out/sub/suid: a set-user-ID or set-group-ID file" <<<"$ERR" &&
+			cmp -s /usr/bin/true "$T/id/out/sub/suid" && [ "$(stat -c %a "$T/id/out/sub/suid")" = 4755 ]; then
+			pass "a set-uid program on a mount below a --rw folder: not idmapped, untouched"
+		else
+			fail "a set-uid program on a mount below a --rw folder: not idmapped, untouched" "$(show_run)" \
+				"$(ls -ln "$T/id/out/sub")"
+		fi
+		umount "$T/id/out/sub"
+	else
+		skip "a set-uid program on a mount below a --rw folder" "cannot mount a tmpfs here"
+	fi
 	make_tree
 	mkdir "$T/id/out/shared" && chmod 1777 "$T/id/out/shared"
 	sbx_run --rw "$T/id/out" -- /bin/sh -c "ln -s /etc/shadow $T/id/out/shared/link"
