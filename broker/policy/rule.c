@@ -186,6 +186,7 @@ static int check_overlap(struct ctx *c, struct lexer *lx, const struct token *tk
 			 const struct sbx_rule *nrule, size_t *replace)
 {
 	char abuf[64], bbuf[64];
+	bool replacing = false;
 	for (size_t i = 0; i < c->p->n_rules; i++) {
 		const struct sbx_rule *o = &c->p->rules[i];
 		if (o->nr != nrule->nr)
@@ -197,8 +198,11 @@ static int check_overlap(struct ctx *c, struct lexer *lx, const struct token *tk
 		if (conj_equal(o, nrule) && refines(o, nrule))
 			return 1;
 		if (conj_equal(o, nrule) && refines(nrule, o)) {
+			/* Checked against the other rules all the same: whether a policy is refused
+			 * must not depend on the order of its lines. */
 			*replace = i;
-			return 2;
+			replacing = true;
+			continue;
 		}
 		if (conj_equal(o, nrule)) {
 			if (same_action) {
@@ -221,7 +225,7 @@ static int check_overlap(struct ctx *c, struct lexer *lx, const struct token *tk
 				   sbx_action_text(nrule, abuf, sizeof(abuf)), sbx_action_text(o, bbuf, sizeof(bbuf)),
 				   o->file, o->line);
 	}
-	return 0;
+	return replacing ? 2 : 0;
 }
 
 static int grow_rules(struct sbx_policy *p)

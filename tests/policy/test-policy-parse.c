@@ -653,6 +653,14 @@ static void test_brokered_opens(void)
 	expect_error("@file-system\nopenat: broker if dir else errno EACCES\n",
 		     "t.policy:2:1: conflicting rule for 'openat': 'broker if dir else errno EACCES' here, 'allow' at "
 		     "t.policy:1");
+	/* Refused whichever comes first: the guarded rule that refines the unconditional one is
+	 * checked against the conditional one too. */
+	expect_error("openat\nopenat: arg2 == 0\nopenat: broker if dir else allow\n",
+		     "t.policy:3:1: conflicting rule (a system call has either one unconditional rule or conditional "
+		     "ones) for 'openat': 'broker if dir else allow' here, 'allow' at t.policy:2");
+	expect_error("openat: broker if dir else allow\nopenat: arg2 == 0\nopenat\n",
+		     "t.policy:2:1: conflicting rule (a system call has either one unconditional rule or conditional "
+		     "ones) for 'openat': 'allow' here, 'broker if dir else allow' at t.policy:1");
 	expect_error("read: broker if dir\n", "t.policy:1:1: 'broker' answers socket (a packet socket from a capture "
 		     "grant) and open, openat, creat (a file from a directory grant) only, not 'read'");
 	expect_error("openat: allow if file\n", "t.policy:1:18: expected a grant kind after 'if' (capture, dir), found 'file'");
