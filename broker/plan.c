@@ -74,6 +74,12 @@ static int plan_script(struct sbx_plan *p, struct sbx_error *err)
 	ssize_t n = p->prog.is_script ? pread(p->prog.fd, text, sizeof(text), 0) : -1;
 	if (n <= 0)
 		return 0;
+	/* A longer script: its last line is not in the window, whose last line may be cut in
+	 * half. Only the #! line is looked at then. */
+	struct stat st;
+	const char *eol = memchr(text, '\n', (size_t)n);
+	if (n == (ssize_t)sizeof(text) && eol && fstat(p->prog.fd, &st) == 0 && st.st_size > n)
+		n = eol - text + 1;
 	sbx_program_script_needs(text, (size_t)n, INSIDE_PATH, need[0], sizeof(need[0]), need[1], sizeof(need[1]));
 	for (int i = 0; i < 2; i++) {
 		if (!need[i][0])

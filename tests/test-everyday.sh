@@ -118,6 +118,18 @@ group_script_needs() {
 	sbx_run -- "$d/shims/envmissing"
 	expect_rc 127 "#!/usr/bin/env NAME with NAME not on the sandbox's PATH: 127"
 	err_has "a script run by .env no-such-interp-sbx., which is not on the sandbox's PATH" "the error names env NAME"
+	# A script longer than the 4 KiB sbx reads, whose byte 4096 falls inside an `exec` line
+	# that never runs: not mistaken for a shim ending in a cut path.
+	python3 - "$d/shims/long" <<'PY'
+import sys
+head = "#!/bin/sh\nif false; then\n# "
+line = "exec /usr/bin/env true\n"
+pad = 4096 - 8 - len(head) - 1
+open(sys.argv[1], "w").write(head + "x" * pad + "\n" + line + "fi\necho ran\n")
+PY
+	chmod 0755 "$d/shims/long"
+	sbx_run -- "$d/shims/long"
+	is "$RC:$OUT" "0:ran" "a long script cut in the middle of a line by sbx's 4 KiB window runs"
 	rm -rf "$d"
 }
 
