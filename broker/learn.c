@@ -130,7 +130,7 @@ SBX_EXPORT int sbx_learn_add_path(struct sbx_learn *l, const char *path, bool wr
 	if (!note_path(l, path))
 		return 0;
 	_cleanup_free_ char *line = NULL;
-	int len = asprintf(&line, "%s \"%s\"\n", writable ? "rw" : "ro", path);
+	int len = sbx_asprintf(&line, "%s \"%s\"\n", writable ? "rw" : "ro", path);
 	if (len < 0)
 		return -ENOMEM;
 	return add_setup(l, line, (size_t)len);

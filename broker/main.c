@@ -175,6 +175,8 @@ static int fail(int r, const char *fmt, ...)
 	_cleanup_free_ char *text = NULL;
 	int n = vasprintf(&text, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		text = NULL; /* undefined after a failure: the cleanup must not free it */
 	sbx_cli_message("sbx: error: %s", n < 0 ? "(out of memory)" : text);
 	return r;
 }

@@ -124,11 +124,16 @@ bool sbx_output_done(const struct sbx_output *c)
 int sbx_output_flush(struct sbx_output *c, int out)
 {
 	int r = c->len ? sbx_write_all(out, c->buf, c->len) : 0;
-	if (r == 0 && c->spill >= 0 && lseek(c->spill, 0, SEEK_SET) == 0) {
+	if (r == 0 && c->spill >= 0) {
+		/* The rest from the spill file: a failure to read it back is output lost, said. */
 		char chunk[65536];
-		ssize_t n;
-		while (r == 0 && (n = read(c->spill, chunk, sizeof(chunk))) > 0)
+		ssize_t n = lseek(c->spill, 0, SEEK_SET) == 0 ? 0 : -1;
+		while (r == 0 && n == 0 && (n = read(c->spill, chunk, sizeof(chunk))) > 0) {
 			r = sbx_write_all(out, chunk, (size_t)n);
+			n = 0;
+		}
+		if (r == 0 && n < 0)
+			c->error = errno; /* the caller reports it as output lost (not as its write failing) */
 	}
 	sbx_output_free(c);
 	return r;
