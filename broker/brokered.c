@@ -75,14 +75,6 @@ static int read_mem(int listener, const struct seccomp_notif *req, uint64_t addr
 	return 0;
 }
 
-static unsigned capture_grants(const struct sbx_worker *w)
-{
-	for (size_t i = 0; i < w->grants.n; i++)
-		if (w->grants.res[i].kind == SBX_RES_CAPTURE)
-			return 1u << SBX_RES_CAPTURE;
-	return 0;
-}
-
 /* A capture grant's socket handed over at start, guarded at its slot number (grants.c). */
 static const struct sbx_brokered_socket *start_socket_at(const struct sbx_worker *w, int fd)
 {
@@ -114,7 +106,7 @@ static bool match_socket(struct sbx_worker *w, const struct seccomp_notif *req, 
 	if ((uint32_t)req->data.args[0] != AF_PACKET)
 		return false;
 	/* The prebuilt default filter sends nothing here; any other filter has a parsed policy. */
-	return sbx_policy_brokers(w->policy, capture_grants(w), req->data.arch, req->data.nr,
+	return sbx_policy_brokers(w->policy, sbx_grants_kinds(&w->grants), req->data.arch, req->data.nr,
 				  (const uint64_t *)req->data.args, rule, len);
 }
 
@@ -401,7 +393,7 @@ static bool match_guarded(struct sbx_worker *w, const struct seccomp_notif *req,
 	(void)rule;
 	(void)len;
 	uint32_t fd = (uint32_t)req->data.args[0];
-	return req->data.arch == seccomp_arch_native() && capture_grants(w) &&
+	return req->data.arch == seccomp_arch_native() && sbx_grants_kinds(&w->grants) &&
 	       ((fd >= SBX_CAPTURE_FD_FIRST && fd < SBX_CAPTURE_FD_FIRST + SBX_CAPTURE_FD_COUNT) ||
 		start_socket_at(w, (int)fd));
 }

@@ -279,18 +279,10 @@ static void would_allow(const struct sbx_resource *res, const struct sbx_req_ope
 		 want & SBX_ACCESS_WRITE ? "w" : "", want & SBX_ACCESS_CREATE ? "c" : "", pattern);
 }
 
-static unsigned grant_kinds(const struct sbx_worker *w)
-{
-	unsigned kinds = 0;
-	for (size_t i = 0; i < w->grants.n; i++)
-		kinds |= 1u << w->grants.res[i].kind;
-	return kinds & ((1u << SBX_RES_DIR) | (1u << SBX_RES_CAPTURE));
-}
-
 bool sbx_brokered_open_match(struct sbx_worker *w, const struct seccomp_notif *req, char *rule, size_t len)
 {
 	/* The prebuilt default filter sends no open here; any other filter has a parsed policy. */
-	return sbx_policy_brokers(w->policy, grant_kinds(w), req->data.arch, req->data.nr,
+	return sbx_policy_brokers(w->policy, sbx_grants_kinds(&w->grants), req->data.arch, req->data.nr,
 				  (const uint64_t *)req->data.args, rule, len);
 }
 

@@ -33,25 +33,13 @@ bool sbx_filter_exec_allowed(const struct sbx_worker *w)
  * guard on the numbers where brokered packet sockets land (transmitting only when every capture
  * grant says tx, since the guard covers the numbers, not the grants). A worker without such
  * grants gets the filter it always had: the prebuilt default, or the cached one. */
-static bool has_guarded_grant(const struct sbx_worker *w)
-{
-	for (size_t i = 0; i < w->grants.n; i++)
-		if (w->grants.res[i].kind == SBX_RES_CAPTURE || w->grants.res[i].kind == SBX_RES_DIR)
-			return true;
-	return false;
-}
-
 static void grant_opts(const struct sbx_worker *w, struct sbx_compile_opts *co)
 {
 	bool tx = true;
-	for (size_t i = 0; i < w->grants.n; i++) {
-		if (w->grants.res[i].kind == SBX_RES_DIR)
-			co->grants |= 1u << SBX_RES_DIR;
-		if (w->grants.res[i].kind != SBX_RES_CAPTURE)
-			continue; /* the kinds a rule can be guarded by: capture, dir */
-		co->grants |= 1u << SBX_RES_CAPTURE;
-		tx = tx && w->grants.res[i].tx;
-	}
+	co->grants = sbx_grants_kinds(&w->grants); /* as the broker decides (brokered.c) */
+	for (size_t i = 0; i < w->grants.n; i++)
+		if (w->grants.res[i].kind == SBX_RES_CAPTURE)
+			tx = tx && w->grants.res[i].tx;
 	if (co->grants & (1u << SBX_RES_CAPTURE)) {
 		co->capture_fd_first = SBX_CAPTURE_FD_FIRST;
 		co->capture_fd_count = SBX_CAPTURE_FD_COUNT;
@@ -102,7 +90,7 @@ static int choose(struct sbx_worker *w, struct sbx_bpf *bpf, const struct sock_f
 		  struct sbx_error *err)
 {
 	const struct sbx_filter_cache *c = w->cfg->cache;
-	if (w->prebuilt && has_guarded_grant(w)) {
+	if (w->prebuilt && sbx_grants_kinds(&w->grants)) {
 		/* Built without grants: a worker with some needs the parsed default compiled for it. */
 		if (!w->policy) {
 			int r = sbx_policy_default(&w->owned_policy, NULL);
@@ -121,7 +109,7 @@ static int choose(struct sbx_worker *w, struct sbx_bpf *bpf, const struct sock_f
 		*len = sbx_default_filter_len;
 		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG,
 			 "seccomp: %u BPF instructions (default policy, compiled at build time)", *len);
-	} else if (!w->learn && c->insns && c->policy == w->policy && !has_guarded_grant(w)) {
+	} else if (!w->learn && c->insns && c->policy == w->policy && !sbx_grants_kinds(&w->grants)) {
 		*insns = c->insns;
 		*len = c->len;
 	} else {

@@ -72,6 +72,14 @@ static bool same_learned_grant(const struct sbx_resource *a, const struct sbx_re
  * declare is refused: neither silently wins; unless both declare exactly the same directory or
  * capture grant, which is then the policy's (a learned policy run with the options it was
  * learned with). */
+unsigned sbx_grants_kinds(const struct sbx_grants *g)
+{
+	unsigned kinds = 0;
+	for (size_t i = 0; i < g->n; i++)
+		kinds |= 1u << g->res[i].kind;
+	return kinds & ((1u << SBX_RES_DIR) | (1u << SBX_RES_CAPTURE));
+}
+
 static int merge(struct sbx_grants *g, const struct sbx_policy *policy, const struct sbx_config *cfg,
 		 struct sbx_error *err)
 {

@@ -32,6 +32,10 @@ struct sbx_grants {
 	unsigned n_start;
 };
 
+/* The grant kinds a policy rule can be guarded by (`if dir`, `if capture`) that g holds, as
+ * bits 1 << SBX_RES_*: what the filter is compiled with and the broker decides by alike. */
+unsigned sbx_grants_kinds(const struct sbx_grants *g);
+
 /* Close the broker's handles and free the arrays; leaves an empty struct. */
 void sbx_grants_free(struct sbx_grants *g);
 
