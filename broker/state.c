@@ -161,7 +161,7 @@ int sbx_state_add(const char *name, const char *text, struct sbx_state_entry *e)
 		_cleanup_close_ int dir = sbx_state_dir_open(path, sizeof(path), true);
 		if (dir < 0)
 			return dir;
-		sbx_state_collect(dir);
+		/* Stale entries were collected when the record began (nsrecord.c): once a launch. */
 		if ((r = write_entry(dir, name, text, &e->fd)) == 0) {
 			e->dir = sbx_steal_fd(&dir);
 			e->active = true;
