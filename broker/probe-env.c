@@ -14,6 +14,7 @@
 #include "probe-env.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/mount.h>
@@ -279,7 +280,9 @@ static void probe_cgroups(struct sbx_check_result *res)
 {
 	struct sbx_cgroup cg = { 0 };
 	char name[64];
-	snprintf(name, sizeof(name), "sbx-doctor-%d", (int)getpid());
+	/* A worker's form (sbx-PID-N, N never a worker's), so that the collection of a dead
+	 * broker's groups (cgroup.c) removes it too should the probe be killed meanwhile. */
+	snprintf(name, sizeof(name), "sbx-%d-%u", (int)getpid(), UINT_MAX);
 	int r = sbx_cgroup_create(name, 64 << 20, 64, &cg, res->detail, sizeof(res->detail));
 	sbx_cgroup_destroy(&cg);
 	res->stage = 1;
