@@ -72,6 +72,22 @@ int sbx_fallback_decide(struct sbx_fallback *fb, const struct sbx_env *env)
 		append(fb->text, sizeof(fb->text), "; ", line);
 		append(fb->keys, sizeof(fb->keys), ",", sbx_check_key(rows[i].layer));
 	}
+	/* What a row's "instead" counts on must be there: Landlock scopes signals from ABI 6
+	 * (without a pid namespace nothing else keeps the program from signalling the processes
+	 * of its uid: refused) and refuses TCP from ABI 4 (said). */
+	int abi = env->landlock_abi;
+	if ((fb->missing & (1u << SBX_CHECK_PIDNS)) && abi < 6) {
+		snprintf(fb->text, sizeof(fb->text),
+			 "no pid namespace, and Landlock ABI %d cannot scope signals (ABI 6 needed): nothing would keep "
+			 "the program from signalling the processes of its uid",
+			 abi);
+		return -EOPNOTSUPP;
+	}
+	if ((fb->missing & (1u << SBX_CHECK_NETNS)) && abi < 4) {
+		char line[128];
+		snprintf(line, sizeof(line), "Landlock ABI %d does not refuse TCP (ABI 4 needed)", abi);
+		append(fb->text, sizeof(fb->text), "; ", line);
+	}
 	fb->userns = !(fb->missing & (1u << SBX_CHECK_USERNS));
 	fb->host_tree = fb->missing & (1u << SBX_CHECK_MOUNTNS);
 	if (fb->missing && !env->r[SBX_CHECK_LANDLOCK].ok)

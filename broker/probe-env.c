@@ -372,6 +372,7 @@ int sbx_env_probe(struct sbx_env *env, const char *sysctl_root)
 			return r;
 	}
 	probe_landlock(&env->r[SBX_CHECK_LANDLOCK]);
+	env->landlock_abi = sbx_landlock_abi();
 	probe_cgroups(&env->r[SBX_CHECK_CGROUPS]);
 	probe_subids(&env->r[SBX_CHECK_SUBIDS]);
 	probe_net_raw(&env->r[SBX_CHECK_NET_RAW]);

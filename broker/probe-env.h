@@ -58,6 +58,7 @@ struct sbx_env_facts {
 struct sbx_env {
 	struct sbx_env_facts facts;
 	struct sbx_check_result r[SBX_CHECK_MAX_];
+	int landlock_abi;         /* 0: none; what the fallback may count on (fallback.c) */
 };
 
 /* The facts, the sysctls read below sysctl_root (normally "/proc/sys"; tests give a fake one). */

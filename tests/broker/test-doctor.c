@@ -112,7 +112,7 @@ static void test_explain(void)
 
 static struct sbx_env all_ok(void)
 {
-	struct sbx_env env = { .facts = plain() };
+	struct sbx_env env = { .facts = plain(), .landlock_abi = 7 };
 	for (int c = 0; c < SBX_CHECK_MAX_; c++)
 		env.r[c].ok = true;
 	return env;
@@ -147,6 +147,21 @@ static void test_fallback(void)
 	tap_ok(sbx_fallback_decide(&fb, &env) == 0 && !fb.userns && fb.clone_flags == 0 &&
 		       (fb.skip_steps & (1ull << SBX_STEP_NETNS)) && (fb.skip_steps & (1ull << SBX_STEP_CGROUPNS)),
 	       "no user namespace: no namespace at all");
+
+	/* What stands in must be there: Landlock's signal scoping (ABI 6) without a pid namespace. */
+	env = all_ok();
+	env.r[SBX_CHECK_PIDNS].ok = false;
+	env.landlock_abi = 5;
+	tap_ok(sbx_fallback_decide(&fb, &env) == -EOPNOTSUPP && strstr(fb.text, "ABI 5 cannot scope signals"),
+	       "no pid namespace and Landlock ABI 5: no fallback, it fails closed");
+	env.landlock_abi = 6;
+	tap_ok(sbx_fallback_decide(&fb, &env) == 0 && !(fb.clone_flags & CLONE_NEWPID),
+	       "no pid namespace and Landlock ABI 6: the fallback");
+	env = all_ok();
+	env.r[SBX_CHECK_NETNS].ok = false;
+	env.landlock_abi = 3;
+	tap_ok(sbx_fallback_decide(&fb, &env) == 0 && strstr(fb.text, "ABI 3 does not refuse TCP"),
+	       "no network namespace and Landlock ABI 3: the fallback says TCP is not refused");
 
 	env = all_ok();
 	env.r[SBX_CHECK_SECCOMP].ok = false;
