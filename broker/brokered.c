@@ -415,9 +415,11 @@ static const struct brokered_call {
 	{ SYS_bind, match_guarded, answer_guarded_row },          /* the capture fd guard */
 	{ SYS_setsockopt, match_guarded, answer_guarded_row },
 	{ SYS_connect, match_guarded, answer_guarded_row },
-	{ SYS_open, sbx_brokered_open_match, sbx_brokered_open_answer },  /* brokered_open.c */
-	{ SYS_openat, sbx_brokered_open_match, sbx_brokered_open_answer },
+	{ SYS_openat, sbx_brokered_open_match, sbx_brokered_open_answer }, /* brokered_open.c */
+#ifdef SYS_open /* not on aarch64, which has openat only */
+	{ SYS_open, sbx_brokered_open_match, sbx_brokered_open_answer },
 	{ SYS_creat, sbx_brokered_open_match, sbx_brokered_open_answer },
+#endif
 };
 
 bool sbx_brokered_answer(struct sbx_worker *w, int listener, const struct seccomp_notif *req)

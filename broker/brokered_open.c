@@ -62,8 +62,10 @@ static void decode_regs(const struct seccomp_notif *req, struct open_call *c)
 	const uint64_t *a = (const uint64_t *)req->data.args;
 	if (req->data.nr == SYS_openat) {
 		*c = (struct open_call){ "openat", (int)(uint32_t)a[0], a[1], (int)(uint32_t)a[2], (unsigned)a[3] };
+#ifdef SYS_creat
 	} else if (req->data.nr == SYS_creat) {
 		*c = (struct open_call){ "creat", AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, (unsigned)a[1] };
+#endif
 	} else {
 		*c = (struct open_call){ "open", AT_FDCWD, a[0], (int)(uint32_t)a[1], (unsigned)a[2] };
 	}

@@ -50,8 +50,11 @@ static const struct guard_row rows[] = {
 	{ SYS_sendfile, 0, G_TX, false },     { SYS_splice, 2, G_TX, false },
 	{ SYS_tee, 1, G_TX, false },          { SYS_vmsplice, 0, G_TX, false },
 	{ SYS_copy_file_range, 2, G_TX, false },
-	{ SYS_dup, 0, G_COPY, false },        { SYS_dup2, 0, G_COPY, false },
-	{ SYS_dup3, 0, G_COPY, false },       { SYS_fcntl, 0, G_COPY, true },
+	{ SYS_dup, 0, G_COPY, false },        { SYS_dup3, 0, G_COPY, false },
+#ifdef SYS_dup2 /* not on aarch64 */
+	{ SYS_dup2, 0, G_COPY, false },
+#endif
+	{ SYS_fcntl, 0, G_COPY, true },
 	{ SYS_pidfd_getfd, 1, G_COPY, false },
 	{ SYS_bind, 0, G_BROKER, false },     { SYS_connect, 0, G_BROKER, false },
 	{ SYS_setsockopt, 0, G_BROKER, false },
