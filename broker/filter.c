@@ -49,14 +49,21 @@ static void grant_opts(const struct sbx_worker *w, struct sbx_compile_opts *co)
 	}
 }
 
-static int compile(struct sbx_worker *w, struct sbx_bpf *bpf, struct sbx_error *err)
+/* What the worker's filter is compiled with; zeroed whole, so that two compare with memcmp. */
+static void make_opts(const struct sbx_worker *w, struct sbx_compile_opts *co)
+{
+	memset(co, 0, sizeof(*co));
+	co->mode = w->learn ? SBX_COMPILE_LEARN : SBX_COMPILE_ENFORCE;
+	co->launch_fd = SBX_LAUNCH_FD;
+	grant_opts(w, co);
+}
+
+static int compile(struct sbx_worker *w, const struct sbx_compile_opts *co, struct sbx_bpf *bpf,
+		   struct sbx_error *err)
 {
 	struct sbx_policy_diag d;
 	memset(&d, 0, sizeof(d));
-	struct sbx_compile_opts co = { .mode = w->learn ? SBX_COMPILE_LEARN : SBX_COMPILE_ENFORCE,
-				       .launch_fd = SBX_LAUNCH_FD };
-	grant_opts(w, &co);
-	int r = sbx_policy_compile(w->policy, &co, bpf, &d);
+	int r = sbx_policy_compile(w->policy, co, bpf, &d);
 	if (r < 0) {
 		char buf[700];
 		sbx_policy_diag_format(&d, buf, sizeof(buf));
@@ -70,16 +77,18 @@ static int compile(struct sbx_worker *w, struct sbx_bpf *bpf, struct sbx_error *
 	}
 	sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "seccomp: %u BPF instructions%s", bpf->len,
 		 w->learn ? " (learn mode: every call is recorded and allowed)" : "");
-	/* Keep it for the next spawn from this config (only the config's own policy). */
+	/* Kept for the next spawn from this config with the same grants (the config's own policy,
+	 * or the built-in default parsed for a worker with grants: its text never changes). */
 	struct sbx_filter_cache *c = w->cfg->cache;
-	if (!w->learn && w->policy == w->cfg->policy && !co.grants) {
+	if (!w->learn) {
 		struct sock_filter *copy = malloc(bpf->len * sizeof(struct sock_filter));
 		if (copy) {
 			memcpy(copy, bpf->insns, bpf->len * sizeof(struct sock_filter));
 			free(c->insns);
 			c->insns = copy;
 			c->len = bpf->len;
-			c->policy = w->policy;
+			c->policy = w->cfg->policy;
+			c->opts = *co;
 		}
 	}
 	return 0;
@@ -90,6 +99,7 @@ static int choose(struct sbx_worker *w, struct sbx_bpf *bpf, const struct sock_f
 		  struct sbx_error *err)
 {
 	const struct sbx_filter_cache *c = w->cfg->cache;
+	struct sbx_compile_opts co;
 	if (w->prebuilt && sbx_grants_kinds(&w->grants)) {
 		/* Built without grants: a worker with some needs the parsed default compiled for it. */
 		if (!w->policy) {
@@ -102,6 +112,7 @@ static int choose(struct sbx_worker *w, struct sbx_bpf *bpf, const struct sock_f
 		}
 		w->prebuilt = false;
 	}
+	make_opts(w, &co);
 	if (!w->seccomp) {
 		*len = 0;
 	} else if (w->prebuilt) {
@@ -109,11 +120,11 @@ static int choose(struct sbx_worker *w, struct sbx_bpf *bpf, const struct sock_f
 		*len = sbx_default_filter_len;
 		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG,
 			 "seccomp: %u BPF instructions (default policy, compiled at build time)", *len);
-	} else if (!w->learn && c->insns && c->policy == w->policy && !sbx_grants_kinds(&w->grants)) {
+	} else if (!w->learn && c->insns && c->policy == w->cfg->policy && memcmp(&c->opts, &co, sizeof(co)) == 0) {
 		*insns = c->insns;
 		*len = c->len;
 	} else {
-		int r = compile(w, bpf, err);
+		int r = compile(w, &co, bpf, err);
 		if (r < 0)
 			return r;
 		*insns = bpf->insns;

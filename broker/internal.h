@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#include "broker/policy/policy.h"
 #include "broker/resources.h"
 #include "sbx.h"
 
@@ -53,7 +54,8 @@ struct sbx_config {
 };
 
 struct sbx_filter_cache {
-	const struct sbx_policy *policy;
+	const struct sbx_policy *policy;  /* the config's (NULL: the built-in default) */
+	struct sbx_compile_opts opts;     /* what it was compiled with (the worker's grants) */
 	struct sock_filter *insns;
 	unsigned short len;
 };

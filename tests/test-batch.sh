@@ -252,7 +252,22 @@ SH
 		"socket() of every family is refused in a job (EACCES)"
 }
 
+# A batch with a directory grant: every job's opens below it are answered by the broker, the
+# filter compiled for the grant once and reused (one compile line with -v for three jobs).
+group_dir_grant() {
+	local d=$T/data/dg-$MODE list=$T/data/dg-list-$MODE
+	mkdir -p "$d" && echo "granted-file" >"$d/f" && chmod -R a+rX "$d"
+	printf '%s\n' 1 2 3 >"$list"
+	chmod 0644 "$list"
+	sbx_run -v --each "$list" -j 2 --dir "d=$d" -- /bin/cat "$d/f"
+	expect_rc 0 "a batch with a directory grant: every job exited 0"
+	is "$(grep -c '^granted-file$' <<<"$OUT")" 3 "every job opened the file below the grant through the broker"
+	is "$(grep -c 'seccomp: [0-9]* BPF instructions$' <<<"$ERR")" 1 "the filter for the grant was compiled once"
+	rm -rf "$d"
+}
+
 for_each_mode group_mixed
+for_each_mode group_dir_grant
 for_each_mode group_order
 for_each_mode group_bad_lines
 for_each_mode group_sigint
