@@ -43,6 +43,7 @@ struct batch {
 	FILE *json;
 	struct event_base *base;
 	struct sbx_pool *pool;
+	bool zygote;                  /* jobs start on the pool's zygote */
 	struct event *sigev[3];
 	struct job *jobs;
 	size_t n_jobs, cap;
@@ -187,7 +188,7 @@ static void advance(struct batch *b);
 static void keep_ready(struct batch *b)
 {
 	size_t at_once = b->n_jobs < b->max_running ? b->n_jobs : b->max_running;
-	if (strstr(b->cli->argv[0], "{}") || at_once >= b->cpus)
+	if (b->zygote || strstr(b->cli->argv[0], "{}") || at_once >= b->cpus)
 		return;
 	size_t left = b->interrupted ? 0 : b->n_jobs - b->next_start;
 	unsigned n = left < b->max_running ? (unsigned)left : b->max_running;
@@ -423,11 +424,20 @@ static int batch_prepare(struct batch *b)
 		sbx_error_free(&err);
 		return r;
 	}
+	/* A zygote when every job runs the same program: each job then starts from its root,
+	 * built once, in namespaces of its own (docs/sandbox.md, "Zygote"). */
+	if (!strstr(b->cli->argv[0], "{}")) {
+		b->zygote = sbx_pool_use_zygote(b->pool, b->cli->argv[0], &err) == 0;
+		if (!b->zygote && b->cli->verbose)
+			sbx_cli_message("sbx: debug: --each: no zygote: %s", err.message);
+		sbx_error_free(&err);
+	}
 	keep_ready(b); /* before the first jobs, which then take them */
 	if (b->cli->verbose)
-		sbx_cli_message("sbx: debug: --each: %zu jobs, %u at once, %s", b->n_jobs, b->max_running,
+		sbx_cli_message("sbx: debug: --each: %zu jobs, %u at once, %s, %s", b->n_jobs, b->max_running,
 			sbx_pool_shares_netns(b->pool) ? "one shared empty network namespace"
-						       : "a network namespace per job");
+						       : "a network namespace per job",
+			b->zygote ? "jobs start on a zygote" : "each job a cold launch");
 	return 0;
 }
 

@@ -27,10 +27,12 @@ static int refuse(const char **why, const char *what)
 /* The state a valid message leads to (the table in common/protocol.h says which are valid). */
 static enum sbx_launch_state next_state(const struct sbx_launch_msg *m)
 {
-	return m->type == SBX_LAUNCH_EXEC    ? SBX_LAUNCH_STATE_RUNNING
-	       : m->type == SBX_LAUNCH_ERROR ? SBX_LAUNCH_STATE_FAILED
-	       : m->type == SBX_LAUNCH_READY ? SBX_LAUNCH_STATE_READY
-					      : SBX_LAUNCH_STATE_ENDED;
+	return m->type == SBX_LAUNCH_EXEC      ? SBX_LAUNCH_STATE_RUNNING
+	       : m->type == SBX_LAUNCH_ERROR   ? SBX_LAUNCH_STATE_FAILED
+	       : m->type == SBX_LAUNCH_READY   ? SBX_LAUNCH_STATE_READY
+	       : m->type == SBX_LAUNCH_ZYGOTE  ? SBX_LAUNCH_STATE_ZIDLE
+	       : m->type == SBX_LAUNCH_STARTED ? SBX_LAUNCH_STATE_ZIDLE
+						: SBX_LAUNCH_STATE_ENDED;
 }
 
 int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, enum sbx_launch_state state,
@@ -50,7 +52,7 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 	if ((m.type != SBX_LAUNCH_ERROR && error_fields) || (m.type != SBX_LAUNCH_STATUS && m.status) ||
 	    (m.type != SBX_LAUNCH_EXEC && m.type != SBX_LAUNCH_READY && m.listener))
 		if (m.type == SBX_LAUNCH_ERROR || m.type == SBX_LAUNCH_EXEC || m.type == SBX_LAUNCH_STATUS ||
-		    m.type == SBX_LAUNCH_READY)
+		    m.type == SBX_LAUNCH_READY || m.type == SBX_LAUNCH_ZYGOTE || m.type == SBX_LAUNCH_STARTED)
 			return refuse(why, "field set that the message type does not carry");
 	switch (m.type) {
 	case SBX_LAUNCH_ERROR:
@@ -79,6 +81,14 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 		if (n_fds)
 			return refuse(why, "fd passed with STATUS");
 		break;
+	case SBX_LAUNCH_ZYGOTE:
+		if (n_fds)
+			return refuse(why, "fd passed with ZYGOTE");
+		break;
+	case SBX_LAUNCH_STARTED:
+		if (n_fds != 1)
+			return refuse(why, "STARTED without exactly one fd");
+		break;
 	default:
 		return refuse(why, "unknown message type");
 	}
@@ -86,6 +96,8 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 		return refuse(why, m.type == SBX_LAUNCH_ERROR    ? "ERROR out of state"
 				   : m.type == SBX_LAUNCH_EXEC   ? "EXEC out of state"
 				   : m.type == SBX_LAUNCH_READY  ? "READY out of state"
+				   : m.type == SBX_LAUNCH_ZYGOTE ? "ZYGOTE out of state"
+				   : m.type == SBX_LAUNCH_STARTED ? "STARTED out of state"
 								 : "STATUS out of state");
 	*out = m;
 	*next = next_state(&m);
@@ -203,8 +215,9 @@ static void hold_program(struct sbx_worker *w, pid_t pid)
 			 strerror(fd < 0 ? errno : ESRCH));
 }
 
-/* Record what a decoded message says; pid: its sender's (SCM_CREDENTIALS), 0 when unknown. */
-static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pid)
+/* Record what a decoded message says; pid: its sender's (SCM_CREDENTIALS), 0 when unknown;
+ * fd: the one fd that came with it (STARTED), taken or closed here. */
+static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pid, int *fd)
 {
 	struct sbx_exit_facts *f = &w->facts;
 	switch (m->type) {
@@ -235,6 +248,17 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pi
 		f->have_status = true;
 		f->status = m->status;
 		break;
+	case SBX_LAUNCH_ZYGOTE:
+		break;
+	case SBX_LAUNCH_STARTED: {
+		int r = sbx_zygote_take_started(w, fd);
+		if (r < 0) {
+			char why[sizeof(f->protocol_why)];
+			snprintf(why, sizeof(why), "STARTED with an fd that is not its job's init: %s", strerror(-r));
+			protocol_violation(w, why);
+		}
+		break;
+	}
 	}
 }
 
@@ -255,10 +279,10 @@ bool sbx_chan_drain(struct sbx_worker *w)
 		if (sbx_launch_decode(&buf, (size_t)rv.len, rv.n_fds, flags, w->chan.state, w->seccomp, &m, &next, &why) < 0) {
 			protocol_violation(w, why);
 		} else {
-			apply(w, &m, rv.pid);
+			apply(w, &m, rv.pid, &rv.fds[0]);
 			w->chan.state = next;
 		}
-		sbx_recv_close(&rv); /* no valid message carries an fd */
+		sbx_recv_close(&rv); /* no valid message but STARTED carries an fd, taken by apply() */
 		if (w->listener.fd >= 0 && !w->listener.ev && sbx_listener_watch(w) < 0)
 			protocol_violation(w, "cannot watch the seccomp listener");
 	}

@@ -58,6 +58,11 @@ struct sbx_pool {
 	unsigned stopped_generation;
 	struct event *ev_refill;      /* makes one ready worker per loop iteration */
 	int devnull;                  /* a ready worker's stdio until its job */
+
+	char *zygote_program;         /* jobs of it start on the zygote (sbx_pool_use_zygote) */
+	struct sbx_worker *zygote;    /* NULL: none now (made again at the next job) */
+	bool zygote_stopped;          /* it cannot be had: none until the program or configuration changes */
+	unsigned zygote_stopped_generation;
 };
 
 /* Checked again at each spawn: the caller may change the configuration between jobs. */
@@ -92,6 +97,137 @@ static int make_netns(struct sbx_pool *pool, struct sbx_error *err)
 	if (saved < 0)
 		sbx_close(&pool->host_netns_fd);
 	return 0;
+}
+
+/* ---- the zygote ---- */
+
+static void drop_zygote(struct sbx_pool *pool)
+{
+	struct sbx_worker *z = pool->zygote;
+	pool->zygote = NULL;
+	if (z) {
+		z->pool_data = NULL;
+		sbx_worker_free(z); /* kills it: the jobs it started end with it */
+	}
+}
+
+static void stop_zygote(struct sbx_pool *pool, const char *why)
+{
+	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG, "pool: no zygote (%s); jobs start cold", why);
+	pool->zygote_stopped = true;
+	pool->zygote_stopped_generation = pool->cfg->generation;
+	drop_zygote(pool);
+}
+
+/* The zygote ended (killed, or it failed): made again at the next job. Freeing it here is
+ * allowed (sbx.h). */
+static void on_zygote_exit(struct sbx_worker *w, const struct sbx_exit *e, void *userdata)
+{
+	struct sbx_pool *pool = userdata;
+	if (pool->zygote != w)
+		return;
+	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_NOTICE, "pool: the zygote ended: %s",
+		 e->message[0] ? e->message : "no reason");
+	if (!w->facts.killed)
+		stop_zygote(pool, e->message[0] ? e->message : "it ended");
+	else
+		drop_zygote(pool);
+}
+
+/* What a zygote cannot have: what a ready worker cannot (make_ready), but the filter, which
+ * the zygote does not need; and a place where the fallback leaves a namespace out. */
+static int make_zygote(struct sbx_pool *pool, struct sbx_error *err)
+{
+	static const struct sbx_callbacks cb = { .size = sizeof(cb), .exit = on_zygote_exit };
+	const struct sbx_config *cfg = pool->cfg;
+	const struct sbx_policy_resource *pr;
+	bool resources = cfg->n_res || (cfg->policy && sbx_policy_resources(cfg->policy, &pr) > 0);
+	if (cfg->range_set || resources || cfg->learn) {
+		sbx_error_set(err, -ENOTSUP, "%s",
+			      cfg->range_set ? "per-job ids from a range are taken as each job starts"
+			      : resources    ? "resources are opened as each job starts"
+					     : "learn mode records each launch");
+		return -ENOTSUP;
+	}
+	if (pool->devnull < 0 && (pool->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+		int r = -errno;
+		sbx_error_set(err, r, "/dev/null: %s", strerror(-r));
+		return r;
+	}
+	char *argv[] = { pool->zygote_program, NULL };
+	struct sbx_spawn_opts opts = { .stdio = { pool->devnull, pool->devnull, pool->devnull },
+				       .netns_fd = policy_may_share(cfg) ? pool->netns_fd : -1,
+				       .host_netns_fd = pool->host_netns_fd,
+				       .serve = true };
+	struct sbx_worker *z;
+	int r = sbx_worker_spawn_opts(pool->base, cfg, pool->zygote_program, argv, &opts, &cb, pool, &z, err);
+	if (r < 0)
+		return r;
+	if (z->script_by_path || z->fallback[0] || !z->own_pidns || !z->own_mntns) {
+		sbx_worker_free(z);
+		sbx_error_set(err, -ENOTSUP, "%s",
+			      z->script_by_path ? "a script run by its path starts cold"
+						: "the fallback leaves namespaces out");
+		return -ENOTSUP;
+	}
+	z->pool_data = pool;
+	pool->zygote = z;
+	sbx_logf(cfg->log, cfg->log_userdata, SBX_LOG_DEBUG, "pool: a zygote for %s (host pid %d)", pool->zygote_program,
+		 (int)z->pid);
+	return 0;
+}
+
+/* The zygote a job of program may start on, made now if need be, or NULL. */
+static struct sbx_worker *zygote_for(struct sbx_pool *pool, const char *program, const int stdio[3])
+{
+	if (!pool->zygote_program || strcmp(program, pool->zygote_program) != 0)
+		return NULL;
+	for (int fd = 0; fd < 3; fd++)
+		if (!sbx_plan_stdio_plain(stdio && stdio[fd] >= 0 ? stdio[fd] : fd))
+			return NULL;
+	if (pool->zygote_stopped && pool->zygote_stopped_generation != pool->cfg->generation)
+		pool->zygote_stopped = false;
+	if (pool->zygote && (pool->zygote->generation != pool->cfg->generation || !sbx_zygote_usable(pool->zygote)))
+		drop_zygote(pool); /* made with a configuration that changed since, or failed */
+	if (!pool->zygote && !pool->zygote_stopped) {
+		struct sbx_error err = SBX_ERROR_INIT;
+		int r = make_zygote(pool, &err);
+		if (r < 0)
+			stop_zygote(pool, err.message ? err.message : strerror(-r));
+		sbx_error_free(&err);
+	}
+	return pool->zygote;
+}
+
+SBX_EXPORT int sbx_pool_use_zygote(struct sbx_pool *pool, const char *program, struct sbx_error *err)
+{
+	if (!pool) {
+		sbx_error_set(err, -EINVAL, "invalid argument");
+		return -EINVAL;
+	}
+	char *copy = program ? strdup(program) : NULL;
+	if (program && !copy) {
+		sbx_error_set(err, -ENOMEM, "out of memory");
+		return -ENOMEM;
+	}
+	drop_zygote(pool);
+	free(pool->zygote_program);
+	pool->zygote_program = copy;
+	pool->zygote_stopped = false;
+	if (!program)
+		return 0;
+	/* Made now, so that its root is built while the caller prepares the first job. */
+	int r = make_zygote(pool, err);
+	if (r < 0) {
+		pool->zygote_stopped = true;
+		pool->zygote_stopped_generation = pool->cfg->generation;
+	}
+	return r;
+}
+
+SBX_EXPORT bool sbx_pool_has_zygote(const struct sbx_pool *pool)
+{
+	return pool && sbx_zygote_usable(pool->zygote);
 }
 
 /* ---- ready workers ---- */
@@ -386,6 +522,28 @@ SBX_EXPORT int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *
 				       .host_netns_fd = pool->host_netns_fd };
 	if (stdio)
 		memcpy(opts.stdio, stdio, sizeof(opts.stdio));
+	struct sbx_worker *z = program && argv && argv[0] && ret && sbx_job_fits(argv) ? zygote_for(pool, program, stdio)
+											: NULL;
+	if (z) {
+		/* Jobs share the zygote's network namespace where a pool may share one. */
+		struct sbx_spawn_opts zopts = opts;
+		zopts.zygote = z;
+		zopts.own_netns = !may_share(pool->cfg);
+		struct sbx_error zerr = SBX_ERROR_INIT;
+		int r = sbx_worker_spawn_opts(pool->base, pool->cfg, program, argv, &zopts, cb, userdata, ret, &zerr);
+		if (r == 0 || sbx_zygote_usable(z)) {
+			/* Started, or failed for a reason of the job's own, as it would cold. */
+			sbx_error_move(err, &zerr);
+			if (r == 0)
+				sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG,
+					 "pool: the job runs on the zygote (sandbox init host pid %d)", (int)(*ret)->pid);
+			return r;
+		}
+		sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_NOTICE, "pool: %s; the job starts cold",
+			 zerr.message ? zerr.message : strerror(-r));
+		sbx_error_free(&zerr);
+		drop_zygote(pool);
+	}
 	return sbx_worker_spawn_opts(pool->base, pool->cfg, program, argv, &opts, cb, userdata, ret, err);
 }
 
@@ -395,6 +553,8 @@ SBX_EXPORT void sbx_pool_free(struct sbx_pool *pool)
 		return;
 	pool->want = 0;
 	drop_all_ready(pool);
+	drop_zygote(pool);
+	free(pool->zygote_program);
 	if (pool->ev_refill)
 		event_free(pool->ev_refill);
 	free(pool->ready_program);

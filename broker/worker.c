@@ -161,6 +161,7 @@ static void worker_release(struct sbx_worker *w)
 	sbx_job_free(w);
 	sbx_close(&w->mem_fd);
 	sbx_close(&w->prog_pidfd);
+	sbx_close(&w->started_pidfd);
 	sbx_event_freep(&w->req.ev);
 	sbx_event_freep(&w->ev_pid);
 	sbx_event_freep(&w->chan.ev);
@@ -180,6 +181,10 @@ static void worker_destroy(struct sbx_worker *w)
 {
 	worker_release(w);
 	sbx_close(&w->mntns_fd);
+	if (w->zplan) {
+		sbx_plan_free(w->zplan);
+		free(w->zplan);
+	}
 	sbx_cgroup_destroy(&w->cg);
 	sbx_notify_done(&w->listener.n);
 	sbx_policy_free(w->owned_policy);
@@ -200,6 +205,12 @@ static void worker_reap(struct sbx_worker *w)
 		;
 	/* Messages sent just before the exit are still queued: read them first. */
 	(void)sbx_chan_drain(w);
+	if (w->from_zygote) {
+		/* The zygote's child, not ours (it has exited: its pidfd said so): init exits 0
+		 * right after STATUS, and without one it was killed. */
+		si.si_code = w->facts.have_status ? CLD_EXITED : CLD_KILLED;
+		si.si_status = w->facts.have_status ? 0 : SIGKILL;
+	}
 	w->facts.init_code = si.si_code;
 	w->facts.init_status = si.si_status;
 	w->facts.oom_killed = sbx_cgroup_oom_kills(&w->cg) > 0;
@@ -322,6 +333,7 @@ static int worker_new(struct event_base *base, const struct sbx_config *cfg, con
 	w->log = cfg->log;
 	w->log_userdata = cfg->log_userdata;
 	w->pidfd = w->chan.fd = w->listener.fd = w->req.fd = w->mntns_fd = w->prog_pidfd = w->mem_fd = -1;
+	w->started_pidfd = -1;
 	w->job_fds[0] = w->job_fds[1] = w->job_fds[2] = -1;
 	w->id_offset = w->id_lock = -1;
 	for (int fd = 0; fd < 3; fd++)
@@ -334,6 +346,9 @@ static int worker_new(struct event_base *base, const struct sbx_config *cfg, con
 	w->generation = cfg->generation;
 	if (w->deferred)
 		w->chan.state = SBX_LAUNCH_STATE_PREPARING;
+	w->zygote = opts && opts->serve;
+	if (w->zygote)
+		w->chan.state = SBX_LAUNCH_STATE_ZSETUP;
 	*ret = w;
 	return (w->program = strdup(program)) ? 0 : -ENOMEM;
 }
@@ -426,12 +441,15 @@ static int clone_sandbox(struct sbx_worker *w, const struct sbx_launch_plan *lp,
 	return 0;
 }
 
-/* The uid/gid maps (as root ourselves, unprivileged through newuidmap), then the cgroups. */
+/* The uid/gid maps (as root ourselves, unprivileged through newuidmap; p NULL: none to write),
+ * then the cgroups. */
 static int map_and_attach(struct sbx_worker *w, const struct sbx_plan *p, struct sbx_error *err)
 {
 	const char *what = NULL;
 	int r;
-	if (p->fb.userns && w->cfg->range_set && !p->privileged) {
+	if (!p) {
+		/* maps written by the zygote */
+	} else if (p->fb.userns && w->cfg->range_set && !p->privileged) {
 		if ((r = sbx_idrange_newidmap(w->pid, p->uid, p->gid)) < 0) {
 			sbx_error_set(err, r, "newuidmap/newgidmap for uid %u gid %u: %s%s", (unsigned)p->uid,
 				      (unsigned)p->gid, strerror(-r),
@@ -501,6 +519,18 @@ static int spawn_failed(struct sbx_worker *w, int r, struct sbx_error *err, stru
 	return r;
 }
 
+/* A zygote's plan, moved out of the spawn's (which is then empty), for its jobs. */
+static struct sbx_plan *keep_plan(struct sbx_plan *p)
+{
+	struct sbx_plan *kept = malloc(sizeof(*kept));
+	if (kept) {
+		*kept = *p;
+		memset(p, 0, sizeof(*p));
+		p->prog.fd = -1;
+	}
+	return kept;
+}
+
 static void close_pair(int (*sp)[2])
 {
 	sbx_close(&(*sp)[0]);
@@ -536,10 +566,14 @@ int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg,
 		sbx_error_set(err, -EINVAL, "invalid argument");
 		return spawn_failed(w, -EINVAL, err, ret_err);
 	}
+	/* A zygote's job runs on the zygote's plan: its root, program, environment and limits. */
+	bool zjob = opts && opts->zygote;
+	if (zjob)
+		pp = opts->zygote->zplan;
 	if ((r = sbx_worker_copy_callbacks(cb, &callbacks, err)) < 0 ||
 	    (r = worker_new(base, cfg, program, opts, &callbacks, userdata, &w)) < 0 ||
 	    (r = choose_policy(w, err)) < 0 ||
-	    (r = sbx_plan_build(pp, w, program, err)) < 0)
+	    (!zjob && (r = sbx_plan_build(pp, w, program, err)) < 0))
 		return spawn_failed(w, r, err, ret_err);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 		r = -errno;
@@ -550,21 +584,29 @@ int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg,
 	    (r = create_cgroups(w, pp, err)) < 0)
 		return spawn_failed(w, r, err, ret_err);
 	sbx_plan_launch_view(pp, w, argv, sp[1], sp[0], &lp, &mounts, &landlock);
+	lp.zygote = w->zygote;
 	sbx_strlcpy(w->fallback, pp->fb.keys, sizeof(w->fallback));
 	w->own_pidns = pp->fb.clone_flags & CLONE_NEWPID;
 	w->own_mntns = pp->fb.clone_flags & CLONE_NEWNS;
 	w->script_by_path = lp.program_is_script && lp.script_by_path && lp.program_shown;
-	if ((r = clone_sandbox(w, &lp, pp->fb.clone_flags, err)) < 0)
+	r = zjob ? sbx_zygote_clone(opts->zygote, w, argv, sp[1], opts->own_netns, err)
+		 : clone_sandbox(w, &lp, pp->fb.clone_flags, err);
+	if (r < 0)
 		return spawn_failed(w, r, err, ret_err);
 	sbx_close(&sp[1]);
 	w->chan.fd = sbx_steal_fd(&sp[0]);
 	w->time_ms = pp->time_ms;
-	if ((r = map_and_attach(w, pp, err)) < 0 ||
-	    (r = watch(w, w->deferred ? 0 : pp->time_ms, err)) < 0 ||
+	/* A zygote's job: its maps are the zygote's to write, its filter the zygote's copy. */
+	if ((r = map_and_attach(w, zjob ? NULL : pp, err)) < 0 ||
+	    (r = watch(w, w->deferred || w->zygote ? 0 : pp->time_ms, err)) < 0 ||
 	    (r = send_go(w, err)) < 0 ||
-	    (r = sbx_filter_send(w, err)) < 0 ||
+	    (!zjob && (r = sbx_filter_send(w, err)) < 0) ||
 	    (r = watch_requests(w, err)) < 0)
 		return spawn_failed(w, r, err, ret_err);
+	if (w->zygote && !(w->zplan = keep_plan(pp))) {
+		sbx_error_set(err, -ENOMEM, "out of memory");
+		return spawn_failed(w, -ENOMEM, err, ret_err);
+	}
 	*ret = w;
 	return 0;
 }

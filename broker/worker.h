@@ -7,6 +7,7 @@
  *   requests.c  run-time requests on the request channel
  *   exit.c      why the worker ended, decided in one place
  *   job.c       a ready worker's job (a pool's, pool.c)
+ *   zygote.c    a zygote and the jobs it starts (a pool's, pool.c)
  * Not installed. */
 #pragma once
 
@@ -21,6 +22,8 @@
 #include "broker/notify.h"
 #include "broker/nsrecord.h"
 #include "common/protocol.h"
+
+struct sbx_plan;
 
 struct sbx_worker {
 	struct event_base *base;
@@ -100,6 +103,14 @@ struct sbx_worker {
 	int prog_pidfd;                /* a ready worker's program's process, checked at READY */
 	pid_t prog_pid;
 	char fallback[192];            /* the layers the fallback left out (sbx_worker_fallback) */
+
+	/* A zygote (zygote.c): serves jobs, each its own worker. */
+	bool zygote;
+	struct sbx_plan *zplan;        /* its plan, which its jobs run on; owned */
+	int started_pidfd;             /* the job init its last STARTED named, checked, until taken */
+	pid_t started_pid;
+	bool from_zygote;              /* a job a zygote started: its init is the zygote's child, not
+	                                  ours (its end is read from its channel, worker.c) */
 };
 
 /* worker.c */
@@ -110,6 +121,9 @@ struct sbx_spawn_opts {
 	int host_netns_fd;             /* the calling thread's own, returned to after the clone */
 	bool deferred;                 /* a ready worker: argv is ignored, stdio should be /dev/null;
 	                                  sbx_worker_start_job() gives it its job */
+	bool serve;                    /* a zygote: argv is ignored, stdio should be /dev/null */
+	struct sbx_worker *zygote;     /* a job started by this zygote (zygote.c) instead of a clone */
+	bool own_netns;                /* with zygote: the job makes its own network namespace */
 };
 int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg, const char *program,
 			  char *const argv[], const struct sbx_spawn_opts *opts, const struct sbx_callbacks *cb,
@@ -133,6 +147,17 @@ bool sbx_job_fits(char *const argv[]);
 void sbx_job_deliver_or_fail(struct sbx_worker *w);
 /* What a job not handed over yet holds (worker_release). */
 void sbx_job_free(struct sbx_worker *w);
+
+/* zygote.c: hand a job (argv, w's stdio, the child end of its launch channel) to zygote z and
+ * wait for its init, whose pid and pidfd go to w. Returns 0 or -errno with err set; a zygote
+ * that fails is killed. */
+int sbx_zygote_clone(struct sbx_worker *z, struct sbx_worker *w, char *const argv[], int chan_fd, bool own_netns,
+		     struct sbx_error *err);
+/* chan.c: STARTED came with *fd: checked to be a pidfd of one of z's children, alive, and kept
+ * for sbx_zygote_clone (*fd is then -1). Returns 0 or -errno. */
+int sbx_zygote_take_started(struct sbx_worker *z, int *fd);
+/* Whether z can start a job now: a zygote, not failed, its channel open. */
+bool sbx_zygote_usable(const struct sbx_worker *z);
 
 /* One decision of the broker (a request, a brokered call): the -v log and the audit callback. */
 void sbx_worker_audit(struct sbx_worker *w, const char *request, const char *target, bool granted, int error,

@@ -38,6 +38,15 @@
  *                                      ppoll() on the channel since EXEC, may exec now
  *   child  -> broker SBX_LAUNCH_ERROR   exec failed (step SBX_STEP_EXEC, errno)
  *   init   -> broker SBX_LAUNCH_STATUS  the program ended with wait status `status`; init exits
+ * A zygote (a pool's, docs/sandbox.md "Zygote") is a launch whose init stops before the fork
+ * and serves jobs instead, each in new user, mount, pid, ipc and uts namespaces of its own:
+ *   init   -> broker SBX_LAUNCH_ZYGOTE  the root is built: ready for jobs
+ *   broker -> init  SBX_LAUNCH_JOB     one job (struct sbx_launch_zjob) with four fds: the
+ *                                      job's own launch channel, its stdin, stdout, stderr
+ *   init   -> broker SBX_LAUNCH_STARTED the job's init is cloned and its maps written; one fd:
+ *                                      its pidfd (the broker checks it is the zygote's child).
+ *                                      The job's init then speaks its own launch channel as a
+ *                                      cold launch's init does, from GO on
  *
  * States on the broker side (enum sbx_launch_state), what each accepts and where it leads
  * (sbx_launch_allowed below; broker/chan.c decodes with sbx_launch_decode(), which is fuzzed):
@@ -51,6 +60,9 @@
  *   FAILED  : STATUS -> ENDED (the program's process reported its own failure; init follows
  *             with its wait status)
  *   ENDED   : nothing
+ *   ZSETUP  (a zygote's first state): ERROR -> FAILED, ZYGOTE -> ZIDLE
+ *   ZIDLE   : ERROR -> FAILED
+ *   ZJOB    (the broker sent a JOB): ERROR -> FAILED, STARTED -> ZIDLE (exactly one fd)
  * Anything else (wrong size, unknown type, out of state, unexpected or missing fds, truncated
  * control data, a detail string that is not NUL-terminated) kills the sandbox.
  */
@@ -66,6 +78,9 @@ enum sbx_launch_type {
 	SBX_LAUNCH_FILTER = 5,
 	SBX_LAUNCH_TAKEN = 6,
 	SBX_LAUNCH_READY = 7,
+	SBX_LAUNCH_ZYGOTE = 8,
+	SBX_LAUNCH_JOB = 9,
+	SBX_LAUNCH_STARTED = 10,
 };
 
 /* The fd number of the launch channel inside, before exec. Fixed, so that a compiled filter
@@ -100,6 +115,20 @@ struct sbx_launch_job {
 	char args[SBX_LAUNCH_JOB_MAX];
 };
 
+/* broker -> zygote only: one job. args holds argc NUL-terminated strings, len bytes in all;
+ * the datagram is exactly offsetof(args) + len bytes. */
+#define SBX_ZJOB_OWN_NETNS 0x1u /* the job makes a network namespace of its own */
+struct sbx_launch_zjob {
+	uint32_t type;   /* SBX_LAUNCH_JOB */
+	uint32_t flags;  /* SBX_ZJOB_* */
+	uint32_t argc;   /* 1..SBX_LAUNCH_JOB_ARGS */
+	uint32_t len;    /* 1..SBX_LAUNCH_JOB_MAX */
+	char args[SBX_LAUNCH_JOB_MAX];
+};
+/* Jobs a zygote's user namespace may hold at once (its nested namespace limit); each job's
+ * own limit is 0. */
+#define SBX_ZYGOTE_JOBS_MAX 1024
+
 /* The setup steps of the sandbox side, in the order sandbox/launch.c runs them: init's steps
  * (pid 1), then the program's process's (pid 2). Each step has its own value: a failure
  * reports the step that was running, and `sbx -v` traces each step as it begins. The same
@@ -120,11 +149,13 @@ enum sbx_step {
 	SBX_STEP_IDENTITY,         /* setresuid/setresgid to the mapped ids */
 	SBX_STEP_PDEATHSIG_AGAIN,  /* cleared by the euid change: armed again */
 	SBX_STEP_ROOT,             /* build the root and pivot; detail names the path */
+	SBX_STEP_JOB_ROOT,         /* a zygote's job: its own /tmp, /dev/shm and /proc */
 	SBX_STEP_USERNS_LIMIT,     /* refuse nested user namespaces */
 	SBX_STEP_CLOSE_FDS,        /* close everything but stdio, the slots and the launch fds */
 	SBX_STEP_NON_DUMPABLE,     /* PR_SET_DUMPABLE 0 */
 	SBX_STEP_INIT_SIGNALS,     /* init's handlers and blocked mask */
 	SBX_STEP_FILTER,           /* receive the compiled filter */
+	SBX_STEP_ZYGOTE,           /* a zygote: serve jobs (each job's init goes on from step 1) */
 	SBX_STEP_FORK,             /* init forks the program's process */
 	SBX_STEP_INIT_CAPS,        /* init drops every capability, then supervises */
 	/* the program's process */
@@ -159,6 +190,9 @@ enum sbx_launch_state {
 	SBX_LAUNCH_STATE_ENDED = 3,
 	SBX_LAUNCH_STATE_PREPARING = 4,
 	SBX_LAUNCH_STATE_READY = 5,
+	SBX_LAUNCH_STATE_ZSETUP = 6,
+	SBX_LAUNCH_STATE_ZIDLE = 7,
+	SBX_LAUNCH_STATE_ZJOB = 8,
 	SBX_LAUNCH_STATE_MAX_,
 };
 
@@ -170,6 +204,9 @@ static const uint32_t sbx_launch_allowed[SBX_LAUNCH_STATE_MAX_] = {
 	[SBX_LAUNCH_STATE_ENDED] = 0,
 	[SBX_LAUNCH_STATE_PREPARING] = (1u << SBX_LAUNCH_ERROR) | (1u << SBX_LAUNCH_READY),
 	[SBX_LAUNCH_STATE_READY] = (1u << SBX_LAUNCH_ERROR) | (1u << SBX_LAUNCH_STATUS),
+	[SBX_LAUNCH_STATE_ZSETUP] = (1u << SBX_LAUNCH_ERROR) | (1u << SBX_LAUNCH_ZYGOTE),
+	[SBX_LAUNCH_STATE_ZIDLE] = (1u << SBX_LAUNCH_ERROR),
+	[SBX_LAUNCH_STATE_ZJOB] = (1u << SBX_LAUNCH_ERROR) | (1u << SBX_LAUNCH_STARTED),
 };
 
 /* Human name of a step, for messages ("sandbox setup failed at step 'NAME'") and the -v trace.
@@ -189,11 +226,13 @@ static inline const char *sbx_step_name(uint32_t step)
 		[SBX_STEP_IDENTITY] = "taking on the worker's uid/gid",
 		[SBX_STEP_PDEATHSIG_AGAIN] = "parent-death signal, again",
 		[SBX_STEP_ROOT] = "building the root",
+		[SBX_STEP_JOB_ROOT] = "the job's own mounts",
 		[SBX_STEP_USERNS_LIMIT] = "nested user namespace limit",
 		[SBX_STEP_CLOSE_FDS] = "closing inherited file descriptors",
 		[SBX_STEP_NON_DUMPABLE] = "non-dumpable",
 		[SBX_STEP_INIT_SIGNALS] = "init's signal handlers",
 		[SBX_STEP_FILTER] = "receiving the filter",
+		[SBX_STEP_ZYGOTE] = "serving jobs",
 		[SBX_STEP_FORK] = "fork",
 		[SBX_STEP_INIT_CAPS] = "init dropping capabilities",
 		[SBX_STEP_SESSION] = "new session",

@@ -431,8 +431,17 @@ int sbx_pool_keep_ready(struct sbx_pool *pool, const char *program, unsigned n, 
 unsigned sbx_pool_ready(const struct sbx_pool *pool);
 /* Whether the pool's workers share one empty network namespace (see above). */
 bool sbx_pool_shares_netns(const struct sbx_pool *pool);
-/* Release the pool: its ready workers are killed, the workers it started for jobs are not
- * touched. Accepts NULL. */
+/* Jobs of program start on a zygote (see above; NULL: none). It is made at once; one that
+ * ends is made again at the next job, and one the configuration cannot have makes jobs start
+ * cold (-ENOTSUP here: ids from a range, resources, learn mode, a script run by its path, a
+ * place where the fallback leaves namespaces out), until the program or the configuration
+ * changes. */
+int sbx_pool_use_zygote(struct sbx_pool *pool, const char *program, struct sbx_error *err);
+/* Whether the pool's zygote runs and can start jobs. */
+bool sbx_pool_has_zygote(const struct sbx_pool *pool);
+/* Release the pool: its ready workers and its zygote are killed, and with the zygote the jobs
+ * it started (free the pool after them); the workers it started cold or on ready workers are
+ * not touched. Accepts NULL. */
 void sbx_pool_free(struct sbx_pool *pool);
 
 const char *sbx_version(void);

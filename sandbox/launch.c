@@ -29,44 +29,51 @@
  *        the kernel cleared it on the euid change just before
  *  11. building the root
  *        and pivoting: needs CAP_SYS_ADMIN in our user namespace (kept across the uid change)
- *  12. nested user namespace limit
+ *  12. the job's own mounts
+ *        a zygote's job only: a new /tmp, /dev/shm and /proc over the zygote's (mount.h)
+ *  13. nested user namespace limit
  *        needs CAP_SYS_RESOURCE and the fresh /proc of the new root
- *  13. closing inherited file descriptors
+ *  14. closing inherited file descriptors
  *        only stdio, the fd slots, the launch channel and the program stay
- *  14. non-dumpable
+ *  15. non-dumpable
  *        the program cannot ptrace init even without seccomp
- *  15. init's signal handlers
+ *  16. init's signal handlers
  *        installed and blocked before the fork, so no forwarded signal is lost
- *  16. receiving the filter
+ *  17. receiving the filter
  *        compiled by the broker while we did everything since GO
- *  17. fork
+ *  18. serving jobs
+ *        a zygote only (docs/sandbox.md, "Zygote"): instead of forking one program, it clones
+ *        one init per job into new user, mount, pid, ipc and uts namespaces, which goes on from
+ *        step 1 on the zygote's root: 1, 2, 4, 5, 6, 12, 13 and on, with 12 in place of 3 and 7
+ *        to 11
+ *  19. fork
  *        the program's process; a raw clone, without libc's atfork handlers
- *  18. init dropping capabilities
+ *  20. init dropping capabilities
  *        init needs none to supervise (init.c), so nothing inside holds any
  *
  *  program's process (pid 2)
- *  19. new session
+ *  21. new session
  *        signals to defaults; no terminal: TIOCSTI cannot reach the caller's
- *  20. fds that cross the exec
+ *  22. fds that cross the exec
  *        close-on-exec cleared on the fd slots (and a script's own fd) only
- *  21. resource limits
+ *  23. resource limits
  *        before dropping CAP_SYS_RESOURCE: raising nothing, lowering all
- *  22. dropping capabilities
+ *  24. dropping capabilities
  *        all sets empty, securebits locked
- *  23. no_new_privs
+ *  25. no_new_privs
  *        required for an unprivileged seccomp filter and for Landlock
- *  24. landlock
+ *  26. landlock
  *        opens limited to the sandbox's tree and its grants (landlock.h)
- *  25. loading the seccomp filter
+ *  27. loading the seccomp filter
  *        last: everything above is system calls the policy need not allow
- *  26. handing the listener to the broker
+ *  28. handing the listener to the broker
  *        EXEC names it (a ready worker: READY); the broker takes it with pidfd_getfd() and
  *        says TAKEN, which we wait for in ppoll(): the two calls the filter lets through for
  *        us. No fd in flight
- *  27. waiting for the job
+ *  29. waiting for the job
  *        a ready worker only (docs/sandbox.md, "Ready workers"): its exec, which the broker
  *        holds until a job, whose arguments and stdio it puts in place; a cold launch has them
- *  28. exec
+ *  30. exec
  *        the program, by fd
  *
  * Any failing step reports SBX_LAUNCH_ERROR with the step and errno, and exits: the launch
@@ -95,6 +102,7 @@
 #include "setid.h"
 #include "userns.h"
 #include "uts.h"
+#include "zygote.h"
 
 /* The launch channel: plan->launch_fd until SBX_STEP_FIXED_FDS, SBX_LAUNCH_FD after. */
 static int launch_fd = -1;
@@ -302,6 +310,9 @@ struct sbx_launch_job *sbx_launch_job_area(void)
 /* Whether the program's process executes program_path rather than SBX_PROGRAM_FD. */
 static bool exec_by_path;
 
+/* A zygote's job: its arguments are in job.argv (sandbox/zygote.c), the filter is the zygote's. */
+static bool in_job;
+
 /* SBX_STEP_ROOT, after the pivot: a program the new root shows at its own path (/usr, a
  * granted path) is opened there again, so that the kernel names it by that path in
  * /proc/self/exe, and a script's interpreter gets that path as $0. The root is ours and
@@ -423,7 +434,8 @@ static void build_filesystem(const struct sbx_launch_plan *plan)
 	if (!skipped())
 		enter_root(plan);
 	begin(SBX_STEP_USERNS_LIMIT);
-	if (!skipped() && (r = sbx_userns_forbid_nested()) < 0)
+	/* A zygote's jobs each make a user namespace (below ours); each job's own limit is 0. */
+	if (!skipped() && (r = sbx_userns_limit_nested(plan->zygote ? SBX_ZYGOTE_JOBS_MAX : 0)) < 0)
 		fail(r, "/proc/sys/user/max_user_namespaces");
 }
 
@@ -440,11 +452,12 @@ static void seal_init(const struct sbx_launch_plan *plan)
 	begin(SBX_STEP_INIT_SIGNALS);
 	if ((r = sbx_init_prepare()) < 0)
 		fail(r, NULL);
-	/* The program sees "sbx-init" at pid 1, not the broker's path and command line. */
-	if (sbx_init_set_name() < 0)
+	/* The program sees "sbx-init" at pid 1, not the broker's path and command line (a
+	 * zygote's job inherits the zygote's). */
+	if (!in_job && sbx_init_set_name() < 0)
 		trace("pid 1 keeps the broker's command line (PR_SET_MM_MAP refused)");
 	begin(SBX_STEP_FILTER);
-	if ((r = receive_filter(plan)) < 0)
+	if (!in_job && (r = receive_filter(plan)) < 0) /* a zygote's job has the zygote's copy */
 		fail(r, NULL);
 }
 
@@ -532,28 +545,18 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	}
 	step_now = SBX_STEP_EXEC;
 	if (exec_by_path)
-		syscall(SYS_execve, plan->program_path, plan->argv, plan->envp);
+		syscall(SYS_execve, plan->program_path, in_job ? job.argv : plan->argv, plan->envp);
 	else
-		syscall(SYS_execveat, SBX_PROGRAM_FD, "", plan->argv, plan->envp, AT_EMPTY_PATH);
+		syscall(SYS_execveat, SBX_PROGRAM_FD, "", in_job ? job.argv : plan->argv, plan->envp, AT_EMPTY_PATH);
 	int err = errno;
 	report_error(SBX_LAUNCH_FD, SBX_STEP_EXEC, err, NULL);
 	_exit(err == ENOENT ? 127 : 126);
 }
 
-_Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
+/* FORK and INIT_CAPS, then init supervises. */
+_Noreturn static void fork_program(const struct sbx_launch_plan *plan)
 {
 	int r;
-
-	launch_fd = plan->launch_fd;
-	verbose = plan->verbose;
-	skip_steps = plan->skip_steps;
-	if (plan->broker_fd >= 0)
-		close(plan->broker_fd);
-
-	enter_namespaces(plan);
-	build_filesystem(plan);
-	seal_init(plan);
-
 	begin(SBX_STEP_FORK);
 	/* A raw fork: libc's fork() would run atfork handlers that take locks another thread of
 	 * the broker may have held at clone time. */
@@ -567,9 +570,71 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 	close(SBX_PROGRAM_FD);
 	/* Once the program's process exists (it drops its own), init gives up every capability
 	 * too: it needs none to supervise. */
-	if ((r = drop_caps(plan)) < 0) {
+	if ((r = (in_job ? sbx_caps_drop_held() : drop_caps(plan))) < 0) {
 		(void)kill(pid, SIGKILL);
 		fail(r, "init");
 	}
 	sbx_init_run(pid, SBX_LAUNCH_FD);
+}
+
+/* A zygote's job's init, just cloned by the zygote into new user, mount, pid, ipc and uts
+ * namespaces, its maps written: what a cold launch's init does that is the job's own, on the
+ * zygote's root (docs/sandbox.md, "Zygote"). */
+_Noreturn static void run_job(const void *arg, const int fds[4])
+{
+	const struct sbx_launch_plan *plan = arg;
+	char detail[SBX_LAUNCH_DETAIL_MAX];
+	int r;
+
+	in_job = true;
+	launch_fd = fds[0];
+	begin(SBX_STEP_PDEATHSIG);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail(errno, NULL);
+	begin(SBX_STEP_FIXED_FDS);
+	/* The job's channel over the zygote's (which this process never uses), its stdio on 0-2. */
+	int from[4] = { fds[0], fds[1], fds[2], fds[3] }, to[4] = { SBX_LAUNCH_FD, 0, 1, 2 };
+	if ((r = sbx_fds_move(from, to, 4, SBX_PROGRAM_FD + 1)) < 0)
+		fail(r, "moving to fixed fd numbers");
+	launch_fd = SBX_LAUNCH_FD;
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_SETFD, 0) < 0)
+			fail(errno, "stdio");
+	begin(SBX_STEP_SYNC);
+	wait_go();
+	begin(SBX_STEP_CGROUPNS);
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		fail(errno, NULL);
+	begin(SBX_STEP_HOSTNAME);
+	if ((r = sbx_uts_setup(plan->hostname)) < 0)
+		fail(r, plan->hostname);
+	begin(SBX_STEP_JOB_ROOT);
+	if ((r = sbx_mount_job_fresh(plan->mounts, detail, sizeof(detail))) < 0)
+		fail(r, detail);
+	/* Entered again: a working directory below a fresh mount was the zygote's. */
+	if (chdir(plan->cwd ? plan->cwd : "/") < 0 && chdir("/") < 0)
+		fail(errno, "/");
+	begin(SBX_STEP_USERNS_LIMIT);
+	if ((r = sbx_userns_forbid_nested()) < 0)
+		fail(r, "/proc/sys/user/max_user_namespaces");
+	seal_init(plan);
+	fork_program(plan);
+}
+
+_Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
+{
+	launch_fd = plan->launch_fd;
+	verbose = plan->verbose;
+	skip_steps = plan->skip_steps;
+	if (plan->broker_fd >= 0)
+		close(plan->broker_fd);
+
+	enter_namespaces(plan);
+	build_filesystem(plan);
+	seal_init(plan);
+	if (plan->zygote) {
+		begin(SBX_STEP_ZYGOTE);
+		sbx_zygote_serve(SBX_LAUNCH_FD, plan->uid, plan->gid, &job, run_job, plan);
+	}
+	fork_program(plan);
 }

@@ -46,6 +46,7 @@ struct sbx_launch_plan {
 	                             (its $0 is then that path, not /dev/fd/N) */
 	char *const *argv;        /* NULL with deferred_job: the job brings them */
 	char *const *envp;
+	bool zygote;              /* serve jobs instead of forking a program (sandbox/zygote.h) */
 	bool deferred_job;        /* a ready worker (broker/pool.c): the program's process says
 	                             READY instead of EXEC and waits in its exec, which the broker
 	                             holds until a job (SBX_STEP_JOB, common/protocol.h) */

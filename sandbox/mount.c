@@ -313,6 +313,30 @@ out:
 	return r;
 }
 
+int sbx_mount_job_fresh(const struct sbx_mount_plan *plan, char *detail, size_t detail_len)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct sbx_mount_entry *e = &plan->entries[i];
+		int m;
+		if (e->op == SBX_MNT_TMPFS)
+			m = new_fs_mount("tmpfs", e->size, e->mode,
+					 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (e->noexec ? MOUNT_ATTR_NOEXEC : 0));
+		else if (e->op == SBX_MNT_PROC)
+			m = new_fs_mount("proc", 0, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+		else
+			continue;
+		if (m < 0)
+			return fail(detail, detail_len, e->op == SBX_MNT_TMPFS ? "tmpfs" : "proc", e->path, m);
+		/* On top of the zygote's: locked below ours in this less privileged namespace, and
+		 * nothing inside holds a capability to unmount ours. */
+		int r = move_mount(m, "", AT_FDCWD, e->path, MOVE_MOUNT_F_EMPTY_PATH) < 0 ? -errno : 0;
+		close(m);
+		if (r < 0)
+			return fail(detail, detail_len, "attach", e->path, r);
+	}
+	return 0;
+}
+
 int sbx_mount_reopen_ro(const char *path, int fd, int flags)
 {
 	struct stat want, got;

@@ -63,6 +63,12 @@ int sbx_mount_build_root(const struct sbx_mount_plan *plan, struct sbx_mount_sou
 			 char *detail, size_t detail_len);
 void sbx_mount_sources_close(struct sbx_mount_sources *src);
 
+/* A zygote's job, in its own mount namespace (a copy of the zygote's root): a new tmpfs on
+ * every tmpfs of the plan and a new proc on its /proc (of the job's own pid namespace), so that
+ * nothing written there is shared with the zygote or another job. Returns 0 or -errno and
+ * names the mount in detail. */
+int sbx_mount_job_fresh(const struct sbx_mount_plan *plan, char *detail, size_t detail_len);
+
 /* Child side, before the pivot: replace the fd at number `fd` by the same file (checked: same
  * device and inode) opened through a private read-only clone of its mount (recursive, so that
  * mounts below a directory stay covered). The clone is detached: ".." at its root goes nowhere.

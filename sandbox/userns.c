@@ -35,11 +35,18 @@ int sbx_userns_write_maps(pid_t pid, uid_t uid, gid_t gid, bool privileged, cons
 	return 0;
 }
 
-int sbx_userns_forbid_nested(void)
+int sbx_userns_limit_nested(unsigned n)
 {
 	/* Limits are per user namespace and checked up the chain: 0 in ours refuses any child. Only
 	 * a process with CAP_SYS_RESOURCE in our namespace can raise it again; the worker has none. */
-	return sbx_write_file_at(AT_FDCWD, "/proc/sys/user/max_user_namespaces", "0");
+	char text[16];
+	snprintf(text, sizeof(text), "%u", n);
+	return sbx_write_file_at(AT_FDCWD, "/proc/sys/user/max_user_namespaces", text);
+}
+
+int sbx_userns_forbid_nested(void)
+{
+	return sbx_userns_limit_nested(0);
 }
 
 int sbx_userns_become(uid_t uid, gid_t gid, bool drop_groups)

@@ -13,6 +13,8 @@ int sbx_userns_write_maps(pid_t pid, uid_t uid, gid_t gid, bool privileged, cons
 /* Child side: forbid nested user namespaces (user.max_user_namespaces = 0 in ours), so the
  * worker cannot regain capabilities in a namespace of its own, even without seccomp. */
 int sbx_userns_forbid_nested(void);
+/* The same with a limit of n: a zygote's, whose jobs each have a namespace of their own. */
+int sbx_userns_limit_nested(unsigned n);
 
 /* Child side: take on the mapped uid/gid for real (and drop supplementary groups when the
  * kernel allows it: the broker was root). Returns 0 or -errno. */
