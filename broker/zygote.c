@@ -99,7 +99,6 @@ static int wait_state(struct sbx_worker *z, enum sbx_launch_state from)
 static int fail(struct sbx_worker *z, struct sbx_error *err, int r, const char *what)
 {
 	sbx_error_set(err, r, "the zygote %s: %s", what, strerror(-r));
-	fprintf(stderr, "DEBUG zyg state %d setup_error %d step %u errno %d detail %s proto %d %s killed %d done %d\n", z->chan.state, z->facts.setup_error, z->facts.err_step, z->facts.err_errno, z->facts.err_detail, z->facts.protocol_error, z->facts.protocol_why, z->facts.killed, z->done);
 	z->facts.killed = true;
 	sbx_worker_kill(z); /* whatever it was doing, it serves no more jobs */
 	return r;

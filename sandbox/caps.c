@@ -60,16 +60,6 @@ int sbx_caps_drop_all(void)
 	return 0;
 }
 
-int sbx_caps_drop_held(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { { 0, 0, 0 } };
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return -errno;
-	/* Ambient capabilities go with the permitted set; verified with the rest. */
-	return sbx_caps_verify_none();
-}
-
 int sbx_caps_verify_none(void)
 {
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)

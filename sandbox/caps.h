@@ -14,12 +14,6 @@ int sbx_caps_drop_all(void);
  * capability is held (then sbx_caps_drop_all() is the one to call). */
 int sbx_caps_verify_none(void);
 
-/* Child side, in a process that never executes anything (a zygote's job's init): clear
- * effective, permitted and inheritable (the ambient set goes with them) and verify. The
- * bounding set and securebits only shape what an exec grants; a process that never executes
- * keeps nothing through them. Returns 0 or -errno. */
-int sbx_caps_drop_held(void);
-
 /* Child side: set no_new_privs, so that nothing the program executes gains privileges and so
  * that an unprivileged process may load a seccomp filter. Returns 0 or -errno. */
 int sbx_caps_no_new_privs(void);

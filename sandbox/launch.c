@@ -570,7 +570,7 @@ _Noreturn static void fork_program(const struct sbx_launch_plan *plan)
 	close(SBX_PROGRAM_FD);
 	/* Once the program's process exists (it drops its own), init gives up every capability
 	 * too: it needs none to supervise. */
-	if ((r = (in_job ? sbx_caps_drop_held() : drop_caps(plan))) < 0) {
+	if ((r = drop_caps(plan)) < 0) {
 		(void)kill(pid, SIGKILL);
 		fail(r, "init");
 	}
