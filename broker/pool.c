@@ -484,7 +484,8 @@ SBX_EXPORT int sbx_pool_new(struct event_base *base, const struct sbx_config *cf
 
 SBX_EXPORT bool sbx_pool_shares_netns(const struct sbx_pool *pool)
 {
-	return pool && pool->netns_fd >= 0;
+	/* The pool's own (a root broker), or its zygote's, which its jobs stay in. */
+	return pool && may_share(pool->cfg) && (pool->netns_fd >= 0 || pool->zygote);
 }
 
 SBX_EXPORT int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *const argv[], const int stdio[3],

@@ -124,6 +124,54 @@ static int write_file_at(int root_fd, const char *path, const char *text)
 	return sbx_write_all(fd, text, strlen(text));
 }
 
+/* One entry of the plan, relative to root_fd. tree: a BIND/DEV entry's source, -1 when it is
+ * optional and absent. */
+static int apply_entry(int root, const struct sbx_mount_entry *e, int tree, bool tree_is_dir, char *detail,
+		       size_t detail_len)
+{
+	int r, m;
+	switch (e->op) {
+	case SBX_MNT_DIR:
+		if ((r = mkdir_parents(root, e->path, true)) < 0)
+			return fail(detail, detail_len, "mkdir", e->path, r);
+		return 0;
+	case SBX_MNT_BIND_RO:
+	case SBX_MNT_BIND_RW:
+	case SBX_MNT_DEV:
+		if (tree < 0)
+			return 0; /* optional and absent */
+		if ((r = make_mountpoint(root, e->path, tree_is_dir)) < 0)
+			return fail(detail, detail_len, "mount point", e->path, r);
+		if (move_mount(tree, "", root, rel(e->path), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return fail(detail, detail_len, "bind", e->path, -errno);
+		return 0;
+	case SBX_MNT_TMPFS:
+	case SBX_MNT_PROC:
+		if ((r = mkdir_parents(root, e->path, true)) < 0)
+			return fail(detail, detail_len, "mkdir", e->path, r);
+		if (e->op == SBX_MNT_TMPFS)
+			m = new_fs_mount("tmpfs", e->size, e->mode,
+					 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (e->noexec ? MOUNT_ATTR_NOEXEC : 0));
+		else
+			m = new_fs_mount("proc", 0, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+		if (m < 0)
+			return fail(detail, detail_len, e->op == SBX_MNT_TMPFS ? "tmpfs" : "proc", e->path, m);
+		r = move_mount(m, "", root, rel(e->path), MOVE_MOUNT_F_EMPTY_PATH) < 0 ? -errno : 0;
+		close(m);
+		return r < 0 ? fail(detail, detail_len, "attach", e->path, r) : 0;
+	case SBX_MNT_SYMLINK:
+		if ((r = mkdir_parents(root, e->path, false)) < 0 ||
+		    (symlinkat(e->source, root, rel(e->path)) < 0 && (r = -errno) != -EEXIST))
+			return fail(detail, detail_len, "symlink", e->path, r);
+		return 0;
+	case SBX_MNT_FILE:
+		if ((r = write_file_at(root, e->path, e->source)) < 0)
+			return fail(detail, detail_len, "write", e->path, r);
+		return 0;
+	}
+	return 0;
+}
+
 void sbx_mount_sources_close(struct sbx_mount_sources *src)
 {
 	for (size_t i = 0; i < SBX_MOUNT_MAX; i++) {
@@ -219,68 +267,9 @@ int sbx_mount_build_root(const struct sbx_mount_plan *plan, struct sbx_mount_sou
 		goto out;
 	}
 
-	for (size_t i = 0; i < plan->n; i++) {
-		const struct sbx_mount_entry *e = &plan->entries[i];
-		int m;
-		switch (e->op) {
-		case SBX_MNT_DIR:
-			if ((r = mkdir_parents(root, e->path, true)) < 0) {
-				r = fail(detail, detail_len, "mkdir", e->path, r);
-				goto out;
-			}
-			break;
-		case SBX_MNT_BIND_RO:
-		case SBX_MNT_BIND_RW:
-		case SBX_MNT_DEV:
-			if (trees[i] < 0)
-				break; /* optional and absent */
-			if ((r = make_mountpoint(root, e->path, tree_is_dir[i])) < 0) {
-				r = fail(detail, detail_len, "mount point", e->path, r);
-				goto out;
-			}
-			if (move_mount(trees[i], "", root, rel(e->path), MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-				r = fail(detail, detail_len, "bind", e->path, -errno);
-				goto out;
-			}
-			break;
-		case SBX_MNT_TMPFS:
-		case SBX_MNT_PROC:
-			if ((r = mkdir_parents(root, e->path, true)) < 0) {
-				r = fail(detail, detail_len, "mkdir", e->path, r);
-				goto out;
-			}
-			if (e->op == SBX_MNT_TMPFS)
-				m = new_fs_mount("tmpfs", e->size, e->mode,
-						 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (e->noexec ? MOUNT_ATTR_NOEXEC : 0));
-			else
-				m = new_fs_mount("proc", 0, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-			if (m < 0) {
-				r = fail(detail, detail_len, e->op == SBX_MNT_TMPFS ? "tmpfs" : "proc", e->path, m);
-				goto out;
-			}
-			if (move_mount(m, "", root, rel(e->path), MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-				r = fail(detail, detail_len, "attach", e->path, -errno);
-				close(m);
-				goto out;
-			}
-			close(m);
-			break;
-		case SBX_MNT_SYMLINK:
-			if ((r = mkdir_parents(root, e->path, false)) < 0 ||
-			    (symlinkat(e->source, root, rel(e->path)) < 0 && (r = -errno) != -EEXIST)) {
-				r = fail(detail, detail_len, "symlink", e->path, r);
-				goto out;
-			}
-			r = 0;
-			break;
-		case SBX_MNT_FILE:
-			if ((r = write_file_at(root, e->path, e->source)) < 0) {
-				r = fail(detail, detail_len, "write", e->path, r);
-				goto out;
-			}
-			break;
-		}
-	}
+	for (size_t i = 0; i < plan->n; i++)
+		if ((r = apply_entry(root, &plan->entries[i], trees[i], tree_is_dir[i], detail, detail_len)) < 0)
+			goto out;
 
 	/* 4. The root tmpfs only holds mount points and the small /etc files: nothing the worker
 	 * should change. Not recursive: /tmp stays writable. */
@@ -313,28 +302,68 @@ out:
 	return r;
 }
 
+/* Whether path lies strictly below dir. */
+static bool below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	if (n == 1 && dir[0] == '/')
+		return path[1] != '\0';
+	return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+/* Whether path is where a mount is attached (the zygote left an optional, absent bind out). */
+static bool mount_root(const char *path)
+{
+	struct statx stx;
+	return statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, &stx) == 0 &&
+	       (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 int sbx_mount_job_fresh(const struct sbx_mount_plan *plan, char *detail, size_t detail_len)
 {
+	if (plan->n > SBX_MOUNT_MAX)
+		return fail(detail, detail_len, "plan", "", -E2BIG);
+	/* What lies below a tmpfs or proc is made again on the fresh one; its binds are cloned
+	 * from the zygote's first, before anything covers them (with their attributes: read-only,
+	 * an idmap). */
+	bool redo[SBX_MOUNT_MAX] = { false }, is_dir[SBX_MOUNT_MAX] = { false };
+	int src[SBX_MOUNT_MAX];
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct sbx_mount_entry *e = &plan->entries[i];
-		int m;
-		if (e->op == SBX_MNT_TMPFS)
-			m = new_fs_mount("tmpfs", e->size, e->mode,
-					 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (e->noexec ? MOUNT_ATTR_NOEXEC : 0));
-		else if (e->op == SBX_MNT_PROC)
-			m = new_fs_mount("proc", 0, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-		else
-			continue;
-		if (m < 0)
-			return fail(detail, detail_len, e->op == SBX_MNT_TMPFS ? "tmpfs" : "proc", e->path, m);
-		/* On top of the zygote's: locked below ours in this less privileged namespace, and
-		 * nothing inside holds a capability to unmount ours. */
-		int r = move_mount(m, "", AT_FDCWD, e->path, MOVE_MOUNT_F_EMPTY_PATH) < 0 ? -errno : 0;
-		close(m);
-		if (r < 0)
-			return fail(detail, detail_len, "attach", e->path, r);
+		src[i] = -1;
+		for (size_t t = 0; t < i && !redo[i]; t++)
+			redo[i] = (plan->entries[t].op == SBX_MNT_TMPFS || plan->entries[t].op == SBX_MNT_PROC) &&
+				  below(e->path, plan->entries[t].path);
 	}
-	return 0;
+	int r = 0;
+	for (size_t i = 0; i < plan->n && r == 0; i++) {
+		const struct sbx_mount_entry *e = &plan->entries[i];
+		if (!redo[i] || (e->op != SBX_MNT_BIND_RO && e->op != SBX_MNT_BIND_RW && e->op != SBX_MNT_DEV) ||
+		    !mount_root(e->path))
+			continue;
+		src[i] = open_tree(AT_FDCWD, e->path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		struct stat st;
+		if (src[i] < 0 || fstat(src[i], &st) < 0)
+			r = fail(detail, detail_len, "clone", e->path, -errno);
+		else
+			is_dir[i] = S_ISDIR(st.st_mode);
+	}
+	int root = r < 0 ? -1 : open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (r == 0 && root < 0)
+		r = fail(detail, detail_len, "open", "/", -errno);
+	/* On top of the zygote's mounts: locked below ours in this less privileged namespace,
+	 * and nothing inside holds a capability to unmount ours. */
+	for (size_t i = 0; i < plan->n && r == 0; i++) {
+		const struct sbx_mount_entry *e = &plan->entries[i];
+		if (redo[i] || e->op == SBX_MNT_TMPFS || e->op == SBX_MNT_PROC)
+			r = apply_entry(root, e, src[i], is_dir[i], detail, detail_len);
+	}
+	for (size_t i = 0; i < plan->n; i++)
+		if (src[i] >= 0)
+			close(src[i]);
+	if (root >= 0)
+		close(root);
+	return r;
 }
 
 int sbx_mount_reopen_ro(const char *path, int fd, int flags)

@@ -193,12 +193,17 @@ bg="$3-bg"
 case $1 in
 leave)
 	echo secret >/tmp/left-by-job1
+	echo secret >/dev/shm/left-by-job1
 	"$2" spawn-sleep 30 "$bg" >/dev/null &
 	sleep 2
 	[ -e /tmp/left-by-job1 ] && echo "job1 done" ;;
 look)
 	sleep 0.5
 	[ -e /tmp/left-by-job1 ] && echo "SEES-FILE"
+	[ -e /dev/shm/left-by-job1 ] && echo "SEES-SHM"
+	[ "$(cat /proc/sys/user/max_user_namespaces)" = 0 ] || echo "SEES-USERNS-LIMIT"
+	# pid 1 is the job's own init, not the zygote
+	[ "$(tr '\0' ' ' </proc/1/cmdline)" = "sbx-init " ] || echo "SEES-INIT $(tr '\0' ' ' </proc/1/cmdline)"
 	for f in /tmp/* /tmp/.[!.]*; do
 		case $2 in "$f"/*) continue ;; esac # the test's own --ro folder, under /tmp
 		[ -e "$f" ] && echo "SEES-TMP $f"
@@ -229,27 +234,27 @@ SH
 		fail "job 1's background process did not outlive it" "$(pids_with_marker "$marker")"
 		kill_leftovers "$marker"
 	fi
-	# One job at a time leaves a CPU free: every job runs on a ready worker (docs/sandbox.md,
-	# "Ready workers"); as many at once as CPUs: none (they would cost the batch).
-	if [ "$(nproc)" -gt 1 ]; then
-		sbx_run -v --each "$list" -j 1 --ro "$T/bin" -- /bin/true
-		is "$(grep -c 'the job runs on a ready worker' <<<"$ERR")" 5 "--each -j 1: every job runs on a ready worker"
-	else
-		skip "--each -j 1: every job runs on a ready worker" "one CPU: no CPU left free for them"
-	fi
+	# Every job of one program starts on the batch's zygote (docs/sandbox.md, "Zygote"), one
+	# at a time or as many as CPUs; a program that changes per line starts each cold.
+	sbx_run -v --each "$list" -j 1 --ro "$T/bin" -- /bin/true
+	is "$(grep -c 'the job runs on the zygote' <<<"$ERR")" 5 "--each -j 1: every job starts on the zygote"
 	sbx_run -v --each "$list" -j "$(nproc)" --ro "$T/bin" -- /bin/true
-	is "$(grep -c 'the job runs on a ready worker' <<<"$ERR")" 0 "--each -j CPUS: no ready workers"
-	if [ "$MODE" = root ]; then
-		sbx_run -v --each "$list" -j 1 --ro "$T/bin" -- /bin/true
-		if grep -q 'a network namespace per job' <<<"$ERR"; then
-			skip "as root the jobs share one empty network namespace" "the kernel lacks Landlock ABI 6"
-		else
-			err_has 'one shared empty network namespace' "as root the jobs share one empty network namespace"
-		fi
+	is "$(grep -c 'the job runs on the zygote' <<<"$ERR")" 5 "--each -j CPUS: every job starts on the zygote"
+	is "$(grep -c 'the job runs on a ready worker' <<<"$ERR")" 0 "--each with a zygote: no ready workers"
+	printf '%s\n' true true >"$T/data/prog-$MODE"
+	chmod 0644 "$T/data/prog-$MODE"
+	sbx_run -v --each "$T/data/prog-$MODE" -- /bin/{}
+	expect_rc 0 "--each with the program named by the line: every job exited 0"
+	is "$(grep -c 'the job runs on the zygote' <<<"$ERR")" 0 "--each with the program named by the line: no zygote"
+	sbx_run -v --each "$list" -j 1 --ro "$T/bin" -- /bin/true
+	if grep -q 'a network namespace per job' <<<"$ERR"; then
+		skip "the jobs share one empty network namespace" "the kernel lacks Landlock ABI 6"
 	else
-		sbx_run -v --each "$list" -j 1 --ro "$T/bin" -- /bin/true
-		err_has 'a network namespace per job' "unprivileged, each job makes its own network namespace"
+		err_has 'one shared empty network namespace' "the jobs share one empty network namespace (as root and unprivileged)"
 	fi
+	# Under any other policy than the default (which refuses every socket) each job makes its own.
+	sbx_run -v --each "$list" -j 1 --ro "$T/bin" --policy xmllint -- /bin/true
+	err_has 'a network namespace per job' "under another policy than the built-in default each job makes its own network namespace"
 	# Reaching another job through the network namespace they may share: creating a socket
 	# (unix, abstract or not, inet, netlink) is refused by the default policy, so no job can
 	# listen or connect at all.
