@@ -426,7 +426,7 @@ static int batch_prepare(struct batch *b)
 	}
 	/* A zygote when every job runs the same program: each job then starts from its root,
 	 * built once, in namespaces of its own (docs/sandbox.md, "Zygote"). */
-	if (!strstr(b->cli->argv[0], "{}")) {
+	if (!strstr(b->cli->argv[0], "{}") && !b->cli->no_zygote) {
 		b->zygote = sbx_pool_use_zygote(b->pool, b->cli->argv[0], &err) == 0;
 		if (!b->zygote && b->cli->verbose)
 			sbx_cli_message("sbx: debug: --each: no zygote: %s", err.message);

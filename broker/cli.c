@@ -275,6 +275,8 @@ static const struct cli_opt options[] = {
 	{ "each", 0, "LIST", opt_string, FIELD(each),
 	  .help = "run PROGRAM once per line of LIST ('-': stdin), each in its\nown sandbox; {} in ARGS is the line (README: Many jobs)" },
 	{ "jobs", 'j', "N", opt_jobs, .help = "with --each: N jobs at once (default: the number of CPUs)" },
+	{ "no-zygote", 0, NULL, opt_true, FIELD(no_zygote),
+	  .help = "with --each: start every job as a single run would, not\nfrom the batch's zygote (docs/sandbox.md)" },
 	{ "fallback", 0, NULL, opt_true, FIELD(fallback),
 	  .help = "where a layer cannot be applied here (sbx doctor), run with\nthe others and name what is missing" },
 	{ "no-seccomp", 0, NULL, opt_true, FIELD(no_seccomp), .help = "DIAGNOSIS ONLY: run without the seccomp layer" },
@@ -444,8 +446,8 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *cli)
 		fprintf(stderr, "sbx: error: missing PROGRAM (see sbx --help)\n");
 		return -EINVAL;
 	}
-	if (cli->jobs && !cli->each) {
-		fprintf(stderr, "sbx: error: -j/--jobs needs --each\n");
+	if ((cli->jobs || cli->no_zygote) && !cli->each) {
+		fprintf(stderr, "sbx: error: %s needs --each\n", cli->jobs ? "-j/--jobs" : "--no-zygote");
 		return -EINVAL;
 	}
 	if (cli->each && cli->learn) {

@@ -46,6 +46,7 @@ struct sbx_cli {
 	const char *each;           /* --each LIST: one job per line (broker/batch.c) */
 	unsigned jobs;              /* -j N with --each; 0: the number of CPUs */
 	int verbose;
+	bool no_zygote;             /* --no-zygote: --each jobs start cold (or on ready workers) */
 	bool quiet;
 	bool help, version;
 	char **argv;                /* PROGRAM ARG... */

@@ -24,10 +24,14 @@
 #define ENDED SBX_LAUNCH_STATE_ENDED
 #define PREPARING SBX_LAUNCH_STATE_PREPARING
 #define READY SBX_LAUNCH_STATE_READY
+#define ZSETUP SBX_LAUNCH_STATE_ZSETUP
+#define ZIDLE SBX_LAUNCH_STATE_ZIDLE
+#define ZJOB SBX_LAUNCH_STATE_ZJOB
 #define ACCEPTED NULL
 #define NO_NEXT ((enum sbx_launch_state)-7) /* what *next holds before the call */
 
-static const char *const state_names[] = { "SETUP", "RUNNING", "FAILED", "ENDED", "PREPARING", "READY" };
+static const char *const state_names[] = { "SETUP", "RUNNING", "FAILED", "ENDED", "PREPARING",
+					   "READY", "ZSETUP", "ZIDLE", "ZJOB" };
 
 /* What the transport says about one datagram. */
 struct call {
@@ -93,8 +97,12 @@ __attribute__((format(printf, 4, 5))) static bool expect(const struct call *c, c
 static void header_table(void)
 {
 	const uint32_t bit_error = 1u << SBX_LAUNCH_ERROR, bit_exec = 1u << SBX_LAUNCH_EXEC,
-		       bit_status = 1u << SBX_LAUNCH_STATUS, bit_ready = 1u << SBX_LAUNCH_READY;
-	tap_ok(SBX_LAUNCH_STATE_MAX_ == 6, "six states");
+		       bit_status = 1u << SBX_LAUNCH_STATUS, bit_ready = 1u << SBX_LAUNCH_READY,
+		       bit_zygote = 1u << SBX_LAUNCH_ZYGOTE, bit_started = 1u << SBX_LAUNCH_STARTED;
+	tap_ok(SBX_LAUNCH_STATE_MAX_ == 9, "nine states");
+	tap_ok(sbx_launch_allowed[ZSETUP] == (bit_error | bit_zygote), "ZSETUP accepts ERROR and ZYGOTE");
+	tap_ok(sbx_launch_allowed[ZIDLE] == bit_error, "ZIDLE accepts ERROR");
+	tap_ok(sbx_launch_allowed[ZJOB] == (bit_error | bit_started), "ZJOB accepts ERROR and STARTED");
 	tap_ok(sbx_launch_allowed[PREPARING] == (bit_error | bit_ready), "PREPARING accepts ERROR and READY");
 	tap_ok(sbx_launch_allowed[READY] == (bit_error | bit_status), "READY accepts ERROR and STATUS");
 	tap_ok(sbx_launch_allowed[SETUP] == (bit_error | bit_exec), "SETUP accepts ERROR and EXEC");
@@ -109,21 +117,26 @@ static void header_table(void)
 static void state_table(void)
 {
 	static const uint32_t types[] = { 0, SBX_LAUNCH_GO, SBX_LAUNCH_ERROR, SBX_LAUNCH_EXEC, SBX_LAUNCH_STATUS,
-					  SBX_LAUNCH_FILTER, SBX_LAUNCH_TAKEN, SBX_LAUNCH_READY, 8, 9, 31, 32,
+					  SBX_LAUNCH_FILTER, SBX_LAUNCH_TAKEN, SBX_LAUNCH_READY, SBX_LAUNCH_ZYGOTE,
+					  SBX_LAUNCH_JOB, SBX_LAUNCH_STARTED, 11, 31, 32,
 					  32 + SBX_LAUNCH_EXEC, 0x80000002u, UINT32_MAX };
-	/* state -> { ERROR, EXEC, STATUS, READY } accepted? GO, FILTER and TAKEN are the
-	 * broker's: from the sandbox they are unknown. */
-	static const bool accepts[6][4] = {
-		[SETUP] = { true, true, false, false },
-		[RUNNING] = { true, false, true, false },
-		[FAILED] = { false, false, true, false },
-		[ENDED] = { false, false, false, false },
-		[PREPARING] = { true, false, false, true },
-		[READY] = { true, false, true, false },
+	/* state -> { ERROR, EXEC, STATUS, READY, ZYGOTE, STARTED } accepted? GO, FILTER, TAKEN
+	 * and JOB are the broker's: from the sandbox they are unknown. */
+	static const bool accepts[9][6] = {
+		[SETUP] = { true, true, false, false, false, false },
+		[RUNNING] = { true, false, true, false, false, false },
+		[FAILED] = { false, false, true, false, false, false },
+		[ENDED] = { false, false, false, false, false, false },
+		[PREPARING] = { true, false, false, true, false, false },
+		[READY] = { true, false, true, false, false, false },
+		[ZSETUP] = { true, false, false, false, true, false },
+		[ZIDLE] = { true, false, false, false, false, false },
+		[ZJOB] = { true, false, false, false, false, true },
 	};
-	static const enum sbx_launch_state leads_to[4] = { FAILED, RUNNING, ENDED, READY };
-	static const char *const out_of_state[4] = { "ERROR out of state", "EXEC out of state", "STATUS out of state",
-						     "READY out of state" };
+	static const enum sbx_launch_state leads_to[6] = { FAILED, RUNNING, ENDED, READY, ZIDLE, ZIDLE };
+	static const char *const out_of_state[6] = { "ERROR out of state", "EXEC out of state", "STATUS out of state",
+						     "READY out of state", "ZYGOTE out of state",
+						     "STARTED out of state" };
 	for (int st = SETUP; st < SBX_LAUNCH_STATE_MAX_; st++) {
 		for (size_t i = 0; i < SBX_ARRAY_SIZE(types); i++) {
 			uint32_t t = types[i];
@@ -131,9 +144,10 @@ static void state_table(void)
 			struct sbx_launch_msg m = msg(t, t == SBX_LAUNCH_ERROR ? SBX_STEP_EXEC : 0,
 						      t == SBX_LAUNCH_ERROR ? ENOENT : 0, 0, NULL);
 			int k = t == SBX_LAUNCH_ERROR ? 0 : t == SBX_LAUNCH_EXEC ? 1 : t == SBX_LAUNCH_STATUS ? 2
-				: t == SBX_LAUNCH_READY ? 3 : -1;
+				: t == SBX_LAUNCH_READY ? 3 : t == SBX_LAUNCH_ZYGOTE ? 4 : t == SBX_LAUNCH_STARTED ? 5 : -1;
 			for (int sc = 0; sc < 2; sc++) {
-				struct call c = call(&m, (enum sbx_launch_state)st, 0, sc);
+				/* STARTED carries the job's pidfd: exactly one fd. */
+				struct call c = call(&m, (enum sbx_launch_state)st, k == 5, sc);
 				if (k < 0)
 					expect(&c, "unknown message type", 0, "%s, type %#x, seccomp %s", state_names[st], t,
 					       sc ? "on" : "off");
@@ -144,7 +158,7 @@ static void state_table(void)
 		}
 	}
 	/* States that do not exist, whatever the message. */
-	static const int bogus[] = { SBX_LAUNCH_STATE_MAX_, 7, 127, 1000, INT_MAX, -1, -128, INT_MIN };
+	static const int bogus[] = { SBX_LAUNCH_STATE_MAX_, 10, 127, 1000, INT_MAX, -1, -128, INT_MIN };
 	struct sbx_launch_msg exec = msg(SBX_LAUNCH_EXEC, 0, 0, 0, NULL);
 	struct sbx_launch_msg status = msg(SBX_LAUNCH_STATUS, 0, 0, 0, NULL);
 	for (size_t i = 0; i < SBX_ARRAY_SIZE(bogus); i++) {
@@ -376,6 +390,54 @@ static void ready_worker(void)
 	expect(&c, "STATUS out of state", 0, "PREPARING, STATUS");
 }
 
+/* A zygote: ZYGOTE once its root is built, then per job the broker's JOB (its state ZJOB) and
+ * STARTED with the job's pidfd, exactly one fd. */
+static void zygote(void)
+{
+	struct sbx_launch_msg zyg = msg(SBX_LAUNCH_ZYGOTE, 0, 0, 0, NULL);
+	struct call c = call(&zyg, ZSETUP, 0, true);
+	expect(&c, ACCEPTED, ZIDLE, "ZSETUP, ZYGOTE");
+	c = call(&zyg, ZSETUP, 1, true);
+	expect(&c, "fd passed with ZYGOTE", 0, "ZSETUP, ZYGOTE with an fd");
+	c = call(&zyg, SETUP, 0, true);
+	expect(&c, "ZYGOTE out of state", 0, "a cold launch's ZYGOTE");
+	c = call(&zyg, ZIDLE, 0, true);
+	expect(&c, "ZYGOTE out of state", 0, "a second ZYGOTE");
+	struct sbx_launch_msg smuggle = zyg;
+	smuggle.listener = 3;
+	c = call(&smuggle, ZSETUP, 0, true);
+	expect(&c, "field set that the message type does not carry", 0, "ZYGOTE naming a listener");
+	struct sbx_launch_msg started = msg(SBX_LAUNCH_STARTED, 0, 0, 0, NULL);
+	c = call(&started, ZJOB, 1, true);
+	expect(&c, ACCEPTED, ZIDLE, "ZJOB, STARTED with one fd");
+	c = call(&started, ZJOB, 0, true);
+	expect(&c, "STARTED without exactly one fd", 0, "ZJOB, STARTED without an fd");
+	c = call(&started, ZJOB, 2, true);
+	expect(&c, "STARTED without exactly one fd", 0, "ZJOB, STARTED with two fds");
+	c = call(&started, ZIDLE, 1, true);
+	expect(&c, "STARTED out of state", 0, "STARTED no job was asked for");
+	c = call(&started, SETUP, 1, true);
+	expect(&c, "STARTED out of state", 0, "a cold launch's STARTED");
+	smuggle = started;
+	smuggle.status = 1;
+	c = call(&smuggle, ZJOB, 1, true);
+	expect(&c, "field set that the message type does not carry", 0, "STARTED carrying a status");
+	struct sbx_launch_msg err = msg(SBX_LAUNCH_ERROR, SBX_STEP_ZYGOTE, EPROTO, 0, NULL);
+	c = call(&err, ZJOB, 0, true);
+	expect(&c, ACCEPTED, FAILED, "ZJOB, the zygote failed to start the job");
+	c = call(&err, ZIDLE, 0, true);
+	expect(&c, ACCEPTED, FAILED, "ZIDLE, the zygote failed");
+	struct sbx_launch_msg exec = msg(SBX_LAUNCH_EXEC, 0, 0, 0, NULL);
+	c = call(&exec, ZIDLE, 0, true);
+	expect(&c, "EXEC out of state", 0, "EXEC from a zygote");
+	struct sbx_launch_msg status = msg(SBX_LAUNCH_STATUS, 0, 0, 0, NULL);
+	c = call(&status, ZSETUP, 0, true);
+	expect(&c, "STATUS out of state", 0, "STATUS from a zygote");
+	struct sbx_launch_msg job = msg(SBX_LAUNCH_JOB, 0, 0, 0, NULL);
+	c = call(&job, ZIDLE, 4, true);
+	expect(&c, "unknown message type", 0, "a JOB from the sandbox side");
+}
+
 int main(void)
 {
 	header_table();
@@ -386,5 +448,6 @@ int main(void)
 	sizes_and_flags();
 	sequences();
 	ready_worker();
+	zygote();
 	return tap_done();
 }

@@ -142,7 +142,7 @@ esc_identity_uid() {
 # The program holds (reads stdin) while the host reads its /proc/PID/status.
 esc_identity_host_view() {
 	local marker fifo=$T/hold.fifo pid st verdict=""
-	if [ "$ESC_MODE" = ready-worker ]; then
+	if [ "$ESC_MODE" = ready-worker ] || [ "$ESC_MODE" = zygote-job ]; then
 		skip "[$ESC_MODE] host-view" "a --each job's stdin is /dev/null and its output comes at its end"
 		return
 	fi
@@ -475,7 +475,7 @@ injected_verdict() {
 
 esc_filter_tty() {
 	local a
-	if [ "$ESC_MODE" = ready-worker ]; then
+	if [ "$ESC_MODE" = ready-worker ] || [ "$ESC_MODE" = zygote-job ]; then
 		skip "[$ESC_MODE] terminal attacks" "a --each job's stdio is never the caller's terminal"
 		return
 	fi

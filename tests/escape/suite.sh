@@ -7,8 +7,10 @@
 # it. Adding a way to run (say `--fallback`, under the default policy) is one more row here:
 #   "fallback|default|--fallback"
 # every attack then runs under it too and the table grows a column (scripts/escape-table).
-# ready-worker: the job of a one-line `--each`, which runs on a worker made ready ahead of it
-# (docs/sandbox.md, "Ready workers"): the program's process waited under its filter for the job.
+# zygote-job: the job of a one-line `--each`, which starts from the batch's zygote (docs/sandbox.md,
+# "Zygote"): its init was cloned from the zygote's, on the zygote's root.
+# ready-worker: the same without the zygote, on a worker made ready ahead of it (docs/sandbox.md,
+# "Ready workers"): the program's process waited under its filter for the job.
 ESC_ONE_JOB=$T/escape-one-job
 echo job >"$ESC_ONE_JOB"
 chmod 0644 "$ESC_ONE_JOB"
@@ -21,7 +23,8 @@ ESCAPE_MODES=(
 	"tcpdump|tcpdump|--policy tcpdump"
 	"no-seccomp|none|--no-seccomp"
 	"fallback|default|--fallback"
-	"ready-worker|default|--each $ESC_ONE_JOB"
+	"ready-worker|default|--each $ESC_ONE_JOB --no-zygote -j 1"
+	"zygote-job|default|--each $ESC_ONE_JOB"
 )
 
 # Outcomes, as the table shows them:
