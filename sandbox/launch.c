@@ -433,6 +433,7 @@ static void build_filesystem(const struct sbx_launch_plan *plan)
 	begin(SBX_STEP_ROOT);
 	if (!skipped())
 		enter_root(plan);
+	announce(SBX_STEP_JOB_ROOT); /* a zygote's jobs' step: traced, as every step is */
 	begin(SBX_STEP_USERNS_LIMIT);
 	/* A zygote's jobs each make a user namespace (below ours); each job's own limit is 0. */
 	if (!skipped() && (r = sbx_userns_limit_nested(plan->zygote ? SBX_ZYGOTE_JOBS_MAX : 0)) < 0)
@@ -632,9 +633,8 @@ _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan)
 	enter_namespaces(plan);
 	build_filesystem(plan);
 	seal_init(plan);
-	if (plan->zygote) {
-		begin(SBX_STEP_ZYGOTE);
+	begin(SBX_STEP_ZYGOTE);
+	if (plan->zygote)
 		sbx_zygote_serve(SBX_LAUNCH_FD, plan->uid, plan->gid, &job, run_job, plan);
-	}
 	fork_program(plan);
 }

@@ -3,7 +3,8 @@
  * make-seeds.py agree on it): three bytes choose what the transport would have told the
  * decoder, the rest is the datagram.
  *   byte 0: the broker's state, as a signed byte: 0 SETUP, 1 RUNNING, 2 FAILED, 3 ENDED,
- *           4 PREPARING, 5 READY; 6..127 and the negative values are states that do not exist
+ *           4 PREPARING, 5 READY, 6 ZSETUP, 7 ZIDLE, 8 ZJOB; 9..127 and the negative values are
+ *           states that do not exist
  *   byte 1: the number of fds that came with it: below 0xc0 none, else (byte & 0x3f)
  *   byte 2: bit 0 MSG_TRUNC, bit 1 MSG_CTRUNC, bit 2 the sandbox runs with seccomp */
 #pragma once

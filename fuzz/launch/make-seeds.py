@@ -31,10 +31,11 @@ def steps():
 
 
 STEPS = steps()
-GO, ERROR, EXEC, STATUS, FILTER, TAKEN, READY = 1, 2, 3, 4, 5, 6, 7
-SETUP, RUNNING, FAILED, ENDED, PREPARING, READY_STATE = 0, 1, 2, 3, 4, 5
+GO, ERROR, EXEC, STATUS, FILTER, TAKEN, READY, ZYGOTE, JOB, STARTED = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+SETUP, RUNNING, FAILED, ENDED, PREPARING, READY_STATE, ZSETUP, ZIDLE, ZJOB = 0, 1, 2, 3, 4, 5, 6, 7, 8
 STEP_SYNC, STEP_HOSTNAME, STEP_LANDLOCK = STEPS["SYNC"], STEPS["HOSTNAME"], STEPS["LANDLOCK"]
 STEP_EXEC, STEP_MAX, STEP_JOB = STEPS["EXEC"], STEPS["MAX_"], STEPS["JOB"]
+STEP_ZYGOTE = STEPS["ZYGOTE"]
 assert STEPS["NONE"] == 0 and STEP_EXEC == STEP_MAX - 1
 TRUNC, CTRUNC, SECCOMP = 1, 2, 4
 ENOENT, EACCES, EPERM = 2, 13, 1
@@ -97,6 +98,21 @@ SEEDS = {
     "bad-exec-ready": prefix(READY_STATE, flags=SECCOMP) + msg(EXEC, listener=4),
     "bad-status-preparing": prefix(PREPARING) + status(),
     "bad-type-8": prefix(READY_STATE) + msg(8),
+    # A zygote (a pool's, a batch's).
+    "valid-zygote": prefix(ZSETUP) + msg(ZYGOTE),
+    "valid-started": prefix(ZJOB, fds=1, flags=SECCOMP) + msg(STARTED),
+    "valid-error-zjob": prefix(ZJOB) + error(STEP_ZYGOTE, 71, ""),
+    "valid-error-zidle": prefix(ZIDLE) + error(STEP_ZYGOTE, 11, ""),
+    "bad-zygote-fd": prefix(ZSETUP, fds=1) + msg(ZYGOTE),
+    "bad-zygote-setup": prefix(SETUP) + msg(ZYGOTE),
+    "bad-zygote-twice": prefix(ZIDLE) + msg(ZYGOTE),
+    "bad-zygote-listener": prefix(ZSETUP, flags=SECCOMP) + msg(ZYGOTE, listener=4),
+    "bad-started-no-fd": prefix(ZJOB) + msg(STARTED),
+    "bad-started-two-fds": prefix(ZJOB, fds=2) + msg(STARTED),
+    "bad-started-idle": prefix(ZIDLE, fds=1) + msg(STARTED),
+    "bad-started-status": prefix(ZJOB, fds=1) + msg(STARTED, status=1),
+    "bad-job-from-sandbox": prefix(ZIDLE, fds=4) + msg(JOB),
+    "bad-exec-zidle": prefix(ZIDLE, flags=SECCOMP) + msg(EXEC, listener=4),
     # Transport.
     "bad-trunc": prefix(flags=TRUNC) + error(),
     "bad-ctrunc": prefix(RUNNING, flags=CTRUNC) + status(),
@@ -109,7 +125,7 @@ SEEDS = {
     "bad-long": prefix() + msg(EXEC) + b"\0",
     "bad-twice": prefix(RUNNING) + status() + status(),
     # States that do not exist.
-    "bad-state-6": prefix(6) + msg(EXEC),
+    "bad-state-9": prefix(9) + msg(EXEC),
     "bad-state-127": prefix(127, flags=SECCOMP) + msg(EXEC, listener=4),
     "bad-state-negative": prefix(-1) + status(),
     "bad-state-min": prefix(-128) + error(),
