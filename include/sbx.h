@@ -384,6 +384,20 @@ void sbx_worker_free(struct sbx_worker *w);
  *	event_base_dispatch(base);
  *	sbx_pool_free(pool);                          // after its workers, before cfg
  *
+ * Zygote: sbx_pool_use_zygote(pool, "pdftotext", &err) before the loop makes a zygote, a
+ * sandbox whose init builds the root once and then starts each job of that program in user,
+ * mount, pid, ipc and uts namespaces of its own (its own /tmp, /dev/shm, /proc, init, cgroups,
+ * time limit, Landlock, filter and fresh exec, as sbx_worker_spawn() gives it); the jobs share
+ * the zygote's empty network namespace where a pool may share one (above; unprivileged too).
+ * Each job is an ordinary worker to the caller. A job starts cold instead when it runs another
+ * program, its stdio is a terminal or a read-only regular file, or its arguments exceed 60 KiB
+ * or 4096 strings; a configuration changed since the zygote was made gets a new one at the
+ * next job. sbx_pool_spawn() waits for the zygote's answer (a few milliseconds; the first job
+ * for its setup). The zygote uses the working directory, environment and program file of the
+ * moment it was made. Its jobs end with it (sbx_pool_free(), below). docs/sandbox.md, "Zygote",
+ * says why this gives a job nothing a cold launch would not. A pool with a zygote takes its
+ * ready workers first (below); there is no reason to keep both.
+ *
  * Ready workers: sbx_pool_keep_ready(pool, "pdftotext", 2, &err) before the loop keeps two
  * whole workers for that program started ahead of their jobs, made on the pool's loop while it
  * is idle. A job of that program then only hands its arguments and stdio to one that is ready
