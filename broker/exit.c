@@ -133,6 +133,12 @@ void sbx_exit_decide(const struct sbx_exit_facts *f, const char *program, struct
 	} else if (f->killed) {
 		killed(e);
 		say(r, "%s: killed", program);
+	} else if (f->from_zygote) {
+		/* A zygote's job ends without a status only when something killed its init: the
+		 * zygote's end, which takes every job with it, or a kill from outside. */
+		killed(e);
+		say(r, "%s: killed: its init ended without the program's status (the zygote that started it ended?)",
+		    program);
 	} else {
 		setup_failed(e, ECHILD);
 		say(r, "the sandbox's init ended unexpectedly (%s %d)", f->init_code == CLD_EXITED ? "exit" : "signal",

@@ -31,6 +31,7 @@ struct sbx_exit_facts {
 	uint64_t grace_ms;
 	bool oom_killed;               /* the memory cgroup's OOM killer killed a process of it */
 	bool killed;                   /* the host application killed it */
+	bool from_zygote;              /* a zygote's job: its init is not ours to wait for (worker.c) */
 	int init_code;                 /* how init itself ended: siginfo si_code (CLD_*) */
 	int init_status;               /* and si_status */
 };

@@ -210,6 +210,7 @@ static void worker_reap(struct sbx_worker *w)
 		 * right after STATUS, and without one it was killed. */
 		si.si_code = w->facts.have_status ? CLD_EXITED : CLD_KILLED;
 		si.si_status = w->facts.have_status ? 0 : SIGKILL;
+		w->facts.from_zygote = true;
 	}
 	w->facts.init_code = si.si_code;
 	w->facts.init_status = si.si_status;

@@ -102,6 +102,9 @@ group_bad_lines() {
 	expect_rc 5 "LIST from stdin ('-')"
 	sbx_run -j 2 "$P" exit 0
 	expect_rc 125 "-j without --each is refused"
+	sbx_run --no-zygote "$P" exit 0
+	expect_rc 125 "--no-zygote without --each is refused"
+	err_has '--no-zygote needs --each' "--no-zygote without --each: the message says why"
 }
 
 # running_in_batch MARKER N: N sandboxed programs with MARKER are running.
@@ -241,6 +244,9 @@ SH
 	sbx_run -v --each "$list" -j "$(nproc)" --ro "$T/bin" -- /bin/true
 	is "$(grep -c 'the job runs on the zygote' <<<"$ERR")" 5 "--each -j CPUS: every job starts on the zygote"
 	is "$(grep -c 'the job runs on a ready worker' <<<"$ERR")" 0 "--each with a zygote: no ready workers"
+	sbx_run -v --each "$list" -j 1 --no-zygote --ro "$T/bin" -- /bin/true
+	expect_rc 0 "--each --no-zygote: every job exited 0"
+	is "$(grep -c 'the job runs on the zygote' <<<"$ERR")" 0 "--each --no-zygote: no job starts on a zygote"
 	printf '%s\n' true true >"$T/data/prog-$MODE"
 	chmod 0644 "$T/data/prog-$MODE"
 	sbx_run -v --each "$T/data/prog-$MODE" -- /bin/{}
@@ -264,6 +270,44 @@ SH
 		"socket() of every family is refused in a job (EACCES)"
 }
 
+# The zygote killed from outside while two jobs run: they end reported as killed, the batch goes
+# on with the rest (started cold), and nothing is left behind.
+group_zygote_killed() {
+	local list=$T/data/zk-$MODE json=$T/data/zk-$MODE.json marker zpid="" i
+	marker=$(new_marker)
+	printf '%s\n' 1 2 3 4 >"$list"
+	chmod 0644 "$list"
+	(cd "$T/cwd" && exec timeout -k 5 "$SBX_RUN_TIMEOUT" "${RUNAS[@]}" "$S" -v --each "$list" -j 2 \
+		--json-status-fd 3 --ro "$T/bin" -- /bin/sh -c "exec $P sleep 2 $marker-{}") \
+		>"$T/out" 2>"$T/err" 3>"$json" &
+	local bg=$!
+	for i in $(seq 1 100); do
+		zpid=$(grep -o 'a zygote for .* (host pid [0-9]*)' "$T/err" 2>/dev/null | grep -o '[0-9]*)$' | tr -d ')')
+		[ -n "$zpid" ] && [ "$(running_count "$marker")" -ge 2 ] && break
+		sleep 0.1
+	done
+	if [ -z "$zpid" ]; then
+		fail "the zygote killed: found it" "$(cat "$T/err")"
+		wait "$bg"
+		return
+	fi
+	kill -KILL "$zpid"
+	wait "$bg"
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+	is "$(for n in 1 2 3 4; do json_field "$json" $n kind; done | tr '\n' ' ')" "killed killed exited exited " \
+		"the zygote killed: its two running jobs killed, the next two ran"
+	expect_rc 137 "the zygote killed: the batch's status is the first killed job's"
+	err_has 'the zygote that started it ended' "the zygote killed: the message says so"
+	if wait_until 5 no_pids_with_marker "$marker"; then
+		pass "the zygote killed: no process of its jobs left"
+	else
+		fail "the zygote killed: no process of its jobs left" "$(pids_with_marker "$marker")"
+		kill_leftovers "$marker"
+	fi
+}
+
 # A batch with a directory grant: every job's opens below it are answered by the broker, the
 # filter compiled for the grant once and reused (one compile line with -v for three jobs).
 group_dir_grant() {
@@ -285,4 +329,5 @@ for_each_mode group_bad_lines
 for_each_mode group_sigint
 only_root group_sigkill
 for_each_mode group_isolation
+for_each_mode group_zygote_killed
 done_testing
