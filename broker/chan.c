@@ -249,6 +249,7 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pi
 		f->status = m->status;
 		break;
 	case SBX_LAUNCH_ZYGOTE:
+		w->zygote_served = true;
 		break;
 	case SBX_LAUNCH_STARTED: {
 		int r = sbx_zygote_take_started(w, fd);

@@ -61,6 +61,7 @@ struct sbx_pool {
 
 	char *zygote_program;         /* jobs of it start on the zygote (sbx_pool_use_zygote) */
 	struct sbx_worker *zygote;    /* NULL: none now (made again at the next job) */
+	unsigned zygote_failures;     /* zygotes that failed before serving or at a job, in a row */
 	bool zygote_stopped;          /* it cannot be had: none until the program or configuration changes */
 	unsigned zygote_stopped_generation;
 };
@@ -119,19 +120,29 @@ static void stop_zygote(struct sbx_pool *pool, const char *why)
 	drop_zygote(pool);
 }
 
-/* The zygote ended (killed, or it failed): made again at the next job. Freeing it here is
- * allowed (sbx.h). */
+/* A zygote failed (before it served, or at a job): after three in a row, no more until the
+ * program or the configuration changes. */
+static void zygote_failed(struct sbx_pool *pool, const char *why)
+{
+	if (++pool->zygote_failures >= POOL_READY_FAILURES)
+		stop_zygote(pool, why);
+	else
+		drop_zygote(pool);
+}
+
+/* The zygote ended (killed from outside, or it failed): made again at the next job, unless
+ * zygotes keep failing. Freeing it here is allowed (sbx.h). */
 static void on_zygote_exit(struct sbx_worker *w, const struct sbx_exit *e, void *userdata)
 {
 	struct sbx_pool *pool = userdata;
 	if (pool->zygote != w)
 		return;
-	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_NOTICE, "pool: the zygote ended: %s",
-		 e->message[0] ? e->message : "no reason");
-	if (!w->facts.killed)
-		stop_zygote(pool, e->message[0] ? e->message : "it ended");
+	const char *why = e->message[0] ? e->message : "no reason";
+	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_NOTICE, "pool: the zygote ended: %s", why);
+	if (w->zygote_served)
+		drop_zygote(pool); /* it worked: the next job makes another */
 	else
-		drop_zygote(pool);
+		zygote_failed(pool, why);
 }
 
 /* What a zygote cannot have: what a ready worker cannot (make_ready), but the filter, which
@@ -185,8 +196,10 @@ static struct sbx_worker *zygote_for(struct sbx_pool *pool, const char *program,
 	for (int fd = 0; fd < 3; fd++)
 		if (!sbx_plan_stdio_plain(stdio && stdio[fd] >= 0 ? stdio[fd] : fd))
 			return NULL;
-	if (pool->zygote_stopped && pool->zygote_stopped_generation != pool->cfg->generation)
+	if (pool->zygote_stopped && pool->zygote_stopped_generation != pool->cfg->generation) {
 		pool->zygote_stopped = false;
+		pool->zygote_failures = 0;
+	}
 	if (pool->zygote && (pool->zygote->generation != pool->cfg->generation || !sbx_zygote_usable(pool->zygote)))
 		drop_zygote(pool); /* made with a configuration that changed since, or failed */
 	if (!pool->zygote && !pool->zygote_stopped) {
@@ -214,6 +227,7 @@ SBX_EXPORT int sbx_pool_use_zygote(struct sbx_pool *pool, const char *program, s
 	free(pool->zygote_program);
 	pool->zygote_program = copy;
 	pool->zygote_stopped = false;
+	pool->zygote_failures = 0;
 	if (!program)
 		return 0;
 	/* Made now, so that its root is built while the caller prepares the first job. */
@@ -535,15 +549,17 @@ SBX_EXPORT int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *
 		if (r == 0 || sbx_zygote_usable(z)) {
 			/* Started, or failed for a reason of the job's own, as it would cold. */
 			sbx_error_move(err, &zerr);
-			if (r == 0)
+			if (r == 0) {
+				pool->zygote_failures = 0;
 				sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG,
 					 "pool: the job runs on the zygote (sandbox init host pid %d)", (int)(*ret)->pid);
+			}
 			return r;
 		}
 		sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_NOTICE, "pool: %s; the job starts cold",
 			 zerr.message ? zerr.message : strerror(-r));
+		zygote_failed(pool, zerr.message ? zerr.message : strerror(-r));
 		sbx_error_free(&zerr);
-		drop_zygote(pool);
 	}
 	return sbx_worker_spawn_opts(pool->base, pool->cfg, program, argv, &opts, cb, userdata, ret, err);
 }

@@ -106,6 +106,7 @@ struct sbx_worker {
 
 	/* A zygote (zygote.c): serves jobs, each its own worker. */
 	bool zygote;
+	bool zygote_served;            /* it said ZYGOTE: its root was built, it serves jobs */
 	struct sbx_plan *zplan;        /* its plan, which its jobs run on; owned */
 	int started_pidfd;             /* the job init its last STARTED named, checked, until taken */
 	pid_t started_pid;

@@ -26,9 +26,13 @@
 
 bool sbx_zygote_usable(const struct sbx_worker *z)
 {
-	return z && z->zygote && !z->done && z->chan.fd >= 0 && !z->facts.killed && !z->facts.protocol_error &&
-	       !z->facts.setup_error &&
-	       (z->chan.state == SBX_LAUNCH_STATE_ZSETUP || z->chan.state == SBX_LAUNCH_STATE_ZIDLE);
+	if (!z || !z->zygote || z->done || z->chan.fd < 0 || z->facts.killed || z->facts.protocol_error ||
+	    z->facts.setup_error ||
+	    (z->chan.state != SBX_LAUNCH_STATE_ZSETUP && z->chan.state != SBX_LAUNCH_STATE_ZIDLE))
+		return false;
+	/* Ended, and the loop has not seen it yet (killed from outside, say). */
+	struct pollfd p = { .fd = z->pidfd, .events = POLLIN };
+	return poll(&p, 1, 0) == 0;
 }
 
 /* The pid a pidfd names (its fdinfo), or -errno. */

@@ -446,10 +446,11 @@ unsigned sbx_pool_ready(const struct sbx_pool *pool);
 /* Whether the pool's workers share one empty network namespace (see above). */
 bool sbx_pool_shares_netns(const struct sbx_pool *pool);
 /* Jobs of program start on a zygote (see above; NULL: none). It is made at once; one that
- * ends is made again at the next job, and one the configuration cannot have makes jobs start
- * cold (-ENOTSUP here: ids from a range, resources, learn mode, a script run by its path, a
- * place where the fallback leaves namespaces out), until the program or the configuration
- * changes. */
+ * ends (killed, say) is made again at the next job. Jobs start cold instead, until the program
+ * or the configuration changes, when the configuration cannot have one (-ENOTSUP here: ids
+ * from a range, resources, learn mode, a script run by its path, a place where the fallback
+ * leaves namespaces out) or when three zygotes in a row fail (the pool logs why,
+ * SBX_LOG_DEBUG). */
 int sbx_pool_use_zygote(struct sbx_pool *pool, const char *program, struct sbx_error *err);
 /* Whether the pool's zygote runs and can start jobs. */
 bool sbx_pool_has_zygote(const struct sbx_pool *pool);
