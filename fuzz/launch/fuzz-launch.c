@@ -32,7 +32,8 @@ static void check_accepted(const struct launch_input *in, const struct sbx_launc
 		check(m->step > SBX_STEP_NONE && m->step < SBX_STEP_MAX_);
 		check(m->error > 0 && m->error <= 4095);
 		check(in->state == SBX_LAUNCH_STATE_SETUP || in->state == SBX_LAUNCH_STATE_PREPARING ||
-		      in->state == SBX_LAUNCH_STATE_READY ||
+		      in->state == SBX_LAUNCH_STATE_READY || in->state == SBX_LAUNCH_STATE_ZSETUP ||
+		      in->state == SBX_LAUNCH_STATE_ZIDLE || in->state == SBX_LAUNCH_STATE_ZJOB ||
 		      (in->state == SBX_LAUNCH_STATE_RUNNING && m->step == SBX_STEP_EXEC));
 		check(next == SBX_LAUNCH_STATE_FAILED);
 		break;
@@ -53,6 +54,18 @@ static void check_accepted(const struct launch_input *in, const struct sbx_launc
 		check(in->state == SBX_LAUNCH_STATE_RUNNING || in->state == SBX_LAUNCH_STATE_FAILED ||
 		      in->state == SBX_LAUNCH_STATE_READY);
 		check(next == SBX_LAUNCH_STATE_ENDED);
+		break;
+	case SBX_LAUNCH_ZYGOTE:
+		/* A zygote's, once, before any job: nothing but its type. */
+		check(in->n_fds == 0 && m->step == 0 && m->error == 0 && m->status == 0 && m->listener == 0 &&
+		      m->detail[0] == '\0');
+		check(in->state == SBX_LAUNCH_STATE_ZSETUP && next == SBX_LAUNCH_STATE_ZIDLE);
+		break;
+	case SBX_LAUNCH_STARTED:
+		/* The answer to a JOB: exactly one fd (the job's pidfd, checked by the caller). */
+		check(in->n_fds == 1 && m->step == 0 && m->error == 0 && m->status == 0 && m->listener == 0 &&
+		      m->detail[0] == '\0');
+		check(in->state == SBX_LAUNCH_STATE_ZJOB && next == SBX_LAUNCH_STATE_ZIDLE);
 		break;
 	default:
 		check(0);
