@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* A zygote (docs/sandbox.md, "Zygote"): an init that built the root once and, instead of
- * forking one program, clones one job's init per SBX_LAUNCH_JOB from the broker, each into new
- * user, mount, pid, ipc and uts namespaces (and a network namespace when the broker asks), and
- * writes its one-id maps. The job's init then goes on as a cold launch's would
+ * forking one program, gives each SBX_LAUNCH_JOB from the broker a job's init of its own, cloned
+ * into new user, mount, pid, ipc and uts namespaces (and a network namespace when the broker
+ * asks) one job ahead, its one-id maps written. The job's init then goes on as a cold launch's would
  * (sandbox/launch.c). The zygote runs nothing but this loop: it never executes anything, holds
  * no secret, and no job can reach it (another pid namespace, a user namespace above the job's
  * in which the job holds no capability). Nothing here allocates. */
