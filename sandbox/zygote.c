@@ -53,84 +53,6 @@ static void report(int chan, int err)
 	(void)send(chan, &msg, sizeof(msg), MSG_NOSIGNAL);
 }
 
-/* The next job's init, cloned ahead of its job: in its own namespaces, its maps written, waiting
- * on sock for the job the zygote passes on (so that the broker's wait for STARTED is a message,
- * not a clone). */
-struct next_init {
-	pid_t pid;
-	int pidfd;
-	int sock;          /* the zygote's end; the init's is its own */
-	uint32_t flags;    /* SBX_ZJOB_* it was cloned for */
-};
-
-static void next_drop(struct next_init *n)
-{
-	if (n->pidfd >= 0) {
-		(void)syscall(SYS_pidfd_send_signal, n->pidfd, SIGKILL, NULL, 0);
-		close(n->pidfd);
-	}
-	if (n->sock >= 0)
-		close(n->sock);
-	*n = (struct next_init){ .pid = -1, .pidfd = -1, .sock = -1 };
-}
-
-/* In the cloned init: wait for the job (the zygote's JOB, passed on whole with its four fds),
- * then become it. Nothing has run here but our code; the zygote's fds it holds go at step 2
- * and 14 of the job. */
-_Noreturn static void await_job(int sock, struct sbx_launch_job *job, sbx_zygote_job_fn run_job, const void *arg)
-{
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		_exit(125);
-	struct sbx_recv rv;
-	int r = sbx_recv_fds(sock, &zmsg, sizeof(zmsg), 0, &rv);
-	if (r < 0 || rv.len == 0 || rv.truncated || rv.bad_control || rv.n_fds != 4 ||
-	    rv.len < (ssize_t)offsetof(struct sbx_launch_zjob, args) || parse_args((size_t)rv.len, job) < 0)
-		_exit(125); /* the zygote dropped us (or is gone): never a job */
-	close(sock);
-	run_job(arg, rv.fds);
-	_exit(125);
-}
-
-/* Clone the next job's init for flags, write its one-id maps. Returns 0 or -errno. */
-static int next_clone(struct next_init *n, uint32_t flags, uid_t uid, gid_t gid, struct sbx_launch_job *job,
-		      sbx_zygote_job_fn run_job, const void *arg)
-{
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	struct clone_args args;
-	memset(&args, 0, sizeof(args));
-	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD |
-		     ((flags & SBX_ZJOB_OWN_NETNS) ? CLONE_NEWNET : 0);
-	args.pidfd = (uint64_t)(uintptr_t)&n->pidfd;
-	args.exit_signal = SIGCHLD;
-	/* The job's init is born dumpable, so that its /proc files (uid_map) are its uid's, which
-	 * is ours, until its step 15 as a cold init is; we are not, but for the clone. */
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
-		int e = errno;
-		close(sv[0]);
-		close(sv[1]);
-		return -e;
-	}
-	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	if (pid == 0) {
-		close(sv[0]);
-		await_job(sv[1], job, run_job, arg);
-	}
-	int e = pid < 0 ? errno : 0;
-	close(sv[1]);
-	n->sock = sv[0];
-	n->pid = pid;
-	n->flags = flags;
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 && !e)
-		e = errno;
-	const char *what = "clone3";
-	int r = e ? -e : sbx_userns_write_maps(pid, uid, gid, false, &what);
-	if (r < 0)
-		next_drop(n);
-	return r;
-}
-
 _Noreturn void sbx_zygote_serve(int chan, uid_t uid, gid_t gid, struct sbx_launch_job *job,
 				sbx_zygote_job_fn run_job, const void *arg)
 {
@@ -140,7 +62,7 @@ _Noreturn void sbx_zygote_serve(int chan, uid_t uid, gid_t gid, struct sbx_launc
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	sa.sa_flags = SA_NOCLDWAIT;
-	int r = sigaction(SIGCHLD, &sa, NULL) < 0 ? -errno : 0;
+	int r = sigaction(SIGCHLD, &sa, NULL) < 0 ? -errno : sbx_userns_limit_nested(SBX_ZYGOTE_JOBS_MAX);
 	struct sbx_launch_msg msg;
 	memset(&msg, 0, sizeof(msg));
 	msg.type = SBX_LAUNCH_ZYGOTE;
@@ -148,7 +70,6 @@ _Noreturn void sbx_zygote_serve(int chan, uid_t uid, gid_t gid, struct sbx_launc
 		report(chan, r < 0 ? r : -errno);
 		_exit(125);
 	}
-	struct next_init next = { .pid = -1, .pidfd = -1, .sock = -1 };
 	for (;;) {
 		struct sbx_recv rv;
 		r = sbx_recv_fds(chan, &zmsg, sizeof(zmsg), 0, &rv);
@@ -159,28 +80,39 @@ _Noreturn void sbx_zygote_serve(int chan, uid_t uid, gid_t gid, struct sbx_launc
 			report(chan, EPROTO);
 			_exit(125);
 		}
-		/* The init cloned ahead, unless it was cloned for other flags or is gone. */
-		if (next.pidfd >= 0 && (next.flags != zmsg.flags || syscall(SYS_pidfd_send_signal, next.pidfd, 0, NULL, 0) < 0))
-			next_drop(&next);
-		if (next.pidfd < 0 && (r = next_clone(&next, zmsg.flags, uid, gid, job, run_job, arg)) < 0) {
-			report(chan, r);
+		int pidfd = -1;
+		struct clone_args args;
+		memset(&args, 0, sizeof(args));
+		args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD |
+			     ((zmsg.flags & SBX_ZJOB_OWN_NETNS) ? CLONE_NEWNET : 0);
+		args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+		args.exit_signal = SIGCHLD;
+		/* The job's init is born dumpable, so that its /proc files (uid_map) are its uid's,
+		 * which is ours, until its step 15 as a cold init is; we are not, but for the clone. */
+		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
+			report(chan, errno);
 			_exit(125);
 		}
+		pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+		if (pid != 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+			report(chan, errno);
+			_exit(125);
+		}
+		if (pid == 0) {
+			run_job(arg, rv.fds);
+			_exit(125);
+		}
+		const char *what = "clone3";
+		r = pid < 0 ? -errno : sbx_userns_write_maps(pid, uid, gid, false, &what);
 		memset(&msg, 0, sizeof(msg));
 		msg.type = SBX_LAUNCH_STARTED;
-		if ((r = sbx_send_fds(next.sock, &zmsg, (size_t)rv.len, rv.fds, 4, 0)) < 0 ||
-		    (r = sbx_send_fd(chan, &msg, sizeof(msg), next.pidfd, 0)) < 0) {
-			next_drop(&next);
-			report(chan, r);
+		if (r < 0 || sbx_send_fd(chan, &msg, sizeof(msg), pidfd, 0) < 0) {
+			if (pidfd >= 0)
+				(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			report(chan, r < 0 ? r : -EIO);
 			_exit(125);
 		}
-		close(next.pidfd);
-		close(next.sock);
-		next = (struct next_init){ .pid = -1, .pidfd = -1, .sock = -1 };
+		close(pidfd);
 		sbx_recv_close(&rv);
-		/* The next job's init now, while the broker goes on with this one; a failure is
-		 * the next job's to report (it clones again). */
-		if (next_clone(&next, zmsg.flags, uid, gid, job, run_job, arg) < 0)
-			next_drop(&next);
 	}
 }
