@@ -48,8 +48,9 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 		return refuse(why, "detail not NUL-terminated");
 	/* The fields another type carries are zero (protocol.h): no message smuggles anything. */
 	static const char zero[SBX_LAUNCH_DETAIL_MAX];
-	bool error_fields = m.step || m.error || memcmp(m.detail, zero, sizeof(zero)) != 0;
-	if ((m.type != SBX_LAUNCH_ERROR && error_fields) || (m.type != SBX_LAUNCH_STATUS && m.status) ||
+	bool started = m.type == SBX_LAUNCH_STARTED; /* a pid in status, or an errno in error */
+	bool error_fields = m.step || (m.error && !started) || memcmp(m.detail, zero, sizeof(zero)) != 0;
+	if ((m.type != SBX_LAUNCH_ERROR && error_fields) || (m.type != SBX_LAUNCH_STATUS && !started && m.status) ||
 	    (m.type != SBX_LAUNCH_EXEC && m.type != SBX_LAUNCH_READY && m.listener))
 		if (m.type == SBX_LAUNCH_ERROR || m.type == SBX_LAUNCH_EXEC || m.type == SBX_LAUNCH_STATUS ||
 		    m.type == SBX_LAUNCH_READY || m.type == SBX_LAUNCH_ZYGOTE || m.type == SBX_LAUNCH_STARTED)
@@ -86,8 +87,10 @@ int sbx_launch_decode(const void *buf, size_t len, size_t n_fds, int msg_flags, 
 			return refuse(why, "fd passed with ZYGOTE");
 		break;
 	case SBX_LAUNCH_STARTED:
-		if (n_fds != 1)
-			return refuse(why, "STARTED without exactly one fd");
+		if (n_fds)
+			return refuse(why, "fd passed with STARTED");
+		if ((m.status > 0) == (m.error != 0) || m.status < 0 || m.error < 0 || m.error > 4095)
+			return refuse(why, "malformed STARTED");
 		break;
 	default:
 		return refuse(why, "unknown message type");
@@ -215,9 +218,8 @@ static void hold_program(struct sbx_worker *w, pid_t pid)
 			 strerror(fd < 0 ? errno : ESRCH));
 }
 
-/* Record what a decoded message says; pid: its sender's (SCM_CREDENTIALS), 0 when unknown;
- * fd: the one fd that came with it (STARTED), taken or closed here. */
-static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pid, int *fd)
+/* Record what a decoded message says; pid: its sender's (SCM_CREDENTIALS), 0 when unknown. */
+static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pid)
 {
 	struct sbx_exit_facts *f = &w->facts;
 	switch (m->type) {
@@ -252,10 +254,10 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pi
 		w->zygote_served = true;
 		break;
 	case SBX_LAUNCH_STARTED: {
-		int r = sbx_zygote_take_started(w, fd);
+		int r = sbx_zygote_take_started(w, m->status, m->error);
 		if (r < 0) {
 			char why[sizeof(f->protocol_why)];
-			snprintf(why, sizeof(why), "STARTED with an fd that is not its job's init: %s", strerror(-r));
+			snprintf(why, sizeof(why), "STARTED names no job's init of its own: %s", strerror(-r));
 			protocol_violation(w, why);
 		}
 		break;
@@ -280,10 +282,10 @@ bool sbx_chan_drain(struct sbx_worker *w)
 		if (sbx_launch_decode(&buf, (size_t)rv.len, rv.n_fds, flags, w->chan.state, w->seccomp, &m, &next, &why) < 0) {
 			protocol_violation(w, why);
 		} else {
-			apply(w, &m, rv.pid, &rv.fds[0]);
+			apply(w, &m, rv.pid);
 			w->chan.state = next;
 		}
-		sbx_recv_close(&rv); /* no valid message but STARTED carries an fd, taken by apply() */
+		sbx_recv_close(&rv); /* no valid message carries an fd */
 		if (w->listener.fd >= 0 && !w->listener.ev && sbx_listener_watch(w) < 0)
 			protocol_violation(w, "cannot watch the seccomp listener");
 	}

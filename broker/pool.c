@@ -42,6 +42,8 @@
 /* At most SBX_POOL_READY_MAX ready workers: each holds a cgroup, a few fds and two processes. */
 /* Ready workers that end before READY, in a row, after which the pool stops making them. */
 #define POOL_READY_FAILURES 3
+/* Retired zygotes kept until their jobs end; beyond it the oldest is killed, and its jobs. */
+#define POOL_RETIRED_MAX 8
 
 struct sbx_pool {
 	struct event_base *base;
@@ -61,6 +63,9 @@ struct sbx_pool {
 
 	char *zygote_program;         /* jobs of it start on the zygote (sbx_pool_use_zygote) */
 	struct sbx_worker *zygote;    /* NULL: none now (made again at the next job) */
+	struct sbx_worker *retired[POOL_RETIRED_MAX]; /* zygotes that take no more jobs and end
+	                                 with their last (a configuration changed) */
+	size_t n_retired;
 	unsigned zygote_failures;     /* zygotes that failed before serving or at a job, in a row */
 	bool zygote_stopped;          /* it cannot be had: none until the program or configuration changes */
 	unsigned zygote_stopped_generation;
@@ -112,6 +117,35 @@ static void drop_zygote(struct sbx_pool *pool)
 	}
 }
 
+static void free_retired(struct sbx_pool *pool, size_t i)
+{
+	struct sbx_worker *z = pool->retired[i];
+	memmove(&pool->retired[i], &pool->retired[i + 1], (pool->n_retired - i - 1) * sizeof(pool->retired[0]));
+	pool->n_retired--;
+	sbx_worker_free(z); /* killed if it still runs, with its jobs */
+}
+
+/* A zygote that works but takes no more jobs (the configuration changed, another program):
+ * its end of the channel closed, it waits for the jobs it started and then exits, which its
+ * exit callback sees (on_zygote_exit). The jobs running on it are not touched. */
+static void retire_zygote(struct sbx_pool *pool)
+{
+	struct sbx_worker *z = pool->zygote;
+	pool->zygote = NULL;
+	if (!z)
+		return;
+	if (!sbx_zygote_usable(z)) {
+		z->pool_data = NULL;
+		sbx_worker_free(z);
+		return;
+	}
+	if (pool->n_retired == POOL_RETIRED_MAX)
+		free_retired(pool, 0);
+	sbx_event_freep(&z->chan.ev);
+	sbx_close(&z->chan.fd);
+	pool->retired[pool->n_retired++] = z;
+}
+
 static void stop_zygote(struct sbx_pool *pool, const char *why)
 {
 	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG, "pool: no zygote (%s); jobs start cold", why);
@@ -135,6 +169,11 @@ static void zygote_failed(struct sbx_pool *pool, const char *why)
 static void on_zygote_exit(struct sbx_worker *w, const struct sbx_exit *e, void *userdata)
 {
 	struct sbx_pool *pool = userdata;
+	for (size_t i = 0; i < pool->n_retired; i++)
+		if (pool->retired[i] == w) {
+			free_retired(pool, i); /* its last job ended */
+			return;
+		}
 	if (pool->zygote != w)
 		return;
 	const char *why = e->message[0] ? e->message : "no reason";
@@ -174,11 +213,14 @@ static int make_zygote(struct sbx_pool *pool, struct sbx_error *err)
 	int r = sbx_worker_spawn_opts(pool->base, cfg, pool->zygote_program, argv, &opts, &cb, pool, &z, err);
 	if (r < 0)
 		return r;
-	if (z->script_by_path || z->fallback[0] || !z->own_pidns || !z->own_mntns) {
+	/* What its plan shows: a request channel (--requests) would be the zygote's, in every job. */
+	const char *no = z->script_by_path                          ? "a script run by its path starts cold"
+			 : z->fallback[0] || !z->own_pidns || !z->own_mntns ? "the fallback leaves namespaces out"
+			 : z->zplan->n_slots                             ? "the request channel is each job's own"
+									 : NULL;
+	if (no) {
 		sbx_worker_free(z);
-		sbx_error_set(err, -ENOTSUP, "%s",
-			      z->script_by_path ? "a script run by its path starts cold"
-						: "the fallback leaves namespaces out");
+		sbx_error_set(err, -ENOTSUP, "%s", no);
 		return -ENOTSUP;
 	}
 	z->pool_data = pool;
@@ -200,8 +242,10 @@ static struct sbx_worker *zygote_for(struct sbx_pool *pool, const char *program,
 		pool->zygote_stopped = false;
 		pool->zygote_failures = 0;
 	}
-	if (pool->zygote && (pool->zygote->generation != pool->cfg->generation || !sbx_zygote_usable(pool->zygote)))
-		drop_zygote(pool); /* made with a configuration that changed since, or failed */
+	if (pool->zygote && pool->zygote->generation != pool->cfg->generation)
+		retire_zygote(pool); /* made with a configuration that changed since */
+	if (pool->zygote && !sbx_zygote_usable(pool->zygote))
+		drop_zygote(pool); /* it ended */
 	if (!pool->zygote && !pool->zygote_stopped) {
 		struct sbx_error err = SBX_ERROR_INIT;
 		int r = make_zygote(pool, &err);
@@ -223,7 +267,7 @@ SBX_EXPORT int sbx_pool_use_zygote(struct sbx_pool *pool, const char *program, s
 		sbx_error_set(err, -ENOMEM, "out of memory");
 		return -ENOMEM;
 	}
-	drop_zygote(pool);
+	retire_zygote(pool);
 	free(pool->zygote_program);
 	pool->zygote_program = copy;
 	pool->zygote_stopped = false;
@@ -546,7 +590,9 @@ SBX_EXPORT int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *
 		zopts.own_netns = !may_share(pool->cfg);
 		struct sbx_error zerr = SBX_ERROR_INIT;
 		int r = sbx_worker_spawn_opts(pool->base, pool->cfg, program, argv, &zopts, cb, userdata, ret, &zerr);
-		if (r == 0 || sbx_zygote_usable(z)) {
+		bool declined = z->zygote_declined;
+		z->zygote_declined = false;
+		if (r == 0 || (sbx_zygote_usable(z) && !declined)) {
 			/* Started, or failed for a reason of the job's own, as it would cold. */
 			sbx_error_move(err, &zerr);
 			if (r == 0) {
@@ -558,7 +604,8 @@ SBX_EXPORT int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *
 		}
 		sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_NOTICE, "pool: %s; the job starts cold",
 			 zerr.message ? zerr.message : strerror(-r));
-		zygote_failed(pool, zerr.message ? zerr.message : strerror(-r));
+		if (!declined)
+			zygote_failed(pool, zerr.message ? zerr.message : strerror(-r));
 		sbx_error_free(&zerr);
 	}
 	return sbx_worker_spawn_opts(pool->base, pool->cfg, program, argv, &opts, cb, userdata, ret, err);
@@ -571,6 +618,8 @@ SBX_EXPORT void sbx_pool_free(struct sbx_pool *pool)
 	pool->want = 0;
 	drop_all_ready(pool);
 	drop_zygote(pool);
+	while (pool->n_retired)
+		free_retired(pool, pool->n_retired - 1);
 	free(pool->zygote_program);
 	if (pool->ev_refill)
 		event_free(pool->ev_refill);

@@ -201,6 +201,12 @@ static void worker_reap(struct sbx_worker *w)
 {
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
+	if (w->from_zygote) {
+		/* Not our child (waitid says ECHILD at once): its end is its pidfd's POLLIN. */
+		struct pollfd p = { .fd = w->pidfd, .events = POLLIN };
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+	}
 	while (waitid(P_PIDFD, (id_t)w->pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
 		;
 	/* Messages sent just before the exit are still queued: read them first. */

@@ -110,6 +110,8 @@ struct sbx_worker {
 	struct sbx_plan *zplan;        /* its plan, which its jobs run on; owned */
 	int started_pidfd;             /* the job init its last STARTED named, checked, until taken */
 	pid_t started_pid;
+	int started_error;             /* or the errno that kept that job from starting */
+	bool zygote_declined;          /* the last job could not start on it, which goes on (pool.c) */
 	bool from_zygote;              /* a job a zygote started: its init is the zygote's child, not
 	                                  ours (its end is read from its channel, worker.c) */
 };
@@ -151,12 +153,14 @@ void sbx_job_free(struct sbx_worker *w);
 
 /* zygote.c: hand a job (argv, w's stdio, the child end of its launch channel) to zygote z and
  * wait for its init, whose pid and pidfd go to w. Returns 0 or -errno with err set; a zygote
- * that fails is killed. */
+ * that fails is killed; one that could not take this job only goes on, with z->zygote_declined
+ * set. */
 int sbx_zygote_clone(struct sbx_worker *z, struct sbx_worker *w, char *const argv[], int chan_fd, bool own_netns,
 		     struct sbx_error *err);
-/* chan.c: STARTED came with *fd: checked to be a pidfd of one of z's children, alive, and kept
- * for sbx_zygote_clone (*fd is then -1). Returns 0 or -errno. */
-int sbx_zygote_take_started(struct sbx_worker *z, int *fd);
+/* chan.c: STARTED named the job's init by its pid in z's pid namespace (found among z's own
+ * children, a pidfd taken and checked, kept for sbx_zygote_clone), or the errno that kept the
+ * job from starting. Returns 0 or -errno. */
+int sbx_zygote_take_started(struct sbx_worker *z, int32_t pid_in_zygote, int32_t error);
 /* Whether z can start a job now: a zygote, not failed, its channel open. */
 bool sbx_zygote_usable(const struct sbx_worker *z);
 

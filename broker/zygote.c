@@ -35,41 +35,69 @@ bool sbx_zygote_usable(const struct sbx_worker *z)
 	return poll(&p, 1, 0) == 0;
 }
 
-/* The pid a pidfd names (its fdinfo), or -errno. */
-static pid_t pidfd_pid(int fd)
+/* pid's pid one level below ours (NSpid's second field: in the zygote's pid namespace, for its
+ * child), or -errno. */
+static pid_t nspid_below(pid_t pid)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	_cleanup_close_ int info = open(path, O_RDONLY | O_CLOEXEC);
-	if (info < 0)
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	ssize_t n = read(info, buf, sizeof(buf) - 1);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	if (n <= 0)
 		return -EIO;
 	buf[n] = '\0';
-	const char *p = strstr(buf, "\nPid:\t");
+	const char *p = strstr(buf, "\nNSpid:\t");
 	if (!p)
-		return -EBADF; /* not a pidfd */
+		return -ENOTSUP;
 	char *end;
-	long pid = strtol(p + 6, &end, 10);
-	return pid > 0 && *end == '\n' ? (pid_t)pid : -ESRCH;
+	long own = strtol(p + 8, &end, 10);
+	if (own != pid || *end != '\t')
+		return -ESRCH; /* not seen from our pid namespace as pid, or no level below */
+	long below = strtol(end + 1, &end, 10);
+	return below > 0 && (*end == '\t' || *end == '\n') ? (pid_t)below : -ESRCH;
 }
 
-int sbx_zygote_take_started(struct sbx_worker *z, int *fd)
+struct find {
+	pid_t want;        /* in the zygote's pid namespace */
+	pid_t found;       /* in ours */
+};
+
+static int match_child(pid_t child, void *arg)
 {
-	if (!z->zygote || z->started_pidfd >= 0)
+	struct find *f = arg;
+	if (nspid_below(child) == f->want)
+		f->found = child;
+	return 0;
+}
+
+int sbx_zygote_take_started(struct sbx_worker *z, int32_t pid_in_zygote, int32_t error)
+{
+	if (!z->zygote || z->started_pidfd >= 0 || z->started_error)
 		return -EPROTO;
-	pid_t pid = pidfd_pid(*fd);
-	if (pid < 0)
-		return pid;
-	/* Asked with the pidfd held: whatever pids were reused, it names z's child or a process
-	 * that is gone, which the signal below finds. */
-	if (sbx_parent_of(pid) != z->pid)
+	if (error) {
+		z->started_error = error; /* that job's failure only */
+		return 0;
+	}
+	/* Among the zygote's own children, the one whose pid in the zygote's namespace is the
+	 * one named; checked again with a pidfd held, so that it is that process whatever pids
+	 * were reused. */
+	struct find f = { .want = pid_in_zygote, .found = -1 };
+	int r = sbx_children_each(z->pid, z->pid, match_child, &f);
+	if (r < 0)
+		return r;
+	if (f.found <= 0)
 		return -ESRCH;
-	if (pidfd_send_signal(*fd, 0, NULL, 0) < 0)
+	_cleanup_close_ int pidfd = pidfd_open(f.found, 0);
+	if (pidfd < 0)
 		return -errno;
-	z->started_pidfd = sbx_steal_fd(fd);
-	z->started_pid = pid;
+	if (sbx_parent_of(f.found) != z->pid || nspid_below(f.found) != pid_in_zygote)
+		return -ESRCH;
+	if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+		return -errno;
+	z->started_pidfd = sbx_steal_fd(&pidfd);
+	z->started_pid = f.found;
 	return 0;
 }
 
@@ -98,6 +126,14 @@ static int wait_state(struct sbx_worker *z, enum sbx_launch_state from)
 			return -ESRCH; /* EOF: the zygote is gone */
 	}
 	return 0;
+}
+
+/* The job could not start on the zygote, which goes on: the caller starts it cold. */
+static int declined(struct sbx_worker *z, struct sbx_error *err, int r, const char *what)
+{
+	sbx_error_set(err, r, "the zygote %s: %s", what, strerror(-r));
+	z->zygote_declined = true;
+	return r;
 }
 
 static int fail(struct sbx_worker *z, struct sbx_error *err, int r, const char *what)
@@ -143,11 +179,19 @@ int sbx_zygote_clone(struct sbx_worker *z, struct sbx_worker *w, char *const arg
 	int fds[4] = { chan_fd };
 	for (int fd = 0; fd < 3; fd++)
 		fds[fd + 1] = w->stdio[fd] >= 0 ? w->stdio[fd] : fd;
-	if ((r = sbx_send_fds(z->chan.fd, m, size, fds, 4, 0)) < 0)
-		return fail(z, err, r, "cannot be given the job");
+	/* A datagram goes whole or not at all: a refused send (the fds in flight of our uid at
+	 * their limit, a closed stdio fd of the caller's) leaves the zygote as it was. */
+	if ((r = sbx_send_fds(z->chan.fd, m, size, fds, 4, MSG_DONTWAIT)) < 0)
+		return r == -EPIPE || r == -ECONNRESET ? fail(z, err, r, "cannot be given the job")
+						       : declined(z, err, r, "cannot be given the job");
 	z->chan.state = SBX_LAUNCH_STATE_ZJOB;
 	if ((r = wait_state(z, SBX_LAUNCH_STATE_ZJOB)) < 0)
 		return fail(z, err, r, "did not start the job");
+	if (z->chan.state == SBX_LAUNCH_STATE_ZIDLE && z->started_error) {
+		r = -z->started_error;
+		z->started_error = 0;
+		return declined(z, err, r, "could not start the job");
+	}
 	if (z->chan.state != SBX_LAUNCH_STATE_ZIDLE || z->started_pidfd < 0)
 		return fail(z, err, -ESRCH, "failed to start the job");
 	w->pidfd = sbx_steal_fd(&z->started_pidfd);

@@ -43,8 +43,11 @@
  *   init   -> broker SBX_LAUNCH_ZYGOTE  the root is built: ready for jobs
  *   broker -> init  SBX_LAUNCH_JOB     one job (struct sbx_launch_zjob) with four fds: the
  *                                      job's own launch channel, its stdin, stdout, stderr
- *   init   -> broker SBX_LAUNCH_STARTED the job's init is cloned and its maps written; one fd:
- *                                      its pidfd (the broker checks it is the zygote's child).
+ *   init   -> broker SBX_LAUNCH_STARTED the job's init is cloned and its maps written: status
+ *                                      is its pid in the zygote's pid namespace (the broker finds
+ *                                      it among the zygote's children by NSpid and takes a pidfd
+ *                                      itself: no fd travels from the sandbox); or error is the
+ *                                      errno that kept it from starting (that job's failure only).
  *                                      The job's init then speaks its own launch channel as a
  *                                      cold launch's init does, from GO on
  *
@@ -62,7 +65,8 @@
  *   ENDED   : nothing
  *   ZSETUP  (a zygote's first state): ERROR -> FAILED, ZYGOTE -> ZIDLE
  *   ZIDLE   : ERROR -> FAILED
- *   ZJOB    (the broker sent a JOB): ERROR -> FAILED, STARTED -> ZIDLE (exactly one fd)
+ *   ZJOB    (the broker sent a JOB): ERROR -> FAILED, STARTED -> ZIDLE (no fd; a pid > 0 in
+ *             status or an errno in error, 1..4095, never both)
  * Anything else (wrong size, unknown type, out of state, unexpected or missing fds, truncated
  * control data, a detail string that is not NUL-terminated) kills the sandbox.
  */
@@ -125,9 +129,9 @@ struct sbx_launch_zjob {
 	uint32_t len;    /* 1..SBX_LAUNCH_JOB_MAX */
 	char args[SBX_LAUNCH_JOB_MAX];
 };
-/* Jobs a zygote's user namespace may hold at once (its nested namespace limit); each job's
- * own limit is 0. */
-#define SBX_ZYGOTE_JOBS_MAX 1024
+/* A zygote's nested user namespace limit: room for its jobs' own (the kernel frees ended ones
+ * late); what refuses a nested namespace to a job is its own limit, 0. */
+#define SBX_ZYGOTE_JOBS_MAX 65536
 
 /* The setup steps of the sandbox side, in the order sandbox/launch.c runs them: init's steps
  * (pid 1), then the program's process's (pid 2). Each step has its own value: a failure

@@ -302,6 +302,16 @@ out:
 	return r;
 }
 
+static bool fresh_op(enum sbx_mount_op op)
+{
+	return op == SBX_MNT_TMPFS || op == SBX_MNT_PROC;
+}
+
+static bool mount_op(enum sbx_mount_op op)
+{
+	return op == SBX_MNT_BIND_RO || op == SBX_MNT_BIND_RW || op == SBX_MNT_DEV || fresh_op(op);
+}
+
 /* Whether path lies strictly below dir. */
 static bool below(const char *path, const char *dir)
 {
@@ -326,21 +336,31 @@ int sbx_mount_job_fresh(const struct sbx_mount_plan *plan, char *detail, size_t 
 	/* What lies below a tmpfs or proc is made again on the fresh one; its binds are cloned
 	 * from the zygote's first, before anything covers them (with their attributes: read-only,
 	 * an idmap). */
-	bool redo[SBX_MOUNT_MAX] = { false }, is_dir[SBX_MOUNT_MAX] = { false };
+	bool fresh[SBX_MOUNT_MAX] = { false }, redo[SBX_MOUNT_MAX] = { false }, is_dir[SBX_MOUNT_MAX] = { false };
 	int src[SBX_MOUNT_MAX];
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct sbx_mount_entry *e = &plan->entries[i];
 		src[i] = -1;
+		/* A tmpfs or proc that a later mount covers (a bind at its path or above) is not
+		 * what the root shows there: the zygote's cover stays, as in a cold launch. */
+		fresh[i] = fresh_op(e->op);
+		for (size_t j = i + 1; j < plan->n && fresh[i]; j++)
+			fresh[i] = !(mount_op(plan->entries[j].op) &&
+				     (strcmp(plan->entries[j].path, e->path) == 0 || below(e->path, plan->entries[j].path)));
 		for (size_t t = 0; t < i && !redo[i]; t++)
-			redo[i] = (plan->entries[t].op == SBX_MNT_TMPFS || plan->entries[t].op == SBX_MNT_PROC) &&
-				  below(e->path, plan->entries[t].path);
+			redo[i] = fresh[t] && below(e->path, plan->entries[t].path);
 	}
 	int r = 0;
 	for (size_t i = 0; i < plan->n && r == 0; i++) {
 		const struct sbx_mount_entry *e = &plan->entries[i];
-		if (!redo[i] || (e->op != SBX_MNT_BIND_RO && e->op != SBX_MNT_BIND_RW && e->op != SBX_MNT_DEV) ||
-		    !mount_root(e->path))
+		if (!redo[i] || (e->op != SBX_MNT_BIND_RO && e->op != SBX_MNT_BIND_RW && e->op != SBX_MNT_DEV))
 			continue;
+		if (!mount_root(e->path)) {
+			/* The zygote left it out: optional and absent; anything else fails closed. */
+			if (!e->optional)
+				r = fail(detail, detail_len, "clone", e->path, -ENOENT);
+			continue;
+		}
 		src[i] = open_tree(AT_FDCWD, e->path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 		struct stat st;
 		if (src[i] < 0 || fstat(src[i], &st) < 0)
@@ -355,7 +375,7 @@ int sbx_mount_job_fresh(const struct sbx_mount_plan *plan, char *detail, size_t 
 	 * and nothing inside holds a capability to unmount ours. */
 	for (size_t i = 0; i < plan->n && r == 0; i++) {
 		const struct sbx_mount_entry *e = &plan->entries[i];
-		if (redo[i] || e->op == SBX_MNT_TMPFS || e->op == SBX_MNT_PROC)
+		if (redo[i] || fresh[i])
 			r = apply_entry(root, e, src[i], is_dir[i], detail, detail_len);
 	}
 	for (size_t i = 0; i < plan->n; i++)

@@ -23,8 +23,8 @@ static const char *const refusals[] = {
 	"field set that the message type does not carry",
 	"fd passed with READY",     "READY out of state",    "READY names no listener",
 	"READY names a listener without seccomp",
-	"fd passed with ZYGOTE",    "ZYGOTE out of state",   "STARTED without exactly one fd",
-	"STARTED out of state",
+	"fd passed with ZYGOTE",    "ZYGOTE out of state",   "fd passed with STARTED",
+	"malformed STARTED",        "STARTED out of state",
 };
 
 /* Decode one seed file; *why is the refusal or NULL. Returns the decoder's result, or 1 when

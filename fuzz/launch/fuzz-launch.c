@@ -62,9 +62,9 @@ static void check_accepted(const struct launch_input *in, const struct sbx_launc
 		check(in->state == SBX_LAUNCH_STATE_ZSETUP && next == SBX_LAUNCH_STATE_ZIDLE);
 		break;
 	case SBX_LAUNCH_STARTED:
-		/* The answer to a JOB: exactly one fd (the job's pidfd, checked by the caller). */
-		check(in->n_fds == 1 && m->step == 0 && m->error == 0 && m->status == 0 && m->listener == 0 &&
-		      m->detail[0] == '\0');
+		/* The answer to a JOB, without an fd: a pid (in status) or an errno, never both. */
+		check(in->n_fds == 0 && m->step == 0 && m->listener == 0 && m->detail[0] == '\0');
+		check((m->status > 0 && m->error == 0) || (m->status == 0 && m->error > 0 && m->error <= 4095));
 		check(in->state == SBX_LAUNCH_STATE_ZJOB && next == SBX_LAUNCH_STATE_ZIDLE);
 		break;
 	default:

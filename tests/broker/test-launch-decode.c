@@ -141,13 +141,13 @@ static void state_table(void)
 		for (size_t i = 0; i < SBX_ARRAY_SIZE(types); i++) {
 			uint32_t t = types[i];
 			/* An ERROR of the exec step is valid in SETUP and RUNNING alike. */
+			/* STARTED names the job's init by its pid (in status). */
 			struct sbx_launch_msg m = msg(t, t == SBX_LAUNCH_ERROR ? SBX_STEP_EXEC : 0,
-						      t == SBX_LAUNCH_ERROR ? ENOENT : 0, 0, NULL);
+						      t == SBX_LAUNCH_ERROR ? ENOENT : 0, t == SBX_LAUNCH_STARTED ? 7 : 0, NULL);
 			int k = t == SBX_LAUNCH_ERROR ? 0 : t == SBX_LAUNCH_EXEC ? 1 : t == SBX_LAUNCH_STATUS ? 2
 				: t == SBX_LAUNCH_READY ? 3 : t == SBX_LAUNCH_ZYGOTE ? 4 : t == SBX_LAUNCH_STARTED ? 5 : -1;
 			for (int sc = 0; sc < 2; sc++) {
-				/* STARTED carries the job's pidfd: exactly one fd. */
-				struct call c = call(&m, (enum sbx_launch_state)st, k == 5, sc);
+				struct call c = call(&m, (enum sbx_launch_state)st, 0, sc);
 				if (k < 0)
 					expect(&c, "unknown message type", 0, "%s, type %#x, seccomp %s", state_names[st], t,
 					       sc ? "on" : "off");
@@ -391,7 +391,8 @@ static void ready_worker(void)
 }
 
 /* A zygote: ZYGOTE once its root is built, then per job the broker's JOB (its state ZJOB) and
- * STARTED with the job's pidfd, exactly one fd. */
+ * STARTED naming the job's init by its pid in the zygote's namespace, or the errno that kept
+ * it from starting; no fd, ever. */
 static void zygote(void)
 {
 	struct sbx_launch_msg zyg = msg(SBX_LAUNCH_ZYGOTE, 0, 0, 0, NULL);
@@ -407,24 +408,47 @@ static void zygote(void)
 	smuggle.listener = 3;
 	c = call(&smuggle, ZSETUP, 0, true);
 	expect(&c, "field set that the message type does not carry", 0, "ZYGOTE naming a listener");
-	struct sbx_launch_msg started = msg(SBX_LAUNCH_STARTED, 0, 0, 0, NULL);
-	c = call(&started, ZJOB, 1, true);
-	expect(&c, ACCEPTED, ZIDLE, "ZJOB, STARTED with one fd");
+	smuggle = zyg;
+	smuggle.status = 5;
+	c = call(&smuggle, ZSETUP, 0, true);
+	expect(&c, "field set that the message type does not carry", 0, "ZYGOTE carrying a status");
+	struct sbx_launch_msg started = msg(SBX_LAUNCH_STARTED, 0, 0, 42, NULL);
 	c = call(&started, ZJOB, 0, true);
-	expect(&c, "STARTED without exactly one fd", 0, "ZJOB, STARTED without an fd");
-	c = call(&started, ZJOB, 2, true);
-	expect(&c, "STARTED without exactly one fd", 0, "ZJOB, STARTED with two fds");
-	c = call(&started, ZIDLE, 1, true);
+	expect(&c, ACCEPTED, ZIDLE, "ZJOB, STARTED naming pid 42");
+	c = call(&started, ZJOB, 1, true);
+	expect(&c, "fd passed with STARTED", 0, "ZJOB, STARTED with an fd");
+	c = call(&started, ZIDLE, 0, true);
 	expect(&c, "STARTED out of state", 0, "STARTED no job was asked for");
-	c = call(&started, SETUP, 1, true);
+	c = call(&started, SETUP, 0, true);
 	expect(&c, "STARTED out of state", 0, "a cold launch's STARTED");
+	struct sbx_launch_msg refused = msg(SBX_LAUNCH_STARTED, 0, ENOSPC, 0, NULL);
+	c = call(&refused, ZJOB, 0, true);
+	expect(&c, ACCEPTED, ZIDLE, "ZJOB, STARTED naming the errno that kept the job from starting");
+	static const struct { int32_t status, error; const char *what; } bad[] = {
+		{ 0, 0, "neither a pid nor an errno" }, { 42, ENOSPC, "both a pid and an errno" },
+		{ -1, 0, "pid -1" }, { INT32_MIN, 0, "pid INT32_MIN" }, { 0, -1, "errno -1" },
+		{ 0, 4096, "errno 4096" }, { 0, INT32_MAX, "errno INT32_MAX" },
+	};
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(bad); i++) {
+		struct sbx_launch_msg m = msg(SBX_LAUNCH_STARTED, 0, bad[i].error, bad[i].status, NULL);
+		c = call(&m, ZJOB, 0, true);
+		expect(&c, "malformed STARTED", 0, "ZJOB, STARTED with %s", bad[i].what);
+	}
 	smuggle = started;
-	smuggle.status = 1;
-	c = call(&smuggle, ZJOB, 1, true);
-	expect(&c, "field set that the message type does not carry", 0, "STARTED carrying a status");
+	smuggle.step = SBX_STEP_ZYGOTE;
+	c = call(&smuggle, ZJOB, 0, true);
+	expect(&c, "field set that the message type does not carry", 0, "STARTED carrying a step");
+	smuggle = started;
+	snprintf(smuggle.detail, sizeof(smuggle.detail), "x");
+	c = call(&smuggle, ZJOB, 0, true);
+	expect(&c, "field set that the message type does not carry", 0, "STARTED carrying a detail");
+	smuggle = started;
+	smuggle.listener = 4;
+	c = call(&smuggle, ZJOB, 0, true);
+	expect(&c, "field set that the message type does not carry", 0, "STARTED naming a listener");
 	struct sbx_launch_msg err = msg(SBX_LAUNCH_ERROR, SBX_STEP_ZYGOTE, EPROTO, 0, NULL);
 	c = call(&err, ZJOB, 0, true);
-	expect(&c, ACCEPTED, FAILED, "ZJOB, the zygote failed to start the job");
+	expect(&c, ACCEPTED, FAILED, "ZJOB, the zygote failed");
 	c = call(&err, ZIDLE, 0, true);
 	expect(&c, ACCEPTED, FAILED, "ZIDLE, the zygote failed");
 	struct sbx_launch_msg exec = msg(SBX_LAUNCH_EXEC, 0, 0, 0, NULL);
