@@ -247,6 +247,15 @@ SH
 	sbx_run -v --each "$list" -j 1 --no-zygote --ro "$T/bin" -- /bin/true
 	expect_rc 0 "--each --no-zygote: every job exited 0"
 	is "$(grep -c 'the job runs on the zygote' <<<"$ERR")" 0 "--each --no-zygote: no job starts on a zygote"
+	# A request channel is each job's own: no zygote (its channel would be every job's).
+	sbx_run -v --each "$list" -j 1 --requests --ro "$T/bin" -- /bin/sh -c 'test -S /proc/self/fd/$SBX_FD_BROKER'
+	expect_rc 0 "--each --requests: every job has a request channel"
+	is "$(grep -c 'the job runs on the zygote' <<<"$ERR")" 0 "--each --requests: no zygote"
+	# A bind over a tmpfs of the root (--ro /tmp, where this test's folder is) shows the host's
+	# there, in a zygote's job as in a single run; the job's own /dev/shm stays its own.
+	sbx_run -v --each "$list" -j 1 --ro /tmp -- /bin/sh -c "test -d '$T/bin' && test ! -w /tmp && echo seen"
+	is "$(grep -c '^seen$' <<<"$OUT")" 5 "--each --ro /tmp: every job sees the host's /tmp, read-only"
+	is "$(grep -c 'the job runs on the zygote' <<<"$ERR")" 5 "--each --ro /tmp: on the zygote"
 	printf '%s\n' true true >"$T/data/prog-$MODE"
 	chmod 0644 "$T/data/prog-$MODE"
 	sbx_run -v --each "$T/data/prog-$MODE" -- /bin/{}

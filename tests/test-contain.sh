@@ -60,6 +60,17 @@ group_starvation() {
 	else
 		fail "and the broker still holds its listener: a violation is caught (159)" "$(show_run)"
 	fi
+	# A batch: unprivileged, its broker cannot hand the zygote a job's fds (the same uid's
+	# fds in flight are at their limit), and those jobs start cold; the zygote sends none.
+	printf '%s\n' a b c >"$T/data/flood-list"
+	chmod 0644 "$T/data/flood-list"
+	sbx_run -v --each "$T/data/flood-list" -j 2 -- sh -c 'echo job {}'
+	expect_rc 0 "and a batch of the same uid: every job exited 0"
+	is "$(grep -c '^job [abc]$' <<<"$OUT")" 3 "and a batch of the same uid: every job ran"
+	if [ "$MODE" = root ]; then
+		is "$(grep -c 'the job runs on the zygote' <<<"$ERR")" 3 \
+			"and as root each job of the batch starts on the zygote (which sends the broker no fd)"
+	fi
 	stop_bg
 }
 

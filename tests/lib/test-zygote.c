@@ -571,8 +571,33 @@ static void changed(struct sbx_config *cfg, struct sbx_pool *pool, const char *d
 	ok(r == 0 && j.on_zygote && zygotes_made == made + 2 && j.e.status == 0 && strcmp(j.out, "slept\n") == 0,
 	   "after the limit is lifted the next job runs on a new zygote past the old 2 s (%u made, kind %d)",
 	   zygotes_made - made, j.e.kind);
-	unlink(marker);
-	rmdir(sub);
+	sbx_error_free(&err); /* the folder stays while the configuration names it (main removes it) */
+}
+
+/* A configuration change while a job runs on the zygote: the zygote is retired, not killed: the
+ * running job finishes as it would have, the next runs on a new zygote, and the retired one
+ * ends with its last job. */
+static void retired(struct sbx_config *cfg, struct sbx_pool *pool)
+{
+	static struct job running, next;
+	struct sbx_error err = SBX_ERROR_INIT;
+	unsigned made = zygotes_made;
+	pid_t old = zygote_pid;
+	int r0 = start(pool, "/bin/sh", sh("echo running; sleep 1; echo finished", NULL), -1, &running, &err);
+	bool up = r0 == 0 && running.on_zygote && wait_output(&running, "running\n");
+	sbx_config_set_time_limit_ms(cfg, 0); /* a change: the same value, a new generation */
+	int r = run(pool, sh("echo next", NULL), &next, &err);
+	ok(up && r == 0 && next.on_zygote && zygotes_made == made + 1 && strcmp(next.out, "next\n") == 0,
+	   "a change while a job runs: the next job runs on a new zygote (%u made)", zygotes_made - made);
+	ok(!dead(old), "the old zygote still runs while its job does");
+	finish(&running, 1);
+	ok(running.exited && running.e.kind == SBX_EXIT_EXITED && running.e.status == 0 &&
+		   strcmp(running.out, "running\nfinished\n") == 0,
+	   "the job running on the old zygote finished as it would have (kind %d, status %d: %s)", running.e.kind,
+	   running.e.status, running.message);
+	for (int k = 0; k < 500 && !dead(old); k++)
+		spin(0.01);
+	ok(dead(old), "the old zygote ended with its last job");
 	sbx_error_free(&err);
 }
 
@@ -656,6 +681,7 @@ int main(int argc, char **argv)
 	killed(pool);
 	time_limit(cfg, pool);
 	changed(cfg, pool, dir);
+	retired(cfg, pool);
 	pid_t last_zygote = zygote_pid;
 	sbx_pool_free(pool);
 	resources(dir);
@@ -671,6 +697,11 @@ int main(int argc, char **argv)
 	   dead(last_zygote) ? "gone" : "alive", alive, n_job_pids);
 	sbx_config_free(cfg);
 	event_base_free(base);
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/shown/marker", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/shown", dir);
+	rmdir(path);
 	rmdir(dir);
 	printf("1..%d\n", n_test);
 	return failed;
