@@ -272,13 +272,6 @@ static void ll_add(struct sbx_fs_plan *fs, const char *path, int fd, enum sbx_ll
 		fs->ll[fs->n_ll++] = (struct sbx_ll_rule){ path, fd, cls };
 }
 
-static enum sbx_ll_class class_of_fd(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	int acc = fl < 0 ? O_RDONLY : (fl & O_ACCMODE);
-	return acc == O_RDWR ? SBX_LL_RDWR : acc == O_WRONLY ? SBX_LL_WRITE : SBX_LL_READ;
-}
-
 void sbx_fs_plan_landlock(struct sbx_fs_plan *fs, const struct sbx_fd_slot *slots, const int *slot_grant,
 			  size_t n_slots, const struct sbx_grants *g)
 {
@@ -293,8 +286,9 @@ void sbx_fs_plan_landlock(struct sbx_fs_plan *fs, const struct sbx_fd_slot *slot
 			ll_add(fs, e->path, -1, SBX_LL_RW);
 	}
 	ll_add(fs, NULL, SBX_PROGRAM_FD, SBX_LL_EXEC);
+	/* stdio as the program will hold it (a job's own, not the broker's): read inside. */
 	for (int fd = 0; fd < 3; fd++)
-		ll_add(fs, NULL, fd, class_of_fd(fd));
+		ll_add(fs, NULL, fd, SBX_LL_AS_FD);
 	for (size_t i = 0; i < n_slots; i++) {
 		if (slot_grant[i] < 0)
 			continue; /* the request channel: a socket */

@@ -115,12 +115,18 @@ int sbx_landlock_apply(const struct sbx_ll_plan *plan)
 			}
 			opened = true;
 		}
+		enum sbx_ll_class cls = rule->cls;
+		if (cls == SBX_LL_AS_FD) {
+			int fl = fcntl(fd, F_GETFL);
+			int acc = fl < 0 ? O_RDONLY : (fl & O_ACCMODE);
+			cls = acc == O_RDWR ? SBX_LL_RDWR : acc == O_WRONLY ? SBX_LL_WRITE : SBX_LL_READ;
+		}
 		struct stat st;
 		if (fstat(fd, &st) < 0) {
 			r = -errno;
 		} else if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
 			/* Pipes and sockets have no place in the tree: Landlock does not judge them. */
-			struct ll_path_beneath_attr pb = { .allowed_access = rights(rule->cls, abi, S_ISDIR(st.st_mode)),
+			struct ll_path_beneath_attr pb = { .allowed_access = rights(cls, abi, S_ISDIR(st.st_mode)),
 							   .parent_fd = fd };
 			if (pb.allowed_access &&
 			    syscall(SYS_landlock_add_rule, rs, LL_RULE_PATH_BENEATH, &pb, 0) < 0)

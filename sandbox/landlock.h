@@ -17,6 +17,8 @@ enum sbx_ll_class {
 	SBX_LL_WRITE,   /* one file: write */
 	SBX_LL_RDWR,    /* one file: read and write */
 	SBX_LL_EXEC,    /* one file: read and execute (the program, a #! script) */
+	SBX_LL_AS_FD,   /* one file: READ, WRITE or RDWR as its fd was opened (stdio), read when the
+	                   rule is applied, from the fd the program will hold */
 };
 
 struct sbx_ll_rule {

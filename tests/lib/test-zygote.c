@@ -427,6 +427,52 @@ static void isolation(struct sbx_pool *pool)
 	sbx_error_free(&err);
 }
 
+/* A job's stdout a file opened for appending (a log that holds what came before): the job may
+ * write it, not reopen it for reading through /proc/self/fd/1. Landlock judges the job's own
+ * fd, not what the zygote held at its 1 (/dev/null, read and write). */
+static void stdout_append_only(struct sbx_pool *pool, const char *dir)
+{
+	static struct job j;
+	struct sbx_error err = SBX_ERROR_INIT;
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/log", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, "old-secret\n", 11) != 11) {
+		ok(false, "a log file for stdout: %s", strerror(errno));
+		return;
+	}
+	close(fd);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	memset(&j, 0, sizeof(j));
+	j.out_fd = -1;
+	int p[2];
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int r = pipe2(p, O_CLOEXEC) < 0 ? -errno : 0;
+	if (r == 0) {
+		int stdio[3] = { null, fd, p[1] };
+		unsigned before = zygote_jobs;
+		char *argv[] = { "sh", "-c", "exec 3>&1; cat /proc/$$/fd/3 >&2 || echo refused >&2; echo appended", NULL };
+		r = sbx_pool_spawn(pool, "/bin/sh", argv, stdio, &callbacks, &j, &j.w, &err);
+		j.on_zygote = r == 0 && zygote_jobs == before + 1;
+		close(p[1]);
+		j.out_fd = p[0]; /* its stderr, read as its "stdout" here */
+	}
+	close(fd);
+	close(null);
+	finish(&j, 1);
+	char content[64] = "";
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, content, sizeof(content) - 1) : -1;
+	content[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	ok(r == 0 && j.on_zygote && strstr(j.out, "refused") && !strstr(j.out, "old-secret") &&
+		   strcmp(content, "old-secret\nappended\n") == 0,
+	   "a job's append-only stdout file: written, not read back through /proc/PID/fd (%s)", j.out);
+	unlink(path);
+	sbx_error_free(&err);
+}
+
 /* A violation ends that job only: the zygote serves the next one. */
 static void violation(struct sbx_pool *pool, const char *probe)
 {
@@ -677,6 +723,7 @@ int main(int argc, char **argv)
 	make(pool);
 	jobs(pool);
 	isolation(pool);
+	stdout_append_only(pool, dir);
 	violation(pool, probe);
 	killed(pool);
 	time_limit(cfg, pool);
