@@ -39,24 +39,16 @@ bool sbx_zygote_usable(const struct sbx_worker *z)
  * child), or -errno. */
 static pid_t nspid_below(pid_t pid)
 {
-	char path[64], buf[2048];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	const char *p = strstr(buf, "\nNSpid:\t");
-	if (!p)
-		return -ENOTSUP;
+	char v[128];
+	int r = sbx_status_field(pid, "NSpid", v, sizeof(v));
+	if (r < 0)
+		return r;
 	char *end;
-	long own = strtol(p + 8, &end, 10);
+	long own = strtol(v, &end, 10);
 	if (own != pid || *end != '\t')
 		return -ESRCH; /* not seen from our pid namespace as pid, or no level below */
 	long below = strtol(end + 1, &end, 10);
-	return below > 0 && (*end == '\t' || *end == '\n') ? (pid_t)below : -ESRCH;
+	return below > 0 && (*end == '\t' || *end == '\0') ? (pid_t)below : -ESRCH;
 }
 
 struct find {

@@ -56,17 +56,34 @@ int sbx_children_each(pid_t pid, pid_t tid, int (*fn)(pid_t child, void *arg), v
 	}
 }
 
-pid_t sbx_parent_of(pid_t pid)
+int sbx_status_field(pid_t pid, const char *field, char *buf, size_t len)
 {
-	char path[64], buf[1024];
+	char path[64], text[2048];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	ssize_t n = read(fd, text, sizeof(text) - 1);
 	if (n < 0)
 		return -errno;
-	buf[n] = '\0';
-	const char *p = strstr(buf, "\nPPid:\t");
-	return p ? (pid_t)atoi(p + 7) : -EIO;
+	text[n] = '\0';
+	char key[32];
+	snprintf(key, sizeof(key), "\n%s:\t", field);
+	const char *p = strstr(text, key);
+	if (!p)
+		return -ENOENT;
+	p += strlen(key);
+	size_t k = strcspn(p, "\n");
+	if (k >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, p, k);
+	buf[k] = '\0';
+	return 0;
+}
+
+pid_t sbx_parent_of(pid_t pid)
+{
+	char v[32];
+	int r = sbx_status_field(pid, "PPid", v, sizeof(v));
+	return r < 0 ? (r == -ENOENT ? -EIO : r) : (pid_t)atoi(v);
 }

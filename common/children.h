@@ -16,3 +16,7 @@ int sbx_children_each(pid_t pid, pid_t tid, int (*fn)(pid_t child, void *arg), v
 /* The parent of pid as /proc tells it, or a negative errno. Only a pidfd taken before the call
  * makes the answer hold for a process rather than for whoever has the pid now. */
 pid_t sbx_parent_of(pid_t pid);
+
+/* The value of field (e.g. "NSpid") in /proc/PID/status, to the end of its line, into buf.
+ * Returns 0, -ENOENT when there is no such field, or another -errno. */
+int sbx_status_field(pid_t pid, const char *field, char *buf, size_t len);

@@ -378,8 +378,10 @@ static bool rules_are(const struct sbx_fs_plan *fs, const struct sbx_ll_rule *w,
 	return true;
 }
 
-/* Run sbx_fs_plan_landlock with stdin read-only, stdout write-only and stderr read-write, so
- * that each stdio class shows; the test's own stdio is back before anything is printed. */
+/* Run sbx_fs_plan_landlock with stdin read-only, stdout write-only and stderr read-write: the
+ * plan must not follow them (the broker's stdio is not the job's; each stdio rule is judged
+ * inside, from the fd the program holds: SBX_LL_AS_FD); the test's own stdio is back before
+ * anything is printed. */
 static void landlock_with_stdio(struct sbx_fs_plan *fs, const struct sbx_fd_slot *slots, const int *slot_grant,
 				size_t n_slots, const struct sbx_grants *g)
 {
@@ -439,8 +441,8 @@ static void landlock_rules(void)
 	{ "/", -1, SBX_LL_RO }, { "/dev", -1, SBX_LL_DEV }, { "/proc", -1, SBX_LL_PROC }, { "/tmp", -1, SBX_LL_RW }, \
 		{ "/dev/shm", -1, SBX_LL_RW }
 #define FD_RULES                                                                                     \
-	{ NULL, SBX_PROGRAM_FD, SBX_LL_EXEC }, { NULL, 0, SBX_LL_READ }, { NULL, 1, SBX_LL_WRITE },   \
-		{ NULL, 2, SBX_LL_RDWR }
+	{ NULL, SBX_PROGRAM_FD, SBX_LL_EXEC }, { NULL, 0, SBX_LL_AS_FD }, { NULL, 1, SBX_LL_AS_FD }, \
+		{ NULL, 2, SBX_LL_AS_FD }
 	landlock_with_stdio(&fs, NULL, NULL, 0, &g);
 	const struct sbx_ll_rule with_rw[] = { TREE_RULES, { rw, -1, SBX_LL_RW }, FD_RULES };
 	tap_ok(rules_are(&fs, with_rw, SBX_ARRAY_SIZE(with_rw)), "a --rw path is writable below it, a --ro path adds no rule");
@@ -451,7 +453,7 @@ static void landlock_rules(void)
 	landlock_with_stdio(&bare, NULL, NULL, 0, &g);
 	const struct sbx_ll_rule fixed[] = { TREE_RULES, FD_RULES };
 	tap_ok(rules_are(&bare, fixed, SBX_ARRAY_SIZE(fixed)),
-	       "no grants, no writable path: the tree, /dev, /proc, /tmp, the program, stdio by its access mode");
+	       "no grants, no writable path: the tree, /dev, /proc, /tmp, the program, stdio as the program holds it");
 	sbx_fs_plan_free(&bare);
 
 	const struct sbx_ll_rule full[] = {

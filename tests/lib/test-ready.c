@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "sbx.h"
+#include "pooltest.h"
 
-static int n_test, failed;
 static struct event_base *base;
 static unsigned warm_jobs; /* "the job runs on a ready worker" lines the pool logged */
 static unsigned stops;     /* "no more ready workers" lines */
@@ -53,35 +53,6 @@ static pid_t first_child(pid_t pid)
 	return child;
 }
 
-__attribute__((format(printf, 2, 3))) static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%sok %d - ", cond ? "" : "not ", ++n_test);
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	failed |= !cond;
-}
-
-static void diag(const char *what, const char *text)
-{
-	printf("# %s: ", what);
-	for (const char *p = text; *p; p++) {
-		putchar(*p);
-		if (*p == '\n' && p[1])
-			printf("# ");
-	}
-	printf("\n");
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Run the loop until the pool has n ready workers, at most seconds. */
 static bool wait_ready(struct sbx_pool *pool, unsigned n, double seconds)
 {
@@ -91,43 +62,6 @@ static bool wait_ready(struct sbx_pool *pool, unsigned n, double seconds)
 		usleep(2000);
 	}
 	return sbx_pool_ready(pool) >= n;
-}
-
-/* Our children (every thread's): the sandboxes' inits. */
-static int children(pid_t *out, int max)
-{
-	int n = 0;
-	DIR *d = opendir("/proc/self/task");
-	for (struct dirent *de; d && (de = readdir(d));) {
-		if (de->d_name[0] == '.')
-			continue;
-		char path[300];
-		snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
-		FILE *f = fopen(path, "re");
-		int pid;
-		while (f && n < max && fscanf(f, "%d", &pid) == 1)
-			out[n++] = pid;
-		if (f)
-			fclose(f);
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
-
-/* Whether pid has exited (a zombie, or gone). */
-static bool dead(pid_t pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return true;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')');
-	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
 }
 
 struct job {
@@ -195,36 +129,10 @@ static int run(struct sbx_pool *pool, const char *program, char *const argv[], i
 	return r;
 }
 
-static char *const *sh(const char *script, const char *arg)
-{
-	static char *argv[5];
-	argv[0] = "sh";
-	argv[1] = "-c";
-	argv[2] = (char *)script;
-	argv[3] = (char *)arg;
-	argv[4] = NULL;
-	return argv;
-}
-
 #define NS_SCRIPT                                                                                                  \
 	"echo \"arg=$0\"; echo self=$$; l=$(ls -A /tmp) && echo tmp-listed; echo \"$l\" | grep -v '^sbx-test-ready' | "  \
 	"sed '/^$/d; s/^/tmp: /'; for n in user mnt pid ipc uts cgroup; do echo \"$n=$(readlink /proc/self/ns/$n)\"; done; " \
 	"echo left >/tmp/left-by-job && echo left-written"
-
-static const char *field(const char *out, const char *key, char *buf, size_t len)
-{
-	char pat[64];
-	snprintf(pat, sizeof(pat), "%s=", key);
-	buf[0] = '\0';
-	for (const char *p = out; (p = strstr(p, pat)); p++)
-		if (p == out || p[-1] == '\n') {
-			const char *e = strchr(p, '\n');
-			size_t n = e ? (size_t)(e - p) : strlen(p);
-			snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), p);
-			break;
-		}
-	return buf;
-}
 
 static void jobs_and_isolation(struct sbx_pool *pool)
 {
