@@ -254,11 +254,15 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pi
 		w->zygote_served = true;
 		break;
 	case SBX_LAUNCH_STARTED: {
+		/* A pid that names no child of the zygote's (found by NSpid, checked with a pidfd)
+		 * is never trusted: that job starts cold; its init, if any, ends when its channel
+		 * closes. Only a STARTED no job was asked for breaks the protocol (the state table). */
 		int r = sbx_zygote_take_started(w, m->status, m->error);
 		if (r < 0) {
-			char why[sizeof(f->protocol_why)];
-			snprintf(why, sizeof(why), "STARTED names no job's init of its own: %s", strerror(-r));
-			protocol_violation(w, why);
+			sbx_logf(w->log, w->log_userdata, SBX_LOG_NOTICE,
+				 "the zygote's STARTED names no job's init of its own (pid %d there): %s", (int)m->status,
+				 strerror(-r));
+			w->started_error = r == -EPROTO ? EPROTO : ESRCH;
 		}
 		break;
 	}

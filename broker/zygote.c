@@ -5,6 +5,7 @@
  * for a cold launch (worker.c); only its clone and its maps are the zygote's. What the zygote
  * sends is checked like everything from a sandbox: the pidfd that STARTED carries must be one
  * of the zygote's own children, alive. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -64,6 +65,23 @@ static int match_child(pid_t child, void *arg)
 	return 0;
 }
 
+/* The same over every process: the children file may miss one while the list changes under
+ * it (the zygote's other jobs ending), /proc's own listing does not miss a live process. */
+static int scan_proc(pid_t zygote, struct find *f)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -errno;
+	for (struct dirent *de; f->found <= 0 && (de = readdir(d));) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end == '\0' && pid > 0 && sbx_parent_of((pid_t)pid) == zygote)
+			(void)match_child((pid_t)pid, f);
+	}
+	closedir(d);
+	return 0;
+}
+
 int sbx_zygote_take_started(struct sbx_worker *z, int32_t pid_in_zygote, int32_t error)
 {
 	if (!z->zygote || z->started_pidfd >= 0 || z->started_error)
@@ -77,6 +95,8 @@ int sbx_zygote_take_started(struct sbx_worker *z, int32_t pid_in_zygote, int32_t
 	 * were reused. */
 	struct find f = { .want = pid_in_zygote, .found = -1 };
 	int r = sbx_children_each(z->pid, z->pid, match_child, &f);
+	if (r == 0 && f.found <= 0)
+		r = scan_proc(z->pid, &f);
 	if (r < 0)
 		return r;
 	if (f.found <= 0)
