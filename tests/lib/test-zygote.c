@@ -242,11 +242,14 @@ static void jobs(struct sbx_pool *pool)
 
 #define NS_SCRIPT                                                                                                  \
 	"echo \"arg=$0\"; echo self=$$; echo \"init=$(tr '\\0' '|' </proc/1/cmdline)\"; "                          \
-	"t=$(ls -A /tmp) && echo tmp-listed && echo \"tmp=$t\"; s=$(ls -A /dev/shm) && echo shm-listed && "          \
+	"t=$(ls -A /tmp) && echo tmp-listed && echo \"tmp=$(echo \"$t\" | grep left-by)\"; "                     \
+	"s=$(ls -A /dev/shm) && echo shm-listed && "                                                              \
 	"echo \"shm=$s\"; echo \"userns=$(cat /proc/sys/user/max_user_namespaces)\"; "                           \
 	"for n in user mnt pid ipc uts net; do echo \"$n=$(readlink /proc/self/ns/$n)\"; done; "                    \
 	"echo left >/tmp/left-by-$0 && echo left >/dev/shm/left-by-$0 && echo left-written; read x; true"
 
+/* (tmp= lists only what jobs leave: a granted path under /tmp, the probe's folder in a checkout
+ * there, has its mount point in every job's /tmp.) */
 /* Whether out has the line "key=value" (value "": the line "key="). */
 static bool has(const char *out, const char *key, const char *value)
 {
