@@ -33,7 +33,7 @@ static int write_map(pid_t pid, const char *file, unsigned from, unsigned to)
 
 /* The namespace belongs to a child that only waits on a pipe: created by clone3 without an exit
  * signal (an embedding program's waitpid(-1) never sees it), it runs no code that allocates. */
-int sbx_idmap_userns(uid_t caller_uid, gid_t caller_gid, uid_t worker_uid, gid_t worker_gid)
+static int make_userns(uid_t caller_uid, gid_t caller_gid, uid_t worker_uid, gid_t worker_gid)
 {
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -63,6 +63,41 @@ int sbx_idmap_userns(uid_t caller_uid, gid_t caller_gid, uid_t worker_uid, gid_t
 	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
 		;
 	return r < 0 ? r : fd;
+}
+
+/* Made once per mapping and kept for the process's life (close-on-exec): a namespace with no
+ * process in it, only its maps, which every launch with granted paths would otherwise make
+ * again (a clone of the broker and a namespace, each time). A few mappings at most: the
+ * caller's ids to one worker uid, or to each uid of a range. */
+#define IDMAP_CACHE 8
+static struct idmap_key {
+	uid_t caller_uid, worker_uid;
+	gid_t caller_gid, worker_gid;
+	int fd;
+} cache[IDMAP_CACHE];
+static size_t n_cache;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int sbx_idmap_userns(uid_t caller_uid, gid_t caller_gid, uid_t worker_uid, gid_t worker_gid)
+{
+	pthread_mutex_lock(&cache_lock);
+	int fd = -ENOENT;
+	for (size_t i = 0; i < n_cache && fd == -ENOENT; i++) {
+		const struct idmap_key *k = &cache[i];
+		if (k->caller_uid == caller_uid && k->caller_gid == caller_gid && k->worker_uid == worker_uid &&
+		    k->worker_gid == worker_gid) {
+			int d = fcntl(k->fd, F_DUPFD_CLOEXEC, 3);
+			fd = d < 0 ? -errno : d;
+		}
+	}
+	if (fd == -ENOENT) {
+		fd = make_userns(caller_uid, caller_gid, worker_uid, worker_gid);
+		int kept = fd >= 0 && n_cache < IDMAP_CACHE ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+		if (kept >= 0)
+			cache[n_cache++] = (struct idmap_key){ caller_uid, worker_uid, caller_gid, worker_gid, kept };
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return fd;
 }
 
 int sbx_idmap_tree(const char *path, int userns_fd, bool writable)

@@ -12,7 +12,8 @@
 #include <sys/types.h>
 
 /* A user namespace (fd, O_CLOEXEC) whose maps are "caller worker 1" for uids and gids: the
- * idmapping of the mounts below. Needs root. Returns the fd or -errno. */
+ * idmapping of the mounts below. Needs root. Made once per mapping and kept for the process's
+ * life (up to 8 mappings); each call returns a new fd the caller closes. Returns it or -errno. */
 int sbx_idmap_userns(uid_t caller_uid, gid_t caller_gid, uid_t worker_uid, gid_t worker_gid);
 
 /* A detached recursive clone of the host's `path` (open_tree), idmapped through userns_fd,

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "broker/idmap.h"
 #include "broker/mountplan.h"
 #include "common/protocol.h"
 #include "common/util.h"
@@ -479,6 +480,31 @@ static void landlock_rules(void)
 	sbx_fs_plan_free(&fs);
 }
 
+/* The idmap namespace is made once per mapping and kept: the same mapping gives the same
+ * namespace again (a new fd of it), another mapping another one. Root only (the maps it
+ * writes name ids other than its own). */
+static void idmap_kept(void)
+{
+	if (geteuid() != 0) {
+		tap_skip("the idmap namespace is kept per mapping: needs root");
+		return;
+	}
+	int a = sbx_idmap_userns(0, 0, 65534, 65534), b = sbx_idmap_userns(0, 0, 65534, 65534);
+	int c = sbx_idmap_userns(0, 0, 65533, 65533);
+	struct stat sa, sb, sc;
+	bool ok = a >= 0 && b >= 0 && c >= 0 && a != b && fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+		  fstat(c, &sc) == 0;
+	tap_ok(ok && sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev,
+	       "the same mapping twice: the same idmap namespace, made once (fds %d %d)", a, b);
+	tap_ok(ok && sc.st_ino != sa.st_ino, "another mapping: another namespace");
+	int flags = a >= 0 ? fcntl(a, F_GETFD) : -1;
+	tap_ok(flags >= 0 && (flags & FD_CLOEXEC), "each fd is close-on-exec");
+	const int fds[] = { a, b, c };
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 int main(void)
 {
 	build_tree();
@@ -488,6 +514,7 @@ int main(void)
 	conflicts();
 	shown_paths();
 	landlock_rules();
+	idmap_kept();
 	for (size_t i = 0; i < n_links; i++)
 		free(links[i].target);
 	return tap_done();
