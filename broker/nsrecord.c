@@ -13,6 +13,7 @@
 #include "broker/export.h"
 #include "broker/policy/policy.h"
 #include "broker/worker.h"
+#include "common/children.h"
 #include "common/util.h"
 
 /* Every namespace sbx creates: the clone's five, then net and cgroup (sandbox/launch.c). */
@@ -61,18 +62,19 @@ static int uid_line(char *line, void *ctx)
 
 /* The first child of init: the program's process, once it has executed (then readable by an
  * unprivileged broker, where init, non-dumpable, is not). */
+static int first_child(pid_t child, void *arg)
+{
+	pid_t *first = arg;
+	if (*first <= 0)
+		*first = child;
+	return 0;
+}
+
 static pid_t program_pid(pid_t init)
 {
-	char path[64];
-	unsigned long pid = 0;
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)init, (int)init);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lu", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return pid ? (pid_t)pid : -1;
+	pid_t pid = -1;
+	(void)sbx_children_each(init, init, first_child, &pid);
+	return pid;
 }
 
 /* The state entry: one "key value" per line (ps.c reads it back). */
