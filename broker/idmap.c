@@ -6,11 +6,13 @@
 #include <ftw.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -86,6 +88,11 @@ int sbx_idmap_userns(uid_t caller_uid, gid_t caller_gid, uid_t worker_uid, gid_t
 		const struct idmap_key *k = &cache[i];
 		if (k->caller_uid == caller_uid && k->caller_gid == caller_gid && k->worker_uid == worker_uid &&
 		    k->worker_gid == worker_gid) {
+			/* Still ours: an embedder that closed every fd may have reused its number. */
+			if (ioctl(k->fd, NS_GET_NSTYPE) != CLONE_NEWUSER) {
+				cache[i] = cache[--n_cache];
+				break;
+			}
 			int d = fcntl(k->fd, F_DUPFD_CLOEXEC, 3);
 			fd = d < 0 ? -errno : d;
 		}

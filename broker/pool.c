@@ -42,8 +42,6 @@
 /* At most SBX_POOL_READY_MAX ready workers: each holds a cgroup, a few fds and two processes. */
 /* Ready workers that end before READY, in a row, after which the pool stops making them. */
 #define POOL_READY_FAILURES 3
-/* Retired zygotes kept until their jobs end; beyond it the oldest is killed, and its jobs. */
-#define POOL_RETIRED_MAX 8
 
 struct sbx_pool {
 	struct event_base *base;
@@ -63,9 +61,9 @@ struct sbx_pool {
 
 	char *zygote_program;         /* jobs of it start on the zygote (sbx_pool_use_zygote) */
 	struct sbx_worker *zygote;    /* NULL: none now (made again at the next job) */
-	struct sbx_worker *retired[POOL_RETIRED_MAX]; /* zygotes that take no more jobs and end
-	                                 with their last (a configuration changed) */
-	size_t n_retired;
+	struct sbx_worker **retired;  /* zygotes that take no more jobs and end with their last (a
+	                                 configuration changed) */
+	size_t n_retired, cap_retired;
 	unsigned zygote_failures;     /* zygotes that failed before serving or at a job, in a row */
 	bool zygote_stopped;          /* it cannot be had: none until the program or configuration changes */
 	unsigned zygote_stopped_generation;
@@ -139,8 +137,17 @@ static void retire_zygote(struct sbx_pool *pool)
 		sbx_worker_free(z);
 		return;
 	}
-	if (pool->n_retired == POOL_RETIRED_MAX)
-		free_retired(pool, 0);
+	if (pool->n_retired == pool->cap_retired) {
+		size_t cap = pool->cap_retired ? 2 * pool->cap_retired : 4;
+		void *p = reallocarray(pool->retired, cap, sizeof(*pool->retired));
+		if (!p) {
+			z->pool_data = NULL;
+			sbx_worker_free(z); /* out of memory: killed, with its jobs */
+			return;
+		}
+		pool->retired = p;
+		pool->cap_retired = cap;
+	}
 	sbx_event_freep(&z->chan.ev);
 	sbx_close(&z->chan.fd);
 	pool->retired[pool->n_retired++] = z;
@@ -620,6 +627,7 @@ SBX_EXPORT void sbx_pool_free(struct sbx_pool *pool)
 	drop_zygote(pool);
 	while (pool->n_retired)
 		free_retired(pool, pool->n_retired - 1);
+	free(pool->retired);
 	free(pool->zygote_program);
 	if (pool->ev_refill)
 		event_free(pool->ev_refill);

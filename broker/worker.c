@@ -472,6 +472,13 @@ static int map_and_attach(struct sbx_worker *w, const struct sbx_plan *p, struct
 		sbx_error_set(err, r, "moving the sandbox into its cgroup: %s", strerror(-r));
 		return r;
 	}
+	/* A zygote's job's init is not our child, held as a zombie until we reap it: its pid was
+	 * its own for the move only if it is still alive after it. */
+	if (w->from_zygote && w->cg.n && pidfd_send_signal(w->pidfd, 0, NULL, 0) < 0) {
+		r = -errno;
+		sbx_error_set(err, r, "moving the sandbox into its cgroup: it ended: %s", strerror(-r));
+		return r;
+	}
 	return 0;
 }
 
@@ -587,8 +594,11 @@ int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg,
 		sbx_error_set(err, r, "socketpair: %s", strerror(-r));
 		return spawn_failed(w, r, err, ret_err);
 	}
+	/* A zygote has no cgroup of its own: what the kernel allocates at each job's clone is
+	 * charged where the clone happens, and a job's limit on the zygote would sum every job's
+	 * (each job's own cgroups are made for it, as for a cold launch). */
 	if ((r = prepare_seccomp(w, err)) < 0 ||
-	    (r = create_cgroups(w, pp, err)) < 0)
+	    (!w->zygote && (r = create_cgroups(w, pp, err)) < 0))
 		return spawn_failed(w, r, err, ret_err);
 	sbx_plan_launch_view(pp, w, argv, sp[1], sp[0], &lp, &mounts, &landlock);
 	lp.zygote = w->zygote;

@@ -58,27 +58,42 @@ int sbx_children_each(pid_t pid, pid_t tid, int (*fn)(pid_t child, void *arg), v
 
 int sbx_status_field(pid_t pid, const char *field, char *buf, size_t len)
 {
-	char path[64], text[2048];
+	char path[64], chunk[1024], line[256];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ssize_t n = read(fd, text, sizeof(text) - 1);
-	if (n < 0)
-		return -errno;
-	text[n] = '\0';
-	char key[32];
-	snprintf(key, sizeof(key), "\n%s:\t", field);
-	const char *p = strstr(text, key);
-	if (!p)
-		return -ENOENT;
-	p += strlen(key);
-	size_t k = strcspn(p, "\n");
-	if (k >= len)
-		return -ENAMETOOLONG;
-	memcpy(buf, p, k);
-	buf[k] = '\0';
-	return 0;
+	/* Line by line over the whole file, which a long Groups: line (thousands of groups)
+	 * makes far longer than any buffer: a line longer than line[] is skipped whole. */
+	size_t n = 0, flen = strlen(field);
+	bool skipping = false;
+	for (;;) {
+		ssize_t got = read(fd, chunk, sizeof(chunk));
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			return -ENOENT;
+		for (ssize_t k = 0; k < got; k++) {
+			char c = chunk[k];
+			if (c != '\n') {
+				if (n + 1 < sizeof(line))
+					line[n++] = c;
+				else
+					skipping = true;
+				continue;
+			}
+			line[n] = '\0';
+			if (!skipping && n > flen + 1 && strncmp(line, field, flen) == 0 && line[flen] == ':' &&
+			    line[flen + 1] == '\t') {
+				if (n - flen - 2 >= len)
+					return -ENAMETOOLONG;
+				memcpy(buf, line + flen + 2, n - flen - 1);
+				return 0;
+			}
+			n = 0;
+			skipping = false;
+		}
+	}
 }
 
 pid_t sbx_parent_of(pid_t pid)

@@ -341,12 +341,15 @@ int sbx_mount_job_fresh(const struct sbx_mount_plan *plan, char *detail, size_t 
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct sbx_mount_entry *e = &plan->entries[i];
 		src[i] = -1;
-		/* A tmpfs or proc that a later mount covers (a bind at its path or above) is not
-		 * what the root shows there: the zygote's cover stays, as in a cold launch. */
+		/* An entry that a later mount covers (one at its path or above) is not what the root
+		 * shows there: the zygote's cover stays, as in a cold launch, and brings its own tree. */
+		bool covered = false;
+		for (size_t j = i + 1; j < plan->n && !covered; j++)
+			covered = mount_op(plan->entries[j].op) &&
+				  (strcmp(plan->entries[j].path, e->path) == 0 || below(e->path, plan->entries[j].path));
+		if (covered)
+			continue;
 		fresh[i] = fresh_op(e->op);
-		for (size_t j = i + 1; j < plan->n && fresh[i]; j++)
-			fresh[i] = !(mount_op(plan->entries[j].op) &&
-				     (strcmp(plan->entries[j].path, e->path) == 0 || below(e->path, plan->entries[j].path)));
 		for (size_t t = 0; t < i && !redo[i]; t++)
 			redo[i] = fresh[t] && below(e->path, plan->entries[t].path);
 	}

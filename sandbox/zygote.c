@@ -60,9 +60,11 @@ static void report(int chan, int err)
 static pid_t clone_job(uid_t uid, gid_t gid, const int fds[4], sbx_zygote_job_fn run_job, const void *arg)
 {
 	struct clone_args args;
+	int pidfd = -1;
 	memset(&args, 0, sizeof(args));
-	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD |
 		     ((zmsg.flags & SBX_ZJOB_OWN_NETNS) ? CLONE_NEWNET : 0);
+	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	args.exit_signal = SIGCHLD;
 	/* The job's init is born dumpable, so that its /proc files (uid_map) are its uid's, which
 	 * is ours, until its step 15 as a cold init is; we are not, but for the clone. */
@@ -78,8 +80,11 @@ static pid_t clone_job(uid_t uid, gid_t gid, const int fds[4], sbx_zygote_job_fn
 		_exit(125); /* dumpable for good: serve no more */
 	const char *what = "clone3";
 	int r = e ? -e : sbx_userns_write_maps(pid, uid, gid, false, &what);
-	if (r < 0 && pid > 0)
-		(void)kill(pid, SIGKILL); /* our child, not reaped yet: the pid is its own */
+	/* By its pidfd: reaped by the kernel as soon as it ends, its pid may be another's. */
+	if (r < 0 && pidfd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	if (pidfd >= 0)
+		close(pidfd);
 	return r < 0 ? r : pid;
 }
 

@@ -267,6 +267,15 @@ SH
 	else
 		err_has 'one shared empty network namespace' "the jobs share one empty network namespace (as root and unprivileged)"
 	fi
+	# A bind below the root's /tmp covered by a later one (--ro D/a/b, then --rw D/a): the
+	# cover shows, as in a single run; the job does not fail on the covered one.
+	mkdir -p "$T/data/cov-$MODE/a/b" && echo covered-file >"$T/data/cov-$MODE/a/b/f"
+	chmod -R a+rwX "$T/data/cov-$MODE"
+	sbx_run -v --each "$list" -j 1 --ro "$T/data/cov-$MODE/a/b" --rw "$T/data/cov-$MODE/a" -- \
+		/bin/cat "$T/data/cov-$MODE/a/b/f"
+	expect_rc 0 "--each --ro D/a/b --rw D/a: every job exited 0"
+	is "$(grep -c '^covered-file$' <<<"$OUT")" 5 "--each --ro D/a/b --rw D/a: every job reads the file"
+	is "$(grep -c 'the job runs on the zygote' <<<"$ERR")" 5 "--each --ro D/a/b --rw D/a: on the zygote"
 	# Under any other policy than the default (which refuses every socket) each job makes its own.
 	sbx_run -v --each "$list" -j 1 --ro "$T/bin" --policy xmllint -- /bin/true
 	err_has 'a network namespace per job' "under another policy than the built-in default each job makes its own network namespace"
@@ -317,6 +326,29 @@ group_zygote_killed() {
 	fi
 }
 
+# Many jobs at once under a small memory limit: each job's limit is its own; the zygote, which
+# clones them all, holds none of theirs (the kernel charges a clone where it happens). And a
+# broker whose user has hundreds of supplementary groups (a long Groups: line in /proc/PID/status,
+# where the broker finds each job's init): every job still starts on the zygote.
+group_zygote_load() {
+	local list=$T/data/load-$MODE i
+	for i in $(seq 1 60); do echo "$i"; done >"$list"
+	chmod 0644 "$list"
+	sbx_run --each "$list" -j 60 --memory-limit 6M -- /bin/sh -c 'sleep 1; echo ok'
+	expect_rc 0 "60 jobs at once under --memory-limit 6M: every job exited 0"
+	is "$(grep -c '^ok$' <<<"$OUT")" 60 "60 jobs at once under --memory-limit 6M: every job ran"
+	local groups
+	groups=$(seq 200000 200400 | tr '\n' ',')
+	printf '%s\n' 1 2 3 >"$list"
+	(cd "$T/cwd" && exec timeout -k 5 "$SBX_RUN_TIMEOUT" setpriv --reuid=65534 --regid=65534 \
+		--groups "${groups%,}" "$S" -v --each "$list" -- /bin/true) >"$T/out" 2>"$T/err"
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+	expect_rc 0 "a broker with 401 supplementary groups: every job exited 0"
+	is "$(grep -c 'the job runs on the zygote' <<<"$ERR")" 3 "a broker with 401 supplementary groups: every job on the zygote"
+}
+
 # A batch with a directory grant: every job's opens below it are answered by the broker, the
 # filter compiled for the grant once and reused (one compile line with -v for three jobs).
 group_dir_grant() {
@@ -339,4 +371,5 @@ for_each_mode group_sigint
 only_root group_sigkill
 for_each_mode group_isolation
 for_each_mode group_zygote_killed
+only_root group_zygote_load
 done_testing
