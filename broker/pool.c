@@ -43,6 +43,51 @@
 /* Ready workers that end before READY, in a row, after which the pool stops making them. */
 #define POOL_READY_FAILURES 3
 
+/* What stops a pool making ready workers, or a zygote, once they keep failing: POOL_READY_FAILURES
+ * in a row, or a cause none can escape. A stop holds until what made them fail may have changed:
+ * the configuration (its generation), or the program (the caller lifts it). */
+struct pool_stop {
+	unsigned failures;            /* in a row */
+	bool stopped;
+	unsigned generation;          /* cfg->generation when it stopped */
+};
+
+static void stop_lift(struct pool_stop *s)
+{
+	s->stopped = false;
+	s->failures = 0;
+}
+
+static void stop_set(struct pool_stop *s, unsigned generation)
+{
+	s->stopped = true;
+	s->generation = generation;
+}
+
+/* Whether the stop still holds: lifted once the configuration changed. */
+static bool stop_holds(struct pool_stop *s, unsigned generation)
+{
+	if (s->stopped && s->generation != generation)
+		stop_lift(s);
+	return s->stopped;
+}
+
+/* One more failure in a row: whether it makes the pool stop. */
+static bool stop_counts(struct pool_stop *s)
+{
+	return ++s->failures >= POOL_READY_FAILURES;
+}
+
+/* Whether a job's stdio (-1: the caller's own) is what a prepared worker can take: no terminal,
+ * no read-only regular file (each changes the plan, sbx_plan_stdio_plain). */
+static bool stdio_plain(const int stdio[3])
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (!sbx_plan_stdio_plain(stdio && stdio[fd] >= 0 ? stdio[fd] : fd))
+			return false;
+	return true;
+}
+
 struct sbx_pool {
 	struct event_base *base;
 	const struct sbx_config *cfg; /* borrowed */
@@ -53,9 +98,7 @@ struct sbx_pool {
 	unsigned want;                /* how many to keep; 0: none */
 	struct sbx_worker *ready[SBX_POOL_READY_MAX]; /* unstarted, in the order they were made */
 	size_t n_ready;
-	unsigned failures;            /* ended before READY, in a row */
-	bool stopped;                 /* stop_ready(): none until the program or the configuration changes */
-	unsigned stopped_generation;
+	struct pool_stop ready_stop;  /* ready workers that end before READY (stop_ready()) */
 	struct event *ev_refill;      /* makes one ready worker per loop iteration */
 	int devnull;                  /* a ready worker's stdio until its job */
 
@@ -64,9 +107,7 @@ struct sbx_pool {
 	struct sbx_worker **retired;  /* zygotes that take no more jobs and end with their last (a
 	                                 configuration changed) */
 	size_t n_retired, cap_retired;
-	unsigned zygote_failures;     /* zygotes that failed before serving or at a job, in a row */
-	bool zygote_stopped;          /* it cannot be had: none until the program or configuration changes */
-	unsigned zygote_stopped_generation;
+	struct pool_stop zygote_stop; /* zygotes that fail before serving or at a job (stop_zygote()) */
 };
 
 /* Checked again at each spawn: the caller may change the configuration between jobs. */
@@ -156,8 +197,7 @@ static void retire_zygote(struct sbx_pool *pool)
 static void stop_zygote(struct sbx_pool *pool, const char *why)
 {
 	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG, "pool: no zygote (%s); jobs start cold", why);
-	pool->zygote_stopped = true;
-	pool->zygote_stopped_generation = pool->cfg->generation;
+	stop_set(&pool->zygote_stop, pool->cfg->generation);
 	drop_zygote(pool);
 }
 
@@ -165,7 +205,7 @@ static void stop_zygote(struct sbx_pool *pool, const char *why)
  * program or the configuration changes. */
 static void zygote_failed(struct sbx_pool *pool, const char *why)
 {
-	if (++pool->zygote_failures >= POOL_READY_FAILURES)
+	if (stop_counts(&pool->zygote_stop))
 		stop_zygote(pool, why);
 	else
 		drop_zygote(pool);
@@ -240,20 +280,14 @@ static int make_zygote(struct sbx_pool *pool, struct sbx_error *err)
 /* The zygote a job of program may start on, made now if need be, or NULL. */
 static struct sbx_worker *zygote_for(struct sbx_pool *pool, const char *program, const int stdio[3])
 {
-	if (!pool->zygote_program || strcmp(program, pool->zygote_program) != 0)
+	if (!pool->zygote_program || strcmp(program, pool->zygote_program) != 0 || !stdio_plain(stdio))
 		return NULL;
-	for (int fd = 0; fd < 3; fd++)
-		if (!sbx_plan_stdio_plain(stdio && stdio[fd] >= 0 ? stdio[fd] : fd))
-			return NULL;
-	if (pool->zygote_stopped && pool->zygote_stopped_generation != pool->cfg->generation) {
-		pool->zygote_stopped = false;
-		pool->zygote_failures = 0;
-	}
+	bool stopped = stop_holds(&pool->zygote_stop, pool->cfg->generation);
 	if (pool->zygote && pool->zygote->generation != pool->cfg->generation)
 		retire_zygote(pool); /* made with a configuration that changed since */
 	if (pool->zygote && !sbx_zygote_usable(pool->zygote))
 		drop_zygote(pool); /* it ended */
-	if (!pool->zygote && !pool->zygote_stopped) {
+	if (!pool->zygote && !stopped) {
 		struct sbx_error err = SBX_ERROR_INIT;
 		int r = make_zygote(pool, &err);
 		if (r < 0)
@@ -277,16 +311,13 @@ SBX_EXPORT int sbx_pool_use_zygote(struct sbx_pool *pool, const char *program, s
 	retire_zygote(pool);
 	free(pool->zygote_program);
 	pool->zygote_program = copy;
-	pool->zygote_stopped = false;
-	pool->zygote_failures = 0;
+	stop_lift(&pool->zygote_stop);
 	if (!program)
 		return 0;
 	/* Made now, so that its root is built while the caller prepares the first job. */
 	int r = make_zygote(pool, err);
-	if (r < 0) {
-		pool->zygote_stopped = true;
-		pool->zygote_stopped_generation = pool->cfg->generation;
-	}
+	if (r < 0)
+		stop_set(&pool->zygote_stop, pool->cfg->generation);
 	return r;
 }
 
@@ -316,12 +347,7 @@ static void drop_all_ready(struct sbx_pool *pool)
 static void schedule_refill(struct sbx_pool *pool)
 {
 	static const struct timeval soon = { 0, 2000 };
-	/* A stop holds until what made the workers fail may have changed: the configuration. */
-	if (pool->stopped && pool->stopped_generation != pool->cfg->generation) {
-		pool->stopped = false;
-		pool->failures = 0;
-	}
-	if (pool->ev_refill && !pool->stopped && pool->n_ready < pool->want)
+	if (pool->ev_refill && !stop_holds(&pool->ready_stop, pool->cfg->generation) && pool->n_ready < pool->want)
 		(void)evtimer_add(pool->ev_refill, &soon);
 }
 
@@ -330,8 +356,7 @@ static void stop_ready(struct sbx_pool *pool, const char *why)
 	/* A job started cold meets the same cause and reports it to the caller: a debug line here. */
 	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG,
 		 "pool: no more ready workers (%s); jobs start cold", why);
-	pool->stopped = true;
-	pool->stopped_generation = pool->cfg->generation;
+	stop_set(&pool->ready_stop, pool->cfg->generation);
 	drop_all_ready(pool);
 }
 
@@ -339,7 +364,7 @@ static void on_worker_ready(struct sbx_worker *w)
 {
 	struct sbx_pool *pool = w->pool_data;
 	if (pool)
-		pool->failures = 0;
+		pool->ready_stop.failures = 0;
 }
 
 /* A ready worker ended before its job (killed, out of memory, a failed setup): replaced,
@@ -355,7 +380,7 @@ static void on_ready_exit(struct sbx_worker *w, const struct sbx_exit *e, void *
 			char why[256];
 			snprintf(why, sizeof(why), "they end before their job: %s", e->message);
 			drop_ready(pool, i);
-			if (!was_ready && ++pool->failures >= POOL_READY_FAILURES)
+			if (!was_ready && stop_counts(&pool->ready_stop))
 				stop_ready(pool, why);
 			schedule_refill(pool);
 			return;
@@ -403,14 +428,14 @@ static void on_refill(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct sbx_pool *pool = arg;
-	if (pool->stopped || pool->n_ready >= pool->want)
+	if (pool->ready_stop.stopped || pool->n_ready >= pool->want)
 		return;
 	struct sbx_error err = SBX_ERROR_INIT;
 	int r = make_ready(pool, &err);
 	if (r < 0) {
 		/* What no ready worker can have stops them at once; anything else (a missing
 		 * program, out of fds or memory for now) counts toward the three in a row. */
-		if (r == -ENOTSUP || ++pool->failures >= POOL_READY_FAILURES)
+		if (r == -ENOTSUP || stop_counts(&pool->ready_stop))
 			stop_ready(pool, err.message ? err.message : "cannot start one");
 		else
 			schedule_refill(pool);
@@ -437,11 +462,8 @@ static bool usable(const struct sbx_pool *pool, const struct sbx_worker *r)
  * preparing (the job waits in their channel until they are). */
 static struct sbx_worker *take_ready(struct sbx_pool *pool, const char *program, const int stdio[3])
 {
-	if (!pool->n_ready || strcmp(program, pool->ready_program) != 0)
+	if (!pool->n_ready || strcmp(program, pool->ready_program) != 0 || !stdio_plain(stdio))
 		return NULL;
-	for (int fd = 0; fd < 3; fd++)
-		if (!sbx_plan_stdio_plain(stdio && stdio[fd] >= 0 ? stdio[fd] : fd))
-			return NULL;
 	if (pool->ready[0]->generation != pool->cfg->generation) {
 		drop_all_ready(pool); /* made with a configuration that changed since */
 		return NULL;
@@ -496,16 +518,14 @@ SBX_EXPORT int sbx_pool_keep_ready(struct sbx_pool *pool, const char *program, u
 	}
 	/* A stop holds until what made the workers fail may have changed (schedule_refill
 	 * checks the configuration). */
-	if (pool->stopped && program_changed)
-		pool->stopped = false;
-	pool->want = n;
 	if (program_changed)
-		pool->failures = 0;
+		stop_lift(&pool->ready_stop);
+	pool->want = n;
 	while (pool->n_ready > n)
 		drop_ready(pool, pool->n_ready - 1);
 	/* The first one at once, so that a job started right after this call finds it (it waits
 	 * for its READY); the rest from the loop. */
-	if (n && pool->n_ready == 0 && !pool->stopped)
+	if (n && pool->n_ready == 0 && !pool->ready_stop.stopped)
 		on_refill(-1, 0, pool);
 	else
 		schedule_refill(pool);
@@ -603,7 +623,7 @@ SBX_EXPORT int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *
 			/* Started, or failed for a reason of the job's own, as it would cold. */
 			sbx_error_move(err, &zerr);
 			if (r == 0) {
-				pool->zygote_failures = 0;
+				pool->zygote_stop.failures = 0;
 				sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG,
 					 "pool: the job runs on the zygote (sandbox init host pid %d)", (int)(*ret)->pid);
 			}
