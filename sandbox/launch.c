@@ -121,7 +121,7 @@ static int send_msg(int fd, const struct sbx_launch_msg *msg, int pass_fd)
 	return sbx_send_fd(fd, msg, sizeof(*msg), pass_fd, 0);
 }
 
-static void report_error(int fd, enum sbx_step step, int err, const char *detail)
+void sbx_launch_report_error(int fd, enum sbx_step step, int err, const char *detail)
 {
 	struct sbx_launch_msg msg;
 	memset(&msg, 0, sizeof(msg));
@@ -153,7 +153,7 @@ static int wait_taken(void)
 /* The step that is running fails: tell the broker (err: errno, either sign) and fail closed. */
 _Noreturn static void fail(int err, const char *detail)
 {
-	report_error(launch_fd, step_now, err, detail);
+	sbx_launch_report_error(launch_fd, step_now, err, detail);
 	_exit(125);
 }
 
@@ -541,7 +541,7 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 		 * the exec goes on (or the broker kills the sandbox). A failure is the exec's. */
 		syscall(SYS_execveat, SBX_PROGRAM_FD, "", job.argv, plan->envp, SBX_READY_EXEC_FLAGS);
 		int err = errno;
-		report_error(SBX_LAUNCH_FD, SBX_STEP_EXEC, err, NULL);
+		sbx_launch_report_error(SBX_LAUNCH_FD, SBX_STEP_EXEC, err, NULL);
 		_exit(err == ENOENT ? 127 : 126);
 	}
 	step_now = SBX_STEP_EXEC;
@@ -550,7 +550,7 @@ _Noreturn static void run_program(const struct sbx_launch_plan *plan)
 	else
 		syscall(SYS_execveat, SBX_PROGRAM_FD, "", in_job ? job.argv : plan->argv, plan->envp, AT_EMPTY_PATH);
 	int err = errno;
-	report_error(SBX_LAUNCH_FD, SBX_STEP_EXEC, err, NULL);
+	sbx_launch_report_error(SBX_LAUNCH_FD, SBX_STEP_EXEC, err, NULL);
 	_exit(err == ENOENT ? 127 : 126);
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/protocol.h"
 #include "landlock.h"
 #include "mount.h"
 #include "rlimits.h"
@@ -74,6 +75,10 @@ struct sbx_launch_plan {
  * and supervises it. Never returns. Every failure is reported to the broker over the launch
  * channel as SBX_LAUNCH_ERROR with the step (enum sbx_step) that was running. */
 _Noreturn void sbx_launch_child(const struct sbx_launch_plan *plan);
+
+/* Tell the broker that a step failed (SBX_LAUNCH_ERROR: step, errno of either sign, an optional
+ * detail) on the launch channel fd; best effort, it is the last word of a failing process. */
+void sbx_launch_report_error(int fd, enum sbx_step step, int err, const char *detail);
 
 /* Where a ready worker's program's process takes its job's arguments: the same address in the
  * broker (which writes them there, through /proc/PID/mem) as in the process. */

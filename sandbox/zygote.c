@@ -22,6 +22,7 @@
 
 #include "common/fdpass.h"
 #include "common/protocol.h"
+#include "launch.h"
 #include "userns.h"
 
 /* The job being started: parsed into the job's init's copy of this image. */
@@ -43,16 +44,6 @@ static int parse_args(size_t len, struct sbx_launch_job *job)
 		return -EPROTO;
 	job->argv[n] = NULL;
 	return 0;
-}
-
-static void report(int chan, int err)
-{
-	struct sbx_launch_msg msg;
-	memset(&msg, 0, sizeof(msg));
-	msg.type = SBX_LAUNCH_ERROR;
-	msg.step = SBX_STEP_ZYGOTE;
-	msg.error = err < 0 ? -err : err;
-	(void)send(chan, &msg, sizeof(msg), MSG_NOSIGNAL);
 }
 
 /* Clone the job's init (the job's fds go with the clone) and write its maps. Returns its pid in
@@ -102,7 +93,7 @@ _Noreturn void sbx_zygote_serve(int chan, uid_t uid, gid_t gid, struct sbx_launc
 	memset(&msg, 0, sizeof(msg));
 	msg.type = SBX_LAUNCH_ZYGOTE;
 	if (r < 0 || send(chan, &msg, sizeof(msg), MSG_NOSIGNAL) != (ssize_t)sizeof(msg)) {
-		report(chan, r < 0 ? r : -errno);
+		sbx_launch_report_error(chan, SBX_STEP_ZYGOTE, r < 0 ? r : -errno, NULL);
 		_exit(125);
 	}
 	for (;;) {
@@ -119,7 +110,7 @@ _Noreturn void sbx_zygote_serve(int chan, uid_t uid, gid_t gid, struct sbx_launc
 			_exit(125); /* the broker is gone: every job ends with us */
 		if (rv.truncated || rv.bad_control || rv.n_fds != 4 || rv.len < (ssize_t)offsetof(struct sbx_launch_zjob, args) ||
 		    zmsg.type != SBX_LAUNCH_JOB || parse_args((size_t)rv.len, job) < 0) {
-			report(chan, EPROTO);
+			sbx_launch_report_error(chan, SBX_STEP_ZYGOTE, EPROTO, NULL);
 			_exit(125);
 		}
 		pid_t pid = clone_job(uid, gid, rv.fds, run_job, arg);
