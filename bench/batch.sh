@@ -6,7 +6,9 @@
 # Many short jobs (issue 10), measured in one run and printed as ratios:
 #  - throughput: `cat` of JOBS small files (default 1500), 2 at once: plain `xargs -P 2 -n 1
 #    cat`, `sbx --each LIST -j 2 -- cat {}` (its jobs start on the batch's zygote), the same with
-#    --no-zygote (each job a single run's launch), and bwrap per job beside them; ROUNDS rounds
+#    --no-zygote (each job a single run's launch), bwrap per job, and the bare zygote of
+#    bench/bare.c (each job's namespaces, mounts, capability drop, Landlock and filter, nothing
+#    else: the most anything keeping those could reach here) beside them; ROUNDS rounds
 #    (default 3), interleaved, medians in jobs/s. Target: sbx --each >= 0.7 of xargs.
 #  - latency: a warm job of /bin/true through a libsbx pool with a ready worker (bench/pool warm:
 #    sbx_pool_keep_ready, each job timed once one is ready) against bwrap's cold launch, the same
@@ -22,7 +24,8 @@ rounds=${3:-3}
 sbx=$build/sbx
 pool=$build/bench/pool
 timer=$build/bench/launch-timer
-for f in "$sbx" "$pool" "$timer"; do
+bare=$build/bench/bare
+for f in "$sbx" "$pool" "$timer" "$bare"; do
 	[ -x "$f" ] || { echo "batch.sh: $f missing (ninja -C $build)" >&2; exit 1; }
 done
 bwrap=$(command -v bwrap || true)
@@ -51,6 +54,7 @@ rate() {
 plain() { xargs -P 2 -n 1 cat <"$tmp/list"; }
 each() { "$sbx" --each "$tmp/list" -j 2 --ro "$tmp/in" -- cat {}; }
 each_cold() { "$sbx" --each "$tmp/list" -j 2 --no-zygote --ro "$tmp/in" -- cat {}; }
+bare_each() { "$bare" each -j 2 -r "$tmp/in" "$tmp/list" cat {}; }
 bw() { xargs -P 2 -I{} "$bwrap" "${bw_args[@]}" cat {} <"$tmp/list"; }
 
 echo "$jobs jobs of cat, 2 at once, $rounds rounds interleaved; $(nproc) CPUs, $(uname -r), uid $(id -u)"
@@ -59,17 +63,20 @@ for r in $(seq 1 "$rounds"); do
 	echo "plain $(rate plain)" >>"$tmp/rates"
 	echo "each $(rate each)" >>"$tmp/rates"
 	echo "cold $(rate each_cold)" >>"$tmp/rates"
+	echo "bare $(rate bare_each)" >>"$tmp/rates"
 	[ -n "$bwrap" ] && echo "bwrap $(rate bw)" >>"$tmp/rates"
 done
 med() { awk -v l="$1" '$1 == l && $2 != "FAILED" { print $2 }' "$2" | sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
 p=$(med plain "$tmp/rates"); e=$(med each "$tmp/rates"); c=$(med cold "$tmp/rates"); b=$(med bwrap "$tmp/rates")
-printf 'jobs/s (median): xargs %s   sbx --each %s   sbx --each --no-zygote %s   bwrap per job %s\n' \
-	"$p" "$e" "$c" "${b:--}"
-awk -v p="$p" -v e="$e" -v c="$c" -v b="${b:-0}" 'BEGIN {
+z=$(med bare "$tmp/rates")
+printf 'jobs/s (median): xargs %s   sbx --each %s   sbx --each --no-zygote %s   bwrap per job %s   bare zygote %s\n' \
+	"$p" "$e" "$c" "${b:--}" "${z:--}"
+awk -v p="$p" -v e="$e" -v c="$c" -v b="${b:-0}" -v z="${z:-0}" 'BEGIN {
 	r = e / p
 	printf "ratio sbx --each / xargs: %.2f   target >= 0.7   %s\n", r, (r >= 0.7) ? "MET" : "NOT MET"
 	printf "ratio sbx --each / sbx --each --no-zygote: %.2f\n", e / c
 	if (b > 0) printf "ratio sbx --each / bwrap per job: %.2f\n", e / b
+	if (z > 0) printf "ratio bare zygote / xargs: %.2f (the ceiling here)   sbx --each / bare zygote: %.2f\n", z / p, e / z
 }'
 
 echo

@@ -6,6 +6,9 @@
 # Cold-launch latency of `sbx -- /bin/true` against the equivalent bubblewrap sandbox and a
 # plain fork+exec of /bin/true (the floor), measured in one run, interleaved, N times each
 # (default 200). Prints medians and the ratio sbx/bwrap. Goal: ratio <= 0.6.
+# Beside them the bare launcher (bench/bare.c, built as BUILD-DIR/bench/bare): the same
+# namespaces and mounts as sbx's launch and nothing else, with and without the network
+# namespace: the least any launcher giving that sandbox could cost here.
 #
 # Run on demand only; it is not part of the test suite (absolute times on shared VMs are
 # noisy, so only ratios measured side by side mean anything).
@@ -77,6 +80,14 @@ else
         set -- "$@" :: sbx "$sbx" -- "$true_bin"
 fi
 
+# --- the bare launcher (bench/bare.c): the same namespaces and mounts, nothing else ------
+bare=$build/bench/bare
+if [ -x "$bare" ] && "$bare" launch "$true_bin" 2>"$tmp/bare.err"; then
+        set -- "$@" :: bare "$bare" launch "$true_bin" :: bare-nonet "$bare" launch -n "$true_bin"
+else
+        echo "bench/bare missing or not working here, skipping it: $(head -c 300 "$tmp/bare.err" 2>/dev/null)"
+fi
+
 # --- an earlier sbx, to compare a change against (SBX_BASELINE=/path/to/old/sbx) ---------
 base=${SBX_BASELINE:-}
 if [ -n "$base" ]; then
@@ -108,6 +119,18 @@ if [ -n "$sbx_us" ] && [ -n "$bwrap_us" ]; then
         }'
 else
         echo "ratio sbx/bwrap: not measured (needs both sbx and bwrap working); goal: <= $GOAL"
+fi
+bare_us=$(med bare)
+bare_nonet_us=$(med bare-nonet)
+if [ -n "$bare_us" ] && [ -n "$bwrap_us" ]; then
+        awk -v a="$bare_us" -v n="${bare_nonet_us:-0}" -v b="$bwrap_us" -v s="${sbx_us:-0}" 'BEGIN {
+                printf "ratio bare launcher/bwrap: %.2f", a / b
+                if (n > 0)
+                        printf "   without the network namespace: %.2f", n / b
+                printf "\n"
+                if (s > 0)
+                        printf "sbx above the bare launcher: +%.2f ms\n", (s - a) / 1000
+        }'
 fi
 base_us=$(med base)
 if [ -n "$base_us" ] && [ -n "$sbx_us" ]; then
