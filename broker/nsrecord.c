@@ -87,15 +87,27 @@ static void format_entry(char *buf, size_t len, const struct sbx_namespaces *n, 
 				(unsigned long long)n->ns[i].inode);
 }
 
+/* A value for a line of the entry or of the system log: a path may hold any byte but '\0', and
+ * a newline in it would end the value and start a line of the writer's choosing (a "pid 1"
+ * that sbx ps would believe). Control bytes become '?'; sbx ps escapes what it prints anyway. */
+static const char *line_value(char *buf, size_t len, const char *path)
+{
+	sbx_strlcpy(buf, path, len);
+	for (char *c = buf; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return buf;
+}
+
 static void publish(struct sbx_worker *w, const struct sbx_namespaces *n)
 {
-	char text[4096], name[32];
+	char text[4096], name[32], policy[1024];
+	line_value(policy, sizeof(policy), n->policy);
 	if (!w->cfg->no_state) {
-		/* A path with a newline would break the format: it ends the value instead. */
 		char program[1024];
-		sbx_strlcpy(program, w->program, sizeof(program));
-		program[strcspn(program, "\n")] = '\0';
-		format_entry(text, sizeof(text), n, program);
+		struct sbx_namespaces shown = *n;
+		shown.policy = policy;
+		format_entry(text, sizeof(text), &shown, line_value(program, sizeof(program), w->program));
 		snprintf(name, sizeof(name), "%d", (int)n->pid);
 		int r = sbx_state_add(name, text, &w->rec.entry);
 		/* No runtime directory is a normal setup (a service without a session): quiet. */
@@ -109,7 +121,7 @@ static void publish(struct sbx_worker *w, const struct sbx_namespaces *n)
 			off += snprintf(text + off, sizeof(text) - (size_t)off, " %s:[%llu]", n->ns[i].type,
 					(unsigned long long)n->ns[i].inode);
 		syslog(LOG_AUTHPRIV | LOG_NOTICE, "sbx[%d]: sandbox pid %d uid %u policy %s namespaces%s", (int)getpid(),
-		       (int)n->pid, (unsigned)n->uid, n->policy, text);
+		       (int)n->pid, (unsigned)n->uid, policy, text);
 	}
 	if (w->cb.namespaces)
 		w->cb.namespaces(w, n, w->userdata);

@@ -289,7 +289,36 @@ time.sleep(60)' "$marker"
 	stop_bg "$marker"
 }
 
+# A policy's path may hold a newline. The state entry keeps one "key value" per line: the path
+# must not end its value and start a line of its own ("pid 1"), which sbx ps would believe.
+group_ps_forged_line() {
+	local marker pid pol entry
+	set_runtime_dir
+	marker=$(new_marker)
+	pol="$T/forged"$'\n'"pid 1"$'\n'"x.policy"
+	cp "$SBX_SRCDIR/policies/default.policy" "$pol" && chmod a+r "$pol"
+	start_bg --policy "$pol" --json-status-fd 3 "$P" sleep 60 "$marker" 3>"$T/status.json"
+	if ! wait_until 10 grep -q '"event":"start"' "$T/status.json"; then
+		fail "a sandbox under a policy whose path holds newlines" "$(cat "$T/status.json" "$T/bg.err")"
+		stop_bg "$marker"
+		rm -f "$pol"
+		return
+	fi
+	pid=$(sed -n 's/.*"event":"start","pid":\([0-9]*\).*/\1/p' "$T/status.json")
+	if wait_until 10 ps_lists "$pid"; then
+		pass "sbx ps lists a sandbox whose policy path holds newlines, under its own pid"
+	else
+		fail "sbx ps lists a sandbox whose policy path holds newlines, under its own pid" "$(show_run)"
+	fi
+	ok "$(! listed 1; echo $?)" "no entry under the pid the policy's path names" "$OUT"
+	entry=$(python3 -c 'import json,sys; print([e["policy"] for e in json.load(sys.stdin) if e["pid"] == int(sys.argv[1])][0])' "$pid" <<<"$OUT" 2>/dev/null)
+	is "$entry" "$T/forged?pid 1?x.policy" "sbx ps: the policy's path, its newlines shown as '?'"
+	stop_bg "$marker"
+	rm -f "$pol"
+}
+
 for_each_mode group_ps
 for_each_mode group_ps_escape
 for_each_mode group_ps_sigkill
+for_each_mode group_ps_forged_line
 done_testing
