@@ -15,6 +15,7 @@
 #include "broker/batch.h"
 #include "broker/cli.h"
 #include "broker/doctor.h"
+#include "broker/policy/policy.h"
 #include "broker/ps.h"
 #include "common/util.h"
 #include "sbx.h"
@@ -491,6 +492,7 @@ int main(int argc, char **argv)
 {
 	if (sanitize_stdio() < 0)
 		return EXIT_SBX_FAILED;
+	sbx_policy_search_beside_exe();
 	if (argc > 1 && strcmp(argv[1], "policy") == 0)
 		return sbx_policy_cli(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "ps") == 0)

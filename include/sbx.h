@@ -90,7 +90,10 @@ void sbx_error_free(struct sbx_error *err);
 
 /* ---- Policies ---- */
 
-/* Load a policy file, or a shipped policy by name ("default", "pcap"). params is a
+/* Load a policy file, or a shipped policy by name ("default", "pcap"). A name is looked up as
+ * NAME.policy in $SBX_POLICY_PATH's folders (ignored by a program that gained privileges at
+ * exec), then in the installed share/sbx/policies, then among the bases built in; never beside
+ * the calling program's binary (only the sbx command's build-tree copy looks there). params is a
  * NULL-terminated array of "name=value" strings (borrowed) or NULL. On success *ret is the
  * caller's (until given to sbx_config_set_policy). */
 int sbx_policy_new(const char *path_or_name, const char *const *params, struct sbx_policy **ret,

@@ -104,6 +104,30 @@ group_installed_policies() {
 	expect_rc 0 "SBX_POLICY_PATH points it at other policies"
 }
 
+# The file sbx-policy-path beside a binary names a folder of policies: the build tree's sbx
+# finds the source tree's policies that way. A service embedding libsbx must never take a policy
+# from a file that happens to lie beside its own binary.
+group_beside_binary() {
+	local d="$T/beside"
+	if [ -z "${SBX_POLICY_LOOKUP:-}" ] || [ ! -x "$SBX_POLICY_LOOKUP" ]; then
+		skip "a libsbx user ignores sbx-policy-path beside it" "no policy-lookup (meson builds it)"
+		return
+	fi
+	mkdir -p "$d/bin" "$d/policies"
+	cp "$SBX_SRCDIR/policies/default.policy" "$d/policies/zz-beside.policy"
+	echo "$d/policies" >"$d/bin/sbx-policy-path"
+	cp "$S" "$d/bin/sbx"
+	cp "$SBX_POLICY_LOOKUP" "$d/bin/policy-lookup"
+	run_plain env -u SBX_POLICY_PATH "$d/bin/sbx" policy check zz-beside
+	expect_rc 0 "the sbx command finds a policy through sbx-policy-path beside it"
+	run_plain env -u SBX_POLICY_PATH "$d/bin/policy-lookup" zz-beside
+	expect_rc 1 "a libsbx user beside the same file does not"
+	err_has "zz-beside" "it says which policy it did not find"
+	run_plain env SBX_POLICY_PATH="$d/policies" "$d/bin/policy-lookup" zz-beside
+	expect_rc 0 "SBX_POLICY_PATH still points a libsbx user at other policies"
+	rm -rf "$d"
+}
+
 group_version() {
 	sbx_run --version
 	expect_rc 0 "--version exits 0"
@@ -257,6 +281,7 @@ group_no_runtime_dir() {
 }
 
 group_install
+group_beside_binary
 for_each_mode group_no_runtime_dir
 for_each_mode group_version
 # The program names itself (PR_SET_NAME): `sbx ps --tree` shows the name escaped, never a raw

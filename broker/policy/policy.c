@@ -127,14 +127,26 @@ static bool is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* Whether the running program is the sbx command, which alone looks beside itself. */
+static bool beside_exe;
+
+void sbx_policy_search_beside_exe(void)
+{
+	beside_exe = true;
+}
+
 /* The build tree's source policies: the one line of the file sbx-policy-path beside the running
- * binary, which only a build tree holds (meson install does not copy it). Not for a program
- * that gained privileges at exec (file capabilities, setuid): AT_SECURE, as secure_getenv. */
+ * binary, which only a build tree holds (meson install does not copy it). Only for the sbx
+ * command (sbx_policy_search_beside_exe): a service that embeds libsbx never takes its policies
+ * from a file that happens to lie beside its own binary. Not for a program that gained
+ * privileges at exec (file capabilities, setuid): AT_SECURE, as secure_getenv. */
 static int build_tree_dir(char *buf, size_t len)
 {
 	char exe[PATH_MAX];
+	if (!beside_exe || getauxval(AT_SECURE))
+		return -ENOENT;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (getauxval(AT_SECURE) || n <= 0)
+	if (n <= 0)
 		return -ENOENT;
 	exe[n] = '\0';
 	char *slash = strrchr(exe, '/');

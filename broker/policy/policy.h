@@ -32,6 +32,11 @@ struct sbx_policy_param {
 	const char *value;
 };
 
+/* For the sbx command only, before it loads any policy: also look names up in the folder named
+ * by the file sbx-policy-path beside the running binary, which only a build tree holds, so that
+ * `build/sbx --policy pcap` finds the source tree's policies. Other libsbx users never do. */
+void sbx_policy_search_beside_exe(void);
+
 /* Load a policy from a path, or from a name looked up in SBX_POLICY_DIRS (installed and source
  * policies/ directories; "pcap" finds "pcap.policy"). params: `--param name=value` values.
  * On error *ret is untouched and diag (if non-NULL) says what and where. */
