@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool passed_through(const char *kv)
+bool sbx_env_passed_through(const char *kv)
 {
 	static const char *const names[] = { "TERM=", "LANG=", "LANGUAGE=", "TZ=", "LC_" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -32,7 +32,7 @@ int sbx_env_build(char *const *from, char *const *extra, char ***ret)
 	for (char *const *p = extra; p && *p; p++)
 		n++;
 	for (char *const *p = from; p && *p; p++)
-		if (passed_through(*p))
+		if (sbx_env_passed_through(*p))
 			n++;
 	char **env = calloc(n + 1, sizeof(char *));
 	if (!env)
@@ -41,7 +41,7 @@ int sbx_env_build(char *const *from, char *const *extra, char ***ret)
 	env[i++] = strdup("PATH=/usr/local/bin:/usr/bin:/bin");
 	env[i++] = strdup("HOME=/tmp");
 	for (char *const *p = from; p && *p && i < n; p++)
-		if (passed_through(*p))
+		if (sbx_env_passed_through(*p))
 			env[i++] = strdup(*p);
 	for (char *const *p = extra; p && *p && i < n; p++)
 		env[i++] = strdup(*p);

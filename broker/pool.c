@@ -270,11 +270,25 @@ static int make_zygote(struct sbx_pool *pool, struct sbx_error *err)
 		sbx_error_set(err, -ENOTSUP, "%s", no);
 		return -ENOTSUP;
 	}
+	sbx_host_view_take(&z->view, z->program);
 	z->pool_data = pool;
 	pool->zygote = z;
 	sbx_logf(cfg->log, cfg->log_userdata, SBX_LOG_DEBUG, "pool: a zygote for %s (host pid %d)", pool->zygote_program,
 		 (int)z->pid);
 	return 0;
+}
+
+/* Whether the caller's working directory, environment and program file are as when w was made
+ * (hostview.h); if not, says so in the pool's log, naming what goes (since WHAT made). */
+static bool view_holds(const struct sbx_pool *pool, const struct sbx_worker *w, const char *what)
+{
+	struct sbx_host_view now;
+	sbx_host_view_take(&now, w->program);
+	if (sbx_host_view_same(&w->view, &now))
+		return true;
+	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG,
+		 "pool: the working directory, environment or program file changed since %s made: new ones", what);
+	return false;
 }
 
 /* The zygote a job of program may start on, made now if need be, or NULL. */
@@ -285,6 +299,8 @@ static struct sbx_worker *zygote_for(struct sbx_pool *pool, const char *program,
 	bool stopped = stop_holds(&pool->zygote_stop, pool->cfg->generation);
 	if (pool->zygote && pool->zygote->generation != pool->cfg->generation)
 		retire_zygote(pool); /* made with a configuration that changed since */
+	if (pool->zygote && !view_holds(pool, pool->zygote, "the zygote was"))
+		retire_zygote(pool);
 	if (pool->zygote && !sbx_zygote_usable(pool->zygote))
 		drop_zygote(pool); /* it ended */
 	if (!pool->zygote && !stopped) {
@@ -417,6 +433,7 @@ static int make_ready(struct sbx_pool *pool, struct sbx_error *err)
 		sbx_error_set(err, -ENOTSUP, "a script run by its path starts cold");
 		return -ENOTSUP;
 	}
+	sbx_host_view_take(&w->view, w->program);
 	w->on_ready = on_worker_ready;
 	w->pool_data = pool;
 	pool->ready[pool->n_ready++] = w;
@@ -484,6 +501,10 @@ static struct sbx_worker *take_ready(struct sbx_pool *pool, const char *program,
 			break;
 		}
 	struct sbx_worker *w = pool->ready[pick];
+	if (!view_holds(pool, w, "the ready workers were")) {
+		drop_all_ready(pool);
+		return NULL;
+	}
 	memmove(&pool->ready[pick], &pool->ready[pick + 1], (pool->n_ready - pick - 1) * sizeof(pool->ready[0]));
 	pool->n_ready--;
 	return w;

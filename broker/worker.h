@@ -18,6 +18,7 @@
 #include "broker/cgroup.h"
 #include "broker/exit.h"
 #include "broker/grants.h"
+#include "broker/hostview.h"
 #include "broker/internal.h"
 #include "broker/notify.h"
 #include "broker/nsrecord.h"
@@ -95,6 +96,7 @@ struct sbx_worker {
 	int job_fds[3];                /* its stdio, -1 when none */
 	uint64_t time_ms;              /* its time limit, armed when the job starts */
 	unsigned generation;           /* cfg->generation it was made with */
+	struct sbx_host_view view;     /* a ready worker's or zygote's, as it was made (pool.c) */
 	void (*on_ready)(struct sbx_worker *w); /* its program's process said READY (pool.c) */
 	void *pool_data;               /* the pool's, while it holds the worker */
 	bool own_mntns;                /* the plan made a mount namespace (not the fallback's) */

@@ -396,8 +396,10 @@ void sbx_worker_free(struct sbx_worker *w);
  * program, its stdio is a terminal or a read-only regular file, or its arguments exceed 60 KiB
  * or 4096 strings; a configuration changed since the zygote was made gets a new one at the
  * next job. sbx_pool_spawn() waits for the zygote's answer (a few milliseconds; the first job
- * for its setup). The zygote uses the working directory, environment and program file of the
- * moment it was made. Its jobs end with it (sbx_pool_free(), below). docs/sandbox.md, "Zygote",
+ * for its setup). A change of the caller's working directory, of the environment variables a
+ * worker gets (TERM, LANG, LANGUAGE, TZ, LC_*) or PATH, or of the program's file (replaced or
+ * modified) since the zygote was made also gets a new one at the next job, so that each job
+ * runs as a cold launch would (a stat or two per job to see it). Its jobs end with it (sbx_pool_free(), below). docs/sandbox.md, "Zygote",
  * says why this gives a job nothing a cold launch would not. A pool with a zygote takes its
  * ready workers first (below); there is no reason to keep both.
  *
@@ -414,9 +416,9 @@ void sbx_worker_free(struct sbx_worker *w);
  * (sbx_config_set_id_range/subid) or when the configuration or its policy has resources
  * (files, directories, sockets, captures): those are taken and opened as each job starts; nor
  * without the seccomp filter or in learn mode (the filter is what holds a ready worker's exec),
- * nor for a script the sandbox runs by its path. The
- * ready workers use the working directory, the environment and the program file of the moment
- * they were made. A job may be given to a worker that is still finishing its setup; should
+ * nor for a script the sandbox runs by its path. A change of the caller's working directory,
+ * environment or program file since the ready workers were made (as for the zygote, above)
+ * drops them: that job starts cold, and the ones made since see the change. A job may be given to a worker that is still finishing its setup; should
  * that worker fail, the job fails with it (its exit callback says why). docs/sandbox.md,
  * "Ready workers", says why this gives a job nothing a cold launch would not.
  *

@@ -286,6 +286,36 @@ static void cold_cases(struct sbx_pool *pool, const char *dir)
 	sbx_error_free(&err);
 }
 
+/* What a cold launch takes from the caller at each start and a ready worker fixed when it was
+ * made, here the environment: TZ set since drops the ready workers; the job starts cold with TZ
+ * as the caller has it now, and the ones made since have it too. */
+static void host_view(struct sbx_pool *pool)
+{
+	static char out[256];
+	struct job j;
+	struct sbx_error err = SBX_ERROR_INIT;
+	bool took;
+	char *tz[] = { "sh", "-c", "echo \"tz=$TZ\"", NULL };
+	unsetenv("TZ");
+	ok(wait_ready(pool, 2, 20), "ready");
+	int r = run(pool, "/bin/sh", tz, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && took && strcmp(out, "tz=\n") == 0, "nothing changed: the job runs on a ready worker");
+	setenv("TZ", "UTC0", 1);
+	r = run(pool, "/bin/sh", tz, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && !took && strcmp(out, "tz=UTC0\n") == 0,
+	   "TZ set since the ready workers were made: the job starts cold, with TZ as the caller has it now (%.*s)",
+	   (int)strcspn(out, "\n"), out);
+	ok(wait_ready(pool, 2, 20), "ready again");
+	r = run(pool, "/bin/sh", tz, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && took && strcmp(out, "tz=UTC0\n") == 0, "the next job runs on a ready worker made since, with it (%.*s)",
+	   (int)strcspn(out, "\n"), out);
+	unsetenv("TZ"); /* a change again: the next job drops the ones with TZ, new ones follow */
+	r = run(pool, "/bin/sh", tz, -1, &j, out, sizeof(out), &took, &err);
+	ok(r == 0 && !took && strcmp(out, "tz=\n") == 0 && wait_ready(pool, 2, 20),
+	   "TZ unset again: the job starts cold without it, and workers are made ready again");
+	sbx_error_free(&err);
+}
+
 static void replaced_and_failing(struct sbx_pool *pool)
 {
 	static char out[4096];
@@ -566,6 +596,7 @@ int main(int argc, char **argv)
 	jobs_and_isolation(pool);
 	time_limit(cfg, pool);
 	cold_cases(pool, dir);
+	host_view(pool);
 	replaced_and_failing(pool);
 	sbx_pool_free(pool);
 	resources(dir);

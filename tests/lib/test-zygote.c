@@ -5,8 +5,8 @@
  * its own "sbx-init", in user, mount, pid, ipc and uts namespaces of its own, with an empty /tmp
  * and /dev/shm and no nested user namespaces; a job's time limit and violation end that job
  * only; a zygote killed from outside does not take the next job with it; a configuration with
- * resources has no zygote and its jobs start cold; a changed configuration gets a new zygote;
- * freeing the pool leaves no process. Whether a job ran on the zygote is what the pool logs
+ * resources has no zygote and its jobs start cold; a changed configuration gets a new zygote,
+ * and so does a change of the caller's environment, working directory or program file; freeing the pool leaves no process. Whether a job ran on the zygote is what the pool logs
  * for it. Usage: test-zygote [PROBE] (tests/probe.c, for a violation; else $PROBE). TAP. */
 #include <dirent.h>
 #include <errno.h>
@@ -559,6 +559,79 @@ static void retired(struct sbx_config *cfg, struct sbx_pool *pool)
 	sbx_error_free(&err);
 }
 
+/* Copy the file from to the executable to (through a new file renamed over it: a new inode, as
+ * a package upgrade installs one). */
+static bool install(const char *from, const char *to)
+{
+	char tmp[4200], buf[65536];
+	snprintf(tmp, sizeof(tmp), "%s.new", to);
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	ssize_t n;
+	bool good = in >= 0 && out >= 0;
+	while (good && (n = read(in, buf, sizeof(buf))) > 0)
+		good = write(out, buf, (size_t)n) == n;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return good && rename(tmp, to) == 0;
+}
+
+/* What a cold launch takes from the caller at each start, its environment, working directory
+ * and program file, and the zygote fixed when it was made: a change since gets the next job a
+ * new zygote, so that it runs as a cold one would; no change keeps the zygote. */
+static void host_view(struct sbx_pool *pool, const char *dir, const char *shown)
+{
+	static struct job j;
+	struct sbx_error err = SBX_ERROR_INIT;
+	char cwd[PATH_MAX], want[PATH_MAX + 8];
+	if (!getcwd(cwd, sizeof(cwd)))
+		snprintf(cwd, sizeof(cwd), "/");
+	unsetenv("TZ");
+	unsigned made = zygotes_made;
+	int r = run(pool, sh("echo \"tz=$TZ\"", NULL), &j, &err);
+	made = zygotes_made; /* a new one if TZ was set before */
+	r = run(pool, sh("echo \"tz=$TZ\"", NULL), &j, &err);
+	ok(r == 0 && j.on_zygote && zygotes_made == made && strcmp(j.out, "tz=\n") == 0,
+	   "nothing changed: the next job runs on the same zygote (%.*s)", (int)strcspn(j.out, "\n"), j.out);
+	setenv("TZ", "UTC0", 1);
+	r = run(pool, sh("echo \"tz=$TZ\"", NULL), &j, &err);
+	ok(r == 0 && j.on_zygote && zygotes_made == made + 1 && strcmp(j.out, "tz=UTC0\n") == 0,
+	   "TZ set since: the next job runs on a new zygote, with TZ as the caller has it now (%u made, %.*s)",
+	   zygotes_made - made, (int)strcspn(j.out, "\n"), j.out);
+	r = run(pool, sh("echo \"tz=$TZ\"", NULL), &j, &err);
+	ok(r == 0 && j.on_zygote && zygotes_made == made + 1 && strcmp(j.out, "tz=UTC0\n") == 0,
+	   "and the job after it on that same zygote");
+	unsetenv("TZ");
+	made = zygotes_made;
+	if (shown && chdir(shown) == 0) {
+		r = run(pool, sh("pwd", NULL), &j, &err);
+		snprintf(want, sizeof(want), "%s\n", shown);
+		ok(r == 0 && j.on_zygote && zygotes_made == made + 1 && strcmp(j.out, want) == 0,
+		   "the caller's working directory changed since: the next job runs on a new zygote, in it (%.*s)",
+		   (int)strcspn(j.out, "\n"), j.out);
+		(void)!chdir(cwd);
+	} else {
+		ok(true, "# SKIP no folder shown to the jobs to change into");
+	}
+	char prog[4200];
+	snprintf(prog, sizeof(prog), "%s/prog", dir);
+	char *argv[] = { "prog", NULL };
+	r = install("/bin/true", prog) ? sbx_pool_use_zygote(pool, prog, &err) : -1;
+	made = zygotes_made;
+	int r1 = r == 0 ? start(pool, prog, argv, -1, &j, &err) : -1;
+	finish(&j, 1);
+	bool first = r1 == 0 && j.on_zygote && j.e.kind == SBX_EXIT_EXITED && j.e.status == 0;
+	r = install("/bin/false", prog) ? start(pool, prog, argv, -1, &j, &err) : -1;
+	finish(&j, 1);
+	ok(first && r == 0 && j.on_zygote && zygotes_made == made + 1 && j.e.kind == SBX_EXIT_EXITED && j.e.status == 1,
+	   "the program's file replaced since (true, then false): the next job runs the new one on a new zygote "
+	   "(%u made, status %d)",
+	   zygotes_made - made, j.e.status);
+	unlink(prog);
+	sbx_error_free(&err);
+}
+
 /* Resources are opened as each job starts: a configuration with one has no zygote, and its
  * jobs start cold with the resource. */
 static void resources(const char *dir)
@@ -641,6 +714,7 @@ int main(int argc, char **argv)
 	time_limit(cfg, pool);
 	changed(cfg, pool, dir);
 	retired(cfg, pool);
+	host_view(pool, dir, probe ? probe_dir : NULL);
 	pid_t last_zygote = zygote_pid;
 	sbx_pool_free(pool);
 	resources(dir);
