@@ -118,17 +118,27 @@ static void protocol_violation(struct sbx_worker *w, const char *why)
 	sbx_worker_kill(w);
 }
 
+/* Whether pid has ended (reaped, or a zombie: one whose init was killed is a zombie handed to
+ * another parent, hence no longer init's child). */
+static bool ended(pid_t pid)
+{
+	char state[16];
+	int r = sbx_status_field(pid, "State", state, sizeof(state));
+	return r == -ENOENT || (r >= 0 && (state[0] == 'Z' || state[0] == 'X'));
+}
+
 /* A pidfd for pid, which must be init's child: checked after pidfd_open and with the process
- * still alive after the check, so the pidfd is that child whatever pids were reused. */
+ * still alive after the check, so the pidfd is that child whatever pids were reused. -ESRCH
+ * when it has ended (killed from outside, or with its zygote), -EPERM when it is not init's. */
 static int child_pidfd(struct sbx_worker *w, pid_t pid)
 {
 	if (pid <= 0)
-		return -ESRCH;
+		return -EPERM;
 	_cleanup_close_ int pidfd = pidfd_open(pid, 0);
 	if (pidfd < 0)
 		return -errno;
 	if (sbx_parent_of(pid) != w->pid)
-		return -ESRCH;
+		return ended(pid) ? -ESRCH : -EPERM;
 	if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
 		return -errno;
 	return sbx_steal_fd(&pidfd);
@@ -236,7 +246,14 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pi
 	case SBX_LAUNCH_EXEC:
 		if (w->seccomp) {
 			int r = take_listener(w, pid, m->listener);
-			if (r < 0) {
+			/* Its sender ended before the listener was taken: something killed it (or its
+			 * zygote) from outside, and its listener went with it. Not the sandbox's doing:
+			 * nothing is taken or answered, nothing can exec without TAKEN, and init's end
+			 * says what happened. */
+			if (r == -ESRCH)
+				sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG,
+					 "the program's process ended before its seccomp listener was taken");
+			else if (r < 0) {
 				char why[sizeof(f->protocol_why)];
 				snprintf(why, sizeof(why), "cannot take the seccomp listener: %s", strerror(-r));
 				protocol_violation(w, why);

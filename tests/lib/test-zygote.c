@@ -6,7 +6,8 @@
  * and /dev/shm and no nested user namespaces; a job's time limit and violation end that job
  * only; a zygote killed from outside does not take the next job with it; a configuration with
  * resources has no zygote and its jobs start cold; a changed configuration gets a new zygote,
- * and so does a change of the caller's environment, working directory or program file; freeing the pool leaves no process. Whether a job ran on the zygote is what the pool logs
+ * and so does a change of the caller's environment, working directory or program file; a job
+ * killed during its setup, with its zygote, is reported killed; freeing the pool leaves no process. Whether a job ran on the zygote is what the pool logs
  * for it. Usage: test-zygote [PROBE] (tests/probe.c, for a violation; else $PROBE). TAP. */
 #include <dirent.h>
 #include <errno.h>
@@ -467,6 +468,32 @@ static void killed(struct sbx_pool *pool)
 	sbx_error_free(&err);
 }
 
+/* Killed during its setup, while the caller's loop has not run (so the broker has not read the
+ * program's process's EXEC, nor taken its listener): a job whose zygote is killed, and a cold
+ * job whose init is. Each is reported as killed from outside, not as breaking the launch
+ * protocol (the listener it named is gone with it). */
+static void killed_in_setup(struct sbx_pool *pool)
+{
+	static struct job zj, cj;
+	struct sbx_error err = SBX_ERROR_INIT;
+	int r = start(pool, "/bin/sh", sh("echo ran", NULL), -1, &zj, &err);
+	bool on = r == 0 && zj.on_zygote;
+	usleep(300 * 1000); /* its setup done: EXEC waits in the channel, unread */
+	bool k = on && kill_zygote();
+	finish(&zj, 1);
+	ok(k && zj.exited && zj.e.kind == SBX_EXIT_KILLED && !strstr(zj.message, "protocol") && zj.out[0] == '\0',
+	   "a job whose zygote is killed during its setup is reported killed (kind %d: %s)", zj.e.kind, zj.message);
+	char *echo[] = { "echo", "ran", NULL };
+	r = start(pool, "/bin/echo", echo, -1, &cj, &err);
+	usleep(300 * 1000);
+	k = r == 0 && !cj.on_zygote && kill(sbx_worker_pid(cj.w), SIGKILL) == 0;
+	finish(&cj, 1);
+	ok(k && cj.exited && cj.e.error != EPROTO && !strstr(cj.message, "protocol") && cj.out[0] == '\0',
+	   "a cold job whose init is killed during its setup is not reported as breaking the protocol (kind %d: %s)",
+	   cj.e.kind, cj.message);
+	sbx_error_free(&err);
+}
+
 /* The time limit, set after the zygote was made: the next job runs on a new zygote, with it; it
  * ends the job over it only, not the one running beside it, nor the zygote. */
 static void time_limit(struct sbx_config *cfg, struct sbx_pool *pool)
@@ -711,6 +738,7 @@ int main(int argc, char **argv)
 	stdout_append_only(pool, dir);
 	violation(pool, probe);
 	killed(pool);
+	killed_in_setup(pool);
 	time_limit(cfg, pool);
 	changed(cfg, pool, dir);
 	retired(cfg, pool);
