@@ -1322,8 +1322,10 @@ static long call_process_vm_writev(void) { return syscall(SYS_process_vm_writev,
 static long call_kcmp(void) { return syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, 0UL, 0UL); }
 static long call_fanotify_init(void) { return syscall(SYS_fanotify_init, 0xffffffffU, 0U); }
 static long call_syslog(void) { return syscall(SYS_syslog, 10 /* SIZE_BUFFER */, NULL, 0); }
+#ifdef SYS_iopl /* x86 only */
 static long call_iopl(void) { return syscall(SYS_iopl, 0); }
 static long call_ioperm(void) { return syscall(SYS_ioperm, 0UL, 0UL, 0); }
+#endif
 static long call_clock_settime(void) { return syscall(SYS_clock_settime, CLOCK_REALTIME, NULL); }
 static long call_settimeofday(void) { return syscall(SYS_settimeofday, NULL, NULL); }
 static long call_sethostname(void) { return syscall(SYS_sethostname, "x", (size_t)-1); }
@@ -1337,7 +1339,9 @@ static long call_fspick(void) { return syscall(SYS_fspick, -1, NULL, 0); }
 static long call_mount_setattr(void) { return syscall(SYS_mount_setattr, -1, NULL, 0, NULL, 0UL); }
 static long call_pidfd_getfd(void) { return syscall(SYS_pidfd_getfd, -1, -1, 0); }
 static long call_lookup_dcookie(void) { return syscall(SYS_lookup_dcookie, 0UL, NULL, 0UL); }
+#ifdef SYS_mknod /* not on aarch64, which has mknodat only */
 static long call_mknod(void) { return syscall(SYS_mknod, "/nonexistent-sbx-probe/x", S_IFCHR | 0600, 0UL); }
+#endif
 
 static const struct forbidden forbidden_calls[] = {
 	/* The contract names these. */
@@ -1376,8 +1380,10 @@ static const struct forbidden forbidden_calls[] = {
 	{ "kcmp", call_kcmp },
 	{ "fanotify_init", call_fanotify_init },
 	{ "syslog", call_syslog },
+#ifdef SYS_iopl
 	{ "iopl", call_iopl },
 	{ "ioperm", call_ioperm },
+#endif
 	{ "clock_settime", call_clock_settime },
 	{ "settimeofday", call_settimeofday },
 	{ "sethostname", call_sethostname },
@@ -1391,7 +1397,9 @@ static const struct forbidden forbidden_calls[] = {
 	{ "mount_setattr", call_mount_setattr },
 	{ "pidfd_getfd", call_pidfd_getfd },
 	{ "lookup_dcookie", call_lookup_dcookie },
+#ifdef SYS_mknod
 	{ "mknod", call_mknod },
+#endif
 };
 
 /* probe syscall NAME: make one call the default policy must kill. "probe syscall list" prints
