@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,18 +119,18 @@ static void protocol_violation(struct sbx_worker *w, const char *why)
 	sbx_worker_kill(w);
 }
 
-/* Whether pid has ended (reaped, or a zombie: one whose init was killed is a zombie handed to
- * another parent, hence no longer init's child). */
-static bool ended(pid_t pid)
+/* Whether the process behind pidfd has exited (a zombie counts: one whose init was killed is
+ * a zombie handed to another parent, hence no longer init's child). The pidfd, not the pid:
+ * no reused number can answer for it. */
+static bool exited(int pidfd)
 {
-	char state[16];
-	int r = sbx_status_field(pid, "State", state, sizeof(state));
-	return r == -ENOENT || (r >= 0 && (state[0] == 'Z' || state[0] == 'X'));
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	return poll(&p, 1, 0) > 0;
 }
 
 /* A pidfd for pid, which must be init's child: checked after pidfd_open and with the process
  * still alive after the check, so the pidfd is that child whatever pids were reused. -ESRCH
- * when it has ended (killed from outside, or with its zygote), -EPERM when it is not init's. */
+ * when it has exited (killed from outside, or with its zygote), -EPERM when it is not init's. */
 static int child_pidfd(struct sbx_worker *w, pid_t pid)
 {
 	if (pid <= 0)
@@ -138,7 +139,7 @@ static int child_pidfd(struct sbx_worker *w, pid_t pid)
 	if (pidfd < 0)
 		return -errno;
 	if (sbx_parent_of(pid) != w->pid)
-		return ended(pid) ? -ESRCH : -EPERM;
+		return exited(pidfd) ? -ESRCH : -EPERM;
 	if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
 		return -errno;
 	return sbx_steal_fd(&pidfd);
@@ -165,8 +166,8 @@ static int take_listener(struct sbx_worker *w, pid_t pid, int fd)
 	if (pidfd < 0)
 		return pidfd;
 	_cleanup_close_ int listener = pidfd_getfd(pidfd, fd, 0); /* close-on-exec */
-	if (listener < 0)
-		return -errno;
+	if (listener < 0) /* an exiting process's files may be gone before its exit shows */
+		return exited(pidfd) || errno == ESRCH ? -ESRCH : -errno;
 	char path[64], target[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", listener);
 	ssize_t n = readlink(path, target, sizeof(target) - 1);
@@ -249,11 +250,16 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pi
 			/* Its sender ended before the listener was taken: something killed it (or its
 			 * zygote) from outside, and its listener went with it. Not the sandbox's doing:
 			 * nothing is taken or answered, nothing can exec without TAKEN, and init's end
-			 * says what happened. */
-			if (r == -ESRCH)
+			 * says what happened. A ready worker without its program can take no job: it
+			 * goes (failed() in pool.c sees it killed). */
+			if (r == -ESRCH) {
 				sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG,
 					 "the program's process ended before its seccomp listener was taken");
-			else if (r < 0) {
+				if (m->type == SBX_LAUNCH_READY) {
+					f->killed = true;
+					sbx_worker_kill(w);
+				}
+			} else if (r < 0) {
 				char why[sizeof(f->protocol_why)];
 				snprintf(why, sizeof(why), "cannot take the seccomp listener: %s", strerror(-r));
 				protocol_violation(w, why);

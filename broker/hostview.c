@@ -2,40 +2,64 @@
 /* The caller's view a prepared worker fixed (hostview.h). */
 #include "hostview.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "broker/env.h"
 
 extern char **environ;
 
-/* FNV-1a over the variables the worker gets and PATH, each with its terminating '\0'. */
+/* FNV-1a over s and its terminating '\0', continuing from h. */
+static uint64_t hash(uint64_t h, const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s;; c++) {
+		h = (h ^ *c) * 0x100000001b3ULL;
+		if (!*c)
+			return h;
+	}
+}
+
+#define HASH_START 0xcbf29ce484222325ULL
+
 static uint64_t env_hash(void)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (char **p = environ; p && *p; p++) {
-		if (!sbx_env_passed_through(*p) && strncmp(*p, "PATH=", 5) != 0)
-			continue;
-		for (const unsigned char *c = (const unsigned char *)*p;; c++) {
-			h = (h ^ *c) * 0x100000001b3ULL;
-			if (!*c)
-				break;
-		}
-	}
+	uint64_t h = HASH_START;
+	for (char **p = environ; p && *p; p++)
+		if (sbx_env_passed_through(*p) || strncmp(*p, "PATH=", 5) == 0)
+			h = hash(h, *p);
 	return h;
 }
 
-void sbx_host_view_take(struct sbx_host_view *v, const char *program_path)
+static void take_cwd(struct sbx_host_view *v)
 {
 	struct stat st;
-	memset(v, 0, sizeof(*v));
-	v->taken = true;
 	if (stat(".", &st) == 0) {
 		v->cwd_dev = st.st_dev;
 		v->cwd_ino = st.st_ino;
 	}
+	char *cwd = getcwd(NULL, 0);
+	v->cwd_name = cwd ? hash(HASH_START, cwd) : 0;
+	free(cwd);
+}
+
+void sbx_host_view_take(struct sbx_host_view *v, const char *program_path, int program_fd)
+{
+	static const int limits[4] = { RLIMIT_AS, RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_FSIZE };
+	struct stat st;
+	memset(v, 0, sizeof(*v));
+	v->taken = true;
+	take_cwd(v);
 	v->env = env_hash();
-	if (program_path && stat(program_path, &st) == 0) {
+	v->euid = geteuid();
+	v->egid = getegid();
+	for (int i = 0; i < 4; i++) {
+		struct rlimit rl;
+		v->hard[i] = getrlimit(limits[i], &rl) == 0 ? rl.rlim_max : 0;
+	}
+	if (program_fd >= 0 ? fstat(program_fd, &st) == 0 : program_path && stat(program_path, &st) == 0) {
+		v->prog_present = true;
 		v->prog_dev = st.st_dev;
 		v->prog_ino = st.st_ino;
 		v->prog_mtime = st.st_mtim;
@@ -48,11 +72,18 @@ static bool same_time(struct timespec a, struct timespec b)
 	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
 }
 
+bool sbx_host_view_changed(const struct sbx_host_view *then, const struct sbx_host_view *now)
+{
+	return !then->taken || !now->taken || then->cwd_dev != now->cwd_dev || then->cwd_ino != now->cwd_ino ||
+	       then->cwd_name != now->cwd_name || then->env != now->env || then->euid != now->euid ||
+	       then->egid != now->egid || memcmp(then->hard, now->hard, sizeof(then->hard)) != 0 ||
+	       then->prog_present != now->prog_present || then->prog_dev != now->prog_dev ||
+	       then->prog_ino != now->prog_ino || !same_time(then->prog_mtime, now->prog_mtime) ||
+	       !same_time(then->prog_ctime, now->prog_ctime);
+}
+
 bool sbx_host_view_same(const struct sbx_host_view *then, const struct sbx_host_view *now)
 {
-	/* A file gone (all 0) is never the same: its job starts cold, and fails as it would. */
-	return then->taken && now->taken && then->cwd_dev == now->cwd_dev && then->cwd_ino == now->cwd_ino &&
-	       then->env == now->env && now->prog_ino != 0 && then->prog_dev == now->prog_dev &&
-	       then->prog_ino == now->prog_ino && same_time(then->prog_mtime, now->prog_mtime) &&
-	       same_time(then->prog_ctime, now->prog_ctime);
+	/* A file gone is never the same: its job starts cold, and fails as it would. */
+	return now->prog_present && !sbx_host_view_changed(then, now);
 }

@@ -45,11 +45,13 @@
 
 /* What stops a pool making ready workers, or a zygote, once they keep failing: POOL_READY_FAILURES
  * in a row, or a cause none can escape. A stop holds until what made them fail may have changed:
- * the configuration (its generation), or the program (the caller lifts it). */
+ * the configuration (its generation), the caller's view (a program installed since, another
+ * working directory: hostview.h), or the program (the caller lifts it). */
 struct pool_stop {
 	unsigned failures;            /* in a row */
 	bool stopped;
 	unsigned generation;          /* cfg->generation when it stopped */
+	struct sbx_host_view view;    /* the caller's, for the program as the caller names it */
 };
 
 static void stop_lift(struct pool_stop *s)
@@ -58,16 +60,21 @@ static void stop_lift(struct pool_stop *s)
 	s->failures = 0;
 }
 
-static void stop_set(struct pool_stop *s, unsigned generation)
+static void stop_set(struct pool_stop *s, unsigned generation, const char *program)
 {
 	s->stopped = true;
 	s->generation = generation;
+	sbx_host_view_take(&s->view, program, -1);
 }
 
-/* Whether the stop still holds: lifted once the configuration changed. */
-static bool stop_holds(struct pool_stop *s, unsigned generation)
+/* Whether the stop still holds: lifted once the configuration or the caller's view changed. */
+static bool stop_holds(struct pool_stop *s, unsigned generation, const char *program)
 {
-	if (s->stopped && s->generation != generation)
+	struct sbx_host_view now;
+	if (!s->stopped)
+		return false;
+	sbx_host_view_take(&now, program, -1);
+	if (s->generation != generation || sbx_host_view_changed(&s->view, &now))
 		stop_lift(s);
 	return s->stopped;
 }
@@ -197,7 +204,7 @@ static void retire_zygote(struct sbx_pool *pool)
 static void stop_zygote(struct sbx_pool *pool, const char *why)
 {
 	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG, "pool: no zygote (%s); jobs start cold", why);
-	stop_set(&pool->zygote_stop, pool->cfg->generation);
+	stop_set(&pool->zygote_stop, pool->cfg->generation, pool->zygote_program);
 	drop_zygote(pool);
 }
 
@@ -270,7 +277,6 @@ static int make_zygote(struct sbx_pool *pool, struct sbx_error *err)
 		sbx_error_set(err, -ENOTSUP, "%s", no);
 		return -ENOTSUP;
 	}
-	sbx_host_view_take(&z->view, z->program);
 	z->pool_data = pool;
 	pool->zygote = z;
 	sbx_logf(cfg->log, cfg->log_userdata, SBX_LOG_DEBUG, "pool: a zygote for %s (host pid %d)", pool->zygote_program,
@@ -283,7 +289,7 @@ static int make_zygote(struct sbx_pool *pool, struct sbx_error *err)
 static bool view_holds(const struct sbx_pool *pool, const struct sbx_worker *w, const char *what)
 {
 	struct sbx_host_view now;
-	sbx_host_view_take(&now, w->program);
+	sbx_host_view_take(&now, w->program, -1);
 	if (sbx_host_view_same(&w->view, &now))
 		return true;
 	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG,
@@ -296,7 +302,7 @@ static struct sbx_worker *zygote_for(struct sbx_pool *pool, const char *program,
 {
 	if (!pool->zygote_program || strcmp(program, pool->zygote_program) != 0 || !stdio_plain(stdio))
 		return NULL;
-	bool stopped = stop_holds(&pool->zygote_stop, pool->cfg->generation);
+	bool stopped = stop_holds(&pool->zygote_stop, pool->cfg->generation, program);
 	if (pool->zygote && pool->zygote->generation != pool->cfg->generation)
 		retire_zygote(pool); /* made with a configuration that changed since */
 	if (pool->zygote && !view_holds(pool, pool->zygote, "the zygote was"))
@@ -333,7 +339,7 @@ SBX_EXPORT int sbx_pool_use_zygote(struct sbx_pool *pool, const char *program, s
 	/* Made now, so that its root is built while the caller prepares the first job. */
 	int r = make_zygote(pool, err);
 	if (r < 0)
-		stop_set(&pool->zygote_stop, pool->cfg->generation);
+		stop_set(&pool->zygote_stop, pool->cfg->generation, program);
 	return r;
 }
 
@@ -363,7 +369,8 @@ static void drop_all_ready(struct sbx_pool *pool)
 static void schedule_refill(struct sbx_pool *pool)
 {
 	static const struct timeval soon = { 0, 2000 };
-	if (pool->ev_refill && !stop_holds(&pool->ready_stop, pool->cfg->generation) && pool->n_ready < pool->want)
+	if (pool->ev_refill && pool->n_ready < pool->want &&
+	    !stop_holds(&pool->ready_stop, pool->cfg->generation, pool->ready_program))
 		(void)evtimer_add(pool->ev_refill, &soon);
 }
 
@@ -372,7 +379,7 @@ static void stop_ready(struct sbx_pool *pool, const char *why)
 	/* A job started cold meets the same cause and reports it to the caller: a debug line here. */
 	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG,
 		 "pool: no more ready workers (%s); jobs start cold", why);
-	stop_set(&pool->ready_stop, pool->cfg->generation);
+	stop_set(&pool->ready_stop, pool->cfg->generation, pool->ready_program);
 	drop_all_ready(pool);
 }
 
@@ -433,7 +440,6 @@ static int make_ready(struct sbx_pool *pool, struct sbx_error *err)
 		sbx_error_set(err, -ENOTSUP, "a script run by its path starts cold");
 		return -ENOTSUP;
 	}
-	sbx_host_view_take(&w->view, w->program);
 	w->on_ready = on_worker_ready;
 	w->pool_data = pool;
 	pool->ready[pool->n_ready++] = w;

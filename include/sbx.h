@@ -397,9 +397,11 @@ void sbx_worker_free(struct sbx_worker *w);
  * or 4096 strings; a configuration changed since the zygote was made gets a new one at the
  * next job. sbx_pool_spawn() waits for the zygote's answer (a few milliseconds; the first job
  * for its setup). A change of the caller's working directory, of the environment variables a
- * worker gets (TERM, LANG, LANGUAGE, TZ, LC_*) or PATH, or of the program's file (replaced or
- * modified) since the zygote was made also gets a new one at the next job, so that each job
- * runs as a cold launch would (a stat or two per job to see it). Its jobs end with it (sbx_pool_free(), below). docs/sandbox.md, "Zygote",
+ * worker gets (TERM, LANG, LANGUAGE, TZ, LC_*) or PATH, of its effective ids or hard limits, or
+ * of the program's file (replaced or modified) since the zygote was made also gets a new one
+ * at the next job, so that each job runs as a cold launch would (a few system calls per job to
+ * see it; the umask is not watched); a zygote that could not be made is tried again once any
+ * of these changed. Its jobs end with it (sbx_pool_free(), below). docs/sandbox.md, "Zygote",
  * says why this gives a job nothing a cold launch would not. A pool with a zygote takes its
  * ready workers first (below); there is no reason to keep both.
  *

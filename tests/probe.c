@@ -1339,8 +1339,10 @@ static long call_fspick(void) { return syscall(SYS_fspick, -1, NULL, 0); }
 static long call_mount_setattr(void) { return syscall(SYS_mount_setattr, -1, NULL, 0, NULL, 0UL); }
 static long call_pidfd_getfd(void) { return syscall(SYS_pidfd_getfd, -1, -1, 0); }
 static long call_lookup_dcookie(void) { return syscall(SYS_lookup_dcookie, 0UL, NULL, 0UL); }
-#ifdef SYS_mknod /* not on aarch64, which has mknodat only */
+#ifdef SYS_mknod
 static long call_mknod(void) { return syscall(SYS_mknod, "/nonexistent-sbx-probe/x", S_IFCHR | 0600, 0UL); }
+#else /* aarch64 has mknodat only */
+static long call_mknod(void) { return syscall(SYS_mknodat, AT_FDCWD, "/nonexistent-sbx-probe/x", S_IFCHR | 0600, 0UL); }
 #endif
 
 static const struct forbidden forbidden_calls[] = {
@@ -1397,9 +1399,7 @@ static const struct forbidden forbidden_calls[] = {
 	{ "mount_setattr", call_mount_setattr },
 	{ "pidfd_getfd", call_pidfd_getfd },
 	{ "lookup_dcookie", call_lookup_dcookie },
-#ifdef SYS_mknod
 	{ "mknod", call_mknod },
-#endif
 };
 
 /* probe syscall NAME: make one call the default policy must kill. "probe syscall list" prints

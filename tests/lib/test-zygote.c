@@ -655,6 +655,19 @@ static void host_view(struct sbx_pool *pool, const char *dir, const char *shown)
 	   "the program's file replaced since (true, then false): the next job runs the new one on a new zygote "
 	   "(%u made, status %d)",
 	   zygotes_made - made, j.e.status);
+	/* Gone for a moment, as a reinstall may leave it: that job fails as a cold one would, and
+	 * the zygote made failing then does not stop the next, once the file is back. */
+	unlink(prog);
+	made = zygotes_made;
+	r = start(pool, prog, argv, -1, &j, &err);
+	finish(&j, 1);
+	bool gone = r < 0 && !j.on_zygote;
+	r = install("/bin/true", prog) ? start(pool, prog, argv, -1, &j, &err) : -1;
+	finish(&j, 1);
+	ok(gone && r == 0 && j.on_zygote && zygotes_made == made + 1 && j.e.kind == SBX_EXIT_EXITED && j.e.status == 0,
+	   "the program's file gone, then back: the job between fails as a cold one would, the next runs on a new "
+	   "zygote (%u made, status %d)",
+	   zygotes_made - made, j.e.status);
 	unlink(prog);
 	sbx_error_free(&err);
 }
