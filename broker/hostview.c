@@ -2,12 +2,16 @@
 /* The caller's view a prepared worker fixed (hostview.h). */
 #include "hostview.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "broker/env.h"
+#include "broker/idmap.h"
+#include "broker/mountplan.h"
 
 extern char **environ;
 
@@ -86,4 +90,39 @@ bool sbx_host_view_same(const struct sbx_host_view *then, const struct sbx_host_
 {
 	/* A file gone is never the same: its job starts cold, and fails as it would. */
 	return now->prog_present && !sbx_host_view_changed(then, now);
+}
+
+int sbx_host_view_note_idmapped(struct sbx_host_view *v, const struct sbx_fs_plan *fs)
+{
+	for (size_t i = fs->first_granted; i < fs->n; i++) {
+		const struct sbx_mount_entry *e = &fs->entries[i];
+		if (e->op != SBX_MNT_BIND_RW || e->tree < 0)
+			continue;
+		char **more = reallocarray(v->idmapped_rw, v->n_idmapped_rw + 1, sizeof(*more));
+		if (!more)
+			return -ENOMEM;
+		v->idmapped_rw = more;
+		if (!(v->idmapped_rw[v->n_idmapped_rw] = strdup(e->source)))
+			return -ENOMEM;
+		v->n_idmapped_rw++;
+	}
+	return 0;
+}
+
+bool sbx_host_view_idmap_holds(const struct sbx_host_view *v)
+{
+	char found[PATH_MAX + 64];
+	for (size_t i = 0; i < v->n_idmapped_rw; i++)
+		if (sbx_idmap_unsafe(v->idmapped_rw[i], found, sizeof(found)) != 0)
+			return false;
+	return true;
+}
+
+void sbx_host_view_free(struct sbx_host_view *v)
+{
+	for (size_t i = 0; i < v->n_idmapped_rw; i++)
+		free(v->idmapped_rw[i]);
+	free(v->idmapped_rw);
+	v->idmapped_rw = NULL;
+	v->n_idmapped_rw = 0;
 }

@@ -5,8 +5,11 @@
  * PATH (which finds the program), the effective ids and the hard limits the plan is held to, and
  * the program's file. A job whose caller's view differs now starts on a new prepared worker, so
  * that it runs as a cold launch would: the file installed since, in the directory and with the
- * locale the caller has now. Not in the view: the umask (no getter a thread may call safely) and
- * a file that would now be found before the old one on an unchanged PATH. */
+ * locale the caller has now. Also fixed when it was made: which --rw trees its root shows
+ * idmapped, on the verdict of the set-id scan then (idmap.h); a job sees them scanned again
+ * (a verdict is kept 2 s), as a cold launch would. Not in the view: the umask (no getter a
+ * thread may call safely) and a file that would now be found before the old one on an
+ * unchanged PATH. */
 #pragma once
 
 #include <stdbool.h>
@@ -14,6 +17,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <time.h>
+
+struct sbx_fs_plan;
 
 struct sbx_host_view {
 	bool taken;
@@ -28,12 +33,22 @@ struct sbx_host_view {
 	dev_t prog_dev;
 	ino_t prog_ino;
 	struct timespec prog_mtime, prog_ctime;
+	char **idmapped_rw;               /* the --rw trees shown idmapped; owned */
+	size_t n_idmapped_rw;
 };
 
 /* The caller's view now, for the program at program_path (a prepared worker's resolved host
  * path; or the name the caller gave, for a pool's stop) or, with program_fd >= 0, for the file
  * the plan opened. A few system calls: cheap beside a launch. */
 void sbx_host_view_take(struct sbx_host_view *v, const char *program_path, int program_fd);
+
+/* Note which writable trees the plan fs idmapped (a prepared worker's view). 0 or -ENOMEM. */
+int sbx_host_view_note_idmapped(struct sbx_host_view *v, const struct sbx_fs_plan *fs);
+
+/* Whether each tree noted idmapped would still be: none holds a set-id file now. */
+bool sbx_host_view_idmap_holds(const struct sbx_host_view *v);
+
+void sbx_host_view_free(struct sbx_host_view *v);
 
 /* Whether a job seeing now would run as on a worker prepared with then: the same view, and the
  * program's file there. */

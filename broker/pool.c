@@ -284,16 +284,20 @@ static int make_zygote(struct sbx_pool *pool, struct sbx_error *err)
 	return 0;
 }
 
-/* Whether the caller's working directory, environment and program file are as when w was made
- * (hostview.h); if not, says so in the pool's log, naming what goes (since WHAT made). */
+/* Whether the caller's working directory, environment and program file are as when w was made,
+ * and the --rw trees it shows idmapped still hold no set-id file (hostview.h); if not, says so
+ * in the pool's log, naming what goes (since WHAT made). */
 static bool view_holds(const struct sbx_pool *pool, const struct sbx_worker *w, const char *what)
 {
 	struct sbx_host_view now;
 	sbx_host_view_take(&now, w->program, -1);
-	if (sbx_host_view_same(&w->view, &now))
+	bool same = sbx_host_view_same(&w->view, &now);
+	if (same && sbx_host_view_idmap_holds(&w->view))
 		return true;
-	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG,
-		 "pool: the working directory, environment or program file changed since %s made: new ones", what);
+	const char *why = same ? "a --rw tree shown idmapped holds a set-id file"
+			       : "the working directory, environment or program file changed";
+	sbx_logf(pool->cfg->log, pool->cfg->log_userdata, SBX_LOG_DEBUG, "pool: %s since %s made: new ones", why,
+		 what);
 	return false;
 }
 

@@ -191,6 +191,7 @@ static void worker_destroy(struct sbx_worker *w)
 	sbx_exit_report_clear(&w->exit);
 	if (w->id_offset >= 0)
 		sbx_idrange_release(w->cfg->range_uid, w->id_offset, w->id_lock);
+	sbx_host_view_free(&w->view);
 	free(w->program);
 	free(w);
 }
@@ -590,8 +591,13 @@ int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg,
 	    (!zjob && (r = sbx_plan_build(pp, w, program, err)) < 0))
 		return spawn_failed(w, r, err, ret_err);
 	/* What the plan took of the caller, for a pool to see it change (hostview.h). */
-	if (opts && (opts->serve || opts->deferred))
+	if (opts && (opts->serve || opts->deferred)) {
 		sbx_host_view_take(&w->view, NULL, pp->prog.fd);
+		if ((r = sbx_host_view_note_idmapped(&w->view, &pp->fs)) < 0) {
+			sbx_error_set(err, r, "out of memory");
+			return spawn_failed(w, r, err, ret_err);
+		}
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 		r = -errno;
 		sbx_error_set(err, r, "socketpair: %s", strerror(-r));

@@ -256,7 +256,38 @@ group_unpriv() {
 	fi
 }
 
+# The set-id scan's verdict is kept a moment (2 s) for the launches of a batch that follow it,
+# and no longer: a set-uid program put into the --rw tree while a batch runs is seen by the first
+# job that starts after that, whether it starts cold, on a ready worker (--no-zygote, made
+# ahead) or on the batch's zygote (whose root was built with the tree idmapped). One job at a
+# time: job 1 is idmapped and writes as root; job 2 waits while the program is added; job 3,
+# more than 2 s after job 1's scan, is not idmapped and cannot write in root's folder.
+group_root_scan_kept() {
+	local z
+	for z in --no-zygote ""; do
+		make_tree
+		printf '1\n2\n3\n' >"$T/id.list"
+		local script="case \$0 in 1) echo made >$T/id/out/new1 ;; 2) sleep 3 ;; 3) echo made >$T/id/out/new3 ;; esac"
+		(cd "$T/cwd" && exec "$S" --each "$T/id.list" -j 1 $z --rw "$T/id/out" -- /bin/sh -c "$script" {}) \
+			>"$T/scan.out" 2>"$T/scan.err" &
+		local pid=$!
+		if wait_until 10 test -e "$T/id/out/new1"; then
+			cp /usr/bin/true "$T/id/out/suid" && chmod 4755 "$T/id/out/suid"
+		fi
+		wait "$pid"
+		local rc=$?
+		if [ "$(owner "$T/id/out/new1")" = 0:0 ] && [ ! -e "$T/id/out/new3" ] &&
+			grep -q "since it holds $T/id/out/suid: a set-user-ID" "$T/scan.err"; then
+			pass "${z:---each on its zygote}: a set-uid program added to a --rw tree during a batch is seen by the next scan"
+		else
+			fail "${z:---each on its zygote}: a set-uid program added to a --rw tree during a batch is seen" "rc $rc" \
+				"$(cat "$T/scan.err")" "$(ls -ln "$T/id/out")"
+		fi
+	done
+}
+
 only_root group_root_paths
+only_root group_root_scan_kept
 only_root group_root_readme
 only_root group_root_filesystems
 if [ "$IS_ROOT" -eq 1 ] && [ -z "$UNPRIV_REASON" ]; then
