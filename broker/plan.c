@@ -66,6 +66,23 @@ static void suggest_direct(const char *program, char *out, size_t len)
 	}
 }
 
+/* The tree a shim's target belongs to: a version manager runs it from its own folder (pyenv's
+ * ~/.pyenv/libexec/pyenv needs the rest of ~/.pyenv), so the folder above its libexec/ or bin/,
+ * else its own folder. False when that would be / (nothing worth suggesting). */
+static bool tool_home(const char *path, char *out, size_t len)
+{
+	if (snprintf(out, len, "%s", path) >= (int)len)
+		return false;
+	char *slash = strrchr(out, '/');
+	if (!slash || slash == out)
+		return false;
+	*slash = '\0';
+	const char *dir = strrchr(out, '/');
+	if (dir && (strcmp(dir + 1, "libexec") == 0 || strcmp(dir + 1, "bin") == 0) && dir != out)
+		out[dir - out] = '\0';
+	return strcmp(out, "/") != 0 && out[0] == '/' && out[1] != '\0';
+}
+
 /* A #! script whose interpreter (or the program a shim ends by exec'ing) the sandbox does not
  * show would fail inside with a message about /dev/fd/N: say here what is missing (127). */
 static int plan_script(struct sbx_plan *p, struct sbx_error *err)
@@ -89,9 +106,14 @@ static int plan_script(struct sbx_plan *p, struct sbx_error *err)
 			continue;
 		char direct[4096 + 16];
 		suggest_direct(p->prog.path, direct, sizeof(direct));
+		char home[4096];
 		if (!canon && strncmp(need[i], "env ", 4) == 0)
 			sbx_error_set(err, -ENOENT, "%s: a script run by `%s`, which is not on the sandbox's PATH (%s); "
 						    "run the interpreter directly%s", p->prog.path, need[i], INSIDE_PATH, direct);
+		else if (i == 1 && canon && tool_home(canon, home, sizeof(home)))
+			sbx_error_set(err, -ENOENT, "%s: a shim that ends by running %s, which is not visible inside the "
+						    "sandbox; add --ro %s (the tree it belongs to) or run the program directly%s",
+				      p->prog.path, canon, home, direct);
 		else
 			sbx_error_set(err, -ENOENT, "%s: a script whose interpreter %s is not visible inside the sandbox; "
 						    "add --ro %s or run the interpreter directly%s",

@@ -108,8 +108,10 @@ group_script_needs() {
 	chmod 0755 "$d/libexec/tool" "$d/shims/"*
 	sbx_run -- "$d/shims/python3" -c 1
 	expect_rc 127 "a shim that execs a path not visible inside: 127"
-	err_has "$d/shims/python3: a script whose interpreter $d/libexec/tool is not visible inside the sandbox; add --ro $d/libexec/tool or run the interpreter directly \(e.g. /usr/bin/python3\)" \
-		"the error names the script, what it needs, and the program on the sandbox's PATH"
+	err_has "$d/shims/python3: a shim that ends by running $d/libexec/tool, which is not visible inside the sandbox; add --ro $d \(the tree it belongs to\) or run the program directly \(e.g. /usr/bin/python3\)" \
+		"the error names the script, what it runs, the tree to show, and the program on the sandbox's PATH"
+	sbx_run --ro "$d" -- "$d/shims/python3" -c 1
+	is "$RC:$OUT" "0:tool ran: exec -c 1" "with --ro for the tree the error names, the shim runs"
 	sbx_run --ro "$d/libexec" -- "$d/shims/python3" -c 1
 	is "$RC:$OUT" "0:tool ran: exec -c 1" "with --ro for what it execs, the shim runs"
 	sbx_run -- "$d/shims/direct"
