@@ -252,7 +252,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	struct sbx_worker *w = arg;
 	if (!w->done && !w->facts.violation) {
 		w->facts.timed_out = true;
-		sbx_logf(w->log, w->log_userdata, SBX_LOG_NOTICE, "time limit reached, killing the sandbox");
+		/* The exit report says it to the user (exit.c); this marks the moment in a debug log. */
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "time limit reached, killing the sandbox");
 		sbx_worker_kill(w);
 	}
 }
@@ -266,7 +267,7 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 	struct sbx_worker *w = arg;
 	if (!w->done && !w->facts.violation) {
 		w->facts.grace_expired = true;
-		sbx_logf(w->log, w->log_userdata, SBX_LOG_NOTICE, "still running %llu ms after signal %d, killing the sandbox",
+		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG, "still running %llu ms after signal %d, killing the sandbox",
 			 (unsigned long long)w->facts.grace_ms, w->facts.grace_signal);
 		sbx_worker_kill(w);
 	}

@@ -69,6 +69,7 @@ group_time_limit() {
 	sbx_run --time-limit 1 "$P" sleep 100
 	end=$(date +%s)
 	expect_rc 124 "--time-limit 1 on sleep 100 exits 124"
+	is "$(grep -c 'time limit' <<<"$ERR")" 1 "the time limit is said once, by the exit report"
 	if [ $((end - start)) -le 10 ]; then
 		pass "--time-limit 1 ends the program within 10 s ($((end - start)) s)"
 	else
