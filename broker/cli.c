@@ -102,16 +102,42 @@ static int opt_param(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
 	return 0;
 }
 
+/* A path given relative ("--ro .", "--rw out"): the one it names from the working directory,
+ * symbolic links resolved (the sandbox shows it at that place). It must exist, as any --ro or
+ * --rw path must. */
+static const char *absolute_path(struct sbx_cli *cli, const struct cli_opt *o, const char *arg)
+{
+	char *abs = realpath(arg, NULL);
+	if (!abs) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s (a relative path is taken from the working directory)", strerror(errno));
+		bad(o, arg, why);
+		return NULL;
+	}
+	size_t n = strlen(abs) + 1;
+	char *at = cli->abs_paths + cli->abs_len;
+	if (n > sizeof(cli->abs_paths) - cli->abs_len) {
+		free(abs);
+		bad(o, arg, "too many relative paths; give absolute ones");
+		return NULL;
+	}
+	memcpy(at, abs, n);
+	cli->abs_len += n;
+	free(abs);
+	return at;
+}
+
 static int opt_path(struct sbx_cli *cli, const struct cli_opt *o, char *arg)
 {
-	if (arg[0] != '/')
-		return bad(o, arg, "must be an absolute path");
+	const char *path = arg[0] == '/' ? arg : absolute_path(cli, o, arg);
+	if (!path)
+		return -EINVAL;
 	if (cli->n_ro + cli->n_rw >= SBX_CLI_MAX_PATHS)
 		return bad(o, arg, "too many paths");
 	if (strcmp(o->name, "ro") == 0)
-		cli->ro[cli->n_ro++] = arg;
+		cli->ro[cli->n_ro++] = path;
 	else
-		cli->rw[cli->n_rw++] = arg;
+		cli->rw[cli->n_rw++] = path;
 	return 0;
 }
 

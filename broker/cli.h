@@ -50,6 +50,8 @@ struct sbx_cli {
 	bool quiet;
 	bool help, version;
 	char **argv;                /* PROGRAM ARG... */
+	char abs_paths[8192];       /* --ro/--rw paths given relative, made absolute (realpath) */
+	size_t abs_len;
 };
 
 /* Print one message line to stderr: fmt's text with every control character escaped

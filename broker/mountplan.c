@@ -252,18 +252,35 @@ static bool path_under(const char *path, const char *base)
 	return strncmp(path, base, n) == 0 && (path[n] == '\0' || path[n] == '/' || (n == 1 && base[0] == '/'));
 }
 
+/* The entry applied last that covers path (symbolic links too, or not), or NULL. */
+static const struct sbx_mount_entry *covering(const struct sbx_fs_plan *fs, const char *path, bool symlinks)
+{
+	const struct sbx_mount_entry *last = NULL;
+	for (size_t i = 0; i < fs->n; i++)
+		if ((symlinks || fs->entries[i].op != SBX_MNT_SYMLINK) && path_under(path, fs->entries[i].path))
+			last = &fs->entries[i];
+	return last;
+}
+
 bool sbx_fs_plan_shows(const struct sbx_fs_plan *fs, const char *path)
 {
 	if (!path || path[0] != '/')
 		return false;
 	/* The entry applied last that covers path decides: a tmpfs or /proc over a bind hides it,
 	 * a bind over a tmpfs shows it again. */
-	const struct sbx_mount_entry *last = NULL;
-	for (size_t i = 0; i < fs->n; i++)
-		if (fs->entries[i].op != SBX_MNT_SYMLINK && path_under(path, fs->entries[i].path))
-			last = &fs->entries[i];
+	const struct sbx_mount_entry *last = covering(fs, path, false);
 	return last && (last->op == SBX_MNT_BIND_RO || last->op == SBX_MNT_BIND_RW) &&
 	       strcmp(last->path, last->source) == 0;
+}
+
+bool sbx_fs_plan_hides(const struct sbx_fs_plan *fs, const char *path)
+{
+	if (!path || path[0] != '/' || sbx_fs_plan_shows(fs, path))
+		return false;
+	/* Nothing of the plan there (the root's empty tmpfs), or below a tmpfs of the sandbox's
+	 * own (/tmp); a file, device, link or bind of its own at that place is something. */
+	const struct sbx_mount_entry *last = covering(fs, path, true);
+	return !last || (last->op == SBX_MNT_TMPFS && strcmp(last->path, path) != 0);
 }
 
 static void ll_add(struct sbx_fs_plan *fs, const char *path, int fd, enum sbx_ll_class cls)

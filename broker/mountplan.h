@@ -37,6 +37,9 @@ int sbx_fs_plan_build(struct sbx_fs_plan *fs, const struct sbx_config *cfg, cons
  * path, --ro, --rw), false under the root's own tmpfs, /tmp, /dev, /proc. Whether the worker's
  * uid may enter it is another question. */
 bool sbx_fs_plan_shows(const struct sbx_fs_plan *fs, const char *path);
+/* Whether the host's path is neither shown inside nor replaced by something of the sandbox's
+ * own (its /etc/passwd, /dev/null, a /bin link): a program given it finds nothing there. */
+bool sbx_fs_plan_hides(const struct sbx_fs_plan *fs, const char *path);
 
 /* Landlock rules: the sandbox's tree (read-only but for /tmp, /dev/shm, /dev, /proc and the
  * writable mounts), the program, stdio, and each slot that holds a file or directory grant

@@ -307,6 +307,37 @@ static void plan_cwd(struct sbx_plan *p, struct sbx_worker *w)
 	free(cwd);
 }
 
+/* An argument that names a file the program will not find: one in the caller's working directory
+ * when the sandbox does not show it (the program starts at /), or an absolute path the sandbox
+ * does not show. A new user's first `sbx -- cat notes.txt` otherwise fails inside with a bare
+ * "No such file or directory". Said once, for the first such argument; options and NAME=VALUE
+ * words are left alone, and so is what the sandbox has of its own at a path (its /etc/passwd,
+ * /dev/null, /proc). A notice: -q silences it. */
+void sbx_plan_hint_hidden(const struct sbx_plan *p, struct sbx_worker *w, char *const argv[])
+{
+	struct stat st;
+	for (size_t i = 1; argv[i]; i++) {
+		const char *a = argv[i];
+		if (a[0] == '-' || strchr(a, '=') || !a[0] || lstat(a, &st) < 0)
+			continue;
+		if (a[0] != '/' && !p->cwd) {
+			char *cwd = getcwd(NULL, 0);
+			sbx_logf(w->log, w->log_userdata, SBX_LOG_NOTICE,
+				 "'%s' is in the working directory %s, which the sandbox does not show (the program "
+				 "starts at /): add --ro . (or --rw .) to show it",
+				 a, cwd ? cwd : "");
+			free(cwd);
+			return;
+		}
+		if (a[0] == '/' && sbx_fs_plan_hides(&p->fs, a)) {
+			sbx_logf(w->log, w->log_userdata, SBX_LOG_NOTICE,
+				 "'%s' is not visible inside the sandbox%s: add --ro %s (or --rw) to show it", a,
+				 strncmp(a, "/tmp/", 5) == 0 ? " (its /tmp is its own)" : "", a);
+			return;
+		}
+	}
+}
+
 /* The layers this place lacks, left out only when the caller or the policy allowed it
  * (fallback.h); probed once per process, named once per launch. */
 static int plan_fallback(struct sbx_plan *p, struct sbx_worker *w, struct sbx_error *err)

@@ -51,6 +51,8 @@ int sbx_plan_build(struct sbx_plan *p, struct sbx_worker *w, const char *program
  * not a read-only regular file (reopened read-only inside). A ready worker's job needs all
  * three plain (pool.c). */
 bool sbx_plan_stdio_plain(int fd);
+/* A notice when an argument names a file the program will not find inside (plan.c). */
+void sbx_plan_hint_hidden(const struct sbx_plan *p, struct sbx_worker *w, char *const argv[]);
 void sbx_plan_launch_view(const struct sbx_plan *p, const struct sbx_worker *w, char *const argv[], int launch_fd,
 			  int broker_fd, struct sbx_launch_plan *out, struct sbx_mount_plan *mounts,
 			  struct sbx_ll_plan *landlock);

@@ -95,6 +95,37 @@ group_cwd() {
 	rm -rf "$d" "$pol"
 }
 
+# A new user's first try: a file of the working directory, which the sandbox does not show.
+# The program fails as it would (its own message, its own status), and sbx says why and what
+# to add; `--ro .` (a relative path, from the working directory) then works.
+group_hidden_args() {
+	local d=$T/data/hint-$MODE
+	mkdir -p "$d"
+	echo hello >"$d/notes.txt"
+	chmod -R a+rX "$d"
+	sbx_run_in "$d" -- cat notes.txt
+	is "$RC" 1 "cat of a file in a hidden working directory: cat's own status"
+	err_has "notice: 'notes.txt' is in the working directory $d, which the sandbox does not show \(the program starts at /\): add --ro \. \(or --rw \.\) to show it" \
+		"sbx names the argument, the directory and what to add"
+	sbx_run_in "$d" --ro . -- cat notes.txt
+	is "$RC:$OUT" "0:hello" "--ro . shows the working directory: the same command works"
+	sbx_run_in "$d" --ro ./notes.txt -- cat "$d/notes.txt"
+	is "$RC:$OUT" "0:hello" "--ro ./FILE: a relative path, made absolute"
+	sbx_run -- cat "$d/notes.txt"
+	err_has "notice: '$d/notes.txt' is not visible inside the sandbox( \(its /tmp is its own\))?: add --ro $d/notes.txt \(or --rw\) to show it" \
+		"an absolute path the sandbox does not show: named, with what to add"
+	sbx_run -- cat /etc/hostname /dev/null
+	is "$RC:$OUT" "0:sbx" "what the sandbox has of its own at a path (its /etc/hostname, /dev/null): no notice"
+	ok "$(! grep -q notice <<<"$ERR"; echo $?)" "no notice for them" "$ERR"
+	sbx_run_in "$d" -q -- cat notes.txt
+	ok "$(! grep -q notice <<<"$ERR"; echo $?)" "-q: no notice" "$ERR"
+	sbx_run_in "$d" --ro nosuch -- true
+	expect_rc 125 "--ro of a relative path that does not exist: refused"
+	err_has "--ro 'nosuch': No such file or directory \(a relative path is taken from the working directory\)" \
+		"the error names the option, the path and where it was looked for"
+	rm -rf "$d"
+}
+
 # A #! wrapper whose interpreter, or the program it ends by exec'ing (a pyenv shim), the
 # sandbox does not show: 127, naming the script and what it needs.
 group_script_needs() {
@@ -186,6 +217,7 @@ for_each_mode group_mempolicy
 for_each_mode group_shm
 for_each_mode group_conflict
 for_each_mode group_cwd
+for_each_mode group_hidden_args
 for_each_mode group_script_needs
 for_each_mode group_pid1_name
 for_each_mode group_own_path
