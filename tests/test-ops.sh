@@ -284,6 +284,32 @@ group_install
 group_beside_binary
 for_each_mode group_no_runtime_dir
 for_each_mode group_version
+# A program whose path is not UTF-8 (any byte but '/' and NUL may be in a file name): `sbx ps
+# --json` stays valid UTF-8 JSON (the byte as U+FFFD), `sbx ps` shows it escaped.
+group_ps_json_utf8() {
+	local marker prog=$T/bin/pr$'\xff'obe
+	set_runtime_dir
+	marker=$(new_marker)
+	cp "$P" "$prog" && chmod 0755 "$prog"
+	start_bg "$prog" sleep 60 "$marker"
+	listed_ufffd() { ps_json && grep -q 'pr\\ufffdobe' "$T/out"; }
+	if ! wait_until 10 listed_ufffd; then
+		fail "sbx ps --json lists a program whose path is not UTF-8" "$(cat "$T/bg.err")" "$(cat -A "$T/out")"
+		stop_bg "$marker"
+		rm -f "$prog"
+		return
+	fi
+	if python3 -c 'import json,sys; e = json.loads(open(sys.argv[1], "rb").read().decode("utf-8")); sys.exit(not any(x["program"].endswith("pr\ufffdobe") for x in e))' "$T/out"; then
+		pass "sbx ps --json: valid UTF-8 JSON, the byte that is not UTF-8 as U+FFFD"
+	else
+		fail "sbx ps --json: valid UTF-8 JSON, the byte that is not UTF-8 as U+FFFD" "$(cat -A "$T/out")"
+	fi
+	run_as "$S" ps
+	out_has 'pr\\xffobe' "sbx ps: the byte shown escaped"
+	stop_bg "$marker"
+	rm -f "$prog"
+}
+
 # The program names itself (PR_SET_NAME): `sbx ps --tree` shows the name escaped, never a raw
 # control byte that would reach the caller's terminal.
 group_ps_escape() {
@@ -344,6 +370,7 @@ group_ps_forged_line() {
 
 for_each_mode group_ps
 for_each_mode group_ps_escape
+for_each_mode group_ps_json_utf8
 for_each_mode group_ps_sigkill
 for_each_mode group_ps_forged_line
 done_testing

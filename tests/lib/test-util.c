@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "broker/json.h"
+#include "common/escape.h"
 #include "common/util.h"
 #include "tests/tap.h"
 
@@ -62,8 +65,61 @@ static void each_line(void)
 	tap_ok(sbx_each_line(path, count_line, &l) == -ENOENT && l.n == 2, "sbx_each_line: a missing file is -ENOENT");
 }
 
+static void escaped_is(const char *in, const char *want)
+{
+	char out[256];
+	size_t need = sbx_escape_controls(out, sizeof(out), in);
+	char shown[256];
+	snprintf(shown, sizeof(shown), "%s", want);
+	tap_ok(strcmp(out, want) == 0 && need == strlen(want), "escape_controls: \"%s\" (got \"%s\")", shown, out);
+}
+
+/* Messages carry text from outside: no control character reaches the terminal raw, neither a
+ * C0 one, nor a C1 one (CSI is U+009B: C2 9B in UTF-8, or the byte 9B to an 8-bit terminal);
+ * valid UTF-8 text stays as it is. */
+static void escapes(void)
+{
+	escaped_is("plain", "plain");
+	escaped_is("a\nb\r\t\x1b[2J\x7f", "a\\nb\\r\\t\\e[2J\\x7f");
+	escaped_is("caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80");
+	escaped_is("\xc2\x9b" "31mRED", "\\xc2\\x9b" "31mRED");
+	escaped_is("\x9b" "31m", "\\x9b" "31m");
+	escaped_is("\xc3(", "\\xc3(");
+	escaped_is("\xe0\x80\xaf", "\\xe0\\x80\\xaf");
+	escaped_is("\xed\xa0\x80", "\\xed\\xa0\\x80");
+	escaped_is("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");
+	escaped_is("\xe6\x97", "\\xe6\\x97");
+	escaped_is("\xc2\xa0nbsp", "\xc2\xa0nbsp");
+	char small[8];
+	size_t need = sbx_escape_controls(small, sizeof(small), "ab\xe6\x97\xa5\xe6\x97\xa5");
+	tap_ok(need == 8 && strcmp(small, "ab\xe6\x97\xa5") == 0, "escape_controls: cut at a whole character (%zu)", need);
+}
+
+static void json_is(const char *in, const char *want)
+{
+	char out[256] = "";
+	FILE *f = fmemopen(out, sizeof(out) - 1, "w");
+	if (f) {
+		sbx_json_str(f, in);
+		fclose(f);
+	}
+	tap_ok(strcmp(out, want) == 0, "json_str: %s (got %s)", want, out);
+}
+
+/* JSON lines stay valid JSON and valid UTF-8 whatever a path or name holds. */
+static void json(void)
+{
+	json_is("a\"b\\c\n\x1b", "\"a\\\"b\\\\c\\u000a\\u001b\"");
+	json_is("caf\xc3\xa9 \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"");
+	json_is("bad\xff\xfe", "\"bad\\ufffd\\ufffd\"");
+	json_is("cut\xe6\x97", "\"cut\\ufffd\\ufffd\"");
+	json_is("\xc2\x9b", "\"\xc2\x9b\"");
+}
+
 int main(void)
 {
+	escapes();
+	json();
 	size_is("0", 0, 0);
 	size_is("64", 0, 64);
 	size_is("64K", 0, 64ull << 10);
