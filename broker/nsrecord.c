@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -68,6 +69,32 @@ static int first_child(pid_t child, void *arg)
 	if (*first <= 0)
 		*first = child;
 	return 0;
+}
+
+static void read_uid(pid_t pid, uid_t *uid)
+{
+	char status[64];
+	snprintf(status, sizeof(status), "/proc/%d/status", (int)pid);
+	(void)sbx_each_line(status, uid_line, uid);
+}
+
+/* The program's process, for an unprivileged broker (init is not dumpable): its namespaces and
+ * uid, read between a pidfd taken first and a check that the process still runs and is init's
+ * child, so that they are that process's whatever pid was reused meanwhile (-ESRCH otherwise:
+ * tried again). */
+static int read_child(const struct sbx_worker *w, pid_t pid, struct sbx_namespace ns[SBX_NS_COUNT], uid_t *uid)
+{
+	_cleanup_close_ int pidfd = pidfd_open(pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	if (sbx_parent_of(pid) != w->pid)
+		return -ESRCH;
+	int r = read_ns(pid, ns);
+	if (r == 0)
+		read_uid(pid, uid);
+	if (r == 0 && pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+		r = -ESRCH;
+	return r;
 }
 
 static pid_t program_pid(pid_t init)
@@ -142,12 +169,11 @@ static void try_record(struct sbx_worker *w)
 	struct sbx_namespaces n = { .pid = w->pid, .uid = (uid_t)-1, .n = SBX_NS_COUNT, .ns = ns };
 	pid_t prog = -1;
 	int r = read_ns(w->pid, ns);
-	if (r == -EACCES && (prog = program_pid(w->pid)) > 0)
-		r = read_ns(prog, ns);
+	if (r == 0)
+		read_uid(w->pid, &n.uid);
+	else if (r == -EACCES && (prog = program_pid(w->pid)) > 0)
+		r = read_child(w, prog, ns, &n.uid);
 	if (r == 0) {
-		char status[64];
-		snprintf(status, sizeof(status), "/proc/%d/status", (int)(prog > 0 ? prog : w->pid));
-		(void)sbx_each_line(status, uid_line, &n.uid);
 		n.policy = w->policy ? sbx_policy_file(w->policy) : "default";
 		publish(w, &n);
 		return;
