@@ -313,6 +313,23 @@ static void plan_cwd(struct sbx_plan *p, struct sbx_worker *w)
  * "No such file or directory". Said once, for the first such argument; options and NAME=VALUE
  * words are left alone, and so is what the sandbox has of its own at a path (its /etc/passwd,
  * /dev/null, /proc). A notice: -q silences it. */
+/* Whether path is a FILE resource's or below a DIR resource's (the configuration's or the
+ * policy's): the program reaches it through its fd or the broker, not the mounts. */
+static bool granted(const struct sbx_worker *w, const char *path)
+{
+	const struct sbx_policy_resource *pr = NULL;
+	size_t n_pr = w->policy ? sbx_policy_resources(w->policy, &pr) : 0;
+	for (size_t i = 0; i < w->cfg->n_res + n_pr; i++) {
+		const struct sbx_resource *r = i < w->cfg->n_res ? &w->cfg->res[i] : &pr[i - w->cfg->n_res].res;
+		size_t n = r->target ? strlen(r->target) : 0;
+		if ((r->kind == SBX_RES_FILE && n && strcmp(path, r->target) == 0) ||
+		    (r->kind == SBX_RES_DIR && n && strncmp(path, r->target, n) == 0 &&
+		     (path[n] == '/' || path[n] == '\0' || r->target[n - 1] == '/')))
+			return true;
+	}
+	return false;
+}
+
 void sbx_plan_hint_hidden(const struct sbx_plan *p, struct sbx_worker *w, char *const argv[])
 {
 	struct stat st;
@@ -329,7 +346,7 @@ void sbx_plan_hint_hidden(const struct sbx_plan *p, struct sbx_worker *w, char *
 			free(cwd);
 			return;
 		}
-		if (a[0] == '/' && sbx_fs_plan_hides(&p->fs, a)) {
+		if (a[0] == '/' && sbx_fs_plan_hides(&p->fs, a) && !granted(w, a)) {
 			sbx_logf(w->log, w->log_userdata, SBX_LOG_NOTICE,
 				 "'%s' is not visible inside the sandbox%s: add --ro %s (or --rw) to show it", a,
 				 strncmp(a, "/tmp/", 5) == 0 ? " (its /tmp is its own)" : "", a);

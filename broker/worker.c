@@ -591,8 +591,9 @@ int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg,
 	    (r = choose_policy(w, err)) < 0 ||
 	    (!zjob && (r = sbx_plan_build(pp, w, program, err)) < 0))
 		return spawn_failed(w, r, err, ret_err);
-	/* A single launch: say so when an argument names a file the program will not find. */
-	if (!opts)
+	/* A single launch, or a pool's first job: say so when an argument names a file the
+	 * program will not find (a batch's jobs would each fail the same way). */
+	if (!opts || opts->hint)
 		sbx_plan_hint_hidden(pp, w, argv);
 	/* What the plan took of the caller, for a pool to see it change (hostview.h). */
 	if (opts && (opts->serve || opts->deferred)) {

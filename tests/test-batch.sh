@@ -360,11 +360,31 @@ group_dir_grant() {
 	expect_rc 0 "a batch with a directory grant: every job exited 0"
 	is "$(grep -c '^granted-file$' <<<"$OUT")" 3 "every job opened the file below the grant through the broker"
 	is "$(grep -c 'seccomp: [0-9]* BPF instructions$' <<<"$ERR")" 1 "the filter for the grant was compiled once"
+	ok "$(! grep -q 'notice:' <<<"$ERR"; echo $?)" "a path below the directory grant: no notice that it is hidden" "$ERR"
+	rm -rf "$d"
+}
+
+# Lines naming files of a working directory the sandbox does not show: every job fails as it
+# would, and sbx says why once, not once per job; with --ro . every job reads its file.
+group_hidden_lines() {
+	local d=$T/data/hl-$MODE
+	mkdir -p "$d"
+	printf '%s\n' a b c >"$d/list"
+	for f in a b c; do echo "file $f" >"$d/$f"; done
+	chmod -R a+rX "$d"
+	SBX_CWD=$d sbx_run --each list -j 2 -- cat {}
+	expect_rc 1 "jobs of files in a hidden working directory fail as cat does"
+	is "$(grep -c "notice: 'a' is in the working directory $d, which the sandbox does not show" <<<"$ERR")" 1 \
+		"sbx says why once for the batch, naming the first job's argument"
+	SBX_CWD=$d sbx_run --each list -j 2 --ro . -- cat {}
+	is "$RC:$(tr '\n' ' ' <<<"$OUT")" "0:file a file b file c " "with --ro . every job reads its file"
+	ok "$(! grep -q 'notice:' <<<"$ERR"; echo $?)" "and no notice" "$ERR"
 	rm -rf "$d"
 }
 
 for_each_mode group_mixed
 for_each_mode group_dir_grant
+for_each_mode group_hidden_lines
 for_each_mode group_order
 for_each_mode group_bad_lines
 for_each_mode group_sigint
