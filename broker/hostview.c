@@ -98,11 +98,16 @@ int sbx_host_view_note_idmapped(struct sbx_host_view *v, const struct sbx_fs_pla
 		const struct sbx_mount_entry *e = &fs->entries[i];
 		if (e->op != SBX_MNT_BIND_RW || e->tree < 0)
 			continue;
-		char **more = reallocarray(v->idmapped_rw, v->n_idmapped_rw + 1, sizeof(*more));
+		struct stat st;
+		if (fstat(e->tree, &st) < 0)
+			return -errno;
+		struct sbx_view_tree *more = reallocarray(v->idmapped_rw, v->n_idmapped_rw + 1, sizeof(*more));
 		if (!more)
 			return -ENOMEM;
 		v->idmapped_rw = more;
-		if (!(v->idmapped_rw[v->n_idmapped_rw] = strdup(e->source)))
+		struct sbx_view_tree *t = &v->idmapped_rw[v->n_idmapped_rw];
+		*t = (struct sbx_view_tree){ strdup(e->source), st.st_dev, st.st_ino };
+		if (!t->path)
 			return -ENOMEM;
 		v->n_idmapped_rw++;
 	}
@@ -112,16 +117,22 @@ int sbx_host_view_note_idmapped(struct sbx_host_view *v, const struct sbx_fs_pla
 bool sbx_host_view_idmap_holds(const struct sbx_host_view *v)
 {
 	char found[PATH_MAX + 64];
-	for (size_t i = 0; i < v->n_idmapped_rw; i++)
-		if (sbx_idmap_unsafe(v->idmapped_rw[i], found, sizeof(found)) != 0)
+	for (size_t i = 0; i < v->n_idmapped_rw; i++) {
+		const struct sbx_view_tree *t = &v->idmapped_rw[i];
+		struct stat st;
+		/* Renamed away, or another tree mounted there: what the path names now is not what
+		 * the worker holds, and a scan of it would say nothing of that. */
+		if (stat(t->path, &st) < 0 || st.st_dev != t->dev || st.st_ino != t->ino ||
+		    sbx_idmap_unsafe(t->path, found, sizeof(found)) != 0)
 			return false;
+	}
 	return true;
 }
 
 void sbx_host_view_free(struct sbx_host_view *v)
 {
 	for (size_t i = 0; i < v->n_idmapped_rw; i++)
-		free(v->idmapped_rw[i]);
+		free(v->idmapped_rw[i].path);
 	free(v->idmapped_rw);
 	v->idmapped_rw = NULL;
 	v->n_idmapped_rw = 0;

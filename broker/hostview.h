@@ -33,8 +33,16 @@ struct sbx_host_view {
 	dev_t prog_dev;
 	ino_t prog_ino;
 	struct timespec prog_mtime, prog_ctime;
-	char **idmapped_rw;               /* the --rw trees shown idmapped; owned */
+	struct sbx_view_tree *idmapped_rw; /* the --rw trees shown idmapped; owned */
 	size_t n_idmapped_rw;
+};
+
+/* A --rw tree a prepared worker's root shows idmapped: its path, and the root of the tree the
+ * worker holds (a clone made then), which the path must still name. */
+struct sbx_view_tree {
+	char *path;
+	dev_t dev;
+	ino_t ino;
 };
 
 /* The caller's view now, for the program at program_path (a prepared worker's resolved host
@@ -45,7 +53,8 @@ void sbx_host_view_take(struct sbx_host_view *v, const char *program_path, int p
 /* Note which writable trees the plan fs idmapped (a prepared worker's view). 0 or -ENOMEM. */
 int sbx_host_view_note_idmapped(struct sbx_host_view *v, const struct sbx_fs_plan *fs);
 
-/* Whether each tree noted idmapped would still be: none holds a set-id file now. */
+/* Whether each tree noted idmapped would still be: its path names the tree the worker holds,
+ * which holds no set-id file now. */
 bool sbx_host_view_idmap_holds(const struct sbx_host_view *v);
 
 void sbx_host_view_free(struct sbx_host_view *v);

@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -166,10 +167,35 @@ static int scan_one(const char *path, const struct stat *st, int type, struct FT
 #define SCAN_KEEP_MS 2000
 #define SCAN_KEPT 4
 
-struct scan_kept {
-	char path[PATH_MAX];
+/* The tree at a path, as far as one look tells: its root's device and inode, and its birth
+ * time where the filesystem keeps one (an inode number reused by a new folder: another birth;
+ * writes in the tree leave it alone, where they would change the root's ctime). */
+struct tree_id {
 	dev_t dev;
 	ino_t ino;
+	struct statx_timestamp born;
+};
+
+static int tree_id_of(const char *path, struct tree_id *id)
+{
+	struct statx sx;
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_BTIME, &sx) < 0)
+		return -errno;
+	*id = (struct tree_id){ makedev(sx.stx_dev_major, sx.stx_dev_minor), sx.stx_ino, { 0 } };
+	if (sx.stx_mask & STATX_BTIME)
+		id->born = sx.stx_btime;
+	return 0;
+}
+
+static bool same_tree(const struct tree_id *a, const struct tree_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->born.tv_sec == b->born.tv_sec &&
+	       a->born.tv_nsec == b->born.tv_nsec;
+}
+
+struct scan_kept {
+	char path[PATH_MAX];
+	struct tree_id id;
 	uint64_t at_ms;
 	int verdict;
 	char found[PATH_MAX + 64];
@@ -182,11 +208,11 @@ static uint64_t now_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
-static struct scan_kept *kept_for(struct scan_kept *kept, const char *path, const struct stat *st, uint64_t now)
+static struct scan_kept *kept_for(struct scan_kept *kept, const char *path, const struct tree_id *id, uint64_t now)
 {
 	for (int i = 0; i < SCAN_KEPT; i++)
-		if (kept[i].at_ms && now - kept[i].at_ms < SCAN_KEEP_MS && kept[i].dev == st->st_dev &&
-		    kept[i].ino == st->st_ino && strcmp(kept[i].path, path) == 0)
+		if (kept[i].at_ms && now - kept[i].at_ms < SCAN_KEEP_MS && same_tree(&kept[i].id, id) &&
+		    strcmp(kept[i].path, path) == 0)
 			return &kept[i];
 	return NULL;
 }
@@ -198,14 +224,15 @@ int sbx_idmap_unsafe(const char *path, char *found, size_t len)
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static struct scan_kept kept[SCAN_KEPT];
 	static unsigned next;
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return -errno;
+	struct tree_id id, after;
+	int r = tree_id_of(path, &id);
+	if (r < 0)
+		return r;
 	uint64_t now = now_ms();
 	pthread_mutex_lock(&lock);
-	struct scan_kept *k = strlen(path) < PATH_MAX ? kept_for(kept, path, &st, now) : NULL;
+	struct scan_kept *k = strlen(path) < PATH_MAX ? kept_for(kept, path, &id, now) : NULL;
 	if (k) {
-		int r = k->verdict;
+		r = k->verdict;
 		snprintf(found, len, "%s", k->found);
 		pthread_mutex_unlock(&lock);
 		return r;
@@ -216,11 +243,12 @@ int sbx_idmap_unsafe(const char *path, char *found, size_t len)
 	found[0] = '\0';
 	/* Into submounts too (no FTW_MOUNT): the idmapped bind is recursive, so a set-id file on
 	 * a mount below path would be the worker's to rewrite as well. */
-	int r = nftw(path, scan_one, 16, FTW_PHYS);
+	r = nftw(path, scan_one, 16, FTW_PHYS);
 	r = r < 0 ? -errno : r > 0;
-	if (strlen(path) < PATH_MAX) {
+	/* Kept only for the tree scanned: the path swapped meanwhile is scanned again next time. */
+	if (strlen(path) < PATH_MAX && tree_id_of(path, &after) == 0 && same_tree(&id, &after)) {
 		k = &kept[next++ % SCAN_KEPT];
-		*k = (struct scan_kept){ .dev = st.st_dev, .ino = st.st_ino, .at_ms = now, .verdict = r };
+		*k = (struct scan_kept){ .id = id, .at_ms = now, .verdict = r };
 		snprintf(k->path, sizeof(k->path), "%s", path);
 		snprintf(k->found, sizeof(k->found), "%s", found);
 	}

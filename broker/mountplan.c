@@ -277,6 +277,11 @@ bool sbx_fs_plan_hides(const struct sbx_fs_plan *fs, const char *path)
 {
 	if (!path || path[0] != '/' || sbx_fs_plan_shows(fs, path))
 		return false;
+	/* The root, and a folder above something of the plan (/home above --rw /home/u/proj):
+	 * the program finds a folder there. */
+	for (size_t i = 0; i < fs->n; i++)
+		if (path_under(fs->entries[i].path, path))
+			return false;
 	/* Nothing of the plan there (the root's empty tmpfs), or below a tmpfs of the sandbox's
 	 * own (/tmp); a file, device, link or bind of its own at that place is something. */
 	const struct sbx_mount_entry *last = covering(fs, path, true);

@@ -66,9 +66,10 @@ static void suggest_direct(const char *program, char *out, size_t len)
 	}
 }
 
-/* The tree a shim's target belongs to: a version manager runs it from its own folder (pyenv's
- * ~/.pyenv/libexec/pyenv needs the rest of ~/.pyenv), so the folder above its libexec/ or bin/,
- * else its own folder. False when that would be / (nothing worth suggesting). */
+/* The tree a version manager's shim target belongs to: pyenv's ~/.pyenv/libexec/pyenv needs the
+ * rest of ~/.pyenv (rbenv, asdf alike), so the hidden folder above its libexec/ or bin/. Only
+ * such a dot-folder below another folder: never a home, /home or a top-level folder, which a
+ * sandbox tool must not tell anyone to show whole (false: say the target itself). */
 static bool tool_home(const char *path, char *out, size_t len)
 {
 	if (snprintf(out, len, "%s", path) >= (int)len)
@@ -77,10 +78,12 @@ static bool tool_home(const char *path, char *out, size_t len)
 	if (!slash || slash == out)
 		return false;
 	*slash = '\0';
-	const char *dir = strrchr(out, '/');
-	if (dir && (strcmp(dir + 1, "libexec") == 0 || strcmp(dir + 1, "bin") == 0) && dir != out)
-		out[dir - out] = '\0';
-	return strcmp(out, "/") != 0 && out[0] == '/' && out[1] != '\0';
+	char *dir = strrchr(out, '/');
+	if (!dir || dir == out || (strcmp(dir + 1, "libexec") != 0 && strcmp(dir + 1, "bin") != 0))
+		return false;
+	*dir = '\0';
+	const char *base = strrchr(out, '/');
+	return base && base != out && base[1] == '.' && base[2] != '\0' && strcmp(base, "/..") != 0;
 }
 
 /* A #! script whose interpreter (or the program a shim ends by exec'ing) the sandbox does not
@@ -346,12 +349,21 @@ void sbx_plan_hint_hidden(const struct sbx_plan *p, struct sbx_worker *w, char *
 			free(cwd);
 			return;
 		}
-		if (a[0] == '/' && sbx_fs_plan_hides(&p->fs, a) && !granted(w, a)) {
+		if (a[0] != '/')
+			continue;
+		/* As the host resolves it: /tmp/../data/x is /data/x, and a link is shown at its
+		 * target, which is what --ro would bind. */
+		char *canon = realpath(a, NULL);
+		if (canon && sbx_fs_plan_hides(&p->fs, canon) && !granted(w, canon) && !granted(w, a)) {
+			bool same = strcmp(canon, a) == 0;
 			sbx_logf(w->log, w->log_userdata, SBX_LOG_NOTICE,
-				 "'%s' is not visible inside the sandbox%s: add --ro %s (or --rw) to show it", a,
-				 strncmp(a, "/tmp/", 5) == 0 ? " (its /tmp is its own)" : "", a);
+				 "'%s'%s%s%s is not visible inside the sandbox%s: add --ro %s (or --rw) to show it", a,
+				 same ? "" : ", on the host ", same ? "" : canon, same ? "" : ",",
+				 strncmp(canon, "/tmp/", 5) == 0 ? " (its /tmp is its own)" : "", canon);
+			free(canon);
 			return;
 		}
+		free(canon);
 	}
 }
 

@@ -115,7 +115,7 @@ struct sbx_pool {
 	                                 configuration changed) */
 	size_t n_retired, cap_retired;
 	struct pool_stop zygote_stop; /* zygotes that fail before serving or at a job (stop_zygote()) */
-	bool hinted;                  /* its first job started: hidden arguments were checked */
+	bool hinted;                  /* a job's arguments were checked for hidden files (once) */
 };
 
 /* Checked again at each spawn: the caller may change the configuration between jobs. */
@@ -638,8 +638,7 @@ SBX_EXPORT int sbx_pool_spawn(struct sbx_pool *pool, const char *program, char *
 	struct sbx_spawn_opts opts = { .stdio = { -1, -1, -1 },
 				       .netns_fd = policy_may_share(pool->cfg) ? pool->netns_fd : -1,
 				       .host_netns_fd = pool->host_netns_fd,
-				       .hint = !pool->hinted };
-	pool->hinted = true;
+				       .hinted = &pool->hinted };
 	if (stdio)
 		memcpy(opts.stdio, stdio, sizeof(opts.stdio));
 	struct sbx_worker *z = program && argv && argv[0] && ret && sbx_job_fits(argv) ? zygote_for(pool, program, stdio)

@@ -593,8 +593,11 @@ int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg,
 		return spawn_failed(w, r, err, ret_err);
 	/* A single launch, or a pool's first job: say so when an argument names a file the
 	 * program will not find (a batch's jobs would each fail the same way). */
-	if (!opts || opts->hint)
+	if (!opts || (opts->hinted && !*opts->hinted)) {
 		sbx_plan_hint_hidden(pp, w, argv);
+		if (opts)
+			*opts->hinted = true;
+	}
 	/* What the plan took of the caller, for a pool to see it change (hostview.h). */
 	if (opts && (opts->serve || opts->deferred)) {
 		sbx_host_view_take(&w->view, NULL, pp->prog.fd);

@@ -129,8 +129,9 @@ struct sbx_spawn_opts {
 	bool serve;                    /* a zygote: argv is ignored, stdio should be /dev/null */
 	struct sbx_worker *zygote;     /* a job started by this zygote (zygote.c) instead of a clone */
 	bool own_netns;                /* with zygote: the job makes its own network namespace */
-	bool hint;                     /* say when an argument names a file the program will not
-	                                  find (a pool's first job; a single launch always does) */
+	bool *hinted;                  /* when false: say when an argument names a file the program
+	                                  will not find, then set it (a pool's first job it reaches;
+	                                  a single launch always says it) */
 };
 int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg, const char *program,
 			  char *const argv[], const struct sbx_spawn_opts *opts, const struct sbx_callbacks *cb,

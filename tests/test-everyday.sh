@@ -117,6 +117,17 @@ group_hidden_args() {
 	sbx_run -- cat /etc/hostname /dev/null
 	is "$RC:$OUT" "0:sbx" "what the sandbox has of its own at a path (its /etc/hostname, /dev/null): no notice"
 	ok "$(! grep -q notice <<<"$ERR"; echo $?)" "no notice for them" "$ERR"
+	mkdir -p "$d/sub" && chmod a+rx "$d/sub"
+	sbx_run --ro "$d/sub" -- ls / "$d"
+	ok "$(! grep -q notice <<<"$ERR"; echo $?)" "the root, and a folder above a --ro path: found inside, no notice" "$ERR"
+	sbx_run --ro "$d" -- cat "$d/sub/../notes.txt"
+	is "$RC:$OUT" "0:hello" "a path through '..' into a --ro folder works"
+	ok "$(! grep -q notice <<<"$ERR"; echo $?)" "and gets no notice (judged as the host resolves it)" "$ERR"
+	ln -s "$d/notes.txt" "$d/../link-$MODE"
+	sbx_run -- cat "$T/data/link-$MODE"
+	err_has "notice: '$T/data/link-$MODE', on the host $d/notes.txt, is not visible inside the sandbox( \\(its /tmp is its own\\))?: add --ro $d/notes.txt" \
+		"a symbolic link: the notice names its target, which is what --ro binds"
+	rm -f "$T/data/link-$MODE"
 	sbx_run_in "$d" -q -- cat notes.txt
 	ok "$(! grep -q notice <<<"$ERR"; echo $?)" "-q: no notice" "$ERR"
 	sbx_run_in "$d" --ro nosuch -- true
@@ -129,7 +140,7 @@ group_hidden_args() {
 # A #! wrapper whose interpreter, or the program it ends by exec'ing (a pyenv shim), the
 # sandbox does not show: 127, naming the script and what it needs.
 group_script_needs() {
-	local d=$T/data/shim-$MODE
+	local d=$T/data/.shim-$MODE
 	mkdir -p "$d/libexec" "$d/shims"
 	printf '#!/bin/sh\necho "tool ran: $*"\n' >"$d/libexec/tool"
 	printf '#!/usr/bin/env sh\nset -e\nexec "%s" exec "$@"\n' "$d/libexec/tool" >"$d/shims/python3"
@@ -145,6 +156,15 @@ group_script_needs() {
 	is "$RC:$OUT" "0:tool ran: exec -c 1" "with --ro for the tree the error names, the shim runs"
 	sbx_run --ro "$d/libexec" -- "$d/shims/python3" -c 1
 	is "$RC:$OUT" "0:tool ran: exec -c 1" "with --ro for what it execs, the shim runs"
+	# A wrapper that execs a program of a folder that is not a tool's own hidden tree (~/bin,
+	# say): the target itself is what to show, never the folder above (a home).
+	local w=$T/data/plain-$MODE
+	mkdir -p "$w/bin" && cp "$d/libexec/tool" "$w/bin/tool"
+	printf '#!/bin/sh\nexec "%s" "$@"\n' "$w/bin/tool" >"$w/wrap"
+	chmod -R a+rX "$w" && chmod 0755 "$w/bin/tool" "$w/wrap"
+	sbx_run -- "$w/wrap"
+	err_has "add --ro $w/bin/tool or run the interpreter directly" "a wrapper outside a tool's hidden tree: show its target, not the folder above"
+	rm -rf "$w"
 	sbx_run -- "$d/shims/direct"
 	expect_rc 127 "a #! interpreter not visible inside: 127"
 	err_has "$d/shims/direct: a script whose interpreter $d/libexec/tool is not visible" "the error names the interpreter"
