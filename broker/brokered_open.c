@@ -283,7 +283,11 @@ static void would_allow(const struct sbx_resource *res, const struct sbx_req_ope
 
 bool sbx_brokered_open_match(struct sbx_worker *w, const struct seccomp_notif *req, char *rule, size_t len)
 {
-	/* The prebuilt default filter sends no open here; any other filter has a parsed policy. */
+	/* The default filter built with directory grants (filter.c) came without a parse: the
+	 * default policy is parsed at the first open it sends here, the text it was built from.
+	 * Without it nothing is brokered (the open goes on in the sandbox's own view). */
+	if (!w->policy && sbx_policy_default(&w->owned_policy, NULL) == 0)
+		w->policy = w->owned_policy;
 	return sbx_policy_brokers(w->policy, sbx_grants_kinds(&w->grants), req->data.arch, req->data.nr,
 				  (const uint64_t *)req->data.args, rule, len);
 }

@@ -16,6 +16,9 @@ extern const bool sbx_default_filter_usable;
 extern const bool sbx_default_exec_allowed;
 extern const unsigned short sbx_default_filter_len;
 extern const struct sock_filter sbx_default_filter[];
+/* The same with directory grants (--dir): the rules written `if dir` take their action. */
+extern const unsigned short sbx_default_filter_dir_len;
+extern const struct sock_filter sbx_default_filter_dir[];
 
 _Static_assert(sizeof(struct sock_filter) == 8, "the launch protocol sends 8-byte BPF instructions");
 
@@ -100,8 +103,11 @@ static int choose(struct sbx_worker *w, struct sbx_bpf *bpf, const struct sock_f
 {
 	const struct sbx_filter_cache *c = w->cfg->cache;
 	struct sbx_compile_opts co;
-	if (w->prebuilt && sbx_grants_kinds(&w->grants)) {
-		/* Built without grants: a worker with some needs the parsed default compiled for it. */
+	unsigned kinds = sbx_grants_kinds(&w->grants);
+	bool prebuilt_dir = w->prebuilt && kinds == 1u << SBX_RES_DIR && sbx_default_filter_dir_len;
+	if (w->prebuilt && kinds && !prebuilt_dir) {
+		/* Built without grants: a worker with some needs the parsed default compiled for it
+		 * (directory grants alone have a program of their own, built too). */
 		if (!w->policy) {
 			int r = sbx_policy_default(&w->owned_policy, NULL);
 			if (r < 0) {
@@ -116,10 +122,11 @@ static int choose(struct sbx_worker *w, struct sbx_bpf *bpf, const struct sock_f
 	if (!w->seccomp) {
 		*len = 0;
 	} else if (w->prebuilt) {
-		*insns = sbx_default_filter;
-		*len = sbx_default_filter_len;
+		*insns = prebuilt_dir ? sbx_default_filter_dir : sbx_default_filter;
+		*len = prebuilt_dir ? sbx_default_filter_dir_len : sbx_default_filter_len;
 		sbx_logf(w->log, w->log_userdata, SBX_LOG_DEBUG,
-			 "seccomp: %u BPF instructions (default policy, compiled at build time)", *len);
+			 "seccomp: %u BPF instructions (default policy%s, compiled at build time)", *len,
+			 prebuilt_dir ? " with directory grants" : "");
 	} else if (!w->learn && c->insns && c->policy == w->cfg->policy && memcmp(&c->opts, &co, sizeof(co)) == 0) {
 		*insns = c->insns;
 		*len = c->len;

@@ -10,3 +10,5 @@ const bool sbx_default_filter_usable = false;
 const bool sbx_default_exec_allowed = false;
 const unsigned short sbx_default_filter_len = 0;
 const struct sock_filter sbx_default_filter[] = { { 0, 0, 0, 0 } };
+const unsigned short sbx_default_filter_dir_len = 0;
+const struct sock_filter sbx_default_filter_dir[] = { { 0, 0, 0, 0 } };

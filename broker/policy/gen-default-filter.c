@@ -2,13 +2,25 @@
 /* Build-time tool: compile the built-in default policy once, at build time, and write it out as
  * C. sbx then loads the default filter without parsing or compiling anything at launch (about
  * 1 ms of CPU per launch). The launch fd is fixed (SBX_LAUNCH_FD), so the program is the same
- * for every launch. Usage: gen-default-filter OUTPUT.c */
+ * for every launch; a second program, compiled with directory grants, serves launches with --dir
+ * the same way. Usage: gen-default-filter OUTPUT.c */
 #include <stdio.h>
 #include <string.h>
 
 #include "broker/policy/policy.h"
 #include "common/protocol.h"
+#include "common/resource.h"
 #include "common/util.h"
+
+static void write_filter(FILE *f, const char *name, const struct sbx_bpf *bpf)
+{
+	fprintf(f, "const unsigned short %s_len = %u;\n", name, bpf->len);
+	fprintf(f, "const struct sock_filter %s[] = {\n", name);
+	for (unsigned i = 0; i < bpf->len; i++)
+		fprintf(f, "\t{ 0x%04x, %u, %u, 0x%08x },\n", bpf->insns[i].code, bpf->insns[i].jt, bpf->insns[i].jf,
+			bpf->insns[i].k);
+	fprintf(f, "};\n");
+}
 
 int main(int argc, char **argv)
 {
@@ -25,9 +37,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "default policy: %s\n", msg);
 		return 1;
 	}
+	/* Without grants, and with directory grants (--dir: the rules written `if dir`): the two a
+	 * launch can take as they are. A capture grant's filter depends on its fd numbers. */
 	struct sbx_compile_opts o = { .mode = SBX_COMPILE_ENFORCE, .launch_fd = SBX_LAUNCH_FD };
-	struct sbx_bpf bpf = { NULL, 0 };
-	if (sbx_policy_compile(p, &o, &bpf, &d) < 0) {
+	struct sbx_compile_opts od = { .mode = SBX_COMPILE_ENFORCE, .launch_fd = SBX_LAUNCH_FD,
+				       .grants = 1u << SBX_RES_DIR };
+	struct sbx_bpf bpf = { NULL, 0 }, bpf_dir = { NULL, 0 };
+	if (sbx_policy_compile(p, &o, &bpf, &d) < 0 || sbx_policy_compile(p, &od, &bpf_dir, &d) < 0) {
 		sbx_policy_diag_format(&d, msg, sizeof(msg));
 		fprintf(stderr, "default policy: %s\n", msg);
 		return 1;
@@ -48,13 +64,10 @@ int main(int argc, char **argv)
 	fprintf(f, "#include <linux/filter.h>\n#include <stdbool.h>\n\n");
 	fprintf(f, "const bool sbx_default_filter_usable = %s;\n", plain ? "true" : "false");
 	fprintf(f, "const bool sbx_default_exec_allowed = %s;\n", sbx_policy_exec_allowed(p) ? "true" : "false");
-	fprintf(f, "const unsigned short sbx_default_filter_len = %u;\n", bpf.len);
-	fprintf(f, "const struct sock_filter sbx_default_filter[] = {\n");
-	for (unsigned i = 0; i < bpf.len; i++)
-		fprintf(f, "\t{ 0x%04x, %u, %u, 0x%08x },\n", bpf.insns[i].code, bpf.insns[i].jt, bpf.insns[i].jf,
-			bpf.insns[i].k);
-	fprintf(f, "};\n");
+	write_filter(f, "sbx_default_filter", &bpf);
+	write_filter(f, "sbx_default_filter_dir", &bpf_dir);
 	sbx_bpf_free(&bpf);
+	sbx_bpf_free(&bpf_dir);
 	sbx_policy_free(p);
 	return fclose(f) == 0 ? 0 : 1;
 }
