@@ -275,6 +275,7 @@ static void apply(struct sbx_worker *w, const struct sbx_launch_msg *m, pid_t pi
 		break;
 	case SBX_LAUNCH_ZYGOTE:
 		w->zygote_served = true;
+		sbx_nsrecord_start(w); /* listed by sbx ps beside its jobs */
 		break;
 	case SBX_LAUNCH_STARTED: {
 		/* A pid that names no child of the zygote's (found by NSpid, checked with a pidfd)

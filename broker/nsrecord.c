@@ -105,10 +105,11 @@ static pid_t program_pid(pid_t init)
 }
 
 /* The state entry: one "key value" per line (ps.c reads it back). */
-static void format_entry(char *buf, size_t len, const struct sbx_namespaces *n, const char *program)
+static void format_entry(char *buf, size_t len, const struct sbx_namespaces *n, const char *program, bool zygote)
 {
-	int off = snprintf(buf, len, "pid %d\nbroker %d\nuid %u\nstarted %lld\npolicy %s\nprogram %s\n", (int)n->pid,
-			   (int)getpid(), (unsigned)n->uid, (long long)time(NULL), n->policy, program);
+	int off = snprintf(buf, len, "pid %d\nbroker %d\nuid %u\nstarted %lld\npolicy %s\nprogram %s\nrole %s\n",
+			   (int)n->pid, (int)getpid(), (unsigned)n->uid, (long long)time(NULL), n->policy, program,
+			   zygote ? "zygote" : "sandbox");
 	for (size_t i = 0; i < n->n && off > 0 && (size_t)off < len; i++)
 		off += snprintf(buf + off, len - (size_t)off, "ns %s %llu\n", n->ns[i].type,
 				(unsigned long long)n->ns[i].inode);
@@ -134,7 +135,7 @@ static void publish(struct sbx_worker *w, const struct sbx_namespaces *n)
 		char program[1024];
 		struct sbx_namespaces shown = *n;
 		shown.policy = policy;
-		format_entry(text, sizeof(text), &shown, line_value(program, sizeof(program), w->program));
+		format_entry(text, sizeof(text), &shown, line_value(program, sizeof(program), w->program), w->zygote);
 		snprintf(name, sizeof(name), "%d", (int)n->pid);
 		int r = sbx_state_add(name, text, &w->rec.entry);
 		/* No runtime directory is a normal setup (a service without a session): quiet. */
@@ -169,10 +170,17 @@ static void try_record(struct sbx_worker *w)
 	struct sbx_namespaces n = { .pid = w->pid, .uid = (uid_t)-1, .n = SBX_NS_COUNT, .ns = ns };
 	pid_t prog = -1;
 	int r = read_ns(w->pid, ns);
-	if (r == 0)
+	if (r == 0) {
 		read_uid(w->pid, &n.uid);
-	else if (r == -EACCES && (prog = program_pid(w->pid)) > 0)
+	} else if (r == -EACCES && w->zygote) {
+		/* A zygote has no program's process to read them from (its children are jobs'
+		 * inits): recorded without them, its jobs each have their own record. */
+		n.n = 0;
+		read_uid(w->pid, &n.uid);
+		r = 0;
+	} else if (r == -EACCES && (prog = program_pid(w->pid)) > 0) {
 		r = read_child(w, prog, ns, &n.uid);
+	}
 	if (r == 0) {
 		n.policy = w->policy ? sbx_policy_file(w->policy) : "default";
 		publish(w, &n);

@@ -28,6 +28,7 @@ struct ps_entry {
 	long long started;
 	char policy[1024];
 	char program[1024];
+	bool zygote;               /* "role zygote": a batch's or pool's zygote, which starts jobs */
 	char ns_type[PS_MAX_NS][16];
 	unsigned long long ns[PS_MAX_NS];
 	size_t n_ns;
@@ -58,6 +59,8 @@ static void parse_line(struct ps_entry *e, const char *line)
 		sbx_strlcpy(e->policy, v, sizeof(e->policy));
 	else if (klen == 7 && strncmp(line, "program", 7) == 0)
 		sbx_strlcpy(e->program, v, sizeof(e->program));
+	else if (klen == 4 && strncmp(line, "role", 4) == 0)
+		e->zygote = strcmp(v, "zygote") == 0;
 	else if (klen == 2 && strncmp(line, "ns", 2) == 0 && e->n_ns < PS_MAX_NS &&
 		 sscanf(v, "%15s %llu", e->ns_type[e->n_ns], &e->ns[e->n_ns]) == 2)
 		e->n_ns++;
@@ -177,10 +180,12 @@ static void print_entry(const struct ps_entry *e, struct ps_opts *o)
 		sbx_escape_controls(program, sizeof(program), e->program);
 		if (o->n == 0)
 			printf("%-8s %-8s %-8s %-10s %-20s %s\n", "PID", "BROKER", "UID", "UPTIME", "POLICY", "PROGRAM");
-		printf("%-8d %-8d %-8u %3lld:%02lld:%02lld  %-20s %s\n    namespaces:", e->pid, e->broker, e->uid,
-		       up / 3600, up / 60 % 60, up % 60, policy, program);
+		printf("%-8d %-8d %-8u %3lld:%02lld:%02lld  %-20s %s%s\n    namespaces:", e->pid, e->broker, e->uid,
+		       up / 3600, up / 60 % 60, up % 60, policy, program, e->zygote ? " (zygote: starts its jobs)" : "");
 		for (size_t i = 0; i < e->n_ns; i++)
 			printf(" %s:[%llu]", e->ns_type[i], e->ns[i]);
+		if (!e->n_ns)
+			fputs(" (not recorded: not readable without privileges)", stdout);
 		fputc('\n', stdout);
 		if (o->tree)
 			print_tree(e, false);
@@ -192,6 +197,7 @@ static void print_entry(const struct ps_entry *e, struct ps_opts *o)
 	sbx_json_str(stdout, e->policy);
 	fputs(",\"program\":", stdout);
 	sbx_json_str(stdout, e->program);
+	printf(",\"role\":\"%s\"", e->zygote ? "zygote" : "sandbox");
 	fputs(",\"namespaces\":{", stdout);
 	for (size_t i = 0; i < e->n_ns; i++)
 		printf("%s\"%s\":%llu", i ? "," : "", e->ns_type[i], e->ns[i]);

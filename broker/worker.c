@@ -591,6 +591,17 @@ int sbx_worker_spawn_opts(struct event_base *base, const struct sbx_config *cfg,
 	    (r = choose_policy(w, err)) < 0 ||
 	    (!zjob && (r = sbx_plan_build(pp, w, program, err)) < 0))
 		return spawn_failed(w, r, err, ret_err);
+	/* A zygote's job runs the zygote's program file: named by its resolved path, as a cold
+	 * launch's is once planned. */
+	if (zjob && opts->zygote->program) {
+		char *resolved = strdup(opts->zygote->program);
+		if (!resolved) {
+			sbx_error_set(err, -ENOMEM, "out of memory");
+			return spawn_failed(w, -ENOMEM, err, ret_err);
+		}
+		free(w->program);
+		w->program = resolved;
+	}
 	/* A single launch, or a pool's first job: say so when an argument names a file the
 	 * program will not find (a batch's jobs would each fail the same way). */
 	if (!opts || (opts->hinted && !*opts->hinted)) {

@@ -310,6 +310,43 @@ group_ps_json_utf8() {
 	rm -f "$prog"
 }
 
+# A batch's zygote is a sandbox of its own (namespaces, a root): `sbx ps` lists it, marked as
+# the zygote, beside its jobs, each with its program's resolved path; nothing after the batch.
+group_ps_zygote() {
+	local marker list=$T/data/zl-$RUN_UID
+	set_runtime_dir
+	marker=$(new_marker)
+	printf '%s\n' 1 2 >"$list" && chmod 0644 "$list"
+	start_bg --each "$list" -j 2 -- "$P" sleep 60 "$marker"
+	ps_three() { ps_json && [ "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <"$T/out")" -ge 3 ]; }
+	if ! wait_until 15 ps_three; then
+		fail "sbx ps lists a batch's zygote and its jobs" "$(cat "$T/out" "$T/bg.err")"
+		stop_bg "$marker"
+		return
+	fi
+	local got
+	got=$(python3 -c '
+import json, sys
+e = [x for x in json.load(open(sys.argv[1])) if x["broker"] == int(sys.argv[2])]
+z = [x for x in e if x["role"] == "zygote"]
+j = [x for x in e if x["role"] == "sandbox"]
+print(len(z), len(j), all(x["program"] == sys.argv[3] for x in z + j))' "$T/out" "$BG_PID" "$P")
+	is "$got" "1 2 True" "sbx ps: one zygote and two jobs of the batch, each named by its program's path"
+	run_as "$S" ps
+	out_has "(zygote: starts its jobs)" "sbx ps: the zygote is marked in the table"
+	stop_bg "$marker"
+	if wait_until 5 ps_lacks_broker "$BG_PID"; then
+		pass "sbx ps: nothing of the batch after it ended"
+	else
+		fail "sbx ps: nothing of the batch after it ended" "$OUT"
+	fi
+	rm -f "$list"
+}
+
+ps_lacks_broker() {
+	ps_json && python3 -c 'import json,sys; sys.exit(any(e["broker"] == int(sys.argv[1]) for e in json.load(sys.stdin)))' "$1" <"$T/out"
+}
+
 # The program names itself (PR_SET_NAME): `sbx ps --tree` shows the name escaped, never a raw
 # control byte that would reach the caller's terminal.
 group_ps_escape() {
@@ -371,6 +408,7 @@ group_ps_forged_line() {
 for_each_mode group_ps
 for_each_mode group_ps_escape
 for_each_mode group_ps_json_utf8
+for_each_mode group_ps_zygote
 for_each_mode group_ps_sigkill
 for_each_mode group_ps_forged_line
 done_testing
