@@ -166,8 +166,10 @@ static int take_listener(struct sbx_worker *w, pid_t pid, int fd)
 	if (pidfd < 0)
 		return pidfd;
 	_cleanup_close_ int listener = pidfd_getfd(pidfd, fd, 0); /* close-on-exec */
-	if (listener < 0) /* an exiting process's files may be gone before its exit shows */
-		return exited(pidfd) || errno == ESRCH ? -ESRCH : -errno;
+	if (listener < 0) { /* an exiting process's files may be gone before its exit shows */
+		int e = errno;
+		return e == ESRCH || exited(pidfd) ? -ESRCH : -e;
+	}
 	char path[64], target[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", listener);
 	ssize_t n = readlink(path, target, sizeof(target) - 1);

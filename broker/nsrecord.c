@@ -52,17 +52,7 @@ static int read_ns(pid_t pid, struct sbx_namespace ns[SBX_NS_COUNT])
 	return 0;
 }
 
-static int uid_line(char *line, void *ctx)
-{
-	unsigned u;
-	if (sscanf(line, "Uid: %u", &u) != 1)
-		return 0;
-	*(uid_t *)ctx = (uid_t)u;
-	return 1;
-}
 
-/* The first child of init: the program's process, once it has executed (then readable by an
- * unprivileged broker, where init, non-dumpable, is not). */
 static int first_child(pid_t child, void *arg)
 {
 	pid_t *first = arg;
@@ -71,11 +61,13 @@ static int first_child(pid_t child, void *arg)
 	return 0;
 }
 
+/* The real uid, the first of the Uid: line's four. */
 static void read_uid(pid_t pid, uid_t *uid)
 {
-	char status[64];
-	snprintf(status, sizeof(status), "/proc/%d/status", (int)pid);
-	(void)sbx_each_line(status, uid_line, uid);
+	char v[64];
+	unsigned u;
+	if (sbx_status_field(pid, "Uid", v, sizeof(v)) == 0 && sscanf(v, "%u", &u) == 1)
+		*uid = (uid_t)u;
 }
 
 /* The program's process, for an unprivileged broker (init is not dumpable): its namespaces and
@@ -97,6 +89,8 @@ static int read_child(const struct sbx_worker *w, pid_t pid, struct sbx_namespac
 	return r;
 }
 
+/* The first child of init: the program's process, once it has executed (then readable by an
+ * unprivileged broker, where init, non-dumpable, is not). */
 static pid_t program_pid(pid_t init)
 {
 	pid_t pid = -1;

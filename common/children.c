@@ -56,44 +56,34 @@ int sbx_children_each(pid_t pid, pid_t tid, int (*fn)(pid_t child, void *arg), v
 	}
 }
 
+struct field_want {
+	const char *field;
+	size_t flen;
+	char *buf;
+	size_t len;
+};
+
+static int field_line(char *line, void *arg)
+{
+	struct field_want *f = arg;
+	if (strncmp(line, f->field, f->flen) != 0 || line[f->flen] != ':' || line[f->flen + 1] != '\t')
+		return 0;
+	size_t n = strlen(line + f->flen + 2);
+	if (n >= f->len)
+		return -ENAMETOOLONG;
+	memcpy(f->buf, line + f->flen + 2, n + 1);
+	return 1;
+}
+
 int sbx_status_field(pid_t pid, const char *field, char *buf, size_t len)
 {
-	char path[64], chunk[1024], line[256];
+	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* Line by line over the whole file, which a long Groups: line (thousands of groups)
-	 * makes far longer than any buffer: a line longer than line[] is skipped whole. */
-	size_t n = 0, flen = strlen(field);
-	bool skipping = false;
-	for (;;) {
-		ssize_t got = read(fd, chunk, sizeof(chunk));
-		if (got < 0)
-			return -errno;
-		if (got == 0)
-			return -ENOENT;
-		for (ssize_t k = 0; k < got; k++) {
-			char c = chunk[k];
-			if (c != '\n') {
-				if (n + 1 < sizeof(line))
-					line[n++] = c;
-				else
-					skipping = true;
-				continue;
-			}
-			line[n] = '\0';
-			if (!skipping && n > flen + 1 && strncmp(line, field, flen) == 0 && line[flen] == ':' &&
-			    line[flen + 1] == '\t') {
-				if (n - flen - 2 >= len)
-					return -ENAMETOOLONG;
-				memcpy(buf, line + flen + 2, n - flen - 1);
-				return 0;
-			}
-			n = 0;
-			skipping = false;
-		}
-	}
+	/* Whole lines however long (sbx_each_line): a Groups: line of thousands of groups is
+	 * longer than any buffer, and a cut one could read as a field of its own. */
+	struct field_want f = { field, strlen(field), buf, len };
+	int r = sbx_each_line(path, field_line, &f);
+	return r == 1 ? 0 : r;
 }
 
 pid_t sbx_parent_of(pid_t pid)

@@ -165,11 +165,18 @@ static void finish(struct job *jobs, int n)
 	}
 }
 
-static int run(struct sbx_pool *pool, char *const argv[], struct job *j, struct sbx_error *err)
+/* One job of program, run to its end. */
+static int run_program(struct sbx_pool *pool, const char *program, char *const argv[], struct job *j,
+		       struct sbx_error *err)
 {
-	int r = start(pool, "/bin/sh", argv, -1, j, err);
+	int r = start(pool, program, argv, -1, j, err);
 	finish(j, 1);
 	return r;
+}
+
+static int run(struct sbx_pool *pool, char *const argv[], struct job *j, struct sbx_error *err)
+{
+	return run_program(pool, "/bin/sh", argv, j, err);
 }
 
 static void make(struct sbx_pool *pool)
@@ -646,11 +653,9 @@ static void host_view(struct sbx_pool *pool, const char *dir, const char *shown)
 	char *argv[] = { "prog", NULL };
 	r = install("/bin/true", prog) ? sbx_pool_use_zygote(pool, prog, &err) : -1;
 	made = zygotes_made;
-	int r1 = r == 0 ? start(pool, prog, argv, -1, &j, &err) : -1;
-	finish(&j, 1);
+	int r1 = r == 0 ? run_program(pool, prog, argv, &j, &err) : -1;
 	bool first = r1 == 0 && j.on_zygote && j.e.kind == SBX_EXIT_EXITED && j.e.status == 0;
-	r = install("/bin/false", prog) ? start(pool, prog, argv, -1, &j, &err) : -1;
-	finish(&j, 1);
+	r = install("/bin/false", prog) ? run_program(pool, prog, argv, &j, &err) : -1;
 	ok(first && r == 0 && j.on_zygote && zygotes_made == made + 1 && j.e.kind == SBX_EXIT_EXITED && j.e.status == 1,
 	   "the program's file replaced since (true, then false): the next job runs the new one on a new zygote "
 	   "(%u made, status %d)",
@@ -659,11 +664,9 @@ static void host_view(struct sbx_pool *pool, const char *dir, const char *shown)
 	 * the zygote made failing then does not stop the next, once the file is back. */
 	unlink(prog);
 	made = zygotes_made;
-	r = start(pool, prog, argv, -1, &j, &err);
-	finish(&j, 1);
+	r = run_program(pool, prog, argv, &j, &err);
 	bool gone = r < 0 && !j.on_zygote;
-	r = install("/bin/true", prog) ? start(pool, prog, argv, -1, &j, &err) : -1;
-	finish(&j, 1);
+	r = install("/bin/true", prog) ? run_program(pool, prog, argv, &j, &err) : -1;
 	ok(gone && r == 0 && j.on_zygote && zygotes_made == made + 1 && j.e.kind == SBX_EXIT_EXITED && j.e.status == 0,
 	   "the program's file gone, then back: the job between fails as a cold one would, the next runs on a new "
 	   "zygote (%u made, status %d)",
